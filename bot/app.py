@@ -1,0 +1,139 @@
+"""The composition root: builds the Bolt app from Settings and a session factory.
+
+Only this module knows every piece. Listeners read their dependencies from `context`
+(`context["services"]`), put there by a middleware; nothing is global.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+import handlers
+from bot.config import Settings
+from bot.manifest import BOT_SCOPES
+from bot.services import Services, utcnow
+from storage import queries
+
+log = logging.getLogger(__name__)
+
+# Threads that run listeners. Each in-flight request holds one while its listener runs, so
+# the pool must be as large as the server's request threads, or acks queue behind slow
+# Slack calls (Bolt's default of 5 puts acks seconds late under a burst of commands).
+LISTENER_THREADS = 64
+
+
+def slack_client(settings: Settings, token: str | None = None) -> WebClient:
+    """A Web API client pointed at SLACK_API_URL, retrying rate limits and dropped connections."""
+    return WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
+    """Multi-workspace mode: installations and OAuth states kept in our database."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    assert settings.slack_client_id and settings.slack_client_secret
+    return OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(BOT_SCOPES),
+        installation_store=SQLAlchemyInstallationStore(
+            client_id=settings.slack_client_id, engine=engine
+        ),
+        state_store=SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine),
+        install_path="/slack/install",
+        redirect_uri_path="/slack/oauth_redirect",
+    )
+
+
+def create_app(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    *,
+    engine: Engine | None = None,
+    now: Callable[[], datetime] = utcnow,
+) -> App:
+    """Build the Bolt app and register every feature's listeners."""
+    multi = settings.multi_workspace
+    oauth = oauth_settings(settings, engine) if multi and engine is not None else None
+    services = Services(
+        settings=settings,
+        sessions=sessions,
+        now=now,
+        installation_store=oauth.installation_store if oauth else None,
+    )
+    app = App(
+        signing_secret=settings.slack_signing_secret or "",
+        request_verification_enabled=bool(settings.slack_signing_secret),
+        token=None if multi else settings.slack_bot_token,
+        client=slack_client(settings, None if multi else settings.slack_bot_token),
+        oauth_settings=oauth,
+        token_verification_enabled=False,  # no Slack call at start: the first request authorizes
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="listener"
+        ),
+        process_before_response=False,
+    )
+
+    def inject_services(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        context["services"] = services
+        return next()
+
+    def once_per_event(body: dict, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+        """Slack redelivers events it thinks we missed; handle each event_id once."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id:
+            with services.session() as session:
+                first = queries.claim_event(session, event_id=event_id)
+            if not first:
+                log.info("event %s already processed; retry ignored", event_id)
+                return BoltResponse(status=200, body="")
+        return next()
+
+    def on_error(error: Exception, body: dict) -> None:
+        """The one place listener errors land: logged without user text, event released."""
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        log.error(
+            "listener failed: %s (%s)", type(error).__name__, _request_kind(body), exc_info=error
+        )
+        if event_id:
+            with services.session() as session:
+                queries.release_event(session, event_id=event_id)
+
+    app.use(inject_services)
+    app.use(once_per_event)
+    app.error(on_error)
+    handlers.register(app)
+    return app
+
+
+def _request_kind(body: dict) -> str:
+    """A log-safe description of a request: its type and identifiers, never user text."""
+    if not isinstance(body, dict):
+        return "unknown"
+    if "command" in body:
+        return f"command {body['command']}"
+    if body.get("type") == "event_callback":
+        return f"event {body.get('event', {}).get('type')} {body.get('event_id')}"
+    return str(body.get("type", "unknown"))

@@ -1,0 +1,143 @@
+"""Block Kit lives in Jinja2 templates that render JSON; this module renders and checks them.
+
+`render(name, locale, **context)` renders `templates/<name>.json.j2` with the locale's
+translations and returns the decoded payload: a view (`"type": "modal"` or `"home"`) or a
+message (`{"text": ..., "blocks": [...]}`). It raises `BlockKitLimitError` when the payload
+breaks one of Slack's limits, so a too-long team name fails here, loudly, instead of at Slack.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from bot.i18n import translations
+
+
+class BlockKitLimitError(ValueError):
+    """A rendered payload breaks one of Slack's Block Kit limits."""
+
+
+MAX_BLOCKS = {"message": 50, "modal": 100, "home": 100}
+TEXT_LIMITS = {
+    "section": 3000,
+    "header": 150,
+    "button": 75,
+    "option": 75,
+    "field": 2000,
+    "title": 24,
+    "submit": 24,
+    "close": 24,
+    "label": 2000,
+    "placeholder": 150,
+    "context": 2000,
+}
+
+
+def _truncate(value: str, limit: int) -> str:
+    """Shorten user-provided text to `limit` characters, marking the cut with an ellipsis."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+@cache
+def environment(locale: str) -> Environment:
+    """The Jinja2 environment for one locale (one per locale keeps rendering thread-safe)."""
+    env = Environment(
+        loader=PackageLoader("bot", "templates"),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        autoescape=False,  # the output is JSON: every value goes through `tojson`
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["truncate_text"] = _truncate
+    env.filters["format_user"] = lambda user_id: f"<@{user_id}>"
+    return env
+
+
+def render(name: str, locale: str, **context: Any) -> dict[str, Any]:
+    """Render template `name` in `locale` and check it against Slack's limits."""
+    text = environment(locale).get_template(f"{name}.json.j2").render(locale=locale, **context)
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BlockKitLimitError(f"template {name} rendered invalid JSON: {exc}") from exc
+    check_limits(payload, where=name)
+    return payload
+
+
+def check_limits(payload: dict[str, Any], *, where: str = "payload") -> None:
+    """Raise BlockKitLimitError when `payload` exceeds a Slack limit."""
+    kind = payload.get("type", "message")
+    if kind not in MAX_BLOCKS:
+        raise BlockKitLimitError(f"{where}: unknown payload type {kind!r}")
+    blocks = payload.get("blocks", [])
+    if len(blocks) > MAX_BLOCKS[kind]:
+        raise BlockKitLimitError(f"{where}: {len(blocks)} blocks, Slack allows {MAX_BLOCKS[kind]}")
+    if kind == "message" and len(payload.get("text", "")) > 40000:
+        raise BlockKitLimitError(f"{where}: message text over 40000 characters")
+    if kind != "message":
+        for key in ("title", "submit", "close"):
+            if key in payload:
+                _check_text(payload[key], TEXT_LIMITS[key], f"{where}: modal {key}")
+        if len(payload.get("private_metadata", "")) > 3000:
+            raise BlockKitLimitError(f"{where}: private_metadata over 3000 characters")
+    for index, block in enumerate(blocks):
+        _check_block(block, f"{where}: block {index} ({block.get('type')})")
+
+
+def _check_text(obj: Any, limit: int, where: str) -> None:
+    text = obj.get("text", "") if isinstance(obj, dict) else str(obj)
+    if len(text) > limit:
+        raise BlockKitLimitError(f"{where}: text of {len(text)} characters, limit {limit}")
+
+
+def _check_block(block: dict[str, Any], where: str) -> None:
+    kind = block.get("type")
+    if kind == "section":
+        if "text" in block:
+            _check_text(block["text"], TEXT_LIMITS["section"], where)
+        fields = block.get("fields", [])
+        if len(fields) > 10:
+            raise BlockKitLimitError(f"{where}: {len(fields)} fields, limit 10")
+        for field in fields:
+            _check_text(field, TEXT_LIMITS["field"], where)
+        if "accessory" in block:
+            _check_element(block["accessory"], where)
+    elif kind == "header":
+        _check_text(block["text"], TEXT_LIMITS["header"], where)
+    elif kind == "context":
+        if len(block.get("elements", [])) > 10:
+            raise BlockKitLimitError(f"{where}: more than 10 context elements")
+        for element in block.get("elements", []):
+            _check_text(element, TEXT_LIMITS["context"], where)
+    elif kind == "actions":
+        if len(block.get("elements", [])) > 25:
+            raise BlockKitLimitError(f"{where}: more than 25 action elements")
+        for element in block.get("elements", []):
+            _check_element(element, where)
+    elif kind == "input":
+        _check_text(block["label"], TEXT_LIMITS["label"], where)
+        _check_element(block["element"], where)
+
+
+def _check_element(element: dict[str, Any], where: str) -> None:
+    if element.get("type") == "button":
+        _check_text(element["text"], TEXT_LIMITS["button"], f"{where} button")
+        if len(element.get("value", "")) > 2000:
+            raise BlockKitLimitError(f"{where}: button value over 2000 characters")
+    if "placeholder" in element:
+        _check_text(element["placeholder"], TEXT_LIMITS["placeholder"], f"{where} placeholder")
+    options = list(element.get("options", []))
+    for group in element.get("option_groups", []):
+        options.extend(group.get("options", []))
+    if len(options) > 100:
+        raise BlockKitLimitError(f"{where}: {len(options)} options, limit 100")
+    for option in options:
+        _check_text(option["text"], TEXT_LIMITS["option"], f"{where} option")
+        if len(option.get("value", "")) > 150:
+            raise BlockKitLimitError(f"{where}: option value over 150 characters")

@@ -1,0 +1,112 @@
+"""The `symmetry` command line (also `python -m bot`). See the README for the reference."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, Settings, load_settings, require
+
+log = logging.getLogger("symmetry")
+
+
+class CommandError(Exception):
+    """A command cannot be carried out; the message says why (exit status 1)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="symmetry",
+        description="Symmetry: give employees the attention you give customers.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("serve", help="run the production HTTP server on $PORT")
+    commands.add_parser("socket", help="run the app over Socket Mode (development)")
+    commands.add_parser("clock", help="run the scheduler (one per deployment)")
+    tick = commands.add_parser("tick", help="run once the work due at an instant, and exit")
+    tick.add_argument("--now", help="ISO-8601 instant taken as the present (default: now)")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply the migrations")
+
+    manifest = commands.add_parser("manifest", help="print the Slack app manifest (YAML)")
+    manifest.add_argument("--url", help="public base URL; without it, a Socket Mode manifest")
+
+    team = commands.add_parser("team", help="teams: add, list, sync")
+    team_commands = team.add_subparsers(dest="team_command", required=True, metavar="ACTION")
+    add = team_commands.add_parser("add", help="create a team from a channel's human members")
+    add.add_argument("name")
+    add.add_argument("--channel", required=True, help="channel ID, e.g. C0123456")
+    add.add_argument("--manager", action="append", required=True, help="manager's user ID")
+    add.add_argument("--timezone", help="IANA zone (default: SYMMETRY_DEFAULT_TIMEZONE)")
+    add.add_argument("--locale", choices=("en", "fr"), help="default: SYMMETRY_DEFAULT_LOCALE")
+    add.add_argument("--workspace", help="Slack team ID (default: the bot token's workspace)")
+    listing = team_commands.add_parser("list", help="list the teams")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.add_argument("--workspace", help="only this Slack team ID")
+    sync = team_commands.add_parser("sync", help="refresh every team's members from its channel")
+    sync.add_argument("--workspace", help="only this Slack team ID")
+
+    demo = commands.add_parser("demo", help="run the product against a simulated workspace")
+    demo.add_argument(
+        "--locale", choices=("en", "fr"), default=None, help="language of the narration"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse, load settings, run; exit 2 on a bad setting, 1 on a failed command."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return run_demo(locale=args.locale)
+        if args.command == "manifest":
+            from bot.manifest import render_yaml
+
+            sys.stdout.write(render_yaml(args.url))
+            return 0
+        settings = load_settings()
+        require(settings, args.command)
+        return _dispatch(args, settings)
+    except ConfigError as exc:
+        print(f"symmetry: {exc}", file=sys.stderr)
+        return 2
+    except CommandError as exc:
+        print(f"symmetry: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import commands
+
+    if args.command == "db":
+        return commands.db_upgrade(settings)
+    if args.command == "team":
+        return commands.team(args, settings)
+    commands.configure_logging()
+    if args.command == "serve":
+        return commands.serve(settings)
+    if args.command == "socket":
+        return commands.socket(settings)
+    if args.command == "clock":
+        return commands.clock_process(settings)
+    if args.command == "tick":
+        return commands.tick(settings, now=args.now)
+    raise AssertionError(args.command)
+
+
+def print_json(value: object) -> None:
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

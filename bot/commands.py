@@ -1,0 +1,194 @@
+"""What each CLI command does, once its settings are loaded and checked."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
+
+from bot import clock, teams
+from bot.app import create_app, slack_client
+from bot.cli import CommandError, print_json
+from bot.config import Settings
+from bot.services import utcnow
+from storage import queries
+from storage.db import make_engine, make_session_factory, pending_migrations, session_scope, upgrade
+
+log = logging.getLogger("symmetry")
+
+
+def configure_logging() -> None:
+    """Plain INFO logs on stderr; libraries quieter (Bolt logs request bodies at DEBUG)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("slack_bolt", "slack_sdk", "alembic", "apscheduler.executors.default"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def migrated_engine(settings: Settings) -> Engine:
+    """The engine, refusing a database that `symmetry db upgrade` has not brought up to date."""
+    engine = make_engine(settings.database_url)
+    try:
+        pending = pending_migrations(engine)
+    except Exception as exc:  # any driver error: the database cannot be reached
+        raise CommandError(
+            f"cannot reach the database (DATABASE_URL): {type(exc).__name__}"
+        ) from None
+    if pending:
+        raise CommandError("the database is not up to date: run `symmetry db upgrade` first")
+    return engine
+
+
+def db_upgrade(settings: Settings) -> int:
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    print("symmetry: database is up to date")
+    return 0
+
+
+def serve(settings: Settings) -> int:
+    from bot.server import GunicornServer, wsgi_app
+
+    migrated_engine(settings).dispose()
+
+    def build():  # type: ignore[no-untyped-def]
+        engine = make_engine(settings.database_url)
+        app = create_app(settings, make_session_factory(engine), engine=engine)
+        return wsgi_app(app, engine)
+
+    log.info("serving Slack requests on port %s", settings.port)
+    GunicornServer(build, port=settings.port, workers=settings.web_concurrency).run()
+    return 0
+
+
+def socket(settings: Settings) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    engine = migrated_engine(settings)
+    app = create_app(settings, make_session_factory(engine), engine=engine)
+    handler = SocketModeHandler(app, settings.slack_app_token)
+    signal.signal(signal.SIGTERM, lambda *_: handler.close())
+    log.info("connecting to Slack over Socket Mode")
+    handler.start()
+    return 0
+
+
+def clock_process(settings: Settings) -> int:
+    engine = migrated_engine(settings)
+    clock.run_forever(settings, make_session_factory(engine))
+    return 0
+
+
+def tick(settings: Settings, *, now: str | None) -> int:
+    instant = parse_instant(now) if now else utcnow()
+    engine = migrated_engine(settings)
+    report = clock.tick(settings, make_session_factory(engine), now=instant)
+    print(f"symmetry: tick at {instant.isoformat()}: {report}")
+    return 0
+
+
+def parse_instant(value: str) -> datetime:
+    """An ISO-8601 instant; one without an offset is taken as UTC."""
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--now: not an ISO-8601 instant: {value!r}") from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def team(args: argparse.Namespace, settings: Settings) -> int:
+    engine = migrated_engine(settings)
+    sessions = make_session_factory(engine)
+    if args.team_command == "list":
+        with session_scope(sessions) as session:
+            workspace_id = None
+            if args.workspace:
+                workspace = queries.get_workspace(session, slack_team_id=args.workspace)
+                workspace_id = workspace.id if workspace else -1
+            rows = queries.list_teams(session, workspace_id=workspace_id)
+            described = [teams.describe(row) for row in rows]
+        if args.json:
+            print_json(described)
+        elif not described:
+            print("No teams yet: create one with `symmetry team add` or `/symmetry team`.")
+        else:
+            _print_table(described)
+        return 0
+    client, slack_team_id = workspace_client(settings, args.workspace)
+    now = utcnow()
+    if args.team_command == "add":
+        form = teams.TeamForm(
+            name=args.name,
+            channel_id=args.channel,
+            manager_ids=list(dict.fromkeys(args.manager)),
+            timezone=args.timezone or settings.default_timezone,
+            locale=args.locale or settings.default_locale,
+        )
+        with session_scope(sessions) as session:
+            workspace = queries.get_or_create_workspace(session, slack_team_id=slack_team_id)
+            try:
+                result = teams.save(session, client, workspace_id=workspace.id, form=form, now=now)
+            except teams.TeamError as exc:
+                problems = "; ".join(
+                    f"{field}: {teams.ERROR_TEXT[code]}" for field, code in exc.errors.items()
+                )
+                raise CommandError(f"team not created: {problems}") from None
+            print(
+                f"Team {result.team.name!r} created from {result.team.channel_id}: "
+                f"{len(result.team.memberships)} members, "
+                f"managers {', '.join(sorted(m.user_id for m in result.team.managers))}"
+            )
+        return 0
+    if args.team_command == "sync":
+        with session_scope(sessions) as session:
+            workspace = queries.get_or_create_workspace(session, slack_team_id=slack_team_id)
+            for row in queries.list_teams(session, workspace_id=workspace.id):
+                result = teams.sync(session, client, team=row, now=now)
+                print(
+                    f"{row.name}: {len(row.memberships)} members "
+                    f"({result.added} joined, {result.removed} left)"
+                )
+        return 0
+    raise AssertionError(args.team_command)
+
+
+def workspace_client(settings: Settings, slack_team_id: str | None) -> tuple[WebClient, str]:
+    """A client for one workspace and its Slack team ID (from auth.test when not given)."""
+    token = settings.slack_bot_token
+    if settings.multi_workspace and slack_team_id:
+        from bot.app import oauth_settings
+
+        store = oauth_settings(settings, make_engine(settings.database_url)).installation_store
+        bot = store.find_bot(enterprise_id=None, team_id=slack_team_id)
+        if bot is None:
+            raise CommandError(f"--workspace: the app is not installed in {slack_team_id}")
+        token = bot.bot_token
+    if not token:
+        raise CommandError("--workspace: required in multi-workspace mode")
+    client = slack_client(settings, token)
+    try:
+        identity = client.auth_test()
+    except SlackApiError as exc:
+        raise CommandError(f"Slack refused the bot token: {exc.response.get('error')}") from None
+    if slack_team_id and identity["team_id"] != slack_team_id:
+        raise CommandError(f"--workspace: the bot token belongs to {identity['team_id']}")
+    return client, identity["team_id"]
+
+
+def _print_table(rows: list[dict]) -> None:
+    headers = ("name", "channel", "managers", "members", "timezone", "locale")
+    lines = [
+        [str(", ".join(row[h]) if isinstance(row[h], list) else row[h]) for h in headers]
+        for row in rows
+    ]
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
+    for line in [list(headers), *lines]:
+        sys.stdout.write("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)))
+        sys.stdout.write("\n")

@@ -1,0 +1,104 @@
+"""The HTTP side: a WSGI application (Slack requests, OAuth routes, health check) and the
+production server that runs it (gunicorn, threaded, graceful on SIGTERM).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import Engine
+
+from storage.db import ping
+
+log = logging.getLogger(__name__)
+
+# Request threads per worker process. Each request holds one until its ack is written; the
+# listener pool (bot.app.LISTENER_THREADS) is sized to match.
+SERVER_THREADS = 64
+MAX_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything bigger unread
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def wsgi_app(app: App, engine: Engine) -> WSGIApp:
+    """Route `/healthz` to a database check and everything else to Bolt."""
+    slack = SlackRequestHandler(app, path="/slack/events")
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            healthy = ping(engine)
+            return _json(
+                start_response,
+                "200 OK" if healthy else "503 Service Unavailable",
+                {"status": "ok" if healthy else "unavailable"},
+            )
+        if method == "POST" and path == "/slack/events":
+            length = _content_length(environ)
+            if length is None:
+                return _json(start_response, "411 Length Required", {"error": "length required"})
+            if length > MAX_BODY:
+                return _json(start_response, "413 Content Too Large", {"error": "too large"})
+        try:
+            return slack(environ, start_response)
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            # A body Bolt cannot parse (after its signature check passed) is the client's fault.
+            log.warning("malformed Slack request: %s", type(exc).__name__)
+            return _json(start_response, "400 Bad Request", {"error": "malformed request"})
+
+    return application
+
+
+def _content_length(environ: dict[str, Any]) -> int | None:
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+
+
+def _json(start_response: Callable[..., Any], status: str, payload: dict) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+class GunicornServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn configured in code: threaded workers, `$PORT`, graceful stop on SIGTERM.
+
+    The application is built in each worker after the fork (`load`), so no database
+    connection or thread pool crosses a fork.
+    """
+
+    def __init__(self, build: Callable[[], WSGIApp], *, port: int, workers: int = 1):
+        self._build = build
+        self._options = {
+            "bind": f"0.0.0.0:{port}",
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": SERVER_THREADS,
+            "backlog": 2048,
+            "timeout": 60,
+            "graceful_timeout": 25,  # platforms send SIGKILL 30 s after SIGTERM
+            "keepalive": 5,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "info",
+            "limit_request_line": 8190,
+        }
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> WSGIApp:
+        return self._build()

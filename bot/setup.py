@@ -1,0 +1,189 @@
+"""`/symmetry team`: the team setup modal for admins — open, switch team, submit.
+
+Who may do what is checked on every step, the submission included: a forged request from
+someone who is not an admin is refused and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot import people, teams
+from bot.blocks import render
+from bot.config import Settings
+from bot.i18n import translate
+from storage import queries
+
+CALLBACK_ID = "team_setup"
+FIELDS = ("name", "channel", "managers", "timezone", "locale")
+
+
+@dataclass
+class Actor:
+    """Who is acting, where, and in which language."""
+
+    workspace_id: int
+    user_id: str
+    locale: str
+
+
+def actor(session: Session, settings: Settings, *, workspace_id: int, user_id: str) -> Actor:
+    """The acting person, with their language from the cache (no Slack call)."""
+    locale = people.locale_for(session, settings, workspace_id=workspace_id, user_id=user_id)
+    return Actor(workspace_id=workspace_id, user_id=user_id, locale=locale)
+
+
+def modal(session: Session, who: Actor, form: teams.TeamForm) -> dict[str, Any]:
+    """The setup modal showing `form` (a team being edited, or a new one)."""
+    return render(
+        "team_modal",
+        who.locale,
+        teams=queries.list_teams(session, workspace_id=who.workspace_id),
+        form=form,
+        version=form.team_id or "new",
+        metadata=json.dumps({"team_id": form.team_id}),
+    )
+
+
+def form_for(session: Session, settings: Settings, *, team_id: int | None) -> teams.TeamForm:
+    """The form for an existing team, or an empty one with the defaults."""
+    team = queries.get_team(session, team_id=team_id) if team_id else None
+    if team is None:
+        return teams.default_form(settings)
+    return teams.TeamForm(
+        name=team.name,
+        channel_id=team.channel_id,
+        manager_ids=sorted(m.user_id for m in team.managers),
+        timezone=team.timezone,
+        locale=team.locale,
+        team_id=team.id,
+    )
+
+
+def open_modal(
+    session: Session,
+    client: WebClient,
+    settings: Settings,
+    *,
+    who: Actor,
+    trigger_id: str,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """Open the modal for an admin; for anyone else return the refusal message to send."""
+    if not people.is_admin(
+        session, client, settings, workspace_id=who.workspace_id, user_id=who.user_id, now=now
+    ):
+        return render("not_admin", who.locale)
+    client.views_open(trigger_id=trigger_id, view=modal(session, who, teams.default_form(settings)))
+    return None
+
+
+def switch_team(
+    session: Session,
+    client: WebClient,
+    settings: Settings,
+    *,
+    who: Actor,
+    view: dict[str, Any],
+    picked: str,
+    now: datetime,
+) -> None:
+    """The admin picked another team in the modal: show its values (admins only)."""
+    if not people.is_admin(
+        session, client, settings, workspace_id=who.workspace_id, user_id=who.user_id, now=now
+    ):
+        return
+    team_id = int(picked) if picked.isdigit() else None
+    team = queries.get_team(session, team_id=team_id) if team_id else None
+    if team is not None and team.workspace_id != who.workspace_id:
+        return
+    form = form_for(session, settings, team_id=team_id)
+    client.views_update(view_id=view["id"], hash=view.get("hash"), view=modal(session, who, form))
+
+
+def parse_submission(view: dict[str, Any]) -> tuple[teams.TeamForm, dict[str, str]]:
+    """The form in a submitted view, and the block ID of each field (for error messages)."""
+    values: dict[str, dict[str, Any]] = view.get("state", {}).get("values", {})
+    blocks: dict[str, str] = {}
+    picked: dict[str, dict[str, Any]] = {}
+    for block_id, actions in values.items():
+        field = block_id.split("-", 1)[0]
+        if field in FIELDS:
+            blocks[field] = block_id
+            picked[field] = actions.get("value", {})
+    try:
+        team_id = json.loads(view.get("private_metadata") or "{}").get("team_id")
+    except (ValueError, AttributeError):
+        team_id = None
+    form = teams.TeamForm(
+        name=(picked.get("name", {}).get("value") or "").strip(),
+        channel_id=picked.get("channel", {}).get("selected_conversation") or "",
+        manager_ids=list(picked.get("managers", {}).get("selected_users") or []),
+        timezone=(picked.get("timezone", {}).get("value") or "").strip(),
+        locale=(picked.get("locale", {}).get("selected_option") or {}).get("value", ""),
+        team_id=team_id if isinstance(team_id, int) else None,
+    )
+    return form, blocks
+
+
+def check_submission(
+    session: Session,
+    client: WebClient,
+    settings: Settings,
+    *,
+    who: Actor,
+    view: dict[str, Any],
+    now: datetime,
+) -> tuple[teams.TeamForm, dict[str, str]]:
+    """Validate a submission before it is acknowledged: (form, {block_id: error text})."""
+    form, blocks = parse_submission(view)
+    first_block = blocks.get("name") or next(iter(blocks.values()), "name-new")
+    if not people.is_admin(
+        session, client, settings, workspace_id=who.workspace_id, user_id=who.user_id, now=now
+    ):
+        text = translate(who.locale, "Only Symmetry admins can set up teams. Nothing was changed.")
+        return form, {first_block: text}
+    if form.team_id is not None:
+        team = queries.get_team(session, team_id=form.team_id)
+        if team is None or team.workspace_id != who.workspace_id:
+            return form, {first_block: translate(who.locale, "This team no longer exists.")}
+    codes = teams.check(session, client, workspace_id=who.workspace_id, form=form, now=now)
+    errors = {
+        blocks.get(field, first_block): translate(who.locale, teams.ERROR_TEXT[code])
+        for field, code in codes.items()
+    }
+    return form, errors
+
+
+def apply_submission(
+    session: Session,
+    client: WebClient,
+    *,
+    who: Actor,
+    form: teams.TeamForm,
+    now: datetime,
+) -> dict[str, Any]:
+    """Save a checked form, read the members, and return the message for the admin."""
+    try:
+        with session.begin_nested():
+            result = teams.apply(session, client, workspace_id=who.workspace_id, form=form, now=now)
+    except IntegrityError:  # another admin took the name or channel since the check
+        problem = translate(who.locale, "Another team took this name or channel meanwhile.")
+        return render("team_failed", who.locale, name=form.name, problems=[problem])
+    team = result.team
+    return render(
+        "team_saved",
+        who.locale,
+        team=team,
+        members=len(team.memberships),
+        managers=sorted(m.user_id for m in team.managers),
+        added=result.added,
+        removed=result.removed,
+    )

@@ -1,0 +1,11 @@
+"""Slack listeners, one module per feature; each exposes `register(app)`."""
+
+from slack_bolt import App
+
+from handlers import commands, home, lifecycle, teams
+
+
+def register(app: App) -> None:
+    """Attach every feature's listeners to the app."""
+    for feature in (commands, teams, home, lifecycle):
+        feature.register(app)

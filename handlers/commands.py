@@ -1,0 +1,51 @@
+"""`/symmetry`: help for everyone, `team` for admins; anything else answers with help."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot import help, people, setup
+from bot.services import Services
+
+
+def symmetry_command(
+    ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond
+) -> None:
+    services: Services = context["services"]
+    subcommand, _rest = help.parse(body.get("text", ""))
+    workspace_id = services.workspace_id(context.team_id or body["team_id"])
+    user_id = body["user_id"]
+    with services.session() as session:
+        known = people.is_known(session, workspace_id=workspace_id, user_id=user_id)
+        who = setup.actor(session, services.settings, workspace_id=workspace_id, user_id=user_id)
+    unknown = None if subcommand in help.SUBCOMMANDS else subcommand
+    if subcommand != "team" and known:
+        ack(**help.help_message(who.locale, unknown=unknown))
+        return
+    ack()
+    with services.session() as session:
+        if subcommand != "team":
+            # First contact: learn the person's language from Slack, then answer.
+            people.profile(
+                session, client, workspace_id=workspace_id, user_id=user_id, now=services.now()
+            )
+            who = setup.actor(
+                session, services.settings, workspace_id=workspace_id, user_id=user_id
+            )
+            respond(**help.help_message(who.locale, unknown=unknown))
+            return
+        refusal = setup.open_modal(
+            session,
+            client,
+            services.settings,
+            who=who,
+            trigger_id=body["trigger_id"],
+            now=services.now(),
+        )
+    if refusal:
+        respond(**refusal)
+
+
+def register(app: App) -> None:
+    app.command("/symmetry")(symmetry_command)

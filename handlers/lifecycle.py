@@ -1,0 +1,36 @@
+"""Uninstall and token revocation: stop acting for a workspace that removed the bot."""
+
+from __future__ import annotations
+
+from slack_bolt import App, BoltContext
+
+from bot import workspaces
+from bot.services import Services
+
+
+def uninstalled(context: BoltContext) -> None:
+    services: Services = context["services"]
+    with services.session() as session:
+        workspaces.uninstalled(
+            session,
+            slack_team_id=context.team_id,
+            now=services.now(),
+            installation_store=services.installation_store,
+        )
+
+
+def tokens_revoked(event: dict, context: BoltContext) -> None:
+    services: Services = context["services"]
+    with services.session() as session:
+        workspaces.tokens_revoked(
+            session,
+            slack_team_id=context.team_id,
+            bot_user_ids=event.get("tokens", {}).get("bot", []),
+            now=services.now(),
+            installation_store=services.installation_store,
+        )
+
+
+def register(app: App) -> None:
+    app.event("app_uninstalled")(uninstalled)
+    app.event("tokens_revoked")(tokens_revoked)

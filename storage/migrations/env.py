@@ -1,0 +1,24 @@
+"""Alembic environment: runs with the engine handed over by `storage.db.alembic_config`."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from storage.models import Base
+
+config = context.config
+engine = config.attributes.get("engine")
+if engine is None:  # plain `alembic` command line: take the URL from the settings
+    from bot.config import load_settings
+
+    engine = create_engine(load_settings().database_url)
+
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

@@ -1,0 +1,211 @@
+"""Query functions: keyword arguments and a session in, rows out. The caller commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from storage.models import Membership, ProcessedEvent, SlackUser, Team, TeamManager, Workspace
+
+
+def get_or_create_workspace(
+    session: Session, *, slack_team_id: str, name: str | None = None
+) -> Workspace:
+    """The workspace row for a Slack team ID, created on first sight."""
+    workspace = session.scalars(
+        select(Workspace).where(Workspace.slack_team_id == slack_team_id)
+    ).one_or_none()
+    if workspace is None:
+        try:
+            with session.begin_nested():
+                workspace = Workspace(slack_team_id=slack_team_id, name=name)
+                session.add(workspace)
+        except IntegrityError:  # another request created it a moment ago
+            workspace = session.scalars(
+                select(Workspace).where(Workspace.slack_team_id == slack_team_id)
+            ).one()
+    elif name and workspace.name != name:
+        workspace.name = name
+    return workspace
+
+
+def get_workspace(session: Session, *, slack_team_id: str) -> Workspace | None:
+    """The workspace row for a Slack team ID, if the bot has seen it."""
+    return session.scalars(
+        select(Workspace).where(Workspace.slack_team_id == slack_team_id)
+    ).one_or_none()
+
+
+def get_slack_user(session: Session, *, workspace_id: int, user_id: str) -> SlackUser | None:
+    """The cached profile of a person, if any."""
+    return session.scalars(
+        select(SlackUser).where(
+            SlackUser.workspace_id == workspace_id, SlackUser.user_id == user_id
+        )
+    ).one_or_none()
+
+
+def get_slack_users(
+    session: Session, *, workspace_id: int, user_ids: Iterable[str]
+) -> dict[str, SlackUser]:
+    """Cached profiles of several people, by user ID."""
+    ids = list(set(user_ids))
+    rows: dict[str, SlackUser] = {}
+    for start in range(0, len(ids), 500):  # keep IN lists short on every backend
+        chunk = ids[start : start + 500]
+        for row in session.scalars(
+            select(SlackUser).where(
+                SlackUser.workspace_id == workspace_id, SlackUser.user_id.in_(chunk)
+            )
+        ):
+            rows[row.user_id] = row
+    return rows
+
+
+def upsert_slack_user(
+    session: Session,
+    *,
+    workspace_id: int,
+    user_id: str,
+    fetched_at: datetime,
+    **fields: object,
+) -> SlackUser:
+    """Create or refresh the cached profile of a person."""
+    row = get_slack_user(session, workspace_id=workspace_id, user_id=user_id)
+    if row is None:
+        row = SlackUser(workspace_id=workspace_id, user_id=user_id, fetched_at=fetched_at)
+        session.add(row)
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.fetched_at = fetched_at
+    session.flush()
+    return row
+
+
+def get_team(session: Session, *, team_id: int) -> Team | None:
+    """A team by its primary key, with managers and members loaded."""
+    return session.scalars(
+        select(Team)
+        .where(Team.id == team_id)
+        .options(selectinload(Team.managers), selectinload(Team.memberships))
+    ).one_or_none()
+
+
+def get_team_by_name(session: Session, *, workspace_id: int, name: str) -> Team | None:
+    """A team by name, compared without regard to case."""
+    return session.scalars(
+        select(Team).where(
+            Team.workspace_id == workspace_id, func.lower(Team.name) == name.strip().lower()
+        )
+    ).one_or_none()
+
+
+def get_team_by_channel(session: Session, *, workspace_id: int, channel_id: str) -> Team | None:
+    """The team that a channel defines, if any."""
+    return session.scalars(
+        select(Team).where(Team.workspace_id == workspace_id, Team.channel_id == channel_id)
+    ).one_or_none()
+
+
+def list_teams(session: Session, *, workspace_id: int | None = None) -> Sequence[Team]:
+    """Teams in name order, with managers and members loaded (all workspaces when None)."""
+    query = (
+        select(Team)
+        .options(
+            selectinload(Team.managers),
+            selectinload(Team.memberships),
+            selectinload(Team.workspace),
+        )
+        .order_by(Team.workspace_id, func.lower(Team.name))
+    )
+    if workspace_id is not None:
+        query = query.where(Team.workspace_id == workspace_id)
+    return session.scalars(query).all()
+
+
+def teams_managed_by(session: Session, *, workspace_id: int, user_id: str) -> Sequence[Team]:
+    """The teams a person manages, with members loaded."""
+    return session.scalars(
+        select(Team)
+        .join(TeamManager)
+        .where(Team.workspace_id == workspace_id, TeamManager.user_id == user_id)
+        .options(selectinload(Team.memberships), selectinload(Team.managers))
+        .order_by(func.lower(Team.name))
+    ).all()
+
+
+def teams_of_member(session: Session, *, workspace_id: int, user_id: str) -> Sequence[Team]:
+    """The teams a person belongs to."""
+    return session.scalars(
+        select(Team)
+        .join(Membership)
+        .where(Team.workspace_id == workspace_id, Membership.user_id == user_id)
+        .order_by(Team.created_at, Team.id)
+    ).all()
+
+
+def set_members(session: Session, *, team: Team, user_ids: Iterable[str]) -> tuple[int, int]:
+    """Make the team's members exactly `user_ids`; return (added, removed) counts."""
+    wanted = set(user_ids)
+    current = {m.user_id: m for m in team.memberships}
+    for user_id in wanted - current.keys():
+        team.memberships.append(Membership(user_id=user_id))
+    removed = current.keys() - wanted
+    for user_id in removed:
+        team.memberships.remove(current[user_id])
+    session.flush()
+    return len(wanted - current.keys()), len(removed)
+
+
+def add_member(session: Session, *, team: Team, user_id: str) -> bool:
+    """Add one member; False when they already were one."""
+    if any(m.user_id == user_id for m in team.memberships):
+        return False
+    team.memberships.append(Membership(user_id=user_id))
+    session.flush()
+    return True
+
+
+def remove_member(session: Session, *, team: Team, user_id: str) -> bool:
+    """Remove one member; False when they were not one."""
+    result = session.execute(
+        delete(Membership).where(Membership.team_id == team.id, Membership.user_id == user_id)
+    )
+    session.expire(team, ["memberships"])
+    return bool(result.rowcount)
+
+
+def set_managers(session: Session, *, team: Team, user_ids: Iterable[str]) -> None:
+    """Make the team's managers exactly `user_ids`."""
+    wanted = set(user_ids)
+    current = {m.user_id: m for m in team.managers}
+    for user_id in wanted - current.keys():
+        team.managers.append(TeamManager(user_id=user_id))
+    for user_id in current.keys() - wanted:
+        team.managers.remove(current[user_id])
+    session.flush()
+
+
+def claim_event(session: Session, *, event_id: str) -> bool:
+    """Record an Events API delivery; False when this `event_id` was already claimed."""
+    try:
+        with session.begin_nested():
+            session.add(ProcessedEvent(event_id=event_id))
+    except IntegrityError:
+        return False
+    return True
+
+
+def release_event(session: Session, *, event_id: str) -> None:
+    """Forget a claimed event whose processing failed, so Slack's retry is handled."""
+    session.execute(delete(ProcessedEvent).where(ProcessedEvent.event_id == event_id))
+
+
+def prune_events(session: Session, *, before: datetime) -> int:
+    """Delete claims older than `before` (Slack stops retrying after about an hour)."""
+    result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < before))
+    return result.rowcount or 0

@@ -1,0 +1,249 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set), the
+simulated Slack workspace, and the real `symmetry serve` process under test.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
+from bot.slacksim import SimChannel, SimUser, SlackClientSim, SlackSim
+from storage.db import make_engine, make_session_factory, upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+SIGNING_SECRET = "test-signing-secret"
+SECRET_KEY = "test-secret-key"
+BACKENDS = ["sqlite", "postgres"]
+
+# The simulated people every test starts with.
+ADMIN = "UADMIN01"  # workspace admin, English, New York
+MANAGER = "UMANAG01"  # French manager, Paris (not a Slack admin)
+EMPLOYEE = "UEMPLO01"  # English employee, London
+SALARIEE = "USALAR01"  # French employee, Lyon
+OTHERBOT = "UOTHBOT1"  # another app's bot user
+GONE = "UGONE001"  # a deactivated account
+TEAM_CHANNEL = "CTEAM001"
+PRIVATE_CHANNEL = "CPRIV001"
+OTHER_CHANNEL = "COTHER01"
+
+
+def seed(sim: SlackSim) -> None:
+    """Reset the simulated workspace to the standard cast."""
+    sim.users.clear()
+    sim.channels.clear()
+    sim.add_user(SimUser(sim.bot_user_id, "symmetry", "Symmetry", is_bot=True))
+    sim.add_user(
+        SimUser(ADMIN, "alice", "Alice Admin", tz="America/New_York", locale="en-US", is_admin=True)
+    )
+    sim.add_user(SimUser(MANAGER, "marie", "Marie Dubois", tz="Europe/Paris", locale="fr-FR"))
+    sim.add_user(SimUser(EMPLOYEE, "ben", "Ben Carter", tz="Europe/London", locale="en-GB"))
+    sim.add_user(SimUser(SALARIEE, "chloe", "Chloé Martin", tz="Europe/Paris", locale="fr-FR"))
+    sim.add_user(SimUser(OTHERBOT, "otherbot", "Other Bot", is_bot=True))
+    sim.add_user(SimUser(GONE, "gone", "Gone Person", deleted=True))
+    sim.add_channel(
+        SimChannel(
+            TEAM_CHANNEL,
+            "workshop",
+            [MANAGER, EMPLOYEE, SALARIEE, OTHERBOT, GONE, "USLACKBOT"],
+        )
+    )
+    sim.add_channel(SimChannel(PRIVATE_CHANNEL, "secret", [MANAGER], is_private=True))
+    sim.add_channel(SimChannel(OTHER_CHANNEL, "sales", [ADMIN, EMPLOYEE]))
+    sim.clear_calls()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _postgres_url() -> str | None:
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+@dataclass
+class Database:
+    """A migrated test database and how to reach it."""
+
+    backend: str
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    def reset(self) -> None:
+        """Empty every table but the migrations' own and the workspaces (which the server
+        under test caches by ID)."""
+        keep = {"alembic_version", "workspaces"}
+        tables = [t for t in reversed(_sorted_tables(self.engine)) if t not in keep]
+        with self.engine.begin() as connection:
+            if self.backend == "postgres":
+                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(text(f"DELETE FROM {table}"))
+
+
+def _sorted_tables(engine: Engine) -> list[str]:
+    from storage.models import Base
+
+    known = set(inspect(engine).get_table_names())
+    names = [t.name for t in Base.metadata.sorted_tables if t.name in known]
+    return names + sorted(known - set(names) - {"alembic_version"})
+
+
+def create_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Database:
+    """A fresh, migrated database of the given backend (skips PostgreSQL when not configured)."""
+    if backend == "postgres":
+        url = _postgres_url()
+        if url is None:
+            if os.environ.get("SYMMETRY_REQUIRE_POSTGRES"):
+                pytest.fail("SYMMETRY_REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not")
+            pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+        url = Settings(DATABASE_URL=url).database_url
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'symmetry.db'}"
+        engine = make_engine(url)
+    upgrade(engine)
+    return Database(backend, url, engine, make_session_factory(engine))
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Database]:
+    """A migrated database per backend, shared by the session's tests."""
+    db = create_database(request.param, tmp_path_factory)
+    yield db
+    db.engine.dispose()
+
+
+@pytest.fixture
+def db(database: Database) -> Database:
+    """The backend's database, emptied for this test."""
+    database.reset()
+    return database
+
+
+@pytest.fixture(scope="session")
+def sim() -> Iterator[SlackSim]:
+    """The simulated Slack workspace, shared by the session."""
+    with SlackSim() as slack:
+        yield slack
+
+
+@pytest.fixture
+def slack(sim: SlackSim) -> SlackSim:
+    """The simulated workspace with the standard cast and no recorded calls."""
+    sim.delay = 0.0
+    seed(sim)
+    return sim
+
+
+def server_env(database_url: str, sim: SlackSim, port: int, **extra: str) -> dict[str, str]:
+    """The environment of a `symmetry` process wired to the simulated workspace."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "SYMMETRY_", "DATABASE_URL"))
+    }
+    env.update(
+        DATABASE_URL=database_url,
+        SLACK_BOT_TOKEN=sim.bot_token,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=sim.url,
+        SYMMETRY_SECRET_KEY=SECRET_KEY,
+        PORT=str(port),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class RunningServer:
+    """A `symmetry serve` process and the simulated Slack platform that talks to it."""
+
+    process: subprocess.Popen
+    base_url: str
+    platform: SlackClientSim
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(self.base_url + path, timeout=5) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+
+def start_server(env: dict[str, str], cwd: Path, port: int, sim: SlackSim) -> RunningServer:
+    """Start `python -m bot serve` and wait until /healthz answers."""
+    log = open(cwd / "server.log", "w")  # noqa: SIM115 (closed with the process)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"], env=env, cwd=cwd, stdout=log, stderr=log
+    )
+    base = f"http://127.0.0.1:{port}"
+    running = RunningServer(
+        process, base, SlackClientSim(f"{base}/slack/events", SIGNING_SECRET, sim)
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {(cwd / 'server.log').read_text()}")
+        try:
+            if running.get("/healthz")[0] == 200:
+                return running
+        except OSError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"server did not start: {(cwd / 'server.log').read_text()}")
+
+
+def stop_server(running: RunningServer) -> None:
+    running.process.terminate()
+    try:
+        running.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        running.process.kill()
+
+
+@pytest.fixture(scope="session")
+def server_process(database: Database, sim: SlackSim, tmp_path_factory) -> Iterator[RunningServer]:
+    """The real production server (`symmetry serve`) on this backend's database."""
+    port = free_port()
+    cwd = tmp_path_factory.mktemp("server")
+    running = start_server(server_env(database.url, sim, port), cwd, port, sim)
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture
+def server(server_process: RunningServer, db: Database, slack: SlackSim) -> RunningServer:
+    """The running server, with an empty database and a freshly seeded workspace."""
+    return server_process
+
+
+@pytest.fixture
+def platform(server: RunningServer) -> SlackClientSim:
+    """Slack's side of the conversation: sends signed requests to the server under test."""
+    return server.platform
+
+
+def random_secret() -> str:
+    return secrets.token_urlsafe(16)

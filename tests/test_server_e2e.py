@@ -1,0 +1,90 @@
+"""End to end: the real `symmetry serve` process, signed requests, the simulated Slack."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from sqlalchemy import func, select
+
+from bot.slacksim import sign
+from storage.models import Membership, ProcessedEvent, SlackUser, Team
+from tests.conftest import (
+    ADMIN,
+    EMPLOYEE,
+    MANAGER,
+    SALARIEE,
+    SIGNING_SECRET,
+    TEAM_CHANNEL,
+)
+
+
+def all_text(payload: dict) -> str:
+    """Every text of a message or view, joined, for assertions on content."""
+    return json.dumps(payload, ensure_ascii=False)
+
+
+class TestHealth:
+    def test_healthz_says_ok(self, server):
+        """/healthz answers 200 with {"status": "ok"} when the database answers."""
+        status, body = server.get("/healthz")
+        assert status == 200
+        assert json.loads(body) == {"status": "ok"}
+
+    def test_unknown_path_is_404(self, server):
+        """A path the server does not serve answers 404."""
+        assert server.get("/nope")[0] == 404
+
+
+class TestHelp:
+    def test_known_person_gets_help_in_the_ack(self, server, platform, db):
+        """A person whose profile is cached gets help in their language within 3 s, in the ack."""
+        platform.command(EMPLOYEE, "/symmetry", "help")  # first contact caches the profile
+        server.platform.sim.wait_for("response_url")
+        response = platform.command(EMPLOYEE, "/symmetry", "help")
+        assert response.status == 200
+        assert response.elapsed < 3
+        assert "/irritant" in response.body
+        assert "Symmetry" in response.json()["text"]
+
+    def test_first_contact_answers_in_the_persons_language(self, server, platform, slack):
+        """Someone never seen is acked at once, then answered in French via response_url."""
+        response = platform.command(SALARIEE, "/symmetry", "")
+        assert response.status == 200
+        assert response.elapsed < 3
+        answer = slack.wait_for("response_url")[0].params
+        assert "signaler" in all_text(answer).lower()
+
+    def test_unknown_subcommand_answers_with_help(self, server, platform, slack):
+        """An unknown sub-command says so and shows help."""
+        platform.command(EMPLOYEE, "/symmetry", "frobnicate")
+        answer = slack.wait_for("response_url")[0].params
+        assert "frobnicate" in all_text(answer)
+        assert "/irritant" in all_text(answer)
+
+
+class TestRequestVerification:
+    def test_forged_signature_is_rejected(self, server, db):
+        """A request signed with the wrong secret gets 401 and changes nothing."""
+        body = "command=%2Fsymmetry&text=help&user_id=UEMPLO01&team_id=T0SYMMETRY"
+        response = server.platform.post_raw(body, sign("not-the-secret", body))
+        assert response.status == 401
+        with db.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(SlackUser)) == 0
+
+    def test_stale_timestamp_is_rejected(self, server):
+        """A correctly signed request older than 5 minutes gets 401."""
+        body = "command=%2Fsymmetry&text=help&user_id=UEMPLO01&team_id=T0SYMMETRY"
+        stale = int(time.time()) - 6 * 60
+        response = server.platform.post_raw(body, sign(SIGNING_SECRET, body, stale))
+        assert response.status == 401
+
+    def test_malformed_body_is_4xx_and_server_keeps_serving(self, server, platform):
+        """A signed but unparseable body gets a 4xx; the next request is served normally."""
+        body = '{"type": "event_callback", "event": '
+        headers = sign(SIGNING_SECRET, body)
+        headers["Content-Type"] = "application/json"
+        response = server.platform.post_raw(body, headers)
+        assert 400 <= response.status < 500
+        assert server.get("/healthz")[0] == 200
+        assert platform.command(EMPLOYEE, "/symmetry", "help").status == 200
