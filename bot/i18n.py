@@ -82,8 +82,10 @@ def extract() -> None:
     pot = str(LOCALE_DIR / "messages.pot")
     cli = CommandLineInterface()
     cli.run(
-        ["pybabel", "-q", "extract", "-F", str(root / "babel.cfg"), *keywords]
-        + ["--no-location", "--sort-output", "--omit-header", "-o", pot, str(root)]
+        [
+            *("pybabel", "-q", "extract", "-F", str(root / "babel.cfg"), *keywords),
+            *("--no-location", "--sort-output", "--omit-header", "-o", pot, str(root)),
+        ]
     )
     cli.run(["pybabel", "-q", "update", "-i", pot, "-d", str(LOCALE_DIR), "--no-fuzzy-matching"])
 

@@ -8,14 +8,11 @@ import time
 from sqlalchemy import func, select
 
 from bot.slacksim import sign
-from storage.models import Membership, ProcessedEvent, SlackUser, Team
+from storage.models import SlackUser
 from tests.conftest import (
-    ADMIN,
     EMPLOYEE,
-    MANAGER,
     SALARIEE,
     SIGNING_SECRET,
-    TEAM_CHANNEL,
 )
 
 
