@@ -72,7 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(render_yaml(args.url))
             return 0
         settings = load_settings()
-        require(settings, args.command)
+        needs = args.command
+        if args.command == "team" and args.team_command == "list":
+            needs = "team list"  # reads the database only
+        require(settings, needs)
         return _dispatch(args, settings)
     except ConfigError as exc:
         print(f"symmetry: {exc}", file=sys.stderr)

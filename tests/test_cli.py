@@ -1,0 +1,210 @@
+"""The command line against the simulated workspace and a real database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from bot.manifest import BOT_EVENTS, BOT_SCOPES, render_yaml
+from storage.db import make_engine
+from storage.models import Team
+from tests.conftest import (
+    EMPLOYEE,
+    GONE,
+    MANAGER,
+    OTHER_CHANNEL,
+    OTHERBOT,
+    PRIVATE_CHANNEL,
+    ROOT,
+    SALARIEE,
+    TEAM_CHANNEL,
+    free_port,
+    server_env,
+)
+
+
+def symmetry(*args: str, env: dict[str, str], cwd: Path, timeout: float = 60):
+    """Run `python -m bot ARGS` and return the completed process."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def env(db, slack, tmp_path) -> dict[str, str]:
+    """The environment of a CLI run against this test's database and simulated Slack."""
+    return server_env(db.url, slack, free_port())
+
+
+class TestTeamCommands:
+    def test_add_then_list_json(self, env, db, tmp_path):
+        """team add creates a team of the channel's humans; team list --json shows it."""
+        result = symmetry(
+            "team", "add", "Atelier", "--channel", TEAM_CHANNEL, "--manager", MANAGER,
+            "--timezone", "Europe/Paris", "--locale", "fr", env=env, cwd=tmp_path,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert "3 members" in result.stdout
+        listed = symmetry("team", "list", "--json", env=env, cwd=tmp_path)
+        assert json.loads(listed.stdout) == [
+            {
+                "name": "Atelier",
+                "channel": TEAM_CHANNEL,
+                "managers": [MANAGER],
+                "members": 3,
+                "timezone": "Europe/Paris",
+                "locale": "fr",
+            }
+        ]
+        with db.sessions() as session:
+            team = session.scalars(select(Team)).one()
+            assert {m.user_id for m in team.memberships} == {MANAGER, EMPLOYEE, SALARIEE}
+
+    def test_add_uses_the_default_timezone_and_locale(self, env, tmp_path):
+        """Without --timezone and --locale the team takes the deployment's defaults."""
+        env.update(SYMMETRY_DEFAULT_TIMEZONE="Europe/Brussels", SYMMETRY_DEFAULT_LOCALE="fr")
+        result = symmetry(
+            "team", "add", "Sales", "--channel", OTHER_CHANNEL, "--manager", EMPLOYEE,
+            env=env, cwd=tmp_path,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        (team,) = json.loads(symmetry("team", "list", "--json", env=env, cwd=tmp_path).stdout)
+        assert (team["timezone"], team["locale"]) == ("Europe/Brussels", "fr")
+
+    @pytest.mark.parametrize(
+        ("args", "expected"),
+        [
+            (["--channel", "CNOPE0001", "--manager", MANAGER], "channel"),
+            (["--channel", PRIVATE_CHANNEL, "--manager", MANAGER], "invite"),
+            (["--channel", TEAM_CHANNEL, "--manager", OTHERBOT], "managers"),
+            (["--channel", TEAM_CHANNEL, "--manager", GONE], "managers"),
+            (["--channel", TEAM_CHANNEL, "--manager", MANAGER, "--timezone", "Nowhere"], "zone"),
+        ],
+    )
+    def test_add_refuses_bad_input(self, env, tmp_path, db, args, expected):
+        """Unknown channels, bots or deactivated managers and bad zones are refused clearly."""
+        result = symmetry("team", "add", "Atelier", *args, env=env, cwd=tmp_path)
+        assert result.returncode == 1
+        assert expected in result.stderr.lower()
+        assert "Traceback" not in result.stderr
+        with db.sessions() as session:
+            assert session.scalars(select(Team)).all() == []
+
+    def test_add_refuses_a_duplicate_name(self, env, tmp_path):
+        """A second team with the same name (any case) is refused."""
+        args = ["--channel", TEAM_CHANNEL, "--manager", MANAGER]
+        assert symmetry("team", "add", "Atelier", *args, env=env, cwd=tmp_path).returncode == 0
+        args = ["--channel", OTHER_CHANNEL, "--manager", MANAGER]
+        result = symmetry("team", "add", "ATELIER", *args, env=env, cwd=tmp_path)
+        assert result.returncode == 1
+        assert "already has this name" in result.stderr
+
+    def test_sync_follows_the_channel(self, env, slack, tmp_path):
+        """team sync adds people who joined the channel and removes those who left."""
+        args = ["--channel", TEAM_CHANNEL, "--manager", MANAGER]
+        assert symmetry("team", "add", "Atelier", *args, env=env, cwd=tmp_path).returncode == 0
+        slack.leave(TEAM_CHANNEL, EMPLOYEE)
+        slack.join(TEAM_CHANNEL, "UADMIN01")
+        result = symmetry("team", "sync", env=env, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "1 joined, 1 left" in result.stdout
+        (team,) = json.loads(symmetry("team", "list", "--json", env=env, cwd=tmp_path).stdout)
+        assert team["members"] == 3
+
+    def test_list_without_teams(self, env, tmp_path):
+        """team list says how to create a team when there is none, and --json gives []."""
+        assert "symmetry team add" in symmetry("team", "list", env=env, cwd=tmp_path).stdout
+        listed = symmetry("team", "list", "--json", env=env, cwd=tmp_path)
+        assert json.loads(listed.stdout) == []
+
+
+class TestDatabaseCommands:
+    def test_serve_refuses_an_unmigrated_database(self, slack, tmp_path):
+        """serve on a database without migrations exits with a message naming db upgrade."""
+        env = server_env(f"sqlite:///{tmp_path / 'fresh.db'}", slack, free_port())
+        result = symmetry("serve", env=env, cwd=tmp_path)
+        assert result.returncode == 1
+        assert "symmetry db upgrade" in result.stderr
+
+    def test_db_upgrade_then_tick(self, slack, tmp_path):
+        """db upgrade brings a new database up to date; tick --now then runs and exits 0."""
+        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+        env = server_env(url, slack, free_port())
+        assert symmetry("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+        result = symmetry("tick", "--now", "2026-03-29T01:30:00+01:00", env=env, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "2026-03-29T00:30:00+00:00" in result.stdout or "2026-03-29T01:30" in result.stdout
+        with make_engine(url).connect() as connection:
+            assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+    def test_tick_refuses_a_bad_instant(self, env, tmp_path):
+        """tick --now with something that is not ISO-8601 says so."""
+        result = symmetry("tick", "--now", "next tuesday", env=env, cwd=tmp_path)
+        assert result.returncode == 1
+        assert "--now" in result.stderr
+
+
+class TestManifest:
+    def test_socket_mode_manifest(self, tmp_path):
+        """Without --url the manifest enables Socket Mode and has no request URLs."""
+        result = symmetry("manifest", env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+        manifest = yaml.safe_load(result.stdout)
+        assert manifest["settings"]["socket_mode_enabled"] is True
+        assert "request_url" not in manifest["settings"]["event_subscriptions"]
+        assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == set(BOT_EVENTS)
+        assert {"app_uninstalled", "tokens_revoked", "app_home_opened"} <= set(BOT_EVENTS)
+        assert manifest["oauth_config"]["scopes"]["bot"] == list(BOT_SCOPES)
+        commands = {c["command"] for c in manifest["features"]["slash_commands"]}
+        assert commands == {"/irritant", "/symmetry"}
+        assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+        assert manifest["settings"]["interactivity"]["is_enabled"] is True
+
+    def test_http_manifest(self, tmp_path):
+        """With --url every request URL points at /slack/events and Socket Mode is off."""
+        result = symmetry("manifest", "--url", "https://bot.example/", env={}, cwd=tmp_path)
+        manifest = yaml.safe_load(result.stdout)
+        url = "https://bot.example/slack/events"
+        assert manifest["settings"]["socket_mode_enabled"] is False
+        assert manifest["settings"]["event_subscriptions"]["request_url"] == url
+        assert manifest["settings"]["interactivity"]["request_url"] == url
+        assert all(c["url"] == url for c in manifest["features"]["slash_commands"])
+        assert manifest["oauth_config"]["redirect_urls"] == [
+            "https://bot.example/slack/oauth_redirect"
+        ]
+
+    def test_manifest_file_is_the_socket_mode_output(self):
+        """manifest.yml in the repository is exactly `symmetry manifest`."""
+        assert (ROOT / "manifest.yml").read_text() == render_yaml()
+
+
+class TestSocketMode:
+    def test_socket_opens_a_connection_through_slack_api_url(self, env, slack, tmp_path):
+        """symmetry socket asks SLACK_API_URL for a Socket Mode URL with the app token."""
+        env["SLACK_APP_TOKEN"] = "xapp-1-sim"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "socket"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            call = slack.wait_for("apps.connections.open", timeout=20)[0]
+            assert call.token == "xapp-1-sim"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
