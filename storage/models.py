@@ -133,3 +133,20 @@ class ProcessedEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
     received_at: Mapped[datetime] = utc_column()
+
+
+# Multi-workspace mode keeps OAuth installations and states in slack_sdk's own tables; they
+# are declared here (with slack_sdk's definitions) so that migrations create and track them.
+def _declare_oauth_tables() -> None:
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    store = SQLAlchemyInstallationStore
+    store.build_installations_table(Base.metadata, store.default_installations_table_name)
+    store.build_bots_table(Base.metadata, store.default_bots_table_name)
+    SQLAlchemyOAuthStateStore.build_oauth_states_table(
+        Base.metadata, SQLAlchemyOAuthStateStore.default_table_name
+    )
+
+
+_declare_oauth_tables()
