@@ -39,17 +39,3 @@ def home_view(
         team_count=team_count,
         threshold=settings.anonymity_threshold,
     )
-
-
-def publish(
-    session: Session,
-    client: WebClient,
-    settings: Settings,
-    *,
-    workspace_id: int,
-    user_id: str,
-    now: datetime,
-) -> None:
-    """Render and publish a person's Home tab."""
-    view = home_view(session, client, settings, workspace_id=workspace_id, user_id=user_id, now=now)
-    client.views_publish(user_id=user_id, view=view)

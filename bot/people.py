@@ -83,25 +83,27 @@ def profiles(
     now: datetime,
     max_age: timedelta = PROFILE_MAX_AGE,
 ) -> dict[str, SlackUser]:
-    """Profiles of many people; stale ones are refreshed with `users.list` when many are."""
+    """Profiles of many people; stale ones are refreshed with `users.list` when many are.
+
+    Everything is fetched from Slack before anything is written, so no database write lock
+    is held while waiting on Slack.
+    """
     ids = set(user_ids)
     cached = queries.get_slack_users(session, workspace_id=workspace_id, user_ids=ids)
     stale = {i for i in ids if not is_fresh(cached.get(i), now=now, max_age=max_age)}
+    fetched: dict[str, dict] = {}
     if len(stale) > 20:
         # One page of users.list holds 200 people: far fewer calls than one users.info each.
         for page in client.users_list(limit=200):
-            for user in page["members"]:
-                if user["id"] in stale:
-                    cached[user["id"]] = store_profile(
-                        session, workspace_id=workspace_id, user=user, now=now
-                    )
-                    stale.discard(user["id"])
-    for user_id in sorted(stale):
-        found = profile(
-            session, client, workspace_id=workspace_id, user_id=user_id, now=now, max_age=max_age
-        )
-        if found is not None:
-            cached[user_id] = found
+            fetched.update({u["id"]: u for u in page["members"] if u["id"] in stale})
+    for user_id in sorted(stale - fetched.keys()):
+        try:
+            fetched[user_id] = client.users_info(user=user_id, include_locale=True)["user"]
+        except SlackApiError as exc:
+            if exc.response.get("error") not in ("user_not_found", "users_not_found"):
+                raise
+    for user_id, user in fetched.items():
+        cached[user_id] = store_profile(session, workspace_id=workspace_id, user=user, now=now)
     return {i: p for i, p in cached.items() if i in ids}
 
 

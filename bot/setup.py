@@ -67,45 +67,39 @@ def form_for(session: Session, settings: Settings, *, team_id: int | None) -> te
     )
 
 
-def open_modal(
-    session: Session,
-    client: WebClient,
-    settings: Settings,
-    *,
-    who: Actor,
-    trigger_id: str,
-    now: datetime,
-) -> dict[str, Any] | None:
-    """Open the modal for an admin; for anyone else return the refusal message to send."""
+def opening(
+    session: Session, client: WebClient, settings: Settings, *, who: Actor, now: datetime
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(the modal to open, None) for an admin; (None, the refusal to send) for anyone else."""
     if not people.is_admin(
         session, client, settings, workspace_id=who.workspace_id, user_id=who.user_id, now=now
     ):
-        return render("not_admin", who.locale)
-    client.views_open(trigger_id=trigger_id, view=modal(session, who, teams.default_form(settings)))
-    return None
+        return None, render("not_admin", who.locale)
+    return modal(session, who, teams.default_form(settings)), None
 
 
-def switch_team(
+def switched_team(
     session: Session,
     client: WebClient,
     settings: Settings,
     *,
     who: Actor,
-    view: dict[str, Any],
     picked: str,
     now: datetime,
-) -> None:
-    """The admin picked another team in the modal: show its values (admins only)."""
+) -> dict[str, Any] | None:
+    """The admin picked another team in the modal: the modal showing its values.
+
+    None (nothing to update) for anyone but an admin, or for a team of another workspace.
+    """
     if not people.is_admin(
         session, client, settings, workspace_id=who.workspace_id, user_id=who.user_id, now=now
     ):
-        return
+        return None
     team_id = int(picked) if picked.isdigit() else None
     team = queries.get_team(session, team_id=team_id) if team_id else None
     if team is not None and team.workspace_id != who.workspace_id:
-        return
-    form = form_for(session, settings, team_id=team_id)
-    client.views_update(view_id=view["id"], hash=view.get("hash"), view=modal(session, who, form))
+        return None
+    return modal(session, who, form_for(session, settings, team_id=team_id))
 
 
 def parse_submission(view: dict[str, Any]) -> tuple[teams.TeamForm, dict[str, str]]:

@@ -161,6 +161,10 @@ def apply(
     session: Session, client: WebClient, *, workspace_id: int, form: TeamForm, now: datetime
 ) -> SyncResult:
     """Create or update a team from a checked form, then read its members from the channel."""
+    # Slack first, writes after: no write lock is held while waiting on Slack.
+    humans = channel_humans(
+        session, client, workspace_id=workspace_id, channel_id=form.channel_id, now=now
+    )
     team = queries.get_team(session, team_id=form.team_id) if form.team_id else None
     if team is None:
         team = Team(workspace_id=workspace_id)
@@ -172,7 +176,8 @@ def apply(
     team.updated_at = now
     session.flush()
     queries.set_managers(session, team=team, user_ids=form.manager_ids)
-    return sync(session, client, team=team, now=now)
+    added, removed = queries.set_members(session, team=team, user_ids=humans)
+    return SyncResult(team=team, added=added, removed=removed)
 
 
 def save(

@@ -24,26 +24,24 @@ def symmetry_command(
         ack(**help.help_message(who.locale, unknown=unknown))
         return
     ack()
-    with services.session() as session:
-        if subcommand != "team":
-            # First contact: learn the person's language from Slack, then answer.
+    if subcommand != "team":
+        # First contact: learn the person's language from Slack, then answer.
+        with services.session() as session:
             people.profile(
                 session, client, workspace_id=workspace_id, user_id=user_id, now=services.now()
             )
             who = setup.actor(
                 session, services.settings, workspace_id=workspace_id, user_id=user_id
             )
-            respond(**help.help_message(who.locale, unknown=unknown))
-            return
-        refusal = setup.open_modal(
-            session,
-            client,
-            services.settings,
-            who=who,
-            trigger_id=body["trigger_id"],
-            now=services.now(),
+        respond(**help.help_message(who.locale, unknown=unknown))
+        return
+    with services.session() as session:
+        view, refusal = setup.opening(
+            session, client, services.settings, who=who, now=services.now()
         )
-    if refusal:
+    if view is not None:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+    else:
         respond(**refusal)
 
 

@@ -14,7 +14,7 @@ def home_opened(event: dict, client: WebClient, context: BoltContext) -> None:
         return
     services: Services = context["services"]
     with services.session() as session:
-        home.publish(
+        view = home.home_view(
             session,
             client,
             services.settings,
@@ -22,6 +22,7 @@ def home_opened(event: dict, client: WebClient, context: BoltContext) -> None:
             user_id=event["user"],
             now=services.now(),
         )
+    client.views_publish(user_id=event["user"], view=view)
 
 
 def register(app: App) -> None:

@@ -17,15 +17,16 @@ def pick_team(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> 
         who = setup.actor(
             session, services.settings, workspace_id=workspace_id, user_id=body["user"]["id"]
         )
-        setup.switch_team(
+        view = setup.switched_team(
             session,
             client,
             services.settings,
             who=who,
-            view=body["view"],
             picked=body["actions"][0].get("selected_option", {}).get("value", "new"),
             now=services.now(),
         )
+    if view is not None:
+        client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view)
 
 
 def submit_team(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:

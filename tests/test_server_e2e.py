@@ -85,3 +85,42 @@ class TestRequestVerification:
         assert 400 <= response.status < 500
         assert server.get("/healthz")[0] == 200
         assert platform.command(EMPLOYEE, "/symmetry", "help").status == 200
+
+
+class TestSlowSlack:
+    def test_a_slow_slack_call_does_not_delay_other_acks(self, server, platform, slack):
+        """While 30 listeners wait on a 2 s Slack API, other commands are still acked fast."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        platform.command(EMPLOYEE, "/symmetry", "help")  # cache the person's profile
+        slack.wait_for("response_url")
+        slack.delay = 2.0
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            # Unknown people: each ack is followed by a users.info call that takes 2 s.
+            slow = [
+                pool.submit(platform.command, f"USLOW{i:04d}", "/symmetry", "help")
+                for i in range(30)
+            ]
+            time.sleep(0.3)
+            fast = [pool.submit(platform.command, EMPLOYEE, "/symmetry", "help") for _ in range(5)]
+            fast_times = [f.result().elapsed for f in fast]
+            assert [f.result().status for f in slow] == [200] * 30
+        assert max(fast_times) < 1.0, fast_times
+
+
+class TestHealthUnavailable:
+    def test_healthz_is_503_when_the_database_does_not_answer(self, tmp_path):
+        """/healthz answers 503 when the database cannot be reached."""
+        from wsgiref.util import setup_testing_defaults
+
+        from bot.server import wsgi_app
+        from storage.db import make_engine
+
+        engine = make_engine(f"sqlite:///{tmp_path}/missing/dir/db.sqlite")
+        application = wsgi_app(app=None, engine=engine)  # type: ignore[arg-type]
+        environ: dict = {"PATH_INFO": "/healthz", "REQUEST_METHOD": "GET"}
+        setup_testing_defaults(environ)
+        seen: list[str] = []
+        body = b"".join(application(environ, lambda status, headers: seen.append(status)))
+        assert seen == ["503 Service Unavailable"]
+        assert json.loads(body) == {"status": "unavailable"}
