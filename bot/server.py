@@ -99,6 +99,10 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         for key, value in self._options.items():
             self.cfg.set(key, value)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn 25.1+ opens a control socket at one path per user: several servers on
+            # one machine would fight over it, and nothing here uses it.
+            self.cfg.set("control_socket_disable", True)
 
     def load(self) -> WSGIApp:
         return self._build()

@@ -328,6 +328,7 @@ class _Workspace:
             "views.update": self.views_update,
             "views.publish": self.views_publish,
             "apps.connections.open": self.apps_connections_open,
+            "oauth.v2.access": self.oauth_v2_access,
         }
 
     def call(self, method: str, params: dict[str, Any]) -> _Reply:
@@ -604,6 +605,22 @@ class _Workspace:
         view = self._store_view(params.get("view"), view_id=self.homes.get(user_id))
         self.homes[user_id] = view["id"]
         return {"view": view}
+
+    def oauth_v2_access(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Exchange an OAuth code for the bot token (any non-empty code is accepted)."""
+        if not params.get("code"):
+            raise _ApiError("invalid_code")
+        return {
+            "access_token": self.bot_token,
+            "token_type": "bot",
+            "scope": "commands,chat:write,users:read",
+            "bot_user_id": self.bot_user_id,
+            "app_id": self.app_id,
+            "team": {"id": self.team_id, "name": self.team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": next(iter(self.users), "U0INSTALL")},
+        }
 
     def apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
         """``apps.connections.open``: a Socket Mode URL that is never actually served."""
@@ -1038,10 +1055,12 @@ class SlackSim:
 
     def _auth_error(self, method: str, token: str | None) -> _Reply | None:
         """Return the auth failure for this call, if any."""
-        if not token:
+        if not token and method != "oauth.v2.access":
             error = "not_authed"
         elif method == "apps.connections.open":
             error = None if token.startswith("xapp-") else "invalid_auth"
+        elif method == "oauth.v2.access":
+            error = None  # authenticated by client ID and secret, not a token
         else:
             error = None if token == self._ws.bot_token else "invalid_auth"
         return None if error is None else _Reply(200, {"ok": False, "error": error})

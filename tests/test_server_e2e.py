@@ -124,3 +124,16 @@ class TestHealthUnavailable:
         body = b"".join(application(environ, lambda status, headers: seen.append(status)))
         assert seen == ["503 Service Unavailable"]
         assert json.loads(body) == {"status": "unavailable"}
+
+
+class TestGracefulStop:
+    def test_sigterm_stops_the_server_cleanly(self, db, slack, tmp_path):
+        """SIGTERM makes `symmetry serve` finish and exit 0 well within the platforms' 30 s."""
+        from tests.conftest import free_port, server_env, start_server
+
+        port = free_port()
+        running = start_server(server_env(db.url, slack, port), tmp_path, port, slack)
+        started = time.monotonic()
+        running.process.terminate()
+        assert running.process.wait(timeout=30) == 0
+        assert time.monotonic() - started < 30
