@@ -59,14 +59,15 @@ def environment(locale: str) -> Environment:
     return env
 
 
-def render(name: str, locale: str, **context: Any) -> dict[str, Any]:
+def render(name: str, locale: str, /, **context: Any) -> dict[str, Any]:
     """Render template `name` in `locale` and check it against Slack's limits."""
-    text = environment(locale).get_template(f"{name}.json.j2").render(locale=locale, **context)
+    template = environment(locale).get_template(f"{name}.json.j2")
+    text = template.render(locale=locale, **context)
     try:
         payload = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BlockKitLimitError(f"template {name} rendered invalid JSON: {exc}") from exc
-    check_limits(payload, where=name)
+        raise BlockKitLimitError(f"template {template.name} rendered invalid JSON: {exc}") from exc
+    check_limits(payload, where=template.name or "template")
     return payload
 
 
