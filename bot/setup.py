@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot import people, teams
 from bot.blocks import render
-from bot.config import Settings
+from bot.config import Settings, is_timezone
 from bot.i18n import translate
 from storage import queries
 
@@ -70,12 +70,23 @@ def form_for(session: Session, settings: Settings, *, team_id: int | None) -> te
 def opening(
     session: Session, client: WebClient, settings: Settings, *, who: Actor, now: datetime
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """(the modal to open, None) for an admin; (None, the refusal to send) for anyone else."""
-    if not people.is_admin(
+    """(the modal to open, None) for an admin; (None, the refusal to send) for anyone else.
+
+    The admin check reads the person's profile from Slack on first contact, so the language
+    is decided after it; a new team starts with the admin's own time zone and language.
+    """
+    admin = people.is_admin(
         session, client, settings, workspace_id=who.workspace_id, user_id=who.user_id, now=now
-    ):
+    )
+    who = actor(session, settings, workspace_id=who.workspace_id, user_id=who.user_id)
+    if not admin:
         return None, render("not_admin", who.locale)
-    return modal(session, who, teams.default_form(settings)), None
+    form = teams.default_form(settings)
+    profile = queries.get_slack_user(session, workspace_id=who.workspace_id, user_id=who.user_id)
+    if profile is not None and profile.timezone and is_timezone(profile.timezone):
+        form.timezone = profile.timezone
+    form.locale = who.locale
+    return modal(session, who, form), None
 
 
 def switched_team(

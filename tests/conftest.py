@@ -161,6 +161,8 @@ def server_env(database_url: str, sim: SlackSim, port: int, **extra: str) -> dic
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("SLACK_", "SYMMETRY_", "DATABASE_URL"))
+        # slack_sdk sends every call through a proxy from the environment, ignoring NO_PROXY
+        and key.lower() not in ("http_proxy", "https_proxy", "all_proxy")
     }
     env.update(
         DATABASE_URL=database_url,

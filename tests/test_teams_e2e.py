@@ -224,3 +224,16 @@ class TestLifecycle:
         wait_until(marked)
         with db.engine.begin() as connection:
             connection.execute(Workspace.__table__.update().values(uninstalled_at=None))
+
+
+class TestSetupLanguage:
+    def test_first_contact_admin_gets_the_modal_in_their_language(self, server, platform, slack):
+        """A French admin's very first /symmetry team opens the modal in French, with their
+        time zone and language preselected."""
+        slack.users[ADMIN].locale = "fr-FR"
+        slack.users[ADMIN].tz = "Europe/Paris"
+        view = open_setup(platform, slack)
+        text = json.dumps(view, ensure_ascii=False)
+        assert "Enregistrer" in text or "équipe" in text
+        timezone = next(b for b in view["blocks"] if b.get("block_id", "").startswith("timezone"))
+        assert timezone["element"]["initial_value"] == "Europe/Paris"

@@ -1,0 +1,485 @@
+"""Block Kit templates: every template renders valid Block Kit in every locale, within limits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from jinja2 import DictLoader, Environment, StrictUndefined
+from slack_sdk.models.basic_objects import JsonObject
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot import blocks
+from bot.blocks import BlockKitLimitError, check_limits, render
+from bot.config import LOCALES
+from bot.i18n import translate
+from bot.teams import ERROR_TEXT, TeamForm
+
+TEMPLATE_DIR = Path(blocks.__file__).parent / "templates"
+TEMPLATES = sorted(path.name.removesuffix(".json.j2") for path in TEMPLATE_DIR.glob("*.json.j2"))
+VIEW_TYPES = ("modal", "home")
+
+Context = dict[str, Any]
+ContextFactory = Callable[[str], Context]
+
+
+# --- Sample data -------------------------------------------------------------------------
+
+
+def make_team(
+    team_id: int,
+    name: str,
+    *,
+    channel_id: str = "C0LYON001",
+    timezone: str = "Europe/Paris",
+    locale: str = "fr",
+    members: int = 12,
+    managers: tuple[str, ...] = ("U0MANAG01",),
+) -> SimpleNamespace:
+    """A team as the templates see it: the attributes of storage.models.Team they read."""
+    return SimpleNamespace(
+        id=team_id,
+        workspace_id=1,
+        name=name,
+        channel_id=channel_id,
+        timezone=timezone,
+        locale=locale,
+        memberships=[SimpleNamespace(user_id=f"U0MEMB{i:03d}") for i in range(members)],
+        managers=[SimpleNamespace(user_id=user_id) for user_id in managers],
+    )
+
+
+LYON = make_team(1, "Atelier de Lyon", members=14, managers=("U0MANAG01", "U0MANAG02"))
+DESK = make_team(2, "Front desk — Paris Opéra", channel_id="C0DESK001", locale="en", members=1)
+SUPPORT = make_team(
+    3, "Customer support", channel_id="C0SUPP001", timezone="America/New_York", locale="en"
+)
+
+
+def form_for(team: SimpleNamespace) -> TeamForm:
+    """The form of an existing team, as bot.setup.form_for builds it."""
+    return TeamForm(
+        name=team.name,
+        channel_id=team.channel_id,
+        manager_ids=sorted(m.user_id for m in team.managers),
+        timezone=team.timezone,
+        locale=team.locale,
+        team_id=team.id,
+    )
+
+
+def new_form() -> TeamForm:
+    """An empty form with the defaults, as bot.teams.default_form builds it."""
+    return TeamForm(name="", channel_id="", manager_ids=[], timezone="UTC", locale="en")
+
+
+def modal_context(teams: list[SimpleNamespace], form: TeamForm) -> Context:
+    """The team modal's context, as bot.setup.modal builds it."""
+    return {
+        "teams": teams,
+        "form": form,
+        "version": form.team_id or "new",
+        "metadata": json.dumps({"team_id": form.team_id}),
+    }
+
+
+# One realistic context per template; a new template fails the tests until it gets one.
+SAMPLES: dict[str, ContextFactory] = {
+    "help": lambda locale: {"unknown": "stats"},
+    "home": lambda locale: {
+        "managed_teams": [LYON, DESK],
+        "is_admin": True,
+        "team_count": 3,
+        "threshold": 5,
+    },
+    "not_admin": lambda locale: {},
+    "team_failed": lambda locale: {
+        "name": "Atelier de Lyon",
+        "problems": [translate(locale, "Another team took this name or channel meanwhile.")],
+    },
+    "team_modal": lambda locale: modal_context([LYON, DESK, SUPPORT], form_for(LYON)),
+    "team_saved": lambda locale: {
+        "team": LYON,
+        "members": len(LYON.memberships),
+        "managers": sorted(m.user_id for m in LYON.managers),
+        "added": 14,
+        "removed": 0,
+    },
+    "welcome": lambda locale: {"team": LYON, "threshold": 5},
+}
+
+# Other branches of the templates: (case id, template, context factory).
+VARIANTS: list[tuple[str, str, ContextFactory]] = [
+    ("help-plain", "help", lambda locale: {"unknown": None}),
+    ("help-long-word", "help", lambda locale: {"unknown": "x" * 500}),
+    (
+        "home-employee",
+        "home",
+        lambda locale: {"managed_teams": [], "is_admin": False, "team_count": 0, "threshold": 3},
+    ),
+    (
+        "home-many-teams",
+        "home",
+        lambda locale: {
+            "managed_teams": [make_team(i, f"Team {i}") for i in range(1, 61)],
+            "is_admin": True,
+            "team_count": 1,
+            "threshold": 10,
+        },
+    ),
+    ("team_modal-first-team", "team_modal", lambda locale: modal_context([], new_form())),
+    ("team_modal-new", "team_modal", lambda locale: modal_context([LYON, DESK], new_form())),
+    (
+        "team_modal-many-teams",
+        "team_modal",
+        lambda locale: modal_context(
+            [make_team(i, f"Team {i}") for i in range(1, 151)], new_form()
+        ),
+    ),
+    (
+        "team_failed-all-errors",
+        "team_failed",
+        lambda locale: {
+            "name": "Atelier de Lyon",
+            "problems": [translate(locale, text) for text in ERROR_TEXT.values()],
+        },
+    ),
+    (
+        "team_saved-english-team",
+        "team_saved",
+        lambda locale: {
+            "team": SUPPORT,
+            "members": 1,
+            "managers": ["U0MANAG01"],
+            "added": 0,
+            "removed": 3,
+        },
+    ),
+]
+
+
+# --- Rendering and validation helpers ----------------------------------------------------
+
+
+def validate_deep(obj: Any) -> None:
+    """Run slack_sdk's validators on an object and on every object nested in it."""
+    if isinstance(obj, JsonObject):
+        obj.validate_json()
+        for value in vars(obj).values():
+            validate_deep(value)
+    elif isinstance(obj, list | tuple):
+        for item in obj:
+            validate_deep(item)
+
+
+def validate_block_kit(payload: dict[str, Any]) -> None:
+    """Validate a view or a message with slack_sdk's Block Kit models."""
+    if payload.get("type") in VIEW_TYPES:
+        view = View(**payload)
+        validate_deep(view)
+        assert view.to_dict() == payload, "slack_sdk dropped or changed part of the view"
+        return
+    assert isinstance(payload.get("text"), str)
+    assert payload["text"].strip(), "a message needs a notification text"
+    assert payload.get("response_type", "ephemeral") in ("ephemeral", "in_channel")
+    for block in payload["blocks"]:
+        parsed = Block.parse(block)
+        assert parsed is not None, f"slack_sdk does not know block type {block.get('type')!r}"
+        validate_deep(parsed)
+        round_trip = parsed.to_dict()
+        assert round_trip["type"] == block["type"]
+        assert round_trip == block, "slack_sdk dropped or changed part of the block"
+
+
+def picker(payload: dict[str, Any]) -> dict[str, Any]:
+    """The team picker of a rendered team modal."""
+    return next(b for b in payload["blocks"] if b.get("block_id") == "pick")["accessory"]
+
+
+# --- Every template, every locale --------------------------------------------------------
+
+
+class TestTemplates:
+    def test_every_template_has_a_sample_context(self):
+        """SAMPLES names exactly the templates in bot/templates, so a new template needs one."""
+        missing = sorted(set(TEMPLATES) - set(SAMPLES))
+        stale = sorted(set(SAMPLES) - set(TEMPLATES))
+        assert not missing, f"add a sample context to SAMPLES for: {', '.join(missing)}"
+        assert not stale, f"SAMPLES names templates that no longer exist: {', '.join(stale)}"
+
+    @pytest.mark.parametrize("locale", LOCALES)
+    @pytest.mark.parametrize("name", TEMPLATES)
+    def test_template_renders_valid_block_kit(self, name, locale):
+        """Each template renders, with its sample context, to Block Kit that slack_sdk accepts."""
+        if name not in SAMPLES:
+            pytest.fail(f"template {name} has no sample context: add one to SAMPLES")
+        payload = render(name, locale, **SAMPLES[name](locale))
+        validate_block_kit(payload)
+
+    @pytest.mark.parametrize("locale", LOCALES)
+    @pytest.mark.parametrize(
+        ("name", "factory"),
+        [pytest.param(name, factory, id=case) for case, name, factory in VARIANTS],
+    )
+    def test_template_variant_renders_valid_block_kit(self, name, factory, locale):
+        """The other branches of the templates (empty lists, many teams) are valid too."""
+        validate_block_kit(render(name, locale, **factory(locale)))
+
+    @pytest.mark.parametrize("name", TEMPLATES)
+    def test_locales_render_the_same_structure(self, name):
+        """Every locale renders the same blocks, in the same order, as English."""
+        if name not in SAMPLES:
+            pytest.fail(f"template {name} has no sample context: add one to SAMPLES")
+
+        def shape(payload: dict[str, Any]) -> list[tuple[Any, ...]]:
+            return [(b["type"], b.get("block_id")) for b in payload["blocks"]]
+
+        english = render(name, "en", **SAMPLES[name]("en"))
+        for locale in LOCALES:
+            payload = render(name, locale, **SAMPLES[name](locale))
+            assert shape(payload) == shape(english), locale
+            assert payload.get("type") == english.get("type"), locale
+
+    @pytest.mark.parametrize("locale", LOCALES)
+    def test_team_failed_names_the_team_and_the_problems(self, locale):
+        """The failure message takes a `name` variable, as bot.setup passes it to `render`."""
+        payload = render("team_failed", locale, **SAMPLES["team_failed"](locale))
+        text = payload["blocks"][0]["text"]["text"]
+        assert "*Atelier de Lyon*" in text
+        assert translate(locale, "Another team took this name or channel meanwhile.") in text
+
+
+class TestTeamModal:
+    @pytest.mark.parametrize("locale", LOCALES)
+    @pytest.mark.parametrize("length", [80, 200])
+    def test_long_team_name_is_truncated_in_the_picker(self, locale, length):
+        """A long team name is shortened in the picker instead of breaking the option limit."""
+        long_team = make_team(7, "Équipe " + "x" * (length - 7), channel_id="C0LONG001")
+        context = modal_context([LYON, long_team], form_for(long_team))
+        payload = render("team_modal", locale, **context)
+        validate_block_kit(payload)
+        accessory = picker(payload)
+        option = next(o for o in accessory["options"] if o["value"] == "7")
+        assert len(option["text"]["text"]) == 75
+        assert option["text"]["text"].endswith("…")
+        assert option["text"]["text"].startswith("Équipe xxx")
+        assert accessory["initial_option"] == option
+
+    @pytest.mark.parametrize("locale", LOCALES)
+    def test_picker_keeps_within_100_options(self, locale):
+        """With 150 teams the picker lists at most 100 options, "New team" included."""
+        context = modal_context([make_team(i, f"Team {i}") for i in range(1, 151)], new_form())
+        accessory = picker(render("team_modal", locale, **context))
+        assert len(accessory["options"]) == 100
+        assert accessory["options"][0]["value"] == "new"
+        assert accessory["initial_option"] == accessory["options"][0]
+
+    def test_modal_title_and_buttons_are_translated(self):
+        """The French modal's title, submit and close texts are French and within 24 characters."""
+        english = render("team_modal", "en", **modal_context([], new_form()))
+        french = render("team_modal", "fr", **modal_context([], new_form()))
+        for key in ("title", "submit", "close"):
+            assert french[key]["text"] != english[key]["text"]
+            assert len(french[key]["text"]) <= 24
+
+
+# --- Slack's limits ----------------------------------------------------------------------
+
+
+def plain(text: str) -> dict[str, str]:
+    return {"type": "plain_text", "text": text}
+
+
+def modal(blocks_: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+    return {"type": "modal", "title": plain("Team setup"), "blocks": blocks_, **fields}
+
+
+def message(blocks_: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"text": "Symmetry", "blocks": blocks_}
+
+
+def header(length: int) -> dict[str, Any]:
+    return {"type": "header", "text": plain("h" * length)}
+
+
+def button(length: int) -> dict[str, Any]:
+    return {"type": "button", "action_id": "go", "text": plain("b" * length), "value": "1"}
+
+
+def options(length: int) -> list[dict[str, Any]]:
+    return [{"text": plain("o" * length), "value": "1"}, {"text": plain("short"), "value": "2"}]
+
+
+DIVIDER = {"type": "divider"}
+
+# (case id, payload within the limit, the same payload one step over it)
+LIMIT_CASES = [
+    ("header-150", message([header(150)]), message([header(151)])),
+    ("message-50-blocks", message([DIVIDER] * 50), message([DIVIDER] * 51)),
+    ("modal-100-blocks", modal([DIVIDER] * 100), modal([DIVIDER] * 101)),
+    (
+        "home-100-blocks",
+        {"type": "home", "blocks": [DIVIDER] * 100},
+        {
+            "type": "home",
+            "blocks": [DIVIDER] * 101,
+        },
+    ),
+    ("modal-title-24", modal([], title=plain("t" * 24)), modal([], title=plain("t" * 25))),
+    ("modal-submit-24", modal([], submit=plain("s" * 24)), modal([], submit=plain("s" * 25))),
+    (
+        "button-text-75",
+        message([{"type": "actions", "elements": [button(75)]}]),
+        message([{"type": "actions", "elements": [button(76)]}]),
+    ),
+    (
+        "accessory-button-text-75",
+        message([{"type": "section", "text": plain("x"), "accessory": button(75)}]),
+        message([{"type": "section", "text": plain("x"), "accessory": button(76)}]),
+    ),
+    (
+        "private-metadata-3000",
+        modal([], private_metadata="m" * 3000),
+        modal([], private_metadata="m" * 3001),
+    ),
+    (
+        "option-text-75",
+        modal(
+            [
+                {
+                    "type": "section",
+                    "text": plain("Pick"),
+                    "accessory": {"type": "static_select", "options": options(75)},
+                }
+            ]
+        ),
+        modal(
+            [
+                {
+                    "type": "section",
+                    "text": plain("Pick"),
+                    "accessory": {"type": "static_select", "options": options(76)},
+                }
+            ]
+        ),
+    ),
+    (
+        "input-option-text-75",
+        modal(
+            [
+                {
+                    "type": "input",
+                    "label": plain("Language"),
+                    "element": {"type": "static_select", "options": options(75)},
+                }
+            ]
+        ),
+        modal(
+            [
+                {
+                    "type": "input",
+                    "label": plain("Language"),
+                    "element": {"type": "static_select", "options": options(76)},
+                }
+            ]
+        ),
+    ),
+    (
+        "option-group-text-75",
+        modal(
+            [
+                {
+                    "type": "input",
+                    "label": plain("Team"),
+                    "element": {
+                        "type": "static_select",
+                        "option_groups": [{"label": plain("Teams"), "options": options(75)}],
+                    },
+                }
+            ]
+        ),
+        modal(
+            [
+                {
+                    "type": "input",
+                    "label": plain("Team"),
+                    "element": {
+                        "type": "static_select",
+                        "option_groups": [{"label": plain("Teams"), "options": options(76)}],
+                    },
+                }
+            ]
+        ),
+    ),
+    (
+        "section-text-3000",
+        message([{"type": "section", "text": plain("s" * 3000)}]),
+        message([{"type": "section", "text": plain("s" * 3001)}]),
+    ),
+]
+
+
+class TestCheckLimits:
+    @pytest.mark.parametrize("payload", [pytest.param(ok, id=case) for case, ok, _ in LIMIT_CASES])
+    def test_payload_at_the_limit_passes(self, payload):
+        """A payload exactly at one of Slack's limits is accepted."""
+        check_limits(payload)
+
+    @pytest.mark.parametrize(
+        "payload", [pytest.param(over, id=case) for case, _, over in LIMIT_CASES]
+    )
+    def test_payload_over_the_limit_is_refused(self, payload):
+        """A payload one step over one of Slack's limits raises BlockKitLimitError."""
+        with pytest.raises(BlockKitLimitError):
+            check_limits(payload)
+
+    def test_unknown_payload_type_is_refused(self):
+        """A payload whose type is neither a message, a modal nor a home tab is refused."""
+        with pytest.raises(BlockKitLimitError, match="unknown payload type"):
+            check_limits({"type": "workflow_step", "blocks": []})
+
+    def test_error_names_the_template(self):
+        """The error message says where the limit was broken."""
+        with pytest.raises(BlockKitLimitError, match=r"team_modal: modal title"):
+            check_limits(modal([], title=plain("t" * 25)), where="team_modal")
+
+
+class TestRenderRefuses:
+    @pytest.fixture
+    def fake_templates(self, monkeypatch):
+        """Make `render` read templates from a dict instead of bot/templates."""
+        sources: dict[str, str] = {}
+        env = Environment(loader=DictLoader(sources), undefined=StrictUndefined)
+        monkeypatch.setattr(blocks, "environment", lambda locale: env)
+        return sources
+
+    def test_render_refuses_a_header_over_150_characters(self, fake_templates):
+        """`render` raises BlockKitLimitError rather than return a header Slack would reject."""
+        fake_templates["long.json.j2"] = (
+            '{"text": "t", "blocks": [{"type": "header", "text": '
+            '{"type": "plain_text", "text": {{ title | tojson }}}}]}'
+        )
+        assert render("long", "en", title="h" * 150)["blocks"][0]["type"] == "header"
+        with pytest.raises(BlockKitLimitError, match="header"):
+            render("long", "en", title="h" * 151)
+
+    def test_render_refuses_invalid_json(self, fake_templates):
+        """`render` raises BlockKitLimitError when a template renders invalid JSON."""
+        fake_templates["broken.json.j2"] = '{"text": {{ text }}, "blocks": []}'
+        with pytest.raises(BlockKitLimitError, match="invalid JSON"):
+            render("broken", "en", text="not quoted")
+
+    def test_render_refuses_a_modal_with_101_blocks(self, fake_templates):
+        """`render` raises BlockKitLimitError for a modal with more than 100 blocks."""
+        fake_templates["many.json.j2"] = (
+            '{"type": "modal", "title": {"type": "plain_text", "text": "t"}, "blocks": ['
+            '{% for i in range(count) %}{% if i %},{% endif %}{"type": "divider"}{% endfor %}]}'
+        )
+        assert len(render("many", "en", count=100)["blocks"]) == 100
+        with pytest.raises(BlockKitLimitError, match="101 blocks"):
+            render("many", "en", count=101)
