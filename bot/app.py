@@ -7,6 +7,7 @@ Only this module knows every piece. Listeners read their dependencies from `cont
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -26,6 +27,8 @@ from bot.config import Settings
 from bot.manifest import BOT_SCOPES
 from bot.services import Services, utcnow
 from storage import queries
+from storage.db import session_scope
+from storage.models import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -35,17 +38,56 @@ log = logging.getLogger(__name__)
 LISTENER_THREADS = 64
 
 
-def slack_client(settings: Settings, token: str | None = None) -> WebClient:
-    """A Web API client pointed at SLACK_API_URL, retrying rate limits and dropped connections."""
-    return WebClient(
-        token=token,
-        base_url=settings.slack_api_url,
-        timeout=15,
-        retry_handlers=[
+def slack_client(
+    settings: Settings, token: str | None = None, *, retries: bool = True
+) -> WebClient:
+    """A Web API client pointed at SLACK_API_URL.
+
+    With `retries`, rate limits and dropped connections are retried by slack_sdk; the outbox
+    asks for none, because it schedules its own retries.
+    """
+    handlers = (
+        [
             ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=2),
-        ],
+        ]
+        if retries
+        else []
     )
+    return WebClient(
+        token=token, base_url=settings.slack_api_url, timeout=15, retry_handlers=handlers
+    )
+
+
+def workspace_clients(
+    settings: Settings, sessions: sessionmaker[Session], engine: Engine, *, retries: bool = True
+) -> Callable[[int], WebClient | None]:
+    """A function giving the Slack client of a workspace (by database ID), or None when the
+    bot is no longer installed there. Clients are made once per workspace and reused."""
+    store = (
+        oauth_settings(settings, engine).installation_store if settings.multi_workspace else None
+    )
+    clients: dict[int, WebClient | None] = {}
+    lock = threading.Lock()
+
+    def client_for(workspace_id: int) -> WebClient | None:
+        with lock:
+            if workspace_id in clients:
+                return clients[workspace_id]
+        with session_scope(sessions) as session:
+            workspace = session.get(Workspace, workspace_id)
+            slack_team_id = workspace.slack_team_id if workspace else None
+            installed = workspace is not None and workspace.uninstalled_at is None
+        token = settings.slack_bot_token
+        if store is not None and slack_team_id:
+            bot = store.find_bot(enterprise_id=None, team_id=slack_team_id)
+            token = bot.bot_token if bot else None
+        client = slack_client(settings, token, retries=retries) if installed and token else None
+        with lock:
+            clients[workspace_id] = client
+        return client
+
+    return client_for
 
 
 def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:

@@ -28,6 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("clock", help="run the scheduler (one per deployment)")
     tick = commands.add_parser("tick", help="run once the work due at an instant, and exit")
     tick.add_argument("--now", help="ISO-8601 instant taken as the present (default: now)")
+    commands.add_parser("worker", help="deliver queued messages (optional extra processes)")
+    box = commands.add_parser("outbox", help="the queue of outgoing messages")
+    box_commands = box.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    box_commands.add_parser("status", help="counts by state and the last errors")
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -94,6 +98,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return commands.db_upgrade(settings)
     if args.command == "team":
         return commands.team(args, settings)
+    if args.command == "outbox":
+        return commands.outbox_status(settings)
     commands.configure_logging()
     if args.command == "serve":
         return commands.serve(settings)
@@ -103,6 +109,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return commands.clock_process(settings)
     if args.command == "tick":
         return commands.tick(settings, now=args.now)
+    if args.command == "worker":
+        return commands.worker(settings)
     raise AssertionError(args.command)
 
 

@@ -1,21 +1,27 @@
 """The clock: work the bot does on its own initiative, computed from the database and `now`.
 
-`tick(now)` does everything due at that instant and is idempotent; `symmetry tick` runs it
-once and `symmetry clock` runs it every minute with APScheduler. Nothing is kept in memory
-between ticks, so a restart or a missed minute changes nothing.
+`tick(now)` plans what is due at that instant (welcomes, and later surveys, reminders,
+walks and digests) into the outbox, then delivers what is due. `symmetry tick` runs it once;
+`symmetry clock` runs it every minute with APScheduler. Nothing is kept in memory between
+ticks, so a restart, a missed hour or a second clock changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
-from datetime import datetime, timedelta
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import welcome
 from bot.config import Settings
+from bot.delivery import Deliverer
 from bot.services import utcnow
 from storage import queries
 from storage.db import session_scope
@@ -24,21 +30,53 @@ log = logging.getLogger(__name__)
 
 # Slack retries an event for about an hour; a day of claims is ample to de-duplicate them.
 EVENT_CLAIM_TTL = timedelta(days=1)
+# A tick also waits for quick retries (a 5xx answered again half a second later).
+RETRY_WAIT = timedelta(seconds=15)
+
+ClientFor = Callable[[int], WebClient | None]
 
 
-def tick(settings: Settings, sessions: sessionmaker[Session], *, now: datetime) -> str:
-    """Run the work due at `now`; return a one-line report."""
+def running_clock(start: datetime) -> Callable[[], datetime]:
+    """A clock that starts at `start` and advances with real time (for `tick --now`)."""
+    origin = time.monotonic()
+    start = start.astimezone(UTC)
+    return lambda: start + timedelta(seconds=time.monotonic() - origin)
+
+
+def plan(
+    settings: Settings, sessions: sessionmaker[Session], client_for: ClientFor, *, now: datetime
+) -> str:
+    """Queue everything due at `now`; return a one-line report."""
     with session_scope(sessions) as session:
         pruned = queries.prune_events(session, before=now - EVENT_CLAIM_TTL)
-    return f"{pruned} old event claims pruned"
+    with session_scope(sessions) as session:
+        welcomes = welcome.plan(session, client_for, settings, now=now)
+    return f"{welcomes} welcomes queued, {pruned} old event claims pruned"
 
 
-def run_forever(settings: Settings, sessions: sessionmaker[Session]) -> None:
+def tick(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    client_for: ClientFor,
+    *,
+    now: datetime,
+) -> str:
+    """Plan then deliver the work due at `now`; return a one-line report."""
+    planned = plan(settings, sessions, client_for, now=now)
+    deliverer = Deliverer(sessions, client_for, now=running_clock(now))
+    try:
+        report = deliverer.run(wait_up_to=RETRY_WAIT)
+    finally:
+        deliverer.close()
+    return f"{planned}; delivery: {report}"
+
+
+def run_forever(settings: Settings, sessions: sessionmaker[Session], client_for: ClientFor) -> None:
     """Tick at the start of every minute until SIGTERM or SIGINT."""
     scheduler = BlockingScheduler(timezone="UTC")
 
     def job() -> None:
-        log.info("tick: %s", tick(settings, sessions, now=utcnow()))
+        log.info("tick: %s", tick(settings, sessions, client_for, now=utcnow()))
 
     # One tick at a time; a late tick still runs (the work is computed from `now`).
     scheduler.add_job(
@@ -53,3 +91,18 @@ def run_forever(settings: Settings, sessions: sessionmaker[Session]) -> None:
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     log.info("clock started")
     scheduler.start()
+
+
+def work_forever(
+    sessions: sessionmaker[Session], client_for: ClientFor, *, stop: Callable[[], bool]
+) -> None:
+    """`symmetry worker`: deliver due messages as they become due, until `stop()`."""
+    deliverer = Deliverer(sessions, client_for, now=utcnow)
+    try:
+        while not stop():
+            report = deliverer.run()
+            if report.sent or report.retried or report.failed or report.dead:
+                log.info("delivery: %s", report)
+            time.sleep(1.0)  # idle poll; a busy outbox is drained without pause above
+    finally:
+        deliverer.close()

@@ -6,6 +6,7 @@ import argparse
 import logging
 import signal
 import sys
+import threading
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
@@ -13,11 +14,11 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
 from bot import clock, teams
-from bot.app import create_app, slack_client
+from bot.app import create_app, slack_client, workspace_clients
 from bot.cli import CommandError, print_json
 from bot.config import Settings
 from bot.services import utcnow
-from storage import queries
+from storage import outbox, queries
 from storage.db import make_engine, make_session_factory, pending_migrations, session_scope, upgrade
 
 log = logging.getLogger("symmetry")
@@ -82,14 +83,51 @@ def socket(settings: Settings) -> int:
 
 def clock_process(settings: Settings) -> int:
     engine = migrated_engine(settings)
-    clock.run_forever(settings, make_session_factory(engine))
+    sessions = make_session_factory(engine)
+    clock.run_forever(
+        settings, sessions, workspace_clients(settings, sessions, engine, retries=False)
+    )
+    return 0
+
+
+def worker(settings: Settings) -> int:
+    engine = migrated_engine(settings)
+    sessions = make_session_factory(engine)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    log.info("worker started")
+    clock.work_forever(
+        sessions,
+        workspace_clients(settings, sessions, engine, retries=False),
+        stop=stopping.is_set,
+    )
+    return 0
+
+
+def outbox_status(settings: Settings) -> int:
+    engine = migrated_engine(settings)
+    with session_scope(make_session_factory(engine)) as session:
+        counts = outbox.counts(session)
+        errors = [
+            (m.last_error_at, m.id, m.kind, m.state, m.attempts, m.last_error)
+            for m in outbox.last_errors(session)
+        ]
+    print("  ".join(f"{state}: {count}" for state, count in counts.items()))
+    if errors:
+        print("last errors:")
+        for at, message_id, kind, state, attempts, error in errors:
+            when = at.isoformat(timespec="seconds") if at else "?"
+            print(f"  {when}  #{message_id} {kind} ({state}, {attempts} attempts): {error}")
     return 0
 
 
 def tick(settings: Settings, *, now: str | None) -> int:
     instant = parse_instant(now) if now else utcnow()
     engine = migrated_engine(settings)
-    report = clock.tick(settings, make_session_factory(engine), now=instant)
+    sessions = make_session_factory(engine)
+    client_for = workspace_clients(settings, sessions, engine, retries=False)
+    report = clock.tick(settings, sessions, client_for, now=instant)
     print(f"symmetry: tick at {instant.isoformat()}: {report}")
     return 0
 

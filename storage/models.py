@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
+    Integer,
     MetaData,
     String,
+    TypeDecorator,
     UniqueConstraint,
     func,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Stable constraint names, so migrations can refer to them on every backend.
@@ -29,10 +34,35 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back aware.
+
+    SQLite keeps no offset, so every value is converted to UTC on the way in (a naive one is
+    taken as UTC) and marked UTC on the way out; comparisons in SQL then hold on both backends.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
 def utc_column(*, nullable: bool = False, server_default: bool = True) -> Mapped[datetime]:
-    """A timezone-aware timestamp column, filled by the database when `server_default`."""
+    """A UTC timestamp column, filled by the database when `server_default`."""
     return mapped_column(
-        DateTime(timezone=True),
+        UTCDateTime(),
         nullable=nullable,
         server_default=func.now() if server_default else None,
     )
@@ -133,6 +163,42 @@ class ProcessedEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
     received_at: Mapped[datetime] = utc_column()
+
+
+class OutboxMessage(Base):
+    """A message the bot will send on its own initiative, kept until Slack has it.
+
+    `key` says what, for whom and for which period (for example `welcome:T1:U1`), so the same
+    message is never queued twice. `not_before` is when it may go (held to working hours
+    unless urgent); `lease_until` protects a claimed message from other workers. After
+    delivery `recipient` may be blanked (anonymous follow-ups) while `state` stays `sent`.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "not_before"),
+        Index("ix_outbox_workspace_state", "workspace_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str | None] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    payload: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    not_before: Mapped[datetime] = utc_column(server_default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(String(255))
+    last_error_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    message_channel: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = utc_column()
+    sent_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
 
 
 # Multi-workspace mode keeps OAuth installations and states in slack_sdk's own tables; they

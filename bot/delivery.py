@@ -1,0 +1,238 @@
+"""Delivering the outbox: at the rate Slack allows, retrying what may pass, never twice.
+
+A `Deliverer` claims due messages with a lease and posts them from a thread pool. Slack's
+429 answers pause that workspace and method for `Retry-After` seconds (other workspaces go
+on); 5xx and connection errors are retried with exponential backoff and jitter for about an
+hour, then the message is `failed`; permanent errors make it `dead` at once.
+
+The one unavoidable window: if the process dies after Slack accepted a message and before
+its `sent` state is committed, the message is sent again once its lease runs out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import urllib.error
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.worktime import next_opening, zone
+from storage import outbox
+from storage.db import session_scope
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+BACKOFF_BASE = 0.5  # seconds before the first retry
+BACKOFF_CAP = 600.0  # no wait longer than ten minutes between tries
+MAX_ATTEMPTS = 16  # 0.5 s doubling to 10 min: about an hour of trying in all
+PERMANENT_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "user_not_found",
+        "users_not_found",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "cannot_dm_bot",
+        "user_disabled",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "no_permission",
+        "missing_scope",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "no_text",
+        "restricted_action",
+        "workspace_uninstalled",
+    }
+)
+TRANSIENT_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
+)
+
+
+def backoff(attempt: int, rng: random.Random) -> float:
+    """Seconds to wait after the `attempt`-th failure: doubling, capped, with jitter."""
+    return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.0)
+
+
+class RateGate:
+    """Per (workspace, method) pause learned from 429 answers, shared by the send threads."""
+
+    def __init__(self) -> None:
+        self._until: dict[tuple[int, str], float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, key: tuple[int, str]) -> None:
+        """Sleep while `key` is paused."""
+        while True:
+            with self._lock:
+                remaining = self._until.get(key, 0.0) - time.monotonic()
+            if remaining <= 0:
+                return
+            time.sleep(remaining)
+
+    def pause(self, key: tuple[int, str], seconds: float) -> None:
+        """Pause `key` for `seconds` from now (never shortening a longer pause)."""
+        with self._lock:
+            until = time.monotonic() + seconds
+            self._until[key] = max(self._until.get(key, 0.0), until)
+
+
+@dataclass
+class Report:
+    """What one delivery run did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    dead: int = 0
+    rate_limited: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, outcome: str) -> None:
+        with self._lock:
+            setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.sent} sent, {self.retried} to retry, {self.failed} failed, {self.dead} dead, "
+            f"{self.rate_limited} rate-limited answers"
+        )
+
+
+class Deliverer:
+    """Sends due outbox messages; several may run at once against PostgreSQL."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        client_for: Callable[[int], WebClient | None],
+        *,
+        now: Callable[[], datetime],
+        threads: int = 32,
+        worker: str | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.client_for = client_for
+        self.now = now
+        self.threads = threads
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.gate = RateGate()
+        self.rng = random.Random(seed)
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="deliver")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def run(self, *, wait_up_to: timedelta = timedelta(seconds=0)) -> Report:
+        """Deliver everything due now; also wait for retries due within `wait_up_to`."""
+        report = Report()
+        while True:
+            with session_scope(self.sessions) as session:
+                batch = outbox.claim(
+                    session, worker=self.worker, now=self.now(), limit=self.threads * 4, lease=LEASE
+                )
+            if batch:
+                list(self._pool.map(lambda m: self._deliver(m, report), batch))
+                continue
+            with session_scope(self.sessions) as session:
+                due = outbox.next_due(session)
+            if due is None or due > self.now() + wait_up_to:
+                return report
+            time.sleep(max(0.0, (due - self.now()).total_seconds()) + 0.01)
+
+    def _deliver(self, message: OutboxMessage, report: Report) -> None:
+        key = (message.workspace_id, "chat.postMessage")
+        client = self.client_for(message.workspace_id)
+        if client is None:
+            return self._finish(message, report, outbox.DEAD, "workspace_uninstalled")
+        deadline = time.monotonic() + LEASE.total_seconds() / 2
+        while True:
+            self.gate.wait(key)
+            try:
+                response = client.chat_postMessage(channel=message.recipient, **_content(message))
+            except SlackApiError as exc:
+                status = exc.response.status_code
+                error = str(exc.response.get("error") or f"http_{status}")
+                if status == 429 or error == "ratelimited":
+                    report.add("rate_limited")
+                    retry_after = float(exc.response.headers.get("Retry-After", 1) or 1)
+                    self.gate.pause(key, retry_after)
+                    if time.monotonic() + retry_after < deadline:
+                        continue  # wait at the gate, then try again within this claim
+                    return self._retry(message, report, error, retry_after, count=False)
+                if status >= 500 or error in TRANSIENT_ERRORS:
+                    return self._retry(message, report, error, None, count=True)
+                return self._finish(message, report, outbox.DEAD, error)
+            except (urllib.error.URLError, OSError) as exc:
+                return self._retry(message, report, type(exc).__name__, None, count=True)
+            with session_scope(self.sessions) as session:
+                outbox.mark_sent(
+                    session,
+                    message_id=message.id,
+                    worker=self.worker,
+                    ts=response["ts"],
+                    channel=response["channel"],
+                    now=self.now(),
+                )
+            report.add("sent")
+            return None
+
+    def _retry(
+        self,
+        message: OutboxMessage,
+        report: Report,
+        error: str,
+        delay: float | None,
+        *,
+        count: bool,
+    ) -> None:
+        attempt = message.attempts + 1
+        if count and attempt >= MAX_ATTEMPTS:
+            return self._finish(message, report, outbox.FAILED, error)
+        wait = delay if delay is not None else backoff(attempt, self.rng)
+        at = self.now() + timedelta(seconds=wait)
+        if not message.urgent:
+            at = next_opening(at, zone(message.timezone))
+        with session_scope(self.sessions) as session:
+            outbox.mark_retry(
+                session, message_id=message.id, worker=self.worker, error=error, at=at, count=count
+            )
+        log.info("message %s: %s, retry at %s", message.id, error, at.isoformat())
+        report.add("retried")
+        return None
+
+    def _finish(self, message: OutboxMessage, report: Report, state: str, error: str) -> None:
+        with session_scope(self.sessions) as session:
+            outbox.mark_final(
+                session, message_id=message.id, worker=self.worker, state=state, error=error
+            )
+        log.warning("message %s %s: %s", message.id, state, error)
+        report.add(state)
+        return None
+
+
+def _content(message: OutboxMessage) -> dict:
+    """The chat.postMessage arguments stored with the message."""
+    payload = message.payload
+    content = {"text": payload.get("text", "")}
+    if payload.get("blocks"):
+        content["blocks"] = payload["blocks"]
+    return content

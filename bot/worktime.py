@@ -1,0 +1,45 @@
+"""Local time: working hours in each person's own time zone, DST included.
+
+Non-urgent messages are held outside working hours (08:00–19:00 local, Monday to Friday)
+and go at the next opening. All functions take and return aware datetimes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+OPENING = time(8, 0)
+CLOSING = time(19, 0)
+WORKDAYS = range(0, 5)  # Monday..Friday
+
+
+def zone(name: str | None, fallback: str = "UTC") -> ZoneInfo:
+    """The zone called `name`, or `fallback` when it is empty or unknown."""
+    for candidate in (name, fallback, "UTC"):
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+def is_working_time(instant: datetime, tz: ZoneInfo) -> bool:
+    """True when `instant` falls within working hours in `tz`."""
+    local = instant.astimezone(tz)
+    return local.weekday() in WORKDAYS and OPENING <= local.time() < CLOSING
+
+
+def next_opening(instant: datetime, tz: ZoneInfo) -> datetime:
+    """`instant` itself during working hours, else the next 08:00 of a working day in `tz`."""
+    if is_working_time(instant, tz):
+        return instant
+    local = instant.astimezone(tz)
+    day = local.date()
+    if local.time() >= OPENING:
+        day += timedelta(days=1)
+    while day.weekday() not in WORKDAYS:
+        day += timedelta(days=1)
+    # Building the wall-clock time in the zone, not adding hours, keeps 08:00 right across DST.
+    return datetime.combine(day, OPENING, tzinfo=tz).astimezone(instant.tzinfo)

@@ -1,0 +1,219 @@
+"""The clock end to end: `symmetry tick` and `symmetry worker` processes, the simulated
+Slack, a real database — welcomes in local time, catch-up, idempotence, crashes, two workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.slacksim import SimUser
+from storage import outbox, queries
+from storage.models import Membership, OutboxMessage, Team
+from tests.conftest import (
+    EMPLOYEE,
+    MANAGER,
+    SALARIEE,
+    TEAM_CHANNEL,
+    free_port,
+    server_env,
+)
+
+TUESDAY_10_PARIS = "2026-01-13T10:00:00+01:00"
+SATURDAY_11_PARIS = "2026-01-17T11:00:00+01:00"
+MONDAY_0800_PARIS = "2026-01-19T08:00:00+01:00"
+
+
+def symmetry(*args: str, env: dict[str, str], cwd, timeout: float = 120):
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def env(db, slack) -> dict[str, str]:
+    return server_env(db.url, slack, free_port())
+
+
+def add_team(env, tmp_path) -> None:
+    result = symmetry(
+        "team", "add", "Atelier", "--channel", TEAM_CHANNEL, "--manager", MANAGER,
+        "--timezone", "Europe/Paris", "--locale", "fr", env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+def welcomes(slack) -> Counter:
+    """Successful welcome DMs by recipient."""
+    return Counter(
+        c.params["channel"]
+        for c in slack.calls_to("chat.postMessage")
+        if not c.failed and "Symmetry" in c.params.get("text", "")
+    )
+
+
+class TestWelcome:
+    def test_each_member_is_welcomed_once_in_their_language(self, env, slack, tmp_path):
+        """A tick on a working morning welcomes each member once; the same tick again sends
+        nothing more."""
+        add_team(env, tmp_path)
+        result = symmetry("tick", "--now", TUESDAY_10_PARIS, env=env, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert welcomes(slack) == {MANAGER: 1, EMPLOYEE: 1, SALARIEE: 1}
+        texts = {c.params["channel"]: c.params["text"] for c in slack.calls_to("chat.postMessage")}
+        assert "Bienvenue" in texts[MANAGER] and "Welcome" in texts[EMPLOYEE]
+        again = symmetry("tick", "--now", TUESDAY_10_PARIS, env=env, cwd=tmp_path)
+        assert again.returncode == 0, again.stderr
+        assert welcomes(slack) == {MANAGER: 1, EMPLOYEE: 1, SALARIEE: 1}
+
+    def test_a_later_member_is_welcomed_once(self, env, slack, tmp_path, db):
+        """Someone joining the channel after the team was set up is welcomed at the next tick."""
+        add_team(env, tmp_path)
+        symmetry("tick", "--now", TUESDAY_10_PARIS, env=env, cwd=tmp_path)
+        slack.join(TEAM_CHANNEL, "UADMIN01")
+        assert symmetry("team", "sync", env=env, cwd=tmp_path).returncode == 0
+        symmetry("tick", "--now", "2026-01-13T15:00:00+01:00", env=env, cwd=tmp_path)
+        assert welcomes(slack)["UADMIN01"] == 1
+        assert sum(welcomes(slack).values()) == 4
+
+    def test_weekend_tick_holds_until_monday_0800_local(self, env, slack, tmp_path, db):
+        """On Saturday the welcome waits; at Monday 08:00 Paris (07:00 in London) it goes, in
+        each person's own time zone."""
+        add_team(env, tmp_path)
+        saturday = symmetry("tick", "--now", SATURDAY_11_PARIS, env=env, cwd=tmp_path)
+        assert saturday.returncode == 0, saturday.stderr
+        assert welcomes(slack) == {}
+        with db.sessions() as session:
+            due = {m.recipient: m.not_before for m in session.scalars(select(OutboxMessage))}
+        assert due[MANAGER] == datetime(2026, 1, 19, 7, 0, tzinfo=UTC)  # 08:00 Paris
+        assert due[EMPLOYEE] == datetime(2026, 1, 19, 8, 0, tzinfo=UTC)  # 08:00 London
+        monday = symmetry("tick", "--now", MONDAY_0800_PARIS, env=env, cwd=tmp_path)
+        assert monday.returncode == 0, monday.stderr
+        assert welcomes(slack) == {MANAGER: 1, SALARIEE: 1}
+        symmetry("tick", "--now", "2026-01-19T09:00:00+01:00", env=env, cwd=tmp_path)
+        assert welcomes(slack) == {MANAGER: 1, SALARIEE: 1, EMPLOYEE: 1}
+
+    def test_catch_up_after_a_gap(self, env, slack, tmp_path):
+        """With no tick for days, the next tick still welcomes everyone, once."""
+        add_team(env, tmp_path)
+        result = symmetry("tick", "--now", "2026-02-03T10:00:00+01:00", env=env, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert welcomes(slack) == {MANAGER: 1, EMPLOYEE: 1, SALARIEE: 1}
+
+    def test_outbox_status(self, env, slack, tmp_path):
+        """outbox status prints the counts by state and the last errors."""
+        add_team(env, tmp_path)
+        slack.users[SALARIEE].deleted = True
+        symmetry("tick", "--now", TUESDAY_10_PARIS, env=env, cwd=tmp_path)
+        result = symmetry("outbox", "status", env=env, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "sent: 2" in result.stdout and "dead: 1" in result.stdout
+        assert "account_inactive" in result.stdout
+
+
+def crowd(slack, db, size: int) -> None:
+    """A team of `size` simulated people, all due a welcome."""
+    members = [f"UCROWD{i:04d}" for i in range(size)]
+    for user_id in members:
+        slack.add_user(SimUser(user_id, user_id.lower(), f"Person {user_id}", tz="Europe/Paris"))
+    with db.sessions.begin() as session:
+        workspace = queries.get_or_create_workspace(session, slack_team_id=slack.team_id)
+        team = Team(
+            workspace_id=workspace.id,
+            name="Crowd",
+            channel_id="CCROWD01",
+            timezone="Europe/Paris",
+            locale="en",
+        )
+        team.memberships = [Membership(user_id=user_id) for user_id in members]
+        session.add(team)
+
+
+def sent_count(db) -> int:
+    with db.sessions() as session:
+        return session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.state == outbox.SENT)
+        )
+
+
+class TestCrashAndConcurrency:
+    def test_worker_killed_mid_fan_out_then_resumed(self, env, slack, db, tmp_path):
+        """kill -9 during a fan-out, then a tick after the lease: nobody is missed, and only
+        messages in flight at the kill can be sent twice."""
+        crowd(slack, db, 150)
+        slack.delay = 0.02
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "tick", "--now", TUESDAY_10_PARIS],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        slack.wait_for("chat.postMessage", count=40, timeout=60)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        assert sent_count(db) < 150
+        in_flight_bound = 32  # the deliverer's threads
+        # Ten minutes later every lease has run out.
+        result = symmetry("tick", "--now", "2026-01-13T10:10:00+01:00", env=env, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        counts = welcomes(slack)
+        assert set(counts) == {f"UCROWD{i:04d}" for i in range(150)}
+        duplicated = sum(n - 1 for n in counts.values())
+        assert duplicated <= in_flight_bound
+        assert sent_count(db) == 150
+
+    def test_two_workers_drain_one_outbox_without_duplicates(self, env, slack, db, tmp_path):
+        """Two `symmetry worker` processes on PostgreSQL share a fan-out; nobody gets two."""
+        if db.backend != "postgres":
+            pytest.skip("several delivery processes need PostgreSQL (SQLite: one process)")
+        crowd(slack, db, 300)
+        slack.delay = 0.01
+        tick = symmetry("tick", "--now", "2026-01-17T11:00:00+01:00", env=env, cwd=tmp_path)
+        assert tick.returncode == 0, tick.stderr  # Saturday: queued, held for Monday
+        with db.engine.begin() as connection:  # make them due now
+            connection.execute(
+                OutboxMessage.__table__.update().values(not_before=datetime(2026, 1, 1, tzinfo=UTC))
+            )
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "bot", "worker"],
+                env=env,
+                cwd=tmp_path,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(2)
+        ]
+        try:
+            deadline = time.monotonic() + 90
+            while sent_count(db) < 300 and time.monotonic() < deadline:
+                time.sleep(0.2)
+        finally:
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                worker.wait(timeout=30)
+        counts = welcomes(slack)
+        assert len(counts) == 300 and max(counts.values()) == 1
+        with db.sessions() as session:
+            by_worker = session.execute(
+                select(OutboxMessage.claimed_by, func.count()).group_by(OutboxMessage.claimed_by)
+            ).all()
+        assert len(by_worker) == 2, by_worker
+        assert json.dumps([w.returncode for w in workers]) == "[0, 0]"

@@ -1,0 +1,216 @@
+"""The outbox and its delivery against the simulated Slack: retries, limits, never twice."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from bot.delivery import MAX_ATTEMPTS, Deliverer
+from storage import outbox, queries
+from storage.models import OutboxMessage
+from tests.conftest import EMPLOYEE, GONE, MANAGER, SALARIEE
+
+TUESDAY_NOON = datetime(2026, 1, 13, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def workspace_id(db, slack) -> int:
+    with db.sessions.begin() as session:
+        return queries.get_or_create_workspace(session, slack_team_id=slack.team_id).id
+
+
+@pytest.fixture
+def deliverer(db, slack):
+    """A deliverer whose clock is real time, with a client pointed at the simulated Slack."""
+    client = WebClient(token=slack.bot_token, base_url=slack.url, retry_handlers=[])
+    made = Deliverer(db.sessions, lambda _id: client, now=lambda: datetime.now(UTC), seed=1)
+    yield made
+    made.close()
+
+
+def queue(db, workspace_id: int, recipient: str, *, key: str | None = None, **extra) -> bool:
+    with db.sessions.begin() as session:
+        return outbox.enqueue(
+            session,
+            workspace_id=workspace_id,
+            key=key or f"test:{recipient}",
+            kind="test",
+            recipient=recipient,
+            payload={"text": f"hello {recipient}"},
+            timezone="Europe/Paris",
+            not_before=extra.pop("not_before", datetime.now(UTC) - timedelta(seconds=1)),
+            urgent=extra.pop("urgent", True),
+        )
+
+
+def rows(db) -> list[OutboxMessage]:
+    with db.sessions() as session:
+        return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def posts_to(slack, user_id: str) -> int:
+    return len(
+        [
+            c
+            for c in slack.calls_to("chat.postMessage")
+            if not c.failed and c.params["channel"] == user_id
+        ]
+    )
+
+
+class TestQueue:
+    def test_same_key_is_queued_once(self, db, workspace_id):
+        """A second message with the same idempotency key is not queued."""
+        assert queue(db, workspace_id, EMPLOYEE, key="k1")
+        assert not queue(db, workspace_id, EMPLOYEE, key="k1")
+        assert len(rows(db)) == 1
+
+
+class TestDelivery:
+    def test_sent_and_ts_stored(self, db, slack, workspace_id, deliverer):
+        """A due message is posted once and Slack's ts and channel are stored."""
+        queue(db, workspace_id, EMPLOYEE)
+        report = deliverer.run()
+        assert report.sent == 1
+        (row,) = rows(db)
+        assert row.state == outbox.SENT
+        assert row.message_ts and row.message_channel
+        assert posts_to(slack, EMPLOYEE) == 1
+
+    def test_not_due_yet_is_left(self, db, slack, workspace_id, deliverer):
+        """A message due later is not sent now."""
+        queue(db, workspace_id, EMPLOYEE, not_before=datetime.now(UTC) + timedelta(hours=1))
+        assert deliverer.run().sent == 0
+        assert rows(db)[0].state == outbox.QUEUED
+
+    def test_429_waits_retry_after(self, db, slack, workspace_id, deliverer):
+        """HTTP 429 with Retry-After: 1 waits a second, then the message goes, counted once."""
+        queue(db, workspace_id, EMPLOYEE)
+        slack.fail_next("chat.postMessage", status=429, retry_after=1)
+        started = time.monotonic()
+        report = deliverer.run()
+        assert report.sent == 1 and report.rate_limited == 1
+        assert time.monotonic() - started >= 1.0
+        assert rows(db)[0].attempts == 0
+        assert posts_to(slack, EMPLOYEE) == 1
+
+    def test_5xx_then_success(self, db, slack, workspace_id, deliverer):
+        """A 500 is retried after a short backoff and the message is then sent."""
+        queue(db, workspace_id, EMPLOYEE)
+        slack.fail_next("chat.postMessage", status=500)
+        report = deliverer.run(wait_up_to=timedelta(seconds=5))
+        assert (report.retried, report.sent) == (1, 1)
+        (row,) = rows(db)
+        assert (row.state, row.attempts) == (outbox.SENT, 1)
+
+    def test_permanent_error_is_dead_at_once(self, db, slack, workspace_id, deliverer):
+        """account_inactive marks the message dead without a retry."""
+        queue(db, workspace_id, GONE)
+        report = deliverer.run(wait_up_to=timedelta(seconds=2))
+        assert report.dead == 1 and report.retried == 0
+        (row,) = rows(db)
+        assert (row.state, row.last_error) == (outbox.DEAD, "account_inactive")
+
+    def test_retries_run_out_as_failed(self, db, slack, workspace_id, deliverer):
+        """After the last allowed attempt a 5xx leaves the message failed."""
+        queue(db, workspace_id, EMPLOYEE)
+        with db.sessions.begin() as session:
+            session.scalars(select(OutboxMessage)).one().attempts = MAX_ATTEMPTS - 1
+        slack.fail_next("chat.postMessage", status=503)
+        report = deliverer.run(wait_up_to=timedelta(seconds=2))
+        assert report.failed == 1
+        assert rows(db)[0].state == outbox.FAILED
+
+    def test_retry_outside_working_hours_waits_for_the_opening(self, db, slack, workspace_id):
+        """A non-urgent message failing on Friday evening is retried on Monday 08:00."""
+        friday_evening = datetime(2026, 1, 16, 17, 59, 59, 800000, tzinfo=UTC)  # 18:59:59.8 Paris
+        client = WebClient(token=slack.bot_token, base_url=slack.url, retry_handlers=[])
+        deliverer = Deliverer(db.sessions, lambda _id: client, now=lambda: friday_evening, seed=1)
+        try:
+            queue(db, workspace_id, EMPLOYEE, urgent=False, not_before=friday_evening)
+            slack.fail_next("chat.postMessage", status=500)
+            deliverer.run()
+        finally:
+            deliverer.close()
+        (row,) = rows(db)
+        assert row.state == outbox.QUEUED
+        assert row.not_before == datetime(2026, 1, 19, 7, 0, tzinfo=UTC)
+
+    def test_429_pauses_only_that_workspace(self, db, slack, workspace_id):
+        """A rate-limited workspace does not hold up another one."""
+        with db.sessions.begin() as session:
+            other = queries.get_or_create_workspace(session, slack_team_id="T0OTHER").id
+        slow = WebClient(token=slack.bot_token, base_url=slack.url, retry_handlers=[])
+        deliverer = Deliverer(
+            db.sessions, lambda _id: slow, now=lambda: datetime.now(UTC), seed=1, threads=4
+        )
+        try:
+            queue(db, workspace_id, EMPLOYEE)
+            queue(db, other, MANAGER)
+            slack.fail_next("chat.postMessage", status=429, retry_after=2)
+            deliverer.run()
+        finally:
+            deliverer.close()
+        calls = [c for c in slack.calls_to("chat.postMessage") if not c.failed]
+        first_ok = {c.params["channel"]: c.at for c in calls}
+        # The other workspace's message went without waiting for the 2 s pause.
+        assert min(first_ok.values()) - slack.calls_to("chat.postMessage")[0].at < 1.5
+
+    def test_uninstalled_workspace_is_dead(self, db, slack, workspace_id):
+        """With no client (the app was uninstalled) messages are marked dead, not retried."""
+        deliverer = Deliverer(db.sessions, lambda _id: None, now=lambda: datetime.now(UTC))
+        try:
+            queue(db, workspace_id, SALARIEE)
+            assert deliverer.run().dead == 1
+        finally:
+            deliverer.close()
+        assert rows(db)[0].last_error == "workspace_uninstalled"
+
+    def test_anonymous_recipient_is_scrubbed_after_delivery(
+        self, db, slack, workspace_id, deliverer
+    ):
+        """A message marked scrub_recipient keeps no recipient or content once delivered."""
+        with db.sessions.begin() as session:
+            outbox.enqueue(
+                session,
+                workspace_id=workspace_id,
+                key="anon:1",
+                kind="test",
+                recipient=SALARIEE,
+                payload={"text": "your report was fixed", "scrub_recipient": True},
+                timezone="UTC",
+                not_before=datetime.now(UTC) - timedelta(seconds=1),
+                urgent=True,
+            )
+        assert deliverer.run().sent == 1
+        (row,) = rows(db)
+        assert row.recipient is None and row.message_channel is None
+        assert SALARIEE not in str(row.payload)
+        assert posts_to(slack, SALARIEE) == 1
+
+
+class TestClaims:
+    def test_expired_lease_is_claimed_again(self, db, workspace_id):
+        """A message claimed by a worker that died is claimable once its lease ran out."""
+        queue(db, workspace_id, EMPLOYEE)
+        now = datetime.now(UTC)
+        with db.sessions.begin() as session:
+            first = outbox.claim(
+                session, worker="w1", now=now, limit=10, lease=timedelta(minutes=5)
+            )
+        with db.sessions.begin() as session:
+            assert (
+                outbox.claim(session, worker="w2", now=now, limit=10, lease=timedelta(minutes=5))
+                == []
+            )
+        later = now + timedelta(minutes=6)
+        with db.sessions.begin() as session:
+            again = outbox.claim(
+                session, worker="w2", now=later, limit=10, lease=timedelta(minutes=5)
+            )
+        assert [m.id for m in first] == [m.id for m in again]
+        assert again[0].claimed_by == "w2"
