@@ -12,6 +12,7 @@ import json
 from functools import cache
 from typing import Any
 
+from babel.dates import format_date
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.i18n import translations
@@ -56,6 +57,8 @@ def environment(locale: str) -> Environment:
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["truncate_text"] = _truncate
     env.filters["format_user"] = lambda user_id: f"<@{user_id}>"
+    env.filters["format_channel"] = lambda channel_id: f"<#{channel_id}>"
+    env.filters["day"] = lambda value: format_date(value, format="medium", locale=locale)
     return env
 
 

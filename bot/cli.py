@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     sync = team_commands.add_parser("sync", help="refresh every team's members from its channel")
     sync.add_argument("--workspace", help="only this Slack team ID")
 
+    export = commands.add_parser("export", help="write data to standard output")
+    export.add_argument("what", choices=("irritants",))
+    export.add_argument("--format", choices=("json", "csv"), default="json")
+    export.add_argument("--team", help="only this team (by name)")
+    export.add_argument("--workspace", help="only this Slack team ID")
+
     demo = commands.add_parser("demo", help="run the product against a simulated workspace")
     demo.add_argument(
         "--locale", choices=("en", "fr"), default=None, help="language of the narration"
@@ -98,6 +104,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return commands.db_upgrade(settings)
     if args.command == "team":
         return commands.team(args, settings)
+    if args.command == "export":
+        return commands.export(args, settings)
     if args.command == "outbox":
         return commands.outbox_status(settings)
     commands.configure_logging()

@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import welcome
 from bot.config import Settings
 from bot.delivery import Deliverer
+from bot.irritants import notify
 from bot.services import utcnow
+from storage import irritants as irritant_store
 from storage import queries
 from storage.db import session_scope
 
@@ -51,7 +53,10 @@ def plan(
         pruned = queries.prune_events(session, before=now - EVENT_CLAIM_TTL)
     with session_scope(sessions) as session:
         welcomes = welcome.plan(session, client_for, settings, now=now)
-    return f"{welcomes} welcomes queued, {pruned} old event claims pruned"
+    with session_scope(sessions) as session:
+        roundups = notify.plan_roundups(session, settings, now=now)
+        irritant_store.prune_drafts(session, now=now)
+    return f"{welcomes} welcomes and {roundups} roundups queued, {pruned} old event claims pruned"
 
 
 def tick(

@@ -197,6 +197,36 @@ def team(args: argparse.Namespace, settings: Settings) -> int:
     raise AssertionError(args.team_command)
 
 
+def export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import export as exporting
+
+    engine = migrated_engine(settings)
+    with session_scope(make_session_factory(engine)) as session:
+        workspace_id = None
+        if args.workspace:
+            workspace = queries.get_workspace(session, slack_team_id=args.workspace)
+            if workspace is None:
+                raise CommandError(f"--workspace: no data for {args.workspace}")
+            workspace_id = workspace.id
+        team_id = None
+        if args.team:
+            matches = [
+                t
+                for t in queries.list_teams(session, workspace_id=workspace_id)
+                if t.name.lower() == args.team.strip().lower()
+            ]
+            if not matches:
+                raise CommandError(f"--team: no team called {args.team!r}")
+            if len(matches) > 1:
+                raise CommandError(
+                    f"--team: {args.team!r} exists in several workspaces; add --workspace"
+                )
+            team_id = matches[0].id
+        rows = exporting.irritants(session, workspace_id=workspace_id, team_id=team_id)
+        sys.stdout.write(exporting.write(rows, exporting.IRRITANT_FIELDS, fmt=args.format))
+    return 0
+
+
 def workspace_client(settings: Settings, slack_team_id: str | None) -> tuple[WebClient, str]:
     """A client for one workspace and its Slack team ID (from auth.test when not given)."""
     token = settings.slack_bot_token

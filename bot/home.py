@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 from bot import people
 from bot.blocks import render
 from bot.config import Settings
+from bot.irritants import board
+from bot.irritants.ownership import Person
+from bot.irritants.reporting import labels
 from storage import queries
 
 
@@ -20,10 +23,13 @@ def home_view(
     settings: Settings,
     *,
     workspace_id: int,
+    slack_team_id: str,
     user_id: str,
     now: datetime,
+    page: int = 1,
 ) -> dict[str, Any]:
-    """The Home view for one person: a welcome, how to report, and their teams if a manager."""
+    """The Home view for one person: a welcome, their reports, and for a manager the team
+    board (page `page`)."""
     people.profile(session, client, workspace_id=workspace_id, user_id=user_id, now=now)
     locale = people.locale_for(session, settings, workspace_id=workspace_id, user_id=user_id)
     managed = queries.teams_managed_by(session, workspace_id=workspace_id, user_id=user_id)
@@ -31,6 +37,7 @@ def home_view(
         session, client, settings, workspace_id=workspace_id, user_id=user_id, now=now
     )
     team_count = len(queries.list_teams(session, workspace_id=workspace_id)) if admin else 0
+    who = Person(workspace_id, slack_team_id, user_id, locale)
     return render(
         "home",
         locale,
@@ -38,4 +45,6 @@ def home_view(
         is_admin=admin,
         team_count=team_count,
         threshold=settings.anonymity_threshold,
+        **board.home_context(session, settings, who=who, managed=list(managed), page=page, now=now),
+        **labels(),
     )

@@ -1329,6 +1329,7 @@ def form_values(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]
     versioned IDs such as "name-new" match "name"). Values are what the person picks: text
     for inputs, an option value for selects and radio buttons, a list of option values for
     checkboxes, user/conversation IDs for those selects, "YYYY-MM-DD" for date pickers.
+    Inputs left unanswered keep their initial value, as in Slack.
     """
     values: dict[str, Any] = {}
     for block in view.get("blocks", []):
@@ -1336,11 +1337,22 @@ def form_values(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]
             continue
         block_id = block.get("block_id", "")
         key = block_id if block_id in answers else block_id.split("-", 1)[0]
-        if key not in answers:
-            continue
         element = block["element"]
-        values[block_id] = {element["action_id"]: _element_state(element, answers[key])}
+        answer = answers[key] if key in answers else _initial(element)
+        values[block_id] = {element["action_id"]: _element_state(element, answer)}
     return values
+
+
+def _initial(element: dict[str, Any]) -> Any:
+    """What an untouched input holds: its initial value, else nothing."""
+    if "initial_option" in element:
+        return element["initial_option"].get("value")
+    if "initial_options" in element:
+        return [option.get("value") for option in element["initial_options"]]
+    for name in ("initial_value", "initial_users", "initial_conversation", "initial_date"):
+        if name in element:
+            return element[name]
+    return None
 
 
 def _element_state(element: dict[str, Any], answer: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ def home_opened(event: dict, client: WebClient, context: BoltContext) -> None:
             client,
             services.settings,
             workspace_id=services.workspace_id(context.team_id),
+            slack_team_id=context.team_id,
             user_id=event["user"],
             now=services.now(),
         )

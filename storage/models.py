@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     func,
@@ -115,6 +117,9 @@ class Team(Base):
     channel_id: Mapped[str] = mapped_column(String(32))
     timezone: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(8))
+    # Anonymous reports reach managers in a roundup at this local time on working days.
+    roundup_time: Mapped[str] = mapped_column(String(5), default="16:00", server_default="16:00")
+    last_roundup_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = utc_column()
     updated_at: Mapped[datetime] = utc_column()
 
@@ -163,6 +168,98 @@ class ProcessedEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
     received_at: Mapped[datetime] = utc_column()
+
+
+class Irritant(Base):
+    """An everyday friction someone reported, and what became of it.
+
+    An anonymous report stores no user ID: only `reporter_hash`, a keyed hash of the reporter
+    with a per-report nonce, which lets the reporter (and only someone holding the key) find
+    it again. Its `created_at` is kept to the day, so its time cannot point at anyone.
+    """
+
+    __tablename__ = "irritants"
+    __table_args__ = (Index("ix_irritants_team_status", "team_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(32))
+    space: Mapped[str] = mapped_column(String(16))
+    location: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text)
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    reporter_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    reporter_hash: Mapped[str | None] = mapped_column(String(64))
+    reporter_nonce: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    eta: Mapped[date | None] = mapped_column(Date)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = utc_column(server_default=False)
+    updated_at: Mapped[datetime] = utc_column(server_default=False)
+    acknowledged_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+    resolved_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+    rounded_up_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+
+    team: Mapped[Team] = relationship()
+    events: Mapped[list[IrritantEvent]] = relationship(
+        back_populates="irritant",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="IrritantEvent.id",
+    )
+    votes: Mapped[list[IrritantVote]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class IrritantEvent(Base):
+    """One step in an irritant's history: reported, acknowledged, planned, resolved, …
+
+    `actor_id` is empty when the actor is an anonymous reporter.
+    """
+
+    __tablename__ = "irritant_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    irritant_id: Mapped[int] = mapped_column(
+        ForeignKey("irritants.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(16))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    eta: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = utc_column(server_default=False)
+
+    irritant: Mapped[Irritant] = relationship(back_populates="events")
+
+
+class IrritantVote(Base):
+    """A "me too" on an irritant: one per person, stored as a keyed hash, never a user ID."""
+
+    __tablename__ = "irritant_votes"
+    __table_args__ = (UniqueConstraint("irritant_id", "voter_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    irritant_id: Mapped[int] = mapped_column(ForeignKey("irritants.id", ondelete="CASCADE"))
+    voter_hash: Mapped[str] = mapped_column(String(64))
+
+
+class IrritantDraft(Base):
+    """A submitted report waiting while its author decides between "me too" on a similar
+    open irritant and sending theirs. Holds no user ID; expires within the hour."""
+
+    __tablename__ = "irritant_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    owner_hash: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[dict] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = utc_column(server_default=False)
 
 
 class OutboxMessage(Base):

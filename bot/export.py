@@ -1,0 +1,83 @@
+"""`symmetry export`: the data in the contract's shapes, with the Slack views' anonymity rules."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from storage import irritants as store
+from storage.models import Irritant
+
+IRRITANT_FIELDS = (
+    "id",
+    "team",
+    "category",
+    "space",
+    "location",
+    "severity",
+    "description",
+    "anonymous",
+    "reporter",
+    "status",
+    "votes",
+    "created_at",
+    "acknowledged_at",
+    "resolved_at",
+    "eta",
+    "resolution_note",
+)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def irritant_row(irritant: Irritant) -> dict[str, Any]:
+    """One irritant as exported: never the reporter of an anonymous report."""
+    return {
+        "id": irritant.id,
+        "team": irritant.team.name,
+        "category": irritant.category,
+        "space": irritant.space,
+        "location": irritant.location,
+        "severity": irritant.severity,
+        "description": irritant.description,
+        "anonymous": irritant.anonymous,
+        "reporter": None if irritant.anonymous else irritant.reporter_id,
+        "status": irritant.status,
+        "votes": len(irritant.votes),
+        "created_at": _iso(irritant.created_at),
+        "acknowledged_at": _iso(irritant.acknowledged_at),
+        "resolved_at": _iso(irritant.resolved_at),
+        "eta": irritant.eta.isoformat() if irritant.eta else None,
+        "resolution_note": irritant.resolution_note,
+    }
+
+
+def irritants(session: Session, *, workspace_id: int | None, team_id: int | None) -> list[dict]:
+    return [
+        irritant_row(i) for i in store.all_of(session, workspace_id=workspace_id, team_id=team_id)
+    ]
+
+
+def write(rows: Sequence[dict[str, Any]], fields: Sequence[str], *, fmt: str) -> str:
+    """Rows as a JSON array, or as CSV with a header (booleans as true/false, None empty)."""
+    if fmt == "json":
+        return json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n"
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                key: ("true" if value is True else "false" if value is False else value)
+                for key, value in row.items()
+            }
+        )
+    return buffer.getvalue()

@@ -1,0 +1,1 @@
+"""Irritant hunting: report, route, triage, and tell the reporter what happened."""

@@ -1,0 +1,112 @@
+"""A triage click or form, from the roundup message, a notification or the Home tab:
+who may act, what it changes, and what the actor is told."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.i18n import translate
+from bot.irritants import triage
+from bot.irritants.catalog import STATUSES
+from bot.irritants.ownership import Person
+from storage import irritants as store
+
+
+@dataclass
+class Result:
+    """What the click led to: a form to open, an error to show, or a change made."""
+
+    modal: dict[str, Any] | None = None
+    error: str | None = None
+    done: str | None = None
+
+
+def click(
+    session: Session,
+    client: WebClient,
+    settings: Settings,
+    *,
+    who: Person,
+    action: str,
+    irritant_id: int,
+    origin: str,
+    now: datetime,
+) -> Result:
+    """A triage button: acknowledge and reopen act at once; the others open a form."""
+    irritant = store.get(session, irritant_id=irritant_id)
+    if irritant is None or irritant.workspace_id != who.workspace_id:
+        return Result(error=triage.error_text("unknown", locale=who.locale))
+    if not triage.may_triage(
+        session, client, settings, irritant=irritant, user_id=who.user_id, now=now
+    ):
+        return Result(error=triage.error_text("not_allowed", locale=who.locale))
+    change = triage.Change(action=action)
+    errors = triage.check(irritant, change, today=triage.local_today(irritant, now))
+    if "status" in errors:
+        return Result(error=triage.error_text("stale", locale=who.locale, irritant=irritant))
+    if action in triage.NEEDS_FORM:
+        return Result(modal=triage.modal(irritant, action=action, locale=who.locale, origin=origin))
+    triage.apply(
+        session,
+        settings,
+        irritant=irritant,
+        change=change,
+        actor_id=who.user_id,
+        actor_role=triage.role_of(irritant, who.user_id),
+        now=now,
+    )
+    return Result(done=done_text(who.locale, irritant.status))
+
+
+def submit(
+    session: Session,
+    client: WebClient,
+    settings: Settings,
+    *,
+    who: Person,
+    view: dict[str, Any],
+    now: datetime,
+) -> tuple[dict[str, str], str]:
+    """A triage form: ({block: error} or {}, origin)."""
+    irritant_id, origin, change = triage.parse_form(view)
+    irritant = store.get(session, irritant_id=irritant_id) if irritant_id else None
+    if irritant is None or irritant.workspace_id != who.workspace_id:
+        return {"note": triage.error_text("unknown", locale=who.locale)}, origin
+    if not triage.may_triage(
+        session, client, settings, irritant=irritant, user_id=who.user_id, now=now
+    ):
+        return {"note": triage.error_text("not_allowed", locale=who.locale)}, origin
+    codes = triage.check(irritant, change, today=triage.local_today(irritant, now))
+    if codes:
+        errors = {
+            ("note" if field == "status" else field): triage.error_text(
+                code, locale=who.locale, irritant=irritant
+            )
+            for field, code in codes.items()
+        }
+        return errors, origin
+    triage.apply(
+        session,
+        settings,
+        irritant=irritant,
+        change=change,
+        actor_id=who.user_id,
+        actor_role=triage.role_of(irritant, who.user_id),
+        now=now,
+    )
+    return {}, origin
+
+
+def done_text(locale: str, status: str) -> str:
+    """The confirmation shown to the actor."""
+    return translate(
+        locale,
+        "Done: the irritant is now %(status)s. The reporter is told.",
+        status=translate(locale, STATUSES[status]),
+    )

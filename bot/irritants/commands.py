@@ -1,0 +1,94 @@
+"""`/irritant` and its sub-commands, and the reporter's own actions (list, add details)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot import people
+from bot.blocks import render
+from bot.config import Settings
+from bot.i18n import N_, translate
+from bot.irritants.ownership import Person, owns, reports_of
+from bot.irritants.reporting import day_of, labels
+from storage import irritants as store
+from storage.models import IrritantEvent
+
+SUBCOMMANDS = {"help": "help", "aide": "help", "list": "list", "liste": "list"}
+MAX_DETAILS = 2000
+DETAILS_CALLBACK = "irritant_details"
+NOT_YOURS = N_("You can only add details to your own reports. Nothing was changed.")
+
+
+def person(
+    session: Session, settings: Settings, *, workspace_id: int, slack_team_id: str, user_id: str
+) -> Person:
+    """The acting person, with their language (from the cache)."""
+    locale = people.locale_for(session, settings, workspace_id=workspace_id, user_id=user_id)
+    return Person(workspace_id, slack_team_id, user_id, locale)
+
+
+def parse(text: str) -> tuple[str | None, str]:
+    """(sub-command or None for a report, the text to prefill)."""
+    stripped = text.strip()
+    word = stripped.split(" ", 1)[0].lower()
+    if word in SUBCOMMANDS and stripped.lower() == word:
+        return SUBCOMMANDS[word], ""
+    return None, stripped
+
+
+def help_message(who: Person) -> dict[str, Any]:
+    return render("irritant_help", who.locale, unknown=None)
+
+
+def list_message(session: Session, settings: Settings, *, who: Person) -> dict[str, Any]:
+    """The person's own reports (`/irritant list`)."""
+    mine = reports_of(session, settings, who=who)
+    return render("irritant_list", who.locale, irritants=mine, total=len(mine), **labels())
+
+
+def details_modal(
+    session: Session, settings: Settings, *, who: Person, irritant_id: int
+) -> dict[str, Any] | None:
+    """The modal to add details to one's own report (None when it is not theirs)."""
+    irritant = store.get(session, irritant_id=irritant_id)
+    if irritant is None or not owns(
+        settings, irritant, slack_team_id=who.slack_team_id, user_id=who.user_id
+    ):
+        return None
+    return render("irritant_details_modal", who.locale, irritant=irritant, **labels())
+
+
+def add_details(
+    session: Session,
+    settings: Settings,
+    *,
+    who: Person,
+    irritant_id: int,
+    text: str,
+    now: datetime,
+) -> dict[str, str]:
+    """Append the reporter's details to their report; {block: error} when refused."""
+    irritant = store.get(session, irritant_id=irritant_id)
+    if irritant is None or not owns(
+        settings, irritant, slack_team_id=who.slack_team_id, user_id=who.user_id
+    ):
+        return {"details": translate(who.locale, NOT_YOURS)}
+    text = text.strip()
+    if not text:
+        return {"details": translate(who.locale, "Describe what bothers you.")}
+    if len(text) > MAX_DETAILS:
+        return {"details": translate(who.locale, "At most 2000 characters, please.")}
+    irritant.events.append(
+        IrritantEvent(
+            action="detail",
+            actor_role="reporter",
+            actor_id=None if irritant.anonymous else who.user_id,
+            status=irritant.status,
+            note=text,
+            created_at=day_of(now) if irritant.anonymous else now,
+        )
+    )
+    return {}

@@ -1,0 +1,171 @@
+"""Who hears about an irritant, and when: managers (at once for named reports, in the daily
+roundup for anonymous ones), admins instead for teams too small to stay anonymous, and the
+reporter at every status change. Everything goes through the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import people
+from bot.blocks import render
+from bot.config import Settings
+from bot.irritants import catalog
+from bot.irritants.ownership import reporter_of
+from bot.worktime import WORKDAYS, next_opening, zone
+from storage import irritants as store
+from storage import outbox, queries
+from storage.models import Irritant, IrritantEvent, SlackUser, Team, Workspace
+
+ROUNDUP_SHOWN = 8  # irritants detailed in one roundup message (Slack: 50 blocks a message)
+
+
+def labels() -> dict[str, dict[str, str]]:
+    return {
+        "categories": catalog.CATEGORIES,
+        "spaces": catalog.SPACES,
+        "severities": catalog.SEVERITIES,
+        "statuses": catalog.STATUSES,
+    }
+
+
+def admins(session: Session, settings: Settings, *, workspace_id: int) -> list[str]:
+    """The bot's admins in a workspace: SYMMETRY_ADMINS and the known owners and admins."""
+    known = session.scalars(
+        select(SlackUser.user_id).where(
+            SlackUser.workspace_id == workspace_id,
+            SlackUser.is_admin.is_(True),
+            SlackUser.deleted.is_(False),
+        )
+    )
+    return sorted(set(settings.admins) | set(known))
+
+
+def _send(
+    session: Session,
+    settings: Settings,
+    *,
+    team: Team,
+    recipient: str,
+    key: str,
+    kind: str,
+    template: str,
+    now: datetime,
+    scrub: bool = False,
+    **context: object,
+) -> bool:
+    """Render `template` in the recipient's language and queue it for their working hours."""
+    locale = people.locale_for(session, settings, workspace_id=team.workspace_id, user_id=recipient)
+    profile = queries.get_slack_user(session, workspace_id=team.workspace_id, user_id=recipient)
+    tz = zone((profile.timezone if profile else None) or team.timezone, settings.default_timezone)
+    payload = render(template, locale, team=team, **labels(), **context)
+    if scrub:
+        payload["scrub_recipient"] = True
+    return outbox.enqueue(
+        session,
+        workspace_id=team.workspace_id,
+        key=key,
+        kind=kind,
+        recipient=recipient,
+        payload=payload,
+        timezone=tz.key,
+        not_before=next_opening(now, tz),
+    )
+
+
+def new_named_report(
+    session: Session, settings: Settings, *, irritant: Irritant, now: datetime
+) -> None:
+    """A named report reaches the team's managers at once (in their working hours)."""
+    team = irritant.team or session.get(Team, irritant.team_id)
+    for manager in sorted(m.user_id for m in team.managers):
+        _send(
+            session,
+            settings,
+            team=team,
+            recipient=manager,
+            key=f"irritant:{irritant.id}:new:{manager}",
+            kind="irritant_new",
+            template="irritant_new",
+            now=now,
+            irritant=irritant,
+        )
+    irritant.rounded_up_at = now
+
+
+def status_changed(
+    session: Session, settings: Settings, *, irritant: Irritant, event: IrritantEvent, now: datetime
+) -> bool:
+    """Tell the reporter what happened, anonymous or not; False when they cannot be found."""
+    workspace = session.get(Workspace, irritant.workspace_id)
+    reporter = reporter_of(session, settings, irritant, slack_team_id=workspace.slack_team_id)
+    if reporter is None:
+        return False
+    team = irritant.team or session.get(Team, irritant.team_id)
+    return _send(
+        session,
+        settings,
+        team=team,
+        recipient=reporter,
+        key=f"irritant:{irritant.id}:event:{event.id}",
+        kind="irritant_update",
+        template="irritant_update",
+        now=now,
+        scrub=irritant.anonymous,  # delivered, nothing kept links them to the report
+        irritant=irritant,
+        event=event,
+    )
+
+
+def roundup_due(team: Team, now: datetime) -> datetime | None:
+    """Today's roundup instant for the team when it has passed on a working day, else None."""
+    tz = zone(team.timezone)
+    local = now.astimezone(tz)
+    hour, minute = (int(part) for part in team.roundup_time.split(":"))
+    instant = datetime.combine(local.date(), time(hour, minute), tzinfo=tz)
+    if local.weekday() not in WORKDAYS or local < instant:
+        return None
+    if team.last_roundup_on == local.date():
+        return None
+    return instant
+
+
+def plan_roundups(session: Session, settings: Settings, *, now: datetime) -> int:
+    """Queue today's roundup of anonymous reports for every team whose time has come."""
+    planned = 0
+    for team in queries.list_teams(session):
+        if team.workspace.uninstalled_at is not None or roundup_due(team, now) is None:
+            continue
+        waiting = store.unrounded_anonymous(session, team_id=team.id, before=now)
+        if not waiting:
+            continue
+        small = len(team.memberships) < settings.anonymity_threshold
+        recipients = (
+            admins(session, settings, workspace_id=team.workspace_id)
+            if small
+            else sorted(m.user_id for m in team.managers)
+        )
+        if not recipients:
+            continue  # nobody to tell yet: keep them for the next roundup
+        today = now.astimezone(zone(team.timezone)).date()
+        for recipient in recipients:
+            planned += _send(
+                session,
+                settings,
+                team=team,
+                recipient=recipient,
+                key=f"roundup:{team.id}:{today.isoformat()}:{recipient}",
+                kind="roundup",
+                template="irritant_roundup",
+                now=now,
+                irritants=waiting[:ROUNDUP_SHOWN],
+                more=max(0, len(waiting) - ROUNDUP_SHOWN),
+                total=len(waiting),
+                for_admins=small,
+            )
+        for irritant in waiting:
+            irritant.rounded_up_at = now
+        team.last_roundup_on = today
+    return planned

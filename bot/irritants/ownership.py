@@ -1,0 +1,104 @@
+"""Who reported what, without storing it for anonymous reports.
+
+A named report keeps the reporter's user ID. An anonymous one keeps a keyed hash of
+(workspace, user, nonce) with a fresh nonce per report: the reporter finds their reports by
+recomputing it, the bot finds the reporter of one report by trying the team's members, and
+nobody without the key can do either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.pseudonyms import keyed_hash, matches, nonce
+from storage import irritants as store
+from storage.models import Irritant, Membership, SlackUser
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone acting in Slack: where, who, in which language."""
+
+    workspace_id: int
+    slack_team_id: str
+    user_id: str
+    locale: str
+
+
+def _reporter_hash(settings: Settings, slack_team_id: str, user_id: str, salt: str) -> str:
+    return keyed_hash(settings.secret_key or "", "reporter", slack_team_id, user_id, salt)
+
+
+def reporter_fields(settings: Settings, *, who: Person, anonymous: bool) -> dict[str, Any]:
+    """The reporter columns of a new report: an ID when named, a keyed hash when not."""
+    if not anonymous:
+        return {"reporter_id": who.user_id, "reporter_hash": None, "reporter_nonce": None}
+    salt = nonce()
+    return {
+        "reporter_id": None,
+        "reporter_hash": _reporter_hash(settings, who.slack_team_id, who.user_id, salt),
+        "reporter_nonce": salt,
+    }
+
+
+def owns(settings: Settings, irritant: Irritant, *, slack_team_id: str, user_id: str) -> bool:
+    """True when `user_id` reported `irritant`."""
+    if not irritant.anonymous:
+        return irritant.reporter_id == user_id
+    if not (irritant.reporter_hash and irritant.reporter_nonce):
+        return False
+    return matches(
+        settings.secret_key or "",
+        irritant.reporter_hash,
+        "reporter",
+        slack_team_id,
+        user_id,
+        irritant.reporter_nonce,
+    )
+
+
+def reports_of(session: Session, settings: Settings, *, who: Person) -> list[Irritant]:
+    """A person's reports, named and anonymous, newest first."""
+    named = list(store.named_by(session, workspace_id=who.workspace_id, user_id=who.user_id))
+    anonymous = [
+        irritant
+        for irritant in store.anonymous_in(session, workspace_id=who.workspace_id)
+        if owns(settings, irritant, slack_team_id=who.slack_team_id, user_id=who.user_id)
+    ]
+    return sorted(named + anonymous, key=lambda i: (i.created_at, i.id), reverse=True)
+
+
+def reporter_of(
+    session: Session, settings: Settings, irritant: Irritant, *, slack_team_id: str
+) -> str | None:
+    """The user ID of whoever reported `irritant`, found without it being stored.
+
+    For an anonymous report the candidates are the people the bot knows in the workspace
+    (team members first); None when the reporter has left them all.
+    """
+    if not irritant.anonymous:
+        return irritant.reporter_id
+    for user_id in _candidates(session, irritant):
+        if owns(settings, irritant, slack_team_id=slack_team_id, user_id=user_id):
+            return user_id
+    return None
+
+
+def _candidates(session: Session, irritant: Irritant) -> Iterable[str]:
+    seen: set[str] = set()
+    members = session.scalars(
+        select(Membership.user_id).where(Membership.team_id == irritant.team_id)
+    )
+    known = session.scalars(
+        select(SlackUser.user_id).where(SlackUser.workspace_id == irritant.workspace_id)
+    )
+    for user_id in [*members, *known]:
+        if user_id not in seen:
+            seen.add(user_id)
+            yield user_id

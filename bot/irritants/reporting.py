@@ -1,0 +1,279 @@
+"""Reporting an irritant: the modal, its validation, "me too" on a similar report, storage.
+
+An anonymous report stores no user ID (see `ownership`); the same submission delivered twice
+is stored once (its key is a hash of the modal's view ID).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy.orm import Session
+
+from bot.blocks import render
+from bot.config import Settings
+from bot.i18n import N_, translate
+from bot.irritants import catalog, notify
+from bot.irritants.ownership import Person, reporter_fields
+from bot.pseudonyms import keyed_hash
+from storage import irritants as store
+from storage import queries
+from storage.models import Irritant, IrritantDraft, IrritantEvent, Team
+
+CALLBACK_ID = "irritant_report"
+MAX_DESCRIPTION = 3000
+MAX_LOCATION = 200
+SIMILARITY = 72  # rapidfuzz score (0–100) from which two reports count as the same
+DRAFT_LIFETIME = timedelta(hours=1)
+
+ERRORS = {
+    "description_missing": N_("Describe what bothers you."),
+    "description_too_long": N_("At most 3000 characters, please."),
+    "location_too_long": N_("At most 200 characters, please."),
+    "choice_missing": N_("Choose one."),
+    "team_unknown": N_("Choose one of your teams."),
+}
+
+
+@dataclass
+class Outcome:
+    """What to answer a submission with: field errors, or a view to show instead."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    view: dict[str, Any] | None = None
+    irritant: Irritant | None = None
+
+
+def day_of(now: datetime) -> datetime:
+    """The start of `now`'s UTC day: the only time kept for an anonymous person's actions."""
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def small_teams(session: Session, settings: Settings, teams: list[Team]) -> list[Team]:
+    """Teams too small for anonymity: their anonymous reports go to the admins."""
+    return [t for t in teams if len(t.memberships) < settings.anonymity_threshold]
+
+
+def modal(
+    session: Session, settings: Settings, *, who: Person, prefill: str = ""
+) -> dict[str, Any] | None:
+    """The report modal for a member of at least one team (None for anyone else)."""
+    teams = list(
+        queries.teams_of_member(session, workspace_id=who.workspace_id, user_id=who.user_id)
+    )
+    if not teams:
+        return None
+    prefill = prefill.strip()[:MAX_DESCRIPTION]
+    return render(
+        "irritant_modal",
+        who.locale,
+        prefill=prefill,
+        guessed=catalog.guess_category(prefill) if prefill else None,
+        teams=teams,
+        small=small_teams(session, settings, teams),
+        threshold=settings.anonymity_threshold,
+        locations=store.recent_locations(session, team_ids=[t.id for t in teams]),
+        categories=catalog.CATEGORIES,
+        spaces=catalog.SPACES,
+        severities=catalog.SEVERITIES,
+    )
+
+
+def no_team_message(session: Session, *, who: Person) -> dict[str, Any]:
+    """Told to someone in no team: how to join one."""
+    teams = queries.list_teams(session, workspace_id=who.workspace_id)
+    return render("irritant_no_team", who.locale, teams=teams)
+
+
+def parse(view: dict[str, Any]) -> dict[str, Any]:
+    """The submitted values, by field name (block IDs are the field names)."""
+    values = view.get("state", {}).get("values", {})
+
+    def picked(block: str) -> str | None:
+        state = values.get(block, {}).get("value", {})
+        option = state.get("selected_option") or {}
+        return option.get("value") if option else state.get("value")
+
+    shared = values.get("share", {}).get("value", {}).get("selected_options") or []
+    location = (picked("location") or "").strip() or (picked("recent_location") or "")
+    return {
+        "description": picked("description") or "",
+        "category": picked("category"),
+        "space": picked("space"),
+        "location": location.strip(),
+        "severity": picked("severity"),
+        "team_id": picked("team"),
+        "share_name": any(o.get("value") == "share" for o in shared),
+    }
+
+
+def validate(fields: dict[str, Any], team_ids: set[int]) -> dict[str, str]:
+    """{field: error code} for a submission (empty when it can be stored)."""
+    errors: dict[str, str] = {}
+    description = fields["description"]
+    if not description.strip():
+        errors["description"] = "description_missing"
+    elif len(description) > MAX_DESCRIPTION:
+        errors["description"] = "description_too_long"
+    if len(fields["location"]) > MAX_LOCATION:
+        errors["location"] = "location_too_long"
+    for name, allowed in (
+        ("category", catalog.CATEGORIES),
+        ("space", catalog.SPACES),
+        ("severity", catalog.SEVERITIES),
+    ):
+        if fields[name] not in allowed:
+            errors[name] = "choice_missing"
+    team = fields["team_id"]
+    if not (isinstance(team, str) and team.isdigit() and int(team) in team_ids):
+        errors["team"] = "team_unknown"
+    return errors
+
+
+def similar(session: Session, fields: dict[str, Any]) -> Irritant | None:
+    """An open irritant of the same team, category and space that reads like this one."""
+    best, best_score = None, 0.0
+    for candidate in store.open_in(
+        session, team_id=int(fields["team_id"]), category=fields["category"], space=fields["space"]
+    ):
+        text = fuzz.token_set_ratio(fields["description"], candidate.description)
+        place = fuzz.token_set_ratio(fields["location"], candidate.location)
+        score = 0.75 * text + 0.25 * place if fields["location"] and candidate.location else text
+        if score >= SIMILARITY and score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+def submit(
+    session: Session, settings: Settings, *, who: Person, view: dict[str, Any], now: datetime
+) -> Outcome:
+    """Validate a submission; store it, or offer "me too" on a similar open report."""
+    submission_key = keyed_hash(settings.secret_key or "", "submission", view.get("id", ""))
+    stored = store.by_submission(session, submission_key=submission_key)
+    if stored is not None:  # Slack delivered the same submission again
+        return Outcome(view=thanks(session, settings, who=who, irritant=stored), irritant=stored)
+    teams = queries.teams_of_member(session, workspace_id=who.workspace_id, user_id=who.user_id)
+    fields = parse(view)
+    codes = validate(fields, {t.id for t in teams})
+    if codes:
+        return Outcome(errors={f: translate(who.locale, ERRORS[c]) for f, c in codes.items()})
+    match = similar(session, fields)
+    if match is not None:
+        token = secrets.token_hex(16)
+        store.save_draft(
+            session,
+            draft=IrritantDraft(
+                token=token,
+                owner_hash=keyed_hash(settings.secret_key or "", "draft", token, who.user_id),
+                fields={**fields, "submission_key": submission_key},
+                expires_at=now + DRAFT_LIFETIME,
+            ),
+        )
+        view_out = render("irritant_similar", who.locale, irritant=match, token=token, **labels())
+        return Outcome(view=view_out)
+    irritant = create(session, settings, who=who, fields=fields, key=submission_key, now=now)
+    return Outcome(view=thanks(session, settings, who=who, irritant=irritant), irritant=irritant)
+
+
+def create(
+    session: Session,
+    settings: Settings,
+    *,
+    who: Person,
+    fields: dict[str, Any],
+    key: str | None,
+    now: datetime,
+) -> Irritant:
+    """Store a validated report and its first history step; notify at once when named."""
+    anonymous = not fields["share_name"]
+    when = day_of(now) if anonymous else now
+    irritant = Irritant(
+        workspace_id=who.workspace_id,
+        team_id=int(fields["team_id"]),
+        category=fields["category"],
+        space=fields["space"],
+        location=fields["location"],
+        severity=fields["severity"],
+        description=fields["description"].strip(),
+        anonymous=anonymous,
+        status="new",
+        submission_key=key,
+        created_at=when,
+        updated_at=when,
+        **reporter_fields(settings, who=who, anonymous=anonymous),
+    )
+    irritant.events.append(
+        IrritantEvent(
+            action="reported",
+            actor_role="reporter",
+            actor_id=None if anonymous else who.user_id,
+            status="new",
+            created_at=when,
+        )
+    )
+    session.add(irritant)
+    session.flush()
+    if not anonymous:
+        notify.new_named_report(session, settings, irritant=irritant, now=now)
+    return irritant
+
+
+def thanks(session: Session, settings: Settings, *, who: Person, irritant: Irritant) -> dict:
+    """The view that replaces the modal once the report is stored."""
+    team = irritant.team or session.get(Team, irritant.team_id)
+    to_admins = irritant.anonymous and len(team.memberships) < settings.anonymity_threshold
+    return render(
+        "irritant_thanks",
+        who.locale,
+        irritant=irritant,
+        team=team,
+        to_admins=to_admins,
+        roundup_time=team.roundup_time,
+        **labels(),
+    )
+
+
+def labels() -> dict[str, dict[str, str]]:
+    """The catalog's label tables, for templates."""
+    return {
+        "categories": catalog.CATEGORIES,
+        "spaces": catalog.SPACES,
+        "severities": catalog.SEVERITIES,
+        "statuses": catalog.STATUSES,
+    }
+
+
+def draft_owned(settings: Settings, draft: IrritantDraft, user_id: str) -> bool:
+    """True when `user_id` is the person who submitted the draft."""
+    return draft.owner_hash == keyed_hash(settings.secret_key or "", "draft", draft.token, user_id)
+
+
+def decide_similar(
+    session: Session,
+    settings: Settings,
+    *,
+    who: Person,
+    token: str,
+    choice: str,
+    irritant_id: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The reporter chose "me too" on the similar report, or to send theirs anyway."""
+    draft = store.take_draft(session, token=token)
+    if draft is None or not draft_owned(settings, draft, who.user_id) or draft.expires_at < now:
+        return render("irritant_expired", who.locale)
+    fields = dict(draft.fields)
+    key = fields.pop("submission_key", None)
+    session.delete(draft)
+    if choice == "vote" and irritant_id is not None:
+        target = store.get(session, irritant_id=irritant_id)
+        if target is not None and target.team_id == int(fields["team_id"]):
+            voter = keyed_hash(settings.secret_key or "", "vote", str(target.id), who.user_id)
+            added = store.add_vote(session, irritant_id=target.id, voter_hash=voter)
+            return render("irritant_voted", who.locale, irritant=target, added=added, **labels())
+    irritant = create(session, settings, who=who, fields=fields, key=key, now=now)
+    return thanks(session, settings, who=who, irritant=irritant)

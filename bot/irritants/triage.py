@@ -1,0 +1,181 @@
+"""Triage: a team's managers (and admins) acknowledge, plan with a date, resolve with a note,
+decline with an explanation, or reopen. Every change is kept as history and told to the
+reporter. Anyone else — a forged click included — is refused and nothing changes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot import people
+from bot.blocks import render
+from bot.config import Settings
+from bot.i18n import N_, translate
+from bot.irritants import notify
+from bot.irritants.catalog import STATUSES
+from bot.irritants.reporting import day_of, labels
+from bot.worktime import zone
+from storage.models import Irritant, IrritantEvent
+
+MAX_NOTE = 2000
+
+# action: (statuses it applies to, status after)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "acknowledge": (("new",), "acknowledged"),
+    "plan": (("new", "acknowledged", "planned"), "planned"),
+    "resolve": (("new", "acknowledged", "planned"), "resolved"),
+    "decline": (("new", "acknowledged", "planned"), "declined"),
+    "reopen": (("resolved", "declined"), "acknowledged"),
+}
+NEEDS_FORM = ("plan", "resolve", "decline")
+
+ERRORS = {
+    "not_allowed": N_(
+        "Only this team's managers and Symmetry admins can do this. Nothing changed."
+    ),
+    "stale": N_("This irritant has changed since: it is now %(status)s. Nothing was changed."),
+    "eta_missing": N_("Choose the date you expect it to be fixed."),
+    "eta_past": N_("The date cannot be in the past."),
+    "note_missing": N_("Explain why: the reporter will read it."),
+    "note_too_long": N_("At most 2000 characters, please."),
+    "unknown": N_("This irritant no longer exists."),
+}
+
+
+@dataclass
+class Change:
+    """A triage decision, before it is applied."""
+
+    action: str
+    note: str = ""
+    eta: date | None = None
+
+
+def may_triage(
+    session: Session,
+    client: WebClient,
+    settings: Settings,
+    *,
+    irritant: Irritant,
+    user_id: str,
+    now: datetime,
+) -> bool:
+    """True for the irritant's team managers and for admins."""
+    if any(m.user_id == user_id for m in irritant.team.managers):
+        return True
+    return people.is_admin(
+        session, client, settings, workspace_id=irritant.workspace_id, user_id=user_id, now=now
+    )
+
+
+def check(irritant: Irritant, change: Change, *, today: date) -> dict[str, str]:
+    """{field: error code} for a change (empty when it can be applied)."""
+    allowed, _after = TRANSITIONS[change.action]
+    if irritant.status not in allowed:
+        return {"status": "stale"}
+    errors: dict[str, str] = {}
+    if change.action == "plan":
+        if change.eta is None:
+            errors["eta"] = "eta_missing"
+        elif change.eta < today:
+            errors["eta"] = "eta_past"
+    if change.action == "decline" and not change.note.strip():
+        errors["note"] = "note_missing"
+    if len(change.note) > MAX_NOTE:
+        errors["note"] = "note_too_long"
+    return errors
+
+
+def apply(
+    session: Session,
+    settings: Settings,
+    *,
+    irritant: Irritant,
+    change: Change,
+    actor_id: str,
+    actor_role: str,
+    now: datetime,
+) -> IrritantEvent:
+    """Apply a checked change, keep it in the history, and queue the reporter's message."""
+    _allowed, after = TRANSITIONS[change.action]
+    irritant.status = after
+    irritant.updated_at = day_of(now) if irritant.anonymous else now
+    note = change.note.strip() or None
+    if change.action == "acknowledge" or (irritant.acknowledged_at is None and after != "new"):
+        irritant.acknowledged_at = irritant.acknowledged_at or now
+    if change.action == "plan":
+        irritant.eta = change.eta
+    if after in ("resolved", "declined"):
+        irritant.resolved_at = now
+        irritant.resolution_note = note
+    if change.action == "reopen":
+        irritant.resolved_at = None
+        irritant.resolution_note = None
+    event = IrritantEvent(
+        action=change.action,
+        actor_role=actor_role,
+        actor_id=actor_id,
+        status=after,
+        note=note,
+        eta=change.eta if change.action == "plan" else None,
+        created_at=now,
+    )
+    irritant.events.append(event)
+    session.flush()
+    notify.status_changed(session, settings, irritant=irritant, event=event, now=now)
+    return event
+
+
+def local_today(irritant: Irritant, now: datetime) -> date:
+    """Today in the irritant's team time zone (a date chosen "today" is never in the past)."""
+    return now.astimezone(zone(irritant.team.timezone)).date()
+
+
+def role_of(irritant: Irritant, user_id: str) -> str:
+    """How the actor relates to the irritant's team, for the history."""
+    return "manager" if any(m.user_id == user_id for m in irritant.team.managers) else "admin"
+
+
+def modal(irritant: Irritant, *, action: str, locale: str, origin: str) -> dict[str, Any]:
+    """The form to plan, resolve or decline an irritant."""
+    return render(
+        "irritant_triage_modal",
+        locale,
+        irritant=irritant,
+        action=action,
+        metadata=json.dumps({"irritant": irritant.id, "action": action, "origin": origin}),
+        **labels(),
+    )
+
+
+def parse_form(view: dict[str, Any]) -> tuple[int | None, str, Change]:
+    """(irritant ID, origin, change) from a submitted triage form."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        meta = {}
+    values = view.get("state", {}).get("values", {})
+    picked = values.get("eta", {}).get("value", {}).get("selected_date")
+    try:
+        eta = date.fromisoformat(picked) if picked else None
+    except ValueError:
+        eta = None
+    note = values.get("note", {}).get("value", {}).get("value") or ""
+    action = meta.get("action") if meta.get("action") in NEEDS_FORM else "resolve"
+    irritant_id = meta.get("irritant") if isinstance(meta.get("irritant"), int) else None
+    return irritant_id, str(meta.get("origin", "")), Change(action=action, note=note, eta=eta)
+
+
+def error_text(code: str, *, locale: str, irritant: Irritant | None = None) -> str:
+    """A triage error, in the actor's language."""
+    status = translate(locale, STATUSES[irritant.status]) if irritant else ""
+    return (
+        translate(locale, ERRORS[code], status=status)
+        if code == "stale"
+        else translate(locale, ERRORS[code])
+    )

@@ -1,0 +1,133 @@
+"""`/irritant`: report, list, help; the report modal, "me too", and the reporter's details."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot import people
+from bot.irritants import commands, reporting
+from bot.services import Services
+
+
+def irritant_command(
+    ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond
+) -> None:
+    ack()
+    services: Services = context["services"]
+    slack_team_id = context.team_id or body["team_id"]
+    workspace_id = services.workspace_id(slack_team_id)
+    user_id = body["user_id"]
+    subcommand, prefill = commands.parse(body.get("text", ""))
+    with services.session() as session:
+        if not people.is_known(session, workspace_id=workspace_id, user_id=user_id):
+            people.profile(
+                session, client, workspace_id=workspace_id, user_id=user_id, now=services.now()
+            )
+        who = commands.person(
+            session,
+            services.settings,
+            workspace_id=workspace_id,
+            slack_team_id=slack_team_id,
+            user_id=user_id,
+        )
+        if subcommand == "help":
+            answer = commands.help_message(who)
+        elif subcommand == "list":
+            answer = commands.list_message(session, services.settings, who=who)
+        else:
+            view = reporting.modal(session, services.settings, who=who, prefill=prefill)
+            answer = None if view else reporting.no_team_message(session, who=who)
+    if answer is not None:
+        respond(**answer)
+    else:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def submit_report(ack: Ack, body: dict, context: BoltContext) -> None:
+    services: Services = context["services"]
+    with services.session() as session:
+        who = _person(services, session, context, body)
+        outcome = reporting.submit(
+            session, services.settings, who=who, view=body["view"], now=services.now()
+        )
+    if outcome.errors:
+        ack(response_action="errors", errors=outcome.errors)
+    else:
+        ack(response_action="update", view=outcome.view)
+
+
+def similar_choice(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    services: Services = context["services"]
+    action = body["actions"][0]
+    token, _, irritant_id = action.get("value", "").partition(":")
+    with services.session() as session:
+        who = _person(services, session, context, body)
+        view = reporting.decide_similar(
+            session,
+            services.settings,
+            who=who,
+            token=token,
+            choice="vote" if action["action_id"] == "irritant_similar_vote" else "send",
+            irritant_id=int(irritant_id) if irritant_id.isdigit() else None,
+            now=services.now(),
+        )
+    client.views_update(view_id=body["view"]["id"], view=view)
+
+
+def open_details(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    services: Services = context["services"]
+    value = body["actions"][0].get("value", "")
+    with services.session() as session:
+        who = _person(services, session, context, body)
+        view = commands.details_modal(
+            session,
+            services.settings,
+            who=who,
+            irritant_id=int(value) if value.isdigit() else -1,
+        )
+    if view is not None:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def submit_details(ack: Ack, body: dict, context: BoltContext) -> None:
+    services: Services = context["services"]
+    view = body["view"]
+    value = view.get("private_metadata", "")
+    text = view.get("state", {}).get("values", {}).get("details", {}).get("value", {})
+    with services.session() as session:
+        who = _person(services, session, context, body)
+        errors = commands.add_details(
+            session,
+            services.settings,
+            who=who,
+            irritant_id=int(value) if value.isdigit() else -1,
+            text=text.get("value") or "",
+            now=services.now(),
+        )
+    if errors:
+        ack(response_action="errors", errors=errors)
+    else:
+        ack()
+
+
+def _person(services: Services, session, context: BoltContext, body: dict):  # type: ignore[no-untyped-def]
+    slack_team_id = context.team_id or body["team"]["id"]
+    return commands.person(
+        session,
+        services.settings,
+        workspace_id=services.workspace_id(slack_team_id),
+        slack_team_id=slack_team_id,
+        user_id=body["user"]["id"],
+    )
+
+
+def register(app: App) -> None:
+    app.command("/irritant")(irritant_command)
+    app.view(reporting.CALLBACK_ID)(submit_report)
+    app.action("irritant_similar_vote")(similar_choice)
+    app.action("irritant_similar_send")(similar_choice)
+    app.action("irritant_details")(open_details)
+    app.view(commands.DETAILS_CALLBACK)(submit_details)

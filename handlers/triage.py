@@ -1,0 +1,113 @@
+"""Triage buttons and forms for managers and admins, and Home tab pages."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot import home
+from bot.irritants import actions, commands
+from bot.services import Services
+
+BUTTONS = {
+    "irritant_acknowledge": "acknowledge",
+    "irritant_plan": "plan",
+    "irritant_resolve": "resolve",
+    "irritant_decline": "decline",
+    "irritant_reopen": "reopen",
+}
+
+
+def triage_click(
+    ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond
+) -> None:
+    ack()
+    services: Services = context["services"]
+    action = body["actions"][0]
+    value = action.get("value", "")
+    origin = "home" if body.get("view", {}).get("type") == "home" else "message"
+    with services.session() as session:
+        who = _person(services, session, context, body)
+        result = actions.click(
+            session,
+            client,
+            services.settings,
+            who=who,
+            action=BUTTONS[action["action_id"]],
+            irritant_id=int(value) if value.isdigit() else -1,
+            origin=origin,
+            now=services.now(),
+        )
+    if result.modal is not None:
+        client.views_open(trigger_id=body["trigger_id"], view=result.modal)
+        return
+    _tell(client, respond, body, result.error or result.done or "")
+    if origin == "home":
+        _republish(services, client, context, body)
+
+
+def triage_submit(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    services: Services = context["services"]
+    with services.session() as session:
+        who = _person(services, session, context, body)
+        errors, origin = actions.submit(
+            session, client, services.settings, who=who, view=body["view"], now=services.now()
+        )
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+    if origin == "home":
+        _republish(services, client, context, body)
+
+
+def home_page(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    value = body["actions"][0].get("value", "1")
+    services: Services = context["services"]
+    _republish(services, client, context, body, page=int(value) if value.isdigit() else 1)
+
+
+def _tell(client: WebClient, respond: Respond, body: dict, text: str) -> None:
+    """Answer the actor privately: in the message's thread of origin, or by DM from Home."""
+    if body.get("response_url"):
+        respond(text=text, response_type="ephemeral", replace_original=False)
+    else:
+        client.chat_postMessage(channel=body["user"]["id"], text=text)
+
+
+def _republish(
+    services: Services, client: WebClient, context: BoltContext, body: dict, page: int = 1
+) -> None:
+    slack_team_id = context.team_id or body["team"]["id"]
+    with services.session() as session:
+        view = home.home_view(
+            session,
+            client,
+            services.settings,
+            workspace_id=services.workspace_id(slack_team_id),
+            slack_team_id=slack_team_id,
+            user_id=body["user"]["id"],
+            now=services.now(),
+            page=page,
+        )
+    client.views_publish(user_id=body["user"]["id"], view=view)
+
+
+def _person(services: Services, session, context: BoltContext, body: dict):  # type: ignore[no-untyped-def]
+    slack_team_id = context.team_id or body["team"]["id"]
+    return commands.person(
+        session,
+        services.settings,
+        workspace_id=services.workspace_id(slack_team_id),
+        slack_team_id=slack_team_id,
+        user_id=body["user"]["id"],
+    )
+
+
+def register(app: App) -> None:
+    for action_id in BUTTONS:
+        app.action(action_id)(triage_click)
+    app.view("irritant_triage")(triage_submit)
+    app.action("home_page_previous")(home_page)
+    app.action("home_page_next")(home_page)

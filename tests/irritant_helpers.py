@@ -1,0 +1,85 @@
+"""Helpers for irritant tests: a team big enough for anonymity, and filling the modal."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+
+from bot.slacksim import SimUser, form_values
+from storage import queries
+from storage.models import Irritant, Membership, Team, TeamManager
+from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE
+
+EXTRA = ("UEXTRA01", "UEXTRA02")
+WORKSHOP_CHANNEL = "CTEAM001"
+
+
+def big_team(db, slack, *, name: str = "Workshop", members=None) -> int:
+    """A team of six (over the default threshold of five), managed by MANAGER."""
+    for user_id in EXTRA:
+        slack.add_user(SimUser(user_id, user_id.lower(), f"Extra {user_id}", tz="Europe/Paris"))
+    members = members or [MANAGER, EMPLOYEE, SALARIEE, ADMIN, *EXTRA]
+    with db.sessions.begin() as session:
+        workspace = queries.get_or_create_workspace(session, slack_team_id=slack.team_id)
+        team = Team(
+            workspace_id=workspace.id,
+            name=name,
+            channel_id=WORKSHOP_CHANNEL if name == "Workshop" else f"C{name.upper()[:8]}",
+            timezone="Europe/Paris",
+            locale="en",
+        )
+        team.memberships = [Membership(user_id=u) for u in members]
+        team.managers = [TeamManager(user_id=MANAGER)]
+        session.add(team)
+        session.flush()
+        return team.id
+
+
+def answers(**overrides) -> dict:
+    values = {
+        "description": "The staff room is freezing every morning",
+        "category": "temperature",
+        "space": "employee",
+        "location": "Staff room",
+        "severity": "annoying",
+    }
+    values.update(overrides)
+    return values
+
+
+def open_modal(platform, slack, user: str, text: str = "") -> dict:
+    """Type /irritant and return the modal Slack was asked to open."""
+    slack.clear_calls()
+    response = platform.command(user, "/irritant", text)
+    assert response.status == 200
+    return slack.wait_for("views.open")[0].params["view"]
+
+
+def report(platform, slack, user: str, *, share: bool = False, **overrides):
+    """Open the modal and submit it; return the HTTP response."""
+    view = open_modal(platform, slack, user)
+    values = form_values(view, answers(**overrides))
+    values["share"] = {
+        "value": {
+            "type": "checkboxes",
+            "selected_options": [{"value": "share", "text": {"type": "plain_text", "text": "x"}}]
+            if share
+            else [],
+        }
+    }
+    return platform.view_submission(user, view, values)
+
+
+def irritants(db) -> list[Irritant]:
+    with db.sessions() as session:
+        return list(session.scalars(select(Irritant).order_by(Irritant.id)))
+
+
+def wait_until(predicate, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")

@@ -1,0 +1,230 @@
+"""Irritant hunting end to end: /irritant, the modal, similar reports, the roundup, triage,
+reporter feedback and exports — through the real server, the simulated Slack and a real DB."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.slacksim import form_values
+from storage.models import IrritantVote, OutboxMessage
+from tests.conftest import EMPLOYEE, MANAGER, SALARIEE, free_port, server_env
+from tests.irritant_helpers import answers, big_team, irritants, open_modal, report, wait_until
+
+
+def outbox_rows(db, kind: str | None = None) -> list[OutboxMessage]:
+    with db.sessions() as session:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if kind:
+            query = query.where(OutboxMessage.kind == kind)
+        return list(session.scalars(query))
+
+
+def symmetry(*args: str, env: dict, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env=env, cwd=cwd, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def env(db, slack) -> dict[str, str]:
+    return server_env(db.url, slack, free_port())
+
+
+class TestCommand:
+    def test_opens_the_modal_with_the_team_preselected(self, server, platform, slack, db):
+        """/irritant opens the report modal within 3 s, the person's only team preselected."""
+        big_team(db, slack)
+        response = platform.command(EMPLOYEE, "/irritant", "")
+        assert response.status == 200 and response.elapsed < 3
+        view = slack.wait_for("views.open")[0].params["view"]
+        assert view["callback_id"] == "irritant_report"
+        team = next(b for b in view["blocks"] if b.get("block_id") == "team")
+        assert team["element"]["initial_option"]["text"]["text"] == "Workshop"
+        share = next(b for b in view["blocks"] if b.get("block_id") == "share")
+        assert "initial_options" not in share["element"]  # anonymous unless ticked
+
+    @pytest.mark.parametrize(
+        ("user", "words", "category"),
+        [
+            (EMPLOYEE, "the printer jams again", "tools"),
+            (SALARIEE, "il fait trop chaud dans l'atelier", "temperature"),
+        ],
+    )
+    def test_text_prefills_and_guesses(self, server, platform, slack, db, user, words, category):
+        """/irritant TEXT fills the description and guesses the category, in EN and FR."""
+        big_team(db, slack)
+        view = open_modal(platform, slack, user, words)
+        blocks = {b.get("block_id"): b for b in view["blocks"]}
+        assert blocks["description"]["element"]["initial_value"] == words
+        assert blocks["category"]["element"]["initial_option"]["value"] == category
+
+    def test_help_and_list_answer_privately(self, server, platform, slack, db):
+        """/irritant help and /irritant list answer on the response URL, ephemerally."""
+        big_team(db, slack)
+        platform.command(EMPLOYEE, "/irritant", "help")
+        help_answer = slack.wait_for("response_url")[0].params
+        assert help_answer["response_type"] == "ephemeral"
+        assert "/irritant list" in json.dumps(help_answer)
+        slack.clear_calls()
+        platform.command(EMPLOYEE, "/irritant", "list")
+        listing = slack.wait_for("response_url")[0].params
+        assert listing["response_type"] == "ephemeral"
+        assert "not reported anything" in json.dumps(listing)
+
+    def test_person_in_no_team_is_told_how_to_join(self, server, platform, slack, db):
+        """Someone in no team gets directions instead of a modal."""
+        big_team(db, slack, members=[MANAGER, EMPLOYEE])
+        platform.command(SALARIEE, "/irritant", "")
+        answer = json.dumps(slack.wait_for("response_url")[0].params, ensure_ascii=False)
+        assert "équipe" in answer or "team" in answer
+        assert slack.calls_to("views.open") == []
+
+
+class TestValidation:
+    @pytest.mark.parametrize(
+        ("overrides", "field"),
+        [
+            ({"description": "   "}, "description"),
+            ({"description": "x" * 3001}, "description"),
+            ({"category": None}, "category"),
+            ({"space": None}, "space"),
+            ({"severity": None}, "severity"),
+            ({"location": "y" * 201}, "location"),
+        ],
+    )
+    def test_refused_inside_the_modal(self, server, platform, slack, db, overrides, field):
+        """Empty or too-long text and missing choices are field errors; nothing is stored."""
+        big_team(db, slack)
+        view = open_modal(platform, slack, EMPLOYEE)
+        values = form_values(view, {k: v for k, v in answers(**overrides).items() if v})
+        response = platform.view_submission(EMPLOYEE, view, values)
+        body = response.json()
+        assert body["response_action"] == "errors"
+        assert field in body["errors"]
+        assert irritants(db) == []
+
+    def test_a_team_that_is_not_theirs_is_refused(self, server, platform, slack, db):
+        """A forged team value (not one of the person's teams) is refused."""
+        big_team(db, slack)
+        other = big_team(db, slack, name="Office", members=[MANAGER])
+        view = open_modal(platform, slack, EMPLOYEE)
+        values = form_values(view, answers())
+        values["team"] = {
+            "value": {"type": "static_select", "selected_option": {"value": str(other)}}
+        }
+        body = platform.view_submission(EMPLOYEE, view, values).json()
+        assert "team" in body["errors"]
+        assert irritants(db) == []
+
+
+class TestAnonymousReport:
+    def test_stored_without_user_id_and_not_pinged(self, server, platform, slack, db):
+        """An anonymous report keeps only a keyed hash, and managers are not pinged now."""
+        big_team(db, slack)
+        response = report(platform, slack, SALARIEE)
+        assert response.json()["response_action"] == "update", response.body
+        (irritant,) = irritants(db)
+        assert irritant.anonymous and irritant.reporter_id is None and irritant.reporter_hash
+        assert irritant.created_at.hour == 0 and irritant.created_at.minute == 0
+        assert outbox_rows(db) == []  # nobody is told before the roundup
+        assert slack.calls_to("chat.postMessage") == []
+
+    def test_same_submission_twice_is_stored_once(self, server, platform, slack, db):
+        """Slack delivering the same view submission twice stores one report."""
+        big_team(db, slack)
+        view = open_modal(platform, slack, EMPLOYEE)
+        values = form_values(view, answers())
+        first = platform.view_submission(EMPLOYEE, view, values)
+        second = platform.view_submission(EMPLOYEE, view, values)
+        assert first.status == second.status == 200
+        assert len(irritants(db)) == 1
+
+    def test_small_team_routes_to_admins_and_says_so(self, server, platform, slack, db):
+        """In a team under the threshold, the modal warns and the roundup goes to admins."""
+        big_team(db, slack, members=[MANAGER, EMPLOYEE, SALARIEE])
+        view = open_modal(platform, slack, EMPLOYEE)
+        assert "admins" in json.dumps(view)
+        report(platform, slack, EMPLOYEE)
+        thanks = slack.calls_to("views.open")  # the modal was replaced through the ack
+        assert thanks
+
+
+class TestNamedReport:
+    def test_managers_are_told_at_once(self, server, platform, slack, db):
+        """A named report keeps the reporter's ID and queues a message to each manager now."""
+        big_team(db, slack)
+        report(platform, slack, EMPLOYEE, share=True)
+        (irritant,) = irritants(db)
+        assert (irritant.anonymous, irritant.reporter_id) == (False, EMPLOYEE)
+        (message,) = outbox_rows(db, "irritant_new")
+        assert message.recipient == MANAGER
+        assert f"<@{EMPLOYEE}>" in json.dumps(message.payload)
+
+
+class TestSimilar:
+    def test_me_too_instead_of_a_duplicate(self, server, platform, slack, db):
+        """A report like an open one offers "me too"; the vote counts once per person and
+        stores no user ID."""
+        big_team(db, slack)
+        report(platform, slack, EMPLOYEE)
+        response = report(
+            platform, slack, SALARIEE, description="the staff room is freezing in the morning"
+        )
+        view = response.json()["view"]
+        assert "irritant_similar_vote" in json.dumps(view)
+        vote = next(
+            e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+            if e["action_id"] == "irritant_similar_vote"
+        )  # fmt: skip
+        stored_view = {**view, "id": "VSIMILAR1"}
+        platform.block_action(SALARIEE, "irritant_similar_vote", vote["value"], view=stored_view)
+        slack.wait_for("views.update")
+        assert len(irritants(db)) == 1
+        with db.sessions() as session:
+            votes = session.scalars(select(IrritantVote)).all()
+        assert len(votes) == 1 and SALARIEE not in votes[0].voter_hash
+        # The same choice again (a replay) adds nothing.
+        platform.block_action(SALARIEE, "irritant_similar_vote", vote["value"], view=stored_view)
+        slack.wait_for("views.update", count=2)
+        with db.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(IrritantVote)) == 1
+
+    def test_send_mine_anyway(self, server, platform, slack, db):
+        """Choosing "it's different" stores the second report."""
+        big_team(db, slack)
+        report(platform, slack, EMPLOYEE)
+        response = report(
+            platform, slack, SALARIEE, description="staff room freezing every morning"
+        )
+        view = response.json()["view"]
+        send = next(
+            e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+            if e["action_id"] == "irritant_similar_send"
+        )  # fmt: skip
+        platform.block_action(
+            SALARIEE, "irritant_similar_send", send["value"], view={**view, "id": "VSIM2"}
+        )
+        wait_until(lambda: len(irritants(db)) == 2)
+
+    def test_another_person_cannot_use_the_choice(self, server, platform, slack, db):
+        """A forged "me too" click by someone else with the draft's token changes nothing."""
+        big_team(db, slack)
+        report(platform, slack, EMPLOYEE)
+        view = report(
+            platform, slack, SALARIEE, description="staff room freezing every morning"
+        ).json()["view"]
+        send = next(
+            e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+            if e["action_id"] == "irritant_similar_send"
+        )  # fmt: skip
+        platform.block_action(
+            EMPLOYEE, "irritant_similar_send", send["value"], view={**view, "id": "VSIM3"}
+        )
+        slack.wait_for("views.update")
+        assert len(irritants(db)) == 1
