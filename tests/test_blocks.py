@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -18,6 +19,8 @@ from bot import blocks
 from bot.blocks import BlockKitLimitError, check_limits, render
 from bot.config import LOCALES
 from bot.i18n import translate
+from bot.irritants.board import Entry
+from bot.irritants.reporting import labels
 from bot.teams import ERROR_TEXT, TeamForm
 
 TEMPLATE_DIR = Path(blocks.__file__).parent / "templates"
@@ -88,15 +91,122 @@ def modal_context(teams: list[SimpleNamespace], form: TeamForm) -> Context:
     }
 
 
-# One realistic context per template; a new template fails the tests until it gets one.
-SAMPLES: dict[str, ContextFactory] = {
-    "help": lambda locale: {"unknown": "stats"},
-    "home": lambda locale: {
+def make_irritant(
+    irritant_id: int,
+    *,
+    status: str = "new",
+    anonymous: bool = True,
+    description: str = "The staff room is freezing every morning before 9.",
+    votes: int = 2,
+    note: str | None = None,
+) -> SimpleNamespace:
+    """An irritant as the templates see it: the attributes of storage.models.Irritant."""
+    return SimpleNamespace(
+        id=irritant_id,
+        team=LYON,
+        category="temperature",
+        space="employee",
+        severity="annoying",
+        location="Salle de pause, 2e étage",
+        description=description,
+        anonymous=anonymous,
+        reporter_id=None if anonymous else "U0REPORT1",
+        status=status,
+        eta=date(2026, 12, 3) if status == "planned" else None,
+        votes=[SimpleNamespace(id=i) for i in range(votes)],
+        created_at=datetime(2026, 11, 24, tzinfo=UTC),
+        resolution_note=note,
+        events=[],
+    )
+
+
+IRRITANTS = [
+    make_irritant(1),
+    make_irritant(2, status="acknowledged", anonymous=False, votes=0),
+    make_irritant(3, status="planned"),
+    make_irritant(4, status="resolved", note="New radiator installed."),
+    make_irritant(5, status="declined", note="The landlord handles the heating; we asked."),
+]
+BIG = make_irritant(9, description="é" * 3000, note="n" * 2000)
+
+
+def board(irritants: list[SimpleNamespace]) -> list[Entry]:
+    entries: list[Entry] = [Entry("heading", LYON, "new")]
+    entries += [Entry("card", LYON, "new", irritant) for irritant in irritants]  # type: ignore[arg-type]
+    return entries
+
+
+def home_context(**overrides: Any) -> Context:
+    context: Context = {
         "managed_teams": [LYON, DESK],
         "is_admin": True,
         "team_count": 3,
         "threshold": 5,
+        "my_reports": IRRITANTS[:4],
+        "my_total": 7,
+        "board": board(IRRITANTS),
+        "page": 2,
+        "pages": 3,
+        **labels(),
+    }
+    context.update(overrides)
+    return context
+
+
+def event(action: str, note: str | None = None) -> SimpleNamespace:
+    return SimpleNamespace(action=action, note=note, eta=date(2026, 12, 3))
+
+
+# One realistic context per template; a new template fails the tests until it gets one.
+SAMPLES: dict[str, ContextFactory] = {
+    "help": lambda locale: {"unknown": "stats"},
+    "home": lambda locale: home_context(),
+    "irritant_details_modal": lambda locale: {"irritant": IRRITANTS[0], **labels()},
+    "irritant_expired": lambda locale: {},
+    "irritant_help": lambda locale: {"unknown": None},
+    "irritant_list": lambda locale: {"irritants": IRRITANTS * 4, "total": 20, **labels()},
+    "irritant_modal": lambda locale: {
+        "prefill": "the printer jams again",
+        "guessed": "tools",
+        "teams": [LYON, DESK],
+        "small": [DESK],
+        "threshold": 5,
+        "locations": ["Salle de pause", "x" * 200],
+        "categories": labels()["categories"],
+        "spaces": labels()["spaces"],
+        "severities": labels()["severities"],
     },
+    "irritant_new": lambda locale: {"team": LYON, "irritant": IRRITANTS[1], **labels()},
+    "irritant_no_team": lambda locale: {"teams": [LYON, DESK]},
+    "irritant_roundup": lambda locale: {
+        "team": LYON,
+        "irritants": [BIG] * 8,
+        "more": 4,
+        "total": 12,
+        "for_admins": True,
+        **labels(),
+    },
+    "irritant_similar": lambda locale: {"irritant": BIG, "token": "a" * 32, **labels()},
+    "irritant_thanks": lambda locale: {
+        "irritant": IRRITANTS[0],
+        "team": LYON,
+        "to_admins": False,
+        "roundup_time": "16:00",
+        **labels(),
+    },
+    "irritant_triage_modal": lambda locale: {
+        "irritant": IRRITANTS[2],
+        "action": "plan",
+        "metadata": json.dumps({"irritant": 3, "action": "plan", "origin": "home"}),
+        **labels(),
+    },
+    "irritant_update": lambda locale: {
+        "team": LYON,
+        "irritant": IRRITANTS[2],
+        "event": event("plan", "A new radiator is ordered."),
+        **labels(),
+    },
+    "irritant_voted": lambda locale: {"irritant": IRRITANTS[0], "added": True, **labels()},
     "not_admin": lambda locale: {},
     "team_failed": lambda locale: {
         "name": "Atelier de Lyon",
@@ -120,16 +230,66 @@ VARIANTS: list[tuple[str, str, ContextFactory]] = [
     (
         "home-employee",
         "home",
-        lambda locale: {"managed_teams": [], "is_admin": False, "team_count": 0, "threshold": 3},
+        lambda locale: home_context(
+            managed_teams=[],
+            is_admin=False,
+            team_count=0,
+            threshold=3,
+            board=[],
+            pages=0,
+            my_reports=[],
+            my_total=0,
+        ),
     ),
     (
-        "home-many-teams",
+        "home-many-teams-full-board",
         "home",
+        lambda locale: home_context(
+            managed_teams=[make_team(i, f"Team {i}") for i in range(1, 61)],
+            board=board([BIG] * 19),
+        ),
+    ),
+    *[
+        (
+            f"irritant_update-{action}",
+            "irritant_update",
+            lambda locale, action=action: {
+                "team": LYON,
+                "irritant": BIG,
+                "event": event(action, "x" * 2000),
+                **labels(),
+            },
+        )
+        for action in ("acknowledge", "plan", "resolve", "decline", "reopen")
+    ],
+    *[
+        (
+            f"irritant_triage_modal-{action}",
+            "irritant_triage_modal",
+            lambda locale, action=action: {
+                "irritant": BIG,
+                "action": action,
+                "metadata": "{}",
+                **labels(),
+            },
+        )
+        for action in ("resolve", "decline")
+    ],
+    (
+        "irritant_list-empty",
+        "irritant_list",
+        lambda locale: {"irritants": [], "total": 0, **labels()},
+    ),
+    ("irritant_no_team-none", "irritant_no_team", lambda locale: {"teams": []}),
+    (
+        "irritant_thanks-small-team",
+        "irritant_thanks",
         lambda locale: {
-            "managed_teams": [make_team(i, f"Team {i}") for i in range(1, 61)],
-            "is_admin": True,
-            "team_count": 1,
-            "threshold": 10,
+            "irritant": BIG,
+            "team": DESK,
+            "to_admins": True,
+            "roundup_time": "16:00",
+            **labels(),
         },
     ),
     ("team_modal-first-team", "team_modal", lambda locale: modal_context([], new_form())),

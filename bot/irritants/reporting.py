@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, utils
 from sqlalchemy.orm import Session
 
 from bot.blocks import render
@@ -27,7 +27,7 @@ from storage.models import Irritant, IrritantDraft, IrritantEvent, Team
 CALLBACK_ID = "irritant_report"
 MAX_DESCRIPTION = 3000
 MAX_LOCATION = 200
-SIMILARITY = 72  # rapidfuzz score (0–100) from which two reports count as the same
+SIMILARITY = 75  # rapidfuzz score (0–100) from which two reports count as the same
 DRAFT_LIFETIME = timedelta(hours=1)
 
 ERRORS = {
@@ -140,8 +140,12 @@ def similar(session: Session, fields: dict[str, Any]) -> Irritant | None:
     for candidate in store.open_in(
         session, team_id=int(fields["team_id"]), category=fields["category"], space=fields["space"]
     ):
-        text = fuzz.token_set_ratio(fields["description"], candidate.description)
-        place = fuzz.token_set_ratio(fields["location"], candidate.location)
+        text = fuzz.token_set_ratio(
+            fields["description"], candidate.description, processor=utils.default_process
+        )
+        place = fuzz.token_set_ratio(
+            fields["location"], candidate.location, processor=utils.default_process
+        )
         score = 0.75 * text + 0.25 * place if fields["location"] and candidate.location else text
         if score >= SIMILARITY and score > best_score:
             best, best_score = candidate, score

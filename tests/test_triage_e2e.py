@@ -1,0 +1,340 @@
+"""Roundup, triage, reporter feedback, details, Home board, export and the anonymity sweep,
+end to end through the real server, `symmetry tick` and the simulated Slack."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+import uuid
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, text
+
+from bot.i18n import translate
+from bot.slacksim import form_values
+from storage.models import Irritant, IrritantEvent, OutboxMessage
+from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE, free_port, server_env
+from tests.irritant_helpers import big_team, irritants, report, wait_until
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def next_working_day_at(hour: int, minute: int, *, after: date | None = None) -> datetime:
+    """The first working day strictly after `after` (default today), at a Paris time."""
+    day = (after or datetime.now(PARIS).date()) + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(hour, minute), tzinfo=PARIS)
+
+
+LATER = next_working_day_at(16, 5)
+
+
+def tick(env, cwd, when: datetime = LATER, **extra: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "tick", "--now", when.isoformat()],
+        env={**env, **extra}, cwd=cwd, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def env(db, slack) -> dict[str, str]:
+    return server_env(db.url, slack, free_port())
+
+
+def dms(slack, user_id: str) -> list[dict]:
+    """Messages the bot sent a person, welcome messages aside."""
+    return [
+        c.params for c in slack.calls_to("chat.postMessage")
+        if not c.failed and c.params["channel"] == user_id
+        and not c.params["text"].startswith(("Welcome to Symmetry", "Bienvenue"))
+    ]  # fmt: skip
+
+
+def button(message: dict, action_id: str) -> dict:
+    for block in message.get("blocks", []):
+        for element in block.get("elements", []) if block["type"] == "actions" else []:
+            if element.get("action_id") == action_id:
+                return element
+    raise AssertionError(f"no {action_id} button in {json.dumps(message)[:500]}")
+
+
+def triage_form(slack) -> dict:
+    """The triage form Slack was last asked to open."""
+    calls = slack.wait_for(
+        "views.open", where=lambda c: c.params["view"].get("callback_id") == "irritant_triage"
+    )
+    return calls[-1].params["view"]
+
+
+def the_irritant(db) -> Irritant:
+    (irritant,) = irritants(db)
+    return irritant
+
+
+def roundup_for(server, platform, slack, db, env, tmp_path, *, reporter=SALARIEE) -> dict:
+    """An anonymous report, then the roundup delivered to the manager."""
+    big_team(db, slack)
+    report(platform, slack, reporter)
+    tick(env, tmp_path)
+    (message,) = dms(slack, MANAGER)
+    return message
+
+
+class TestRoundup:
+    def test_reaches_managers_once(self, server, platform, slack, db, env, tmp_path):
+        """At the team's roundup time the managers get the anonymous reports, once."""
+        message = roundup_for(server, platform, slack, db, env, tmp_path)
+        assert "staff room is freezing" in json.dumps(message)
+        assert the_irritant(db).rounded_up_at is not None
+        tick(env, tmp_path)
+        assert len(dms(slack, MANAGER)) == 1
+
+    def test_small_team_goes_to_admins(self, server, platform, slack, db, env, tmp_path):
+        """A team under the threshold: the roundup goes to the admins, not its manager."""
+        big_team(db, slack, members=[MANAGER, EMPLOYEE, SALARIEE])
+        report(platform, slack, SALARIEE)
+        tick(env, tmp_path, SYMMETRY_ADMINS=ADMIN)
+        assert dms(slack, MANAGER) == []
+        (message,) = dms(slack, ADMIN)
+        assert "too few members" in json.dumps(message)
+
+    def test_nothing_on_a_weekend(self, server, platform, slack, db, env, tmp_path):
+        """No roundup on Saturday; it comes on Monday."""
+        big_team(db, slack)
+        report(platform, slack, SALARIEE)
+        saturday = LATER.date() + timedelta(days=(5 - LATER.weekday()) % 7)
+        tick(env, tmp_path, datetime.combine(saturday, time(16, 30), tzinfo=PARIS))
+        assert dms(slack, MANAGER) == []
+        monday = saturday + timedelta(days=2)
+        tick(env, tmp_path, datetime.combine(monday, time(16, 30), tzinfo=PARIS))
+        assert len(dms(slack, MANAGER)) == 1
+
+
+class TestTriage:
+    def test_acknowledge_and_the_anonymous_reporter_hears(
+        self, server, platform, slack, db, env, tmp_path
+    ):
+        """The manager acknowledges from the roundup; the anonymous reporter gets a DM in
+        French, and once delivered nothing kept links them to the report."""
+        message = roundup_for(server, platform, slack, db, env, tmp_path)
+        ack = button(message, "irritant_acknowledge")
+        platform.block_action(MANAGER, "irritant_acknowledge", ack["value"], message=message)
+        wait_until(lambda: the_irritant(db).status == "acknowledged")
+        confirmation = slack.wait_for("response_url")[-1].params
+        assert confirmation["response_type"] == "ephemeral"
+        tick(env, tmp_path, LATER + timedelta(minutes=1))
+        (update,) = dms(slack, SALARIEE)
+        status = translate("fr", "Acknowledged")
+        french = translate("fr", "Your irritant is now: %(status)s", status=status)
+        assert update["text"] == french != "Your irritant is now: Acknowledged"
+        with db.sessions() as session:
+            row = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "irritant_update")
+            ).one()
+            assert row.state == "sent" and row.recipient is None
+            assert SALARIEE not in json.dumps(row.payload)
+
+    def test_forged_click_changes_nothing(self, server, platform, slack, db, env, tmp_path):
+        """A non-manager sending the triage action is refused; nothing changes or is sent."""
+        message = roundup_for(server, platform, slack, db, env, tmp_path)
+        ack = button(message, "irritant_acknowledge")
+        slack.clear_calls()
+        platform.block_action(EMPLOYEE, "irritant_acknowledge", ack["value"], message=message)
+        refusal = slack.wait_for("response_url")[0].params
+        assert "Only" in refusal["text"]
+        assert the_irritant(db).status == "new"
+        with db.sessions() as session:
+            assert (
+                session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.kind == "irritant_update")
+                ).all()
+                == []
+            )
+
+    def test_plan_with_a_date(self, server, platform, slack, db, env, tmp_path):
+        """Plan opens a form; a past date is refused; a future one is kept and told."""
+        message = roundup_for(server, platform, slack, db, env, tmp_path)
+        plan = button(message, "irritant_plan")
+        platform.block_action(MANAGER, "irritant_plan", plan["value"], message=message)
+        form = triage_form(slack)
+        assert form["callback_id"] == "irritant_triage"
+        past = form_values(form, {"eta": "2020-01-01", "note": ""})
+        assert "eta" in platform.view_submission(MANAGER, form, past).json()["errors"]
+        eta = (LATER + timedelta(days=10)).date()
+        good = form_values(form, {"eta": eta.isoformat(), "note": "New radiator ordered"})
+        response = platform.view_submission(MANAGER, form, good)
+        assert response.status == 200 and "errors" not in response.body
+        irritant = the_irritant(db)
+        assert (irritant.status, irritant.eta) == ("planned", eta)
+        tick(env, tmp_path, LATER + timedelta(minutes=1))
+        (update,) = dms(slack, SALARIEE)
+        assert "New radiator ordered" in json.dumps(update, ensure_ascii=False)
+
+    def test_decline_needs_an_explanation(self, server, platform, slack, db, env, tmp_path):
+        """Declining without a note is refused inside the form; with one it is kept."""
+        message = roundup_for(server, platform, slack, db, env, tmp_path)
+        decline = button(message, "irritant_decline")
+        platform.block_action(MANAGER, "irritant_decline", decline["value"], message=message)
+        form = triage_form(slack)
+        empty = platform.view_submission(MANAGER, form, form_values(form, {"note": ""}))
+        assert "note" in empty.json()["errors"]
+        assert the_irritant(db).status == "new"
+        why = form_values(form, {"note": "The heating is the landlord's; we asked them."})
+        platform.view_submission(MANAGER, form, why)
+        irritant = the_irritant(db)
+        assert irritant.status == "declined"
+        assert irritant.resolution_note == "The heating is the landlord's; we asked them."
+
+    def test_forged_form_changes_nothing(self, server, platform, slack, db, env, tmp_path):
+        """A triage form submitted by a non-manager gets an error and changes nothing."""
+        message = roundup_for(server, platform, slack, db, env, tmp_path)
+        resolve = button(message, "irritant_resolve")
+        platform.block_action(MANAGER, "irritant_resolve", resolve["value"], message=message)
+        form = triage_form(slack)
+        forged = platform.view_submission(EMPLOYEE, form, form_values(form, {"note": "done"}))
+        assert forged.json()["response_action"] == "errors"
+        assert the_irritant(db).status == "new"
+
+    def test_resolve_then_reopen_keeps_history(self, server, platform, slack, db, env, tmp_path):
+        """Resolve then reopen: every step is in the history, by whom."""
+        message = roundup_for(server, platform, slack, db, env, tmp_path)
+        resolve = button(message, "irritant_resolve")
+        platform.block_action(MANAGER, "irritant_resolve", resolve["value"], message=message)
+        form = triage_form(slack)
+        platform.view_submission(MANAGER, form, form_values(form, {"note": "Fixed"}))
+        assert the_irritant(db).status == "resolved"
+        platform.block_action(ADMIN, "irritant_reopen", resolve["value"], message=message)
+        wait_until(lambda: the_irritant(db).status == "acknowledged")
+        with db.sessions() as session:
+            steps = session.execute(
+                select(
+                    IrritantEvent.action, IrritantEvent.actor_role, IrritantEvent.actor_id
+                ).order_by(IrritantEvent.id)
+            ).all()
+        assert steps == [
+            ("reported", "reporter", None),
+            ("resolve", "manager", MANAGER),
+            ("reopen", "admin", ADMIN),
+        ]
+
+
+class TestDetails:
+    def test_reporter_adds_details_and_others_cannot(self, server, platform, slack, db):
+        """The anonymous reporter adds details; someone else's click opens nothing and a
+        forged submission is refused."""
+        big_team(db, slack)
+        report(platform, slack, SALARIEE)
+        irritant_id = str(the_irritant(db).id)
+        slack.clear_calls()
+        platform.block_action(EMPLOYEE, "irritant_details", irritant_id, message={})
+        platform.block_action(SALARIEE, "irritant_details", irritant_id, message={})
+        (opened,) = slack.wait_for("views.open")
+        form = opened.params["view"]
+        forged = platform.view_submission(EMPLOYEE, form, form_values(form, {"details": "x"}))
+        assert forged.json()["response_action"] == "errors"
+        ok = platform.view_submission(
+            SALARIEE, form, form_values(form, {"details": "Since Monday"})
+        )
+        assert ok.status == 200
+        with db.sessions() as session:
+            detail = session.scalars(
+                select(IrritantEvent).where(IrritantEvent.action == "detail")
+            ).one()
+        assert (detail.note, detail.actor_id) == ("Since Monday", None)
+
+
+class TestHome:
+    def test_employee_sees_their_reports(self, server, platform, slack, db):
+        """The reporter's Home tab lists their report with its status."""
+        big_team(db, slack)
+        report(platform, slack, EMPLOYEE)
+        platform.event({"type": "app_home_opened", "user": EMPLOYEE, "tab": "home"})
+        view = slack.wait_for("views.publish")[0].params["view"]
+        assert "staff room is freezing" in json.dumps(view)
+
+    def test_manager_board_paginates_under_100_blocks(self, server, platform, slack, db):
+        """A manager with many irritants gets pages of at most 100 blocks, with a next page."""
+        big_team(db, slack)
+        for index in range(30):
+            report(
+                platform,
+                slack,
+                EMPLOYEE,
+                description=f"Issue {uuid.uuid4().hex}",
+                category=["noise", "tools"][index % 2],
+                location="",
+            )
+        platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
+        view = slack.wait_for("views.publish")[0].params["view"]
+        assert len(irritants(db)) == 30
+        assert len(view["blocks"]) <= 100
+        assert "home_page_next" in json.dumps(view), len(view["blocks"])
+        assert "irritant_acknowledge" in json.dumps(view)
+        platform.block_action(MANAGER, "home_page_next", "2", view={**view, "id": "VHOME1"})
+        second = slack.wait_for("views.publish", count=2)[-1].params["view"]
+        assert len(second["blocks"]) <= 100
+        assert "home_page_previous" in json.dumps(second)
+
+
+class TestExportAndAnonymity:
+    def test_export_and_no_trace_of_the_anonymous_reporter(
+        self, server, platform, slack, db, env, tmp_path
+    ):
+        """Exports show no reporter for anonymous reports, and after the whole flow no
+        irritant, history, vote, draft or delivered outbox row holds the reporter's ID."""
+        message = roundup_for(server, platform, slack, db, env, tmp_path)
+        report(platform, slack, EMPLOYEE, share=True, description="Broken chair", category="tools")
+        # A "me too" from the anonymous reporter on the named report.
+        response = report(platform, slack, SALARIEE, description="broken chair", category="tools")
+        similar = response.json()["view"]
+        vote = button(similar, "irritant_similar_vote")
+        platform.block_action(
+            SALARIEE, "irritant_similar_vote", vote["value"], view={**similar, "id": "VEXP"}
+        )
+        slack.wait_for("views.update")
+        ack = button(message, "irritant_acknowledge")
+        platform.block_action(MANAGER, "irritant_acknowledge", ack["value"], message=message)
+        wait_until(lambda: irritants(db)[0].status == "acknowledged")
+        tick(env, tmp_path, LATER + timedelta(minutes=1))
+        assert dms(slack, SALARIEE)
+
+        exported = subprocess.run(
+            [sys.executable, "-m", "bot", "export", "irritants", "--format", "json"],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        rows = json.loads(exported.stdout)
+        assert [(r["anonymous"], r["reporter"]) for r in rows] == [(True, None), (False, EMPLOYEE)]
+        assert set(rows[0]) == {
+            "id", "team", "category", "space", "location", "severity", "description",
+            "anonymous", "reporter", "status", "votes", "created_at", "acknowledged_at",
+            "resolved_at", "eta", "resolution_note",
+        }  # fmt: skip
+        assert rows[1]["votes"] == 1
+        as_csv = subprocess.run(
+            [sys.executable, "-m", "bot", "export", "irritants", "--format", "csv",
+             "--team", "workshop"],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        csv_rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+        assert [r["reporter"] for r in csv_rows] == ["", EMPLOYEE]
+        assert SALARIEE not in exported.stdout + as_csv.stdout
+
+        with db.engine.connect() as connection:
+            for table in ("irritants", "irritant_events", "irritant_votes", "irritant_drafts"):
+                dump = json.dumps(
+                    [list(r) for r in connection.execute(text(f"SELECT * FROM {table}"))],
+                    default=str,
+                )
+                assert SALARIEE not in dump, table
+            delivered = connection.execute(
+                text("SELECT * FROM outbox WHERE state = 'sent' AND kind LIKE 'irritant%'")
+            ).all()
+            assert SALARIEE not in json.dumps([list(r) for r in delivered], default=str)
