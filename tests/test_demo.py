@@ -61,6 +61,23 @@ def scene(stdout: str, number: int) -> str:
     return flat(stdout[start : end if end != -1 else None])
 
 
+def between(text: str, start: str, end: str | None = None) -> str:
+    """The part of `text` from `start` up to `end` (or to the end)."""
+    begin = text.index(start)
+    stop = text.index(end, begin) if end else len(text)
+    return text[begin:stop]
+
+
+def ticks(stdout: str) -> list[tuple[str, list[str]]]:
+    """For each tick the demo ran: its `--now` instant and who was shown a message after it."""
+    found = []
+    for chunk in stdout.split("⏱")[1:]:
+        chunk = chunk.split("━━")[0]
+        [instant] = re.findall(r"\$ symmetry tick --now (\S+)", chunk)
+        found.append((instant, re.findall(r"^  Symmetry → (\w+)", chunk, flags=re.MULTILINE)))
+    return found
+
+
 def team_listing(stdout: str) -> list[dict]:
     """The JSON printed by `symmetry team list --json` inside the demo's output."""
     start = stdout.index("$ symmetry team list --json")
@@ -112,17 +129,119 @@ class TestDemoCommand:
 
     def test_home_tabs(self, demo_run):
         """The manager's Home tab lists the team; the employee's welcomes her in English."""
-        text = scene(demo_run.stdout, 6)
+        text = scene(demo_run.stdout, 7)
         assert "Bienvenue dans Symmetry" in text and "Atelier Lyon" in text
         assert "Welcome to Symmetry" in text
 
     def test_ends_with_the_summary(self, demo_run):
-        """The run ends with its duration, in the narration's number format."""
-        summary = demo_run.stdout.strip().split("\n\n")[-1]
+        """The run ends with its duration, in the narration's number format, and counts the
+        7 `symmetry` commands it ran (5 ticks, team list, outbox status)."""
+        summary = flat(demo_run.stdout.strip().split("\n\n")[-1])
         decimal = r"\d+,\d" if demo_run.locale == "fr" else r"\d+\.\d"
         assert re.search(decimal, summary)
+        assert re.search(r"\b7 (symmetry commands|commandes symmetry)\b", summary)
         if demo_run.locale == "en":
-            assert "went through the real app over signed HTTP requests" in flat(summary)
+            assert "went through the real app (its HTTP server and its command line)" in summary
+
+
+# What the narration says about the clock, in each language (NBSP: a no-break space).
+NBSP = "\u00a0"
+SAID = {
+    "en": {
+        "david_held": "David's welcome is held: it is 04:00 in New York. It will go at 08:00 "
+        "New York time (14:00 in Paris).",
+        "again": "The clock ticks again, at the same instant: Tuesday 13 January, 10:00 in Paris",
+        "nothing_again": "Nothing was sent again",
+        "afternoon": "The clock ticks: Tuesday 13 January, 14:05 in Paris",
+        "david_gets": "Symmetry → David, the same welcome in English (08:05 in New York)",
+        "chloe_held": "No welcome went out: it is the weekend. The outbox holds Chloé's until "
+        "Monday 19 January, 08:00 in Paris",
+        "monday": "The clock ticks: Monday 19 January, 08:00 in Paris",
+        "summary": "Welcome messages sent: 5, one to each member of the team Atelier Lyon, "
+        "none twice.",
+    },
+    "fr": {
+        "david_held": f"Le message de bienvenue de David attend{NBSP}: il est 4{NBSP}h{NBSP}00 "
+        f"à New York. Il partira à 8{NBSP}h{NBSP}00, heure de New York "
+        f"(14{NBSP}h{NBSP}00 à Paris).",
+        "again": f"Nouveau top d’horloge, au même instant{NBSP}: mardi 13 janvier, "
+        f"10{NBSP}h{NBSP}00 à Paris",
+        "nothing_again": f"Rien n’est reparti{NBSP}:",
+        "afternoon": f"Top d’horloge{NBSP}: mardi 13 janvier, 14{NBSP}h{NBSP}05 à Paris",
+        "david_gets": "Symmetry → David, le même message de bienvenue en anglais "
+        f"(8{NBSP}h{NBSP}05 à New York)",
+        "chloe_held": "La file d’envoi garde celui de Chloé jusqu’au lundi 19 janvier, "
+        f"8{NBSP}h{NBSP}00 à Paris",
+        "monday": f"Top d’horloge{NBSP}: lundi 19 janvier, 8{NBSP}h{NBSP}00 à Paris",
+        "summary": f"Messages de bienvenue envoyés{NBSP}: 5, un à chaque membre de l’équipe "
+        "Atelier Lyon, aucun en double.",
+    },
+}
+
+
+class TestDemoClock:
+    def test_ticks_at_the_stories_instants(self, demo_run):
+        """The demo runs the real `symmetry tick --now` at five instants: Tuesday 10:00 in
+        Paris welcomes Marc, Sofia and Julien; the same instant again sends nothing; 14:05
+        welcomes David; Saturday sends nothing; Monday 08:00 welcomes Chloé."""
+        assert ticks(demo_run.stdout) == [
+            ("2026-01-13T10:00:00+01:00", ["Marc", "Sofia", "Julien"]),
+            ("2026-01-13T10:00:00+01:00", []),
+            ("2026-01-13T14:05:00+01:00", ["David"]),
+            ("2026-01-17T11:00:00+01:00", []),
+            ("2026-01-19T08:00:00+01:00", ["Chloé"]),
+        ]
+
+    def test_welcome_in_each_persons_language(self, demo_run):
+        """Marc (French) and Sofia (English) are shown their whole welcome, each in their
+        language; Julien's French notification text follows."""
+        text = scene(demo_run.stdout, 5)
+        marc = between(text, "Symmetry → Marc", "Symmetry → Sofia")
+        assert "Bienvenue dans Symmetry" in marc
+        assert "Vous faites désormais partie de l’équipe Atelier Lyon" in marc
+        assert "Welcome to Symmetry" not in marc
+        sofia = between(text, "Symmetry → Sofia", "Symmetry → Julien")
+        assert "Welcome to Symmetry" in sofia and "You are now part of Atelier Lyon" in sofia
+        assert "Bienvenue" not in sofia
+        julien = between(text, "Symmetry → Julien", "David")
+        assert "Bienvenue dans Symmetry" in julien
+
+    def test_new_york_welcome_waits_for_new_york_morning(self, demo_run):
+        """At 10:00 in Paris it is 04:00 in New York: David's welcome is held, then goes with
+        the 14:05 tick (08:05 his time), in English."""
+        said = SAID[demo_run.locale]
+        text = scene(demo_run.stdout, 5)
+        morning = between(text, "2026-01-13T10:00", said["afternoon"])
+        assert said["david_held"] in morning
+        assert "Symmetry → David" not in morning
+        afternoon = between(text, said["afternoon"])
+        assert said["david_gets"] in afternoon
+        assert "Welcome to Symmetry" in between(afternoon, said["david_gets"])
+
+    def test_same_tick_twice_sends_nothing_more(self, demo_run):
+        """The second tick at the same instant sends nothing, and the narration says why."""
+        said = SAID[demo_run.locale]
+        text = scene(demo_run.stdout, 5)
+        second = between(text, said["again"], said["afternoon"])
+        assert said["nothing_again"] in second and "Symmetry →" not in second
+
+    def test_weekend_arrival_waits_for_monday_0800(self, demo_run):
+        """Chloé joins on Saturday; the Saturday tick sends nothing and her welcome waits
+        until Monday 08:00 in Paris, when she gets it in French."""
+        said = SAID[demo_run.locale]
+        text = scene(demo_run.stdout, 6)
+        saturday = between(text, "2026-01-17T11:00", said["monday"])
+        assert said["chloe_held"] in saturday and "Symmetry →" not in saturday
+        monday = between(text, said["monday"])
+        assert "Bienvenue dans Symmetry" in between(monday, "Symmetry → Chloé")
+
+    def test_nothing_sent_twice(self, demo_run):
+        """The operator's `symmetry outbox status` shows the 5 welcomes sent, and the demo
+        counts one welcome per team member, none twice."""
+        text = scene(demo_run.stdout, 6)
+        status = between(text, "$ symmetry outbox status")
+        assert re.search(r"\bsent: 5\b", status) and re.search(r"\bqueued: 0\b", status)
+        assert SAID[demo_run.locale]["summary"] in text
 
 
 NAMES = Names(users={"U0MARC": "Marc Lefèvre"}, channels={"C0ATELIER": "atelier-lyon"})

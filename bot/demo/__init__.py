@@ -3,7 +3,9 @@
 No network, no Slack account, no setting: a throwaway SQLite database is migrated, the real
 `symmetry serve` process is started against `bot.slacksim`, and a cast of simulated people
 (French and English) play the scenes of `bot.demo.scenes` through signed HTTP requests, while
-the narration says what each person did and what the bot answered.
+the narration says what each person did and what the bot answered. The clock is explicit: the
+demo runs the real `symmetry tick --now INSTANT` at chosen instants of a January week (the
+server's own clock is not touched), so welcomes are seen held to each person's working hours.
 
     stage.py     the temp directory, the database, the server process, the CLI
     cast.py      the simulated people and channels
@@ -103,11 +105,12 @@ def _run(locale: str, narrator: Narrator) -> int:
     narrator.done(
         translate(
             locale,
-            "Done in %(seconds)s s: %(requests)s signed requests to the app, %(calls)s Slack Web "
-            "API calls. Everything above went through the real app over signed HTTP requests "
-            "and a real database.",
+            "Done in %(seconds)s s: %(requests)s signed requests to the app, %(commands)s "
+            "symmetry commands, %(calls)s Slack Web API calls. Everything above went through "
+            "the real app (its HTTP server and its command line) and a real database.",
             seconds=format_decimal(time.monotonic() - started, format="0.0", locale=locale),
             requests=platform.sent,
+            commands=stage.commands_run,
             calls=api_calls,
         )
     )

@@ -52,6 +52,15 @@ JULIEN = _person("U0JULIEN", "Julien Moreau", "Europe/Paris", "fr-FR", N_("techn
 CHLOE = _person("U0CHLOE", "Chloé Martin", "Europe/Paris", "fr-FR", N_("new technician"))
 PEOPLE = (AMELIE, MARC, SOFIA, DAVID, JULIEN, CHLOE)
 
+
+def person(user_id: str | None) -> Person | None:
+    """The cast member with this Slack user ID (or DM ID), if any."""
+    for candidate in PEOPLE:
+        if user_id in (candidate.id, "D" + candidate.id):
+            return candidate
+    return None
+
+
 OTHER_BOT = SimUser("U0TRELLO", "trello", "Trello", is_bot=True)
 TEAM_CHANNEL = "C0ATELIER"
 TEAM_CHANNEL_NAME = "atelier-lyon"

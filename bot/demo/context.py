@@ -1,27 +1,50 @@
 """What every scene works with: the workspace, Slack's side, the stage and the narrator, plus
-the few moves scenes are made of (type a command, send an event, wait for the bot, show it).
+the few moves scenes are made of (type a command, send an event, wait for the bot, show it,
+tick the clock at an instant of the story, read the outbox).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime, format_time, get_timezone_location
+from sqlalchemy import select
 
 from bot.demo import cast, text
 from bot.demo.narrator import Narrator
 from bot.demo.stage import Stage
 from bot.i18n import translate
 from bot.slacksim import Call, Response, SlackClientSim, SlackSim
+from bot.worktime import CLOSING, OPENING
 from storage import queries
 from storage.db import session_scope
+from storage.models import OutboxMessage
 
 WAIT = 10.0  # seconds a scene waits for the bot before giving up
+# How the narration writes a time of day: 08:00 in English, 8 h 00 in French.
+TIME_PATTERNS = {"en": "HH:mm", "fr": "H\u00a0'h'\u00a0mm"}
+DAY_PATTERN = "EEEE d MMMM"
 
 
 class DemoError(Exception):
     """A step of the story did not happen as it should; the message says which."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message in the outbox, as an operator reads it from the database."""
+
+    recipient: str | None
+    kind: str
+    state: str
+    not_before: datetime
+    timezone: str
 
 
 class CountingPlatform(SlackClientSim):
@@ -43,6 +66,8 @@ class Demo:
     platform: CountingPlatform
     stage: Stage
     narrator: Narrator
+    delivered: list[Call] = field(default_factory=list)  # what the clock's ticks sent
+    shown: set[str] = field(default_factory=set)  # what a scene showed in full, for later ones
 
     def t(self, message: str, **params: object) -> str:
         """Translate a message marked with N_ where it is defined into the narration's language."""
@@ -147,13 +172,98 @@ class Demo:
         """A modal or a Home tab as the person sees it."""
         self.narrator.says(heading, text.view(view, self.names))
 
+    # ----- the clock: ticks at instants of the story, through the real CLI
+
+    def tick(self, instant: datetime, *, again: bool = False) -> list[Call]:
+        """Run `symmetry tick --now INSTANT`, as the clock process would at that instant;
+        narrate it and return the messages Slack accepted during the tick."""
+        zone = instant.tzinfo
+        if zone is None:
+            raise ValueError("a tick needs an aware instant")
+        when = self.local_time(instant, zone, day=True)
+        if again:
+            said = translate(
+                self.locale,
+                "The clock ticks again, at the same instant: %(when)s in %(city)s",
+                when=when,
+                city=self.city(zone),
+            )
+        else:
+            said = translate(
+                self.locale,
+                "The clock ticks: %(when)s in %(city)s",
+                when=when,
+                city=self.city(zone),
+            )
+        self.narrator.clock(said)
+        before = len(self.sim.calls)
+        iso = instant.isoformat()
+        output = self.stage.cli("tick", "--now", iso)
+        self.narrator.shell(f"symmetry tick --now {iso}", output)
+        sent = [
+            call
+            for call in self.sim.calls[before:]
+            if call.method == "chat.postMessage" and not call.failed
+        ]
+        self.delivered.extend(sent)
+        return sent
+
+    def local_time(self, instant: datetime, tz: tzinfo | str, *, day: bool = False) -> str:
+        """`Tuesday 13 January, 10:00` (with `day`) or `10:00`, in the zone `tz`."""
+        zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+        clock = format_datetime(
+            instant, TIME_PATTERNS.get(self.locale, "HH:mm"), tzinfo=zone, locale=self.locale
+        )
+        if not day:
+            return clock
+        date = format_datetime(instant, DAY_PATTERN, tzinfo=zone, locale=self.locale)
+        return translate(self.locale, "%(day)s, %(time)s", day=date, time=clock)
+
+    def day(self, instant: datetime) -> str:
+        """`Saturday 17 January`, in the instant's own time zone."""
+        return str(format_datetime(instant, DAY_PATTERN, tzinfo=instant.tzinfo, locale=self.locale))
+
+    def working_hours(self) -> str:
+        """The hours non-urgent messages keep to: `08:00–19:00, Monday to Friday`."""
+        pattern = TIME_PATTERNS.get(self.locale, "HH:mm")
+        opening, closing = (format_time(t, pattern, locale=self.locale) for t in (OPENING, CLOSING))
+        return translate(
+            self.locale,
+            "%(opening)s–%(closing)s, Monday to Friday",
+            opening=opening,
+            closing=closing,
+        )
+
+    def city(self, tz: tzinfo | str) -> str:
+        """The city that names a time zone, in the narration's language: `Londres`."""
+        zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+        return str(get_timezone_location(zone, locale=self.locale, return_city=True))
+
+    def language(self, person: cast.Person) -> str:
+        """The name of a person's language in the narration's language: `French`, `anglais`."""
+        return str(Locale.parse(person.language.lower()).get_language_name(self.locale))
+
     # ----- the database, read the way an operator would
 
-    def member_count(self, team_name: str) -> int | None:
-        """How many members the team has in the demo's database (None: no such team)."""
+    def outbox(self) -> list[Outgoing]:
+        """Every message of the outbox, oldest first."""
+        assert self.stage.sessions is not None
+        with session_scope(self.stage.sessions) as session:
+            return [
+                Outgoing(m.recipient, m.kind, m.state, m.not_before, m.timezone)
+                for m in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+            ]
+
+    def member_ids(self, team_name: str) -> set[str] | None:
+        """The Slack user IDs of a team's members in the demo's database (None: no such team)."""
         assert self.stage.sessions is not None
         with session_scope(self.stage.sessions) as session:
             for team in queries.list_teams(session, workspace_id=None):
                 if team.name == team_name:
-                    return len(team.memberships)
+                    return {membership.user_id for membership in team.memberships}
         return None
+
+    def member_count(self, team_name: str) -> int | None:
+        """How many members the team has in the demo's database (None: no such team)."""
+        members = self.member_ids(team_name)
+        return None if members is None else len(members)

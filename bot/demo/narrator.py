@@ -66,21 +66,28 @@ class Narrator:
         """What a person (or Slack) does: `▸ Amélie (admin, FR) types /symmetry team`."""
         self._wrap(text, "▸ ")
 
+    def clock(self, text: str) -> None:
+        """The demo moves the clock: `⏱ The clock ticks: Tuesday 13 January, 10:00 in Paris`."""
+        self._wrap(text, "⏱ ", "title")
+
     def note(self, text: str) -> None:
         """A remark from the narrator, dimmed."""
         self._wrap(text, "  ", "note")
 
     def says(self, heading: str, lines: Iterable[str]) -> None:
         """Something shown to a person (a message, a modal, a Home tab), framed and indented."""
-        self._write(self._style(f"  {heading}", "bot"))
+        self._wrap(heading, "  ", "bot")
         for line in lines:
             self._wrap(line, "    │ ", then="    │ ")
 
     def shell(self, command: str, output: str) -> None:
-        """A command typed in a terminal and what it printed."""
+        """A command typed in a terminal and what it printed (a long line continues indented)."""
         self._write(f"  $ {command}")
         for line in output.rstrip("\n").splitlines():
-            self._write(f"    {line}")
+            if len(line) + 4 > self.width:
+                self._wrap(line, "    ", then="      ")
+            else:
+                self._write(f"    {line}")
 
     def done(self, text: str) -> None:
         """The closing line."""

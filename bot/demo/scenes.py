@@ -9,13 +9,26 @@ write a scene and append it to `SCENES`.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from bot.demo import cast
+from bot.config import LOCALES
+from bot.demo import cast, text
 from bot.demo.context import Demo, DemoError
 from bot.i18n import N_, translate
 from bot.slacksim import Call, form_values
+from bot.welcome import KIND as WELCOME
+
+# The instants the clock ticks at, in the team's time zone (in January: Paris is UTC+1,
+# London UTC+0, New York UTC-5).
+PARIS = ZoneInfo("Europe/Paris")
+TUESDAY_MORNING = datetime(2026, 1, 13, 10, 0, tzinfo=PARIS)
+TUESDAY_AFTERNOON = datetime(2026, 1, 13, 14, 5, tzinfo=PARIS)
+SATURDAY_MORNING = datetime(2026, 1, 17, 11, 0, tzinfo=PARIS)
+MONDAY_MORNING = datetime(2026, 1, 19, 8, 0, tzinfo=PARIS)
 
 
 @dataclass(frozen=True)
@@ -123,8 +136,63 @@ def unknown_command(demo: Demo) -> None:
     )
 
 
-def someone_joins(demo: Demo) -> None:
-    """A person joins the team channel and becomes a team member, seen from the CLI."""
+def welcome_messages(demo: Demo) -> None:
+    """The clock welcomes each team member once, in their language and their working hours."""
+    locale = demo.locale
+    demo.narrator.note(
+        translate(
+            locale,
+            "In production, symmetry clock ticks every minute: each tick queues what has become "
+            "due, such as a welcome for each new team member, and delivers it within the "
+            "person's working hours (%(hours)s, in their own time zone). Here the demo moves "
+            "the clock itself, running symmetry tick --now at chosen instants.",
+            hours=demo.working_hours(),
+        )
+    )
+    sent = _welcomes(demo.tick(TUESDAY_MORNING))
+    _show_welcomes(demo, sent, TUESDAY_MORNING)
+    held = [m for m in demo.outbox() if m.kind == WELCOME and m.state == "queued"]
+    for message in held:
+        person = _cast_member(message.recipient)
+        demo.narrator.note(
+            translate(
+                locale,
+                "%(name)s's welcome is held: it is %(now)s in %(city)s. It will go at %(due)s "
+                "%(city)s time (%(reference)s in %(reference_city)s).",
+                name=person.first_name,
+                now=demo.local_time(TUESDAY_MORNING, message.timezone),
+                city=demo.city(message.timezone),
+                due=demo.local_time(message.not_before, message.timezone),
+                reference=demo.local_time(message.not_before, PARIS),
+                reference_city=demo.city(PARIS),
+            )
+        )
+    if [m.recipient for m in held] != [cast.DAVID.id]:
+        raise DemoError(
+            f"at 10:00 in Paris only David's welcome (04:00 in New York) should wait; "
+            f"waiting: {[m.recipient for m in held]}"
+        )
+
+    again = demo.tick(TUESDAY_MORNING, again=True)
+    if again:
+        raise DemoError(f"the same tick again sent {len(again)} more message(s)")
+    demo.narrator.note(
+        translate(
+            locale,
+            "Nothing was sent again: a welcome is queued once per person, under a key of its "
+            "own, and marked sent as soon as Slack has it. A restart, a missed minute or a "
+            "second clock changes nothing.",
+        )
+    )
+
+    later = _welcomes(demo.tick(TUESDAY_AFTERNOON))
+    if [_recipient(call) for call in later] != [cast.DAVID.id]:
+        raise DemoError(f"at 14:05 in Paris only David's welcome should go; sent {len(later)}")
+    _show_welcomes(demo, later, TUESDAY_AFTERNOON)
+
+
+def weekend_arrival(demo: Demo) -> None:
+    """A person joins the team channel on a Saturday: their welcome waits for Monday 08:00."""
     person, locale = cast.CHLOE, demo.locale
     before = demo.member_count(cast.TEAM_NAME)
     if before is None:
@@ -132,7 +200,9 @@ def someone_joins(demo: Demo) -> None:
     demo.narrator.step(
         translate(
             locale,
-            "%(who)s joins %(channel)s; Slack tells Symmetry (event member_joined_channel)",
+            "On %(day)s, %(who)s joins %(channel)s; Slack tells Symmetry (event "
+            "member_joined_channel)",
+            day=demo.day(SATURDAY_MORNING),
             who=demo.who(person),
             channel=demo.channel(cast.TEAM_CHANNEL),
         )
@@ -165,6 +235,124 @@ def someone_joins(demo: Demo) -> None:
         )
     )
 
+    sent = _welcomes(demo.tick(SATURDAY_MORNING))
+    if sent:
+        raise DemoError(f"a tick on Saturday sent {len(sent)} welcome(s)")
+    waiting = [
+        m
+        for m in demo.outbox()
+        if m.kind == WELCOME and m.recipient == person.id and m.state == "queued"
+    ]
+    if not waiting:
+        raise DemoError(f"no welcome is waiting for {person.user.real_name}")
+    demo.narrator.note(
+        translate(
+            locale,
+            "No welcome went out: it is the weekend. The outbox holds %(name)s's until %(due)s "
+            "in %(city)s, the first working hour in %(name)s's time zone (%(timezone)s).",
+            name=person.first_name,
+            due=demo.local_time(waiting[0].not_before, waiting[0].timezone, day=True),
+            city=demo.city(waiting[0].timezone),
+            timezone=waiting[0].timezone,
+        )
+    )
+
+    monday = _welcomes(demo.tick(MONDAY_MORNING))
+    if [_recipient(call) for call in monday] != [person.id]:
+        raise DemoError(f"on Monday 08:00 only {person.first_name}'s welcome should go")
+    _show_welcomes(demo, monday, MONDAY_MORNING)
+
+    demo.narrator.step(translate(locale, "An operator checks the outbox from a terminal:"))
+    demo.narrator.shell("symmetry outbox status", demo.stage.cli("outbox", "status"))
+    received = Counter(_recipient(call) for call in _welcomes(demo.delivered))
+    recorded = [m for m in demo.outbox() if m.kind == WELCOME]
+    members = demo.member_ids(cast.TEAM_NAME) or set()
+    if (
+        set(received) != members
+        or max(received.values()) != 1
+        or sorted(m.recipient or "" for m in recorded) != sorted(members)
+        or any(m.state != "sent" for m in recorded)
+    ):
+        raise DemoError(f"welcomes should reach each of {sorted(members)} once: {received}")
+    demo.narrator.note(
+        translate(
+            locale,
+            "Welcome messages sent: %(count)s, one to each member of the team %(team)s, none "
+            "twice.",
+            count=sum(received.values()),
+            team=cast.TEAM_NAME,
+        )
+    )
+
+
+def _header(call: Call) -> str | None:
+    """The text of a message's first block, when it is a header."""
+    blocks = call.params.get("blocks") or [{}]
+    return (blocks[0].get("text") or {}).get("text") if blocks[0].get("type") == "header" else None
+
+
+def _welcomes(calls: list[Call]) -> list[Call]:
+    """The welcome messages among messages the bot sent (its header, in any language)."""
+    headers = {translate(locale, "Welcome to Symmetry") for locale in LOCALES}
+    return [call for call in calls if _header(call) in headers]
+
+
+def _recipient(call: Call) -> str | None:
+    """The user ID a direct message went to."""
+    person = cast.person(call.params.get("channel"))
+    return person.id if person else call.params.get("channel")
+
+
+def _cast_member(user_id: str | None) -> cast.Person:
+    person = cast.person(user_id)
+    if person is None:
+        raise DemoError(f"a message went to {user_id!r}, who is not in the cast")
+    return person
+
+
+def _show_welcomes(demo: Demo, sent: list[Call], at: datetime) -> None:
+    """Each welcome the clock just sent: the first in each language in full, others in a line.
+
+    Checks that every message is a welcome in its recipient's language.
+    """
+    locale = demo.locale
+    order = {person.id: index for index, person in enumerate(cast.PEOPLE)}
+    for call in sorted(sent, key=lambda call: order.get(_recipient(call) or "", len(order))):
+        person = _cast_member(call.params.get("channel"))
+        header = _header(call)
+        if header != translate(person.language.lower(), "Welcome to Symmetry"):
+            raise DemoError(
+                f"{person.first_name} should get the welcome in {person.language}: {header!r}"
+            )
+        params = {
+            "name": person.first_name,
+            "language": demo.language(person),
+            "time": demo.local_time(at, person.user.tz),
+            "city": demo.city(person.user.tz),
+        }
+        shown = f"welcome:{person.language}"
+        if shown not in demo.shown:
+            demo.shown.add(shown)
+            demo.show_message(
+                translate(
+                    locale,
+                    "Symmetry → %(name)s, in a direct message, in %(language)s (%(time)s in "
+                    "%(city)s):",
+                    **params,
+                ),
+                call.params,
+            )
+        else:
+            demo.narrator.says(
+                translate(
+                    locale,
+                    "Symmetry → %(name)s, the same welcome in %(language)s (%(time)s in "
+                    "%(city)s); its notification reads:",
+                    **params,
+                ),
+                [text.plain(call.params.get("text", ""), demo.names)],
+            )
+
 
 def home_tab(demo: Demo) -> None:
     """The manager and an employee open the bot's Home tab; each sees their own."""
@@ -192,6 +380,7 @@ SCENES: list[Scene] = [
     Scene(N_("Only admins set up teams"), refused_setup),
     Scene(N_("Help, in each person's language"), help_in_two_languages),
     Scene(N_("A command Symmetry does not know"), unknown_command),
-    Scene(N_("Someone joins the channel"), someone_joins),
+    Scene(N_("Welcome messages"), welcome_messages),
+    Scene(N_("A weekend arrival"), weekend_arrival),
     Scene(N_("The Home tab"), home_tab),
 ]

@@ -62,6 +62,7 @@ class Stage:
         self.engine: Engine | None = None
         self.sessions: sessionmaker[Session] | None = None
         self._process: subprocess.Popen[bytes] | None = None
+        self.commands_run = 0  # `symmetry` commands run through `cli`
         self._log: IO[bytes] | None = None
 
     def __enter__(self) -> Stage:
@@ -146,6 +147,7 @@ class Stage:
 
     def cli(self, *args: str) -> str:
         """Run `python -m bot ARGS` with the server's settings; return what it printed."""
+        self.commands_run += 1
         done = subprocess.run(
             [sys.executable, "-m", "bot", *args],
             env=self.env,
