@@ -56,7 +56,7 @@ def plan(
     with session_scope(sessions) as session:
         roundups = notify.plan_roundups(session, settings, now=now)
         irritant_store.prune_drafts(session, now=now)
-    return f"{welcomes} welcomes and {roundups} roundups queued, {pruned} old event claims pruned"
+    return f"queued: {welcomes} welcome(s), {roundups} roundup(s); pruned: {pruned} event claim(s)"
 
 
 def tick(
