@@ -214,3 +214,24 @@ class TestClaims:
             )
         assert [m.id for m in first] == [m.id for m in again]
         assert again[0].claimed_by == "w2"
+
+
+class TestScrubOnGivingUp:
+    def test_dead_anonymous_message_keeps_no_recipient(self, db, slack, workspace_id, deliverer):
+        """A message to an anonymous person that can never be sent keeps no trace of them."""
+        with db.sessions.begin() as session:
+            outbox.enqueue(
+                session,
+                workspace_id=workspace_id,
+                key="anon:dead",
+                kind="test",
+                recipient=GONE,
+                payload={"text": "update on your report", "scrub_recipient": True},
+                timezone="UTC",
+                not_before=datetime.now(UTC) - timedelta(seconds=1),
+                urgent=True,
+            )
+        assert deliverer.run().dead == 1
+        (row,) = rows(db)
+        assert row.state == outbox.DEAD and row.recipient is None
+        assert GONE not in str(row.payload)
