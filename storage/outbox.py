@@ -145,18 +145,22 @@ def mark_retry(
 
 
 def mark_final(session: Session, *, message_id: int, worker: str, state: str, error: str) -> None:
-    """Give up on a message: `failed` after the retries, `dead` on a permanent error."""
-    session.execute(
-        update(OutboxMessage)
-        .where(_owned(message_id, worker))
-        .values(
-            state=state,
-            lease_until=None,
-            attempts=OutboxMessage.attempts + 1,
-            last_error=error[:255],
-            last_error_at=func.now(),
-        )
-    )
+    """Give up on a message: `failed` after the retries, `dead` on a permanent error.
+
+    A message to an anonymous person loses its recipient and content here too: it will
+    never be sent, so nothing needs to link them to it any more.
+    """
+    message = session.get(OutboxMessage, message_id)
+    if message is None or message.claimed_by != worker:
+        return
+    message.state = state
+    message.lease_until = None
+    message.attempts += 1
+    message.last_error = error[:255]
+    message.last_error_at = func.now()
+    if message.payload.get("scrub_recipient"):
+        message.recipient = None
+        message.payload = {"scrub_recipient": True}
 
 
 def counts(session: Session) -> dict[str, int]:
