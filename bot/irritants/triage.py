@@ -36,7 +36,7 @@ NEEDS_FORM = ("plan", "resolve", "decline")
 
 ERRORS = {
     "not_allowed": N_(
-        "Only this team's managers and Symmetry admins can do this. Nothing changed."
+        "Only this team's managers and Symmetry admins can do this. Nothing was changed."
     ),
     "stale": N_("This irritant has changed since: it is now %(status)s. Nothing was changed."),
     "eta_missing": N_("Choose the date you expect it to be fixed."),
