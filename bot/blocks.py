@@ -53,6 +53,7 @@ def environment(locale: str) -> Environment:
         autoescape=False,  # the output is JSON: every value goes through `tojson`
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the code: no disk check on every render
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["truncate_text"] = _truncate

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from functools import cache
 from typing import Any
 
 from bot.blocks import render
@@ -11,7 +13,14 @@ SUBCOMMANDS = ("help", "team")
 
 def help_message(locale: str, *, unknown: str | None = None) -> dict[str, Any]:
     """The help message; `unknown` is the sub-command we did not understand, if any."""
+    if unknown is None:
+        return copy.deepcopy(_plain_help(locale))  # the same for everyone: rendered once
     return render("help", locale, unknown=unknown)
+
+
+@cache
+def _plain_help(locale: str) -> dict[str, Any]:
+    return render("help", locale, unknown=None)
 
 
 def parse(text: str) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import Settings
 from storage import queries
 from storage.db import session_scope
+
+LOCALE_TTL = 600.0  # seconds a person's language is trusted from memory
+LOCALE_CACHE_SIZE = 50_000
 
 
 def utcnow() -> datetime:
@@ -29,6 +33,7 @@ class Services:
     now: Callable[[], datetime] = utcnow
     installation_store: InstallationStore | None = None
     _workspace_ids: dict[str, int] = field(default_factory=dict)
+    _locales: dict[tuple[int, str], tuple[str, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def session(self):  # type: ignore[no-untyped-def]
@@ -46,3 +51,21 @@ class Services:
         with self._lock:
             self._workspace_ids[slack_team_id] = workspace_id
         return workspace_id
+
+    def known_locale(self, workspace_id: int, user_id: str) -> str | None:
+        """The language of someone recently seen, without touching the database.
+
+        Acknowledgements must be fast: a command from a person met in the last few minutes
+        is answered from this memory. None means "look it up" (and `remember_locale` it).
+        """
+        with self._lock:
+            entry = self._locales.get((workspace_id, user_id))
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def remember_locale(self, workspace_id: int, user_id: str, locale: str) -> None:
+        with self._lock:
+            if len(self._locales) > LOCALE_CACHE_SIZE:
+                self._locales.clear()  # bounded memory; it refills from the database
+            self._locales[(workspace_id, user_id)] = (locale, time.monotonic() + LOCALE_TTL)

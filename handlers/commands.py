@@ -16,14 +16,21 @@ def symmetry_command(
     subcommand, _rest = help.parse(body.get("text", ""))
     workspace_id = services.workspace_id(context.team_id or body["team_id"])
     user_id = body["user_id"]
-    with services.session() as session:
-        known = people.is_known(session, workspace_id=workspace_id, user_id=user_id)
-        who = setup.actor(session, services.settings, workspace_id=workspace_id, user_id=user_id)
     unknown = None if subcommand in help.SUBCOMMANDS else subcommand
-    if subcommand != "team" and known:
-        ack(**help.help_message(who.locale, unknown=unknown))
+    locale = services.known_locale(workspace_id, user_id)
+    if locale is None:
+        with services.session() as session:
+            if people.is_known(session, workspace_id=workspace_id, user_id=user_id):
+                locale = setup.actor(
+                    session, services.settings, workspace_id=workspace_id, user_id=user_id
+                ).locale
+                services.remember_locale(workspace_id, user_id, locale)
+    if subcommand != "team" and locale is not None:
+        ack(**help.help_message(locale, unknown=unknown))
         return
     ack()
+    with services.session() as session:
+        who = setup.actor(session, services.settings, workspace_id=workspace_id, user_id=user_id)
     if subcommand != "team":
         # First contact: learn the person's language from Slack, then answer.
         with services.session() as session:

@@ -247,5 +247,14 @@ def platform(server: RunningServer) -> SlackClientSim:
     return server.platform
 
 
+def answer_of(response, slack: SlackSim) -> dict:
+    """A command's answer: in the HTTP response when the app acked with it, else the
+    message it sent to the response URL afterwards (first contact)."""
+    body = response.json() if response.body else None
+    if body and body.get("blocks"):
+        return body
+    return slack.wait_for("response_url")[-1].params
+
+
 def random_secret() -> str:
     return secrets.token_urlsafe(16)

@@ -7,12 +7,12 @@ import time
 
 from sqlalchemy import func, select
 
-from bot.slacksim import sign
+from bot.slacksim import SimUser, sign
 from storage.models import SlackUser
 from tests.conftest import (
     EMPLOYEE,
-    SALARIEE,
     SIGNING_SECRET,
+    answer_of,
 )
 
 
@@ -36,8 +36,7 @@ class TestHealth:
 class TestHelp:
     def test_known_person_gets_help_in_the_ack(self, server, platform, db):
         """A person whose profile is cached gets help in their language within 3 s, in the ack."""
-        platform.command(EMPLOYEE, "/symmetry", "help")  # first contact caches the profile
-        server.platform.sim.wait_for("response_url")
+        answer_of(platform.command(EMPLOYEE, "/symmetry", "help"), server.platform.sim)
         response = platform.command(EMPLOYEE, "/symmetry", "help")
         assert response.status == 200
         assert response.elapsed < 3
@@ -46,7 +45,10 @@ class TestHelp:
 
     def test_first_contact_answers_in_the_persons_language(self, server, platform, slack):
         """Someone never seen is acked at once, then answered in French via response_url."""
-        response = platform.command(SALARIEE, "/symmetry", "")
+        slack.add_user(
+            SimUser("UFRESH01", "lea", "Léa Nouvelle", tz="Europe/Paris", locale="fr-FR")
+        )
+        response = platform.command("UFRESH01", "/symmetry", "")
         assert response.status == 200
         assert response.elapsed < 3
         answer = slack.wait_for("response_url")[0].params
@@ -54,8 +56,7 @@ class TestHelp:
 
     def test_unknown_subcommand_answers_with_help(self, server, platform, slack):
         """An unknown sub-command says so and shows help."""
-        platform.command(EMPLOYEE, "/symmetry", "frobnicate")
-        answer = slack.wait_for("response_url")[0].params
+        answer = answer_of(platform.command(EMPLOYEE, "/symmetry", "frobnicate"), slack)
         assert "frobnicate" in all_text(answer)
         assert "/irritant" in all_text(answer)
 
@@ -92,8 +93,7 @@ class TestSlowSlack:
         """While 30 listeners wait on a 2 s Slack API, other commands are still acked fast."""
         from concurrent.futures import ThreadPoolExecutor
 
-        platform.command(EMPLOYEE, "/symmetry", "help")  # cache the person's profile
-        slack.wait_for("response_url")
+        answer_of(platform.command(EMPLOYEE, "/symmetry", "help"), slack)  # meet the person
         slack.delay = 2.0
         with ThreadPoolExecutor(max_workers=40) as pool:
             # Unknown people: each ack is followed by a users.info call that takes 2 s.

@@ -19,6 +19,7 @@ from tests.conftest import (
     PRIVATE_CHANNEL,
     SALARIEE,
     TEAM_CHANNEL,
+    answer_of,
 )
 
 
@@ -210,8 +211,7 @@ class TestHome:
 class TestLifecycle:
     def test_uninstall_marks_the_workspace(self, server, platform, slack, db):
         """app_uninstalled marks the workspace as uninstalled."""
-        platform.command(EMPLOYEE, "/symmetry", "help")
-        slack.wait_for("response_url")
+        answer_of(platform.command(EMPLOYEE, "/symmetry", "help"), slack)
         platform.event({"type": "app_uninstalled"})
 
         def marked() -> bool:
