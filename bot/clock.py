@@ -23,6 +23,7 @@ from bot import welcome
 from bot.config import Settings
 from bot.delivery import Deliverer
 from bot.irritants import notify
+from bot.pulse import schedule
 from bot.services import utcnow
 from storage import irritants as irritant_store
 from storage import queries
@@ -56,7 +57,14 @@ def plan(
     with session_scope(sessions) as session:
         roundups = notify.plan_roundups(session, settings, now=now)
         irritant_store.prune_drafts(session, now=now)
-    return f"queued: {welcomes} welcome(s), {roundups} roundup(s); pruned: {pruned} event claim(s)"
+    with session_scope(sessions) as session:
+        opened = schedule.plan_rounds(session, client_for, settings, now=now)
+    with session_scope(sessions) as session:
+        followed = schedule.remind_and_close(session, settings, now=now)
+    return (
+        f"queued: {welcomes} welcome(s), {roundups} roundup(s); pulses: {opened}; {followed}; "
+        f"pruned: {pruned} event claim(s)"
+    )
 
 
 def tick(

@@ -222,8 +222,13 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
                     f"--team: {args.team!r} exists in several workspaces; add --workspace"
                 )
             team_id = matches[0].id
-        rows = exporting.irritants(session, workspace_id=workspace_id, team_id=team_id)
-        sys.stdout.write(exporting.write(rows, exporting.IRRITANT_FIELDS, fmt=args.format))
+        if args.what == "pulses":
+            rows = exporting.pulses(session, settings, workspace_id=workspace_id, team_id=team_id)
+            fields = exporting.PULSE_FIELDS
+        else:
+            rows = exporting.irritants(session, workspace_id=workspace_id, team_id=team_id)
+            fields = exporting.IRRITANT_FIELDS
+        sys.stdout.write(exporting.write(rows, fields, fmt=args.format))
     return 0
 
 

@@ -11,7 +11,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from storage import irritants as store
+from storage import pulse as pulse_store
+from storage import queries
 from storage.models import Irritant
 
 IRRITANT_FIELDS = (
@@ -60,6 +63,15 @@ def irritant_row(irritant: Irritant) -> dict[str, Any]:
     }
 
 
+def _cell(value: Any) -> Any:
+    """A CSV cell: booleans as true/false, nested values as JSON, None empty."""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
 def irritants(session: Session, *, workspace_id: int | None, team_id: int | None) -> list[dict]:
     return [
         irritant_row(i) for i in store.all_of(session, workspace_id=workspace_id, team_id=team_id)
@@ -74,10 +86,57 @@ def write(rows: Sequence[dict[str, Any]], fields: Sequence[str], *, fmt: str) ->
     writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow(
-            {
-                key: ("true" if value is True else "false" if value is False else value)
-                for key, value in row.items()
-            }
-        )
+        writer.writerow({key: _cell(value) for key, value in row.items()})
     return buffer.getvalue()
+
+
+def pulses(
+    session: Session, settings: Settings, *, workspace_id: int | None, team_id: int | None
+) -> list[dict]:
+    """One object per survey round (closed or open), with the anonymity rules applied."""
+    from bot.pulse.results import round_result
+
+    rows: list[dict] = []
+    for team in queries.list_teams(session, workspace_id=workspace_id):
+        if team_id is not None and team.id != team_id:
+            continue
+        previous = None
+        for round_ in pulse_store.rounds_of(session, team_id=team.id):
+            result = round_result(
+                session, settings, round_, locale=settings.default_locale, previous=previous
+            )
+            previous = result
+            rows.append(
+                {
+                    "team": team.name,
+                    "opened_at": _iso(round_.opens_at),
+                    "closes_at": _iso(round_.closes_at),
+                    "sent": result.sent,
+                    "responded": result.responded,
+                    "participation": result.participation,
+                    "suppressed": result.suppressed,
+                    "questions": [
+                        {
+                            "key": q.key,
+                            "text": q.text,
+                            "responses": q.responses,
+                            "mean": q.mean,
+                            **({"enps": q.enps} if q.key == "enps" else {}),
+                        }
+                        for q in result.questions
+                    ],
+                }
+            )
+    return rows
+
+
+PULSE_FIELDS = (
+    "team",
+    "opened_at",
+    "closes_at",
+    "sent",
+    "responded",
+    "participation",
+    "suppressed",
+    "questions",
+)

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.blocks import render
 
-SUBCOMMANDS = ("help", "team")
+SUBCOMMANDS = ("help", "team", "survey")
 
 
 def help_message(locale: str, *, unknown: str | None = None) -> dict[str, Any]:

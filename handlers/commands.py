@@ -6,6 +6,8 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import help, people, setup
+from bot.blocks import render
+from bot.pulse import settings_ui
 from bot.services import Services
 
 
@@ -25,12 +27,31 @@ def symmetry_command(
                     session, services.settings, workspace_id=workspace_id, user_id=user_id
                 ).locale
                 services.remember_locale(workspace_id, user_id, locale)
-    if subcommand != "team" and locale is not None:
+    if subcommand not in ("team", "survey") and locale is not None:
         ack(**help.help_message(locale, unknown=unknown))
         return
     ack()
     with services.session() as session:
         who = setup.actor(session, services.settings, workspace_id=workspace_id, user_id=user_id)
+    if subcommand == "survey":
+        with services.session() as session:
+            who = setup.actor(
+                session, services.settings, workspace_id=workspace_id, user_id=user_id
+            )
+            teams, admin = settings_ui.teams_for(
+                session, client, services.settings, who=who, now=services.now()
+            )
+            view = (
+                settings_ui.modal(teams, teams[0], admin=admin, locale=who.locale)
+                if teams
+                else None
+            )
+            refusal = None if teams else render("not_allowed_survey", who.locale)
+        if view is not None:
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+        else:
+            respond(**refusal)
+        return
     if subcommand != "team":
         # First contact: learn the person's language from Slack, then answer.
         with services.session() as session:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     func,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -120,6 +121,15 @@ class Team(Base):
     # Anonymous reports reach managers in a roundup at this local time on working days.
     roundup_time: Mapped[str] = mapped_column(String(5), default="16:00", server_default="16:00")
     last_roundup_on: Mapped[date | None] = mapped_column(Date)
+    # Pulse surveys: on by default, weekly on Tuesday at 10:00 in each person's time zone.
+    survey_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    survey_cadence: Mapped[str] = mapped_column(
+        String(16), default="weekly", server_default="weekly"
+    )
+    survey_weekday: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    survey_time: Mapped[str] = mapped_column(String(5), default="10:00", server_default="10:00")
+    survey_questions: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    survey_days: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     created_at: Mapped[datetime] = utc_column()
     updated_at: Mapped[datetime] = utc_column()
 
@@ -260,6 +270,90 @@ class IrritantDraft(Base):
     owner_hash: Mapped[str] = mapped_column(String(64))
     fields: Mapped[dict] = mapped_column(JSON)
     expires_at: Mapped[datetime] = utc_column(server_default=False)
+
+
+class PulseQuestion(Base):
+    """A question an admin added to the bank of their workspace (the shipped bank is data)."""
+
+    __tablename__ = "pulse_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    scale: Mapped[str] = mapped_column(String(8))  # "1-5" or "0-10"
+    text_en: Mapped[str] = mapped_column(String(300))
+    text_fr: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = utc_column()
+
+
+class PulseRound(Base):
+    """One survey round of a team: the same questions for everyone, open for a few days."""
+
+    __tablename__ = "pulse_rounds"
+    __table_args__ = (UniqueConstraint("team_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    period: Mapped[date] = mapped_column(Date)  # the survey day, in the team's time zone
+    questions: Mapped[list] = mapped_column(JSON)  # question keys, in the order asked
+    state: Mapped[str] = mapped_column(String(8), default="open")
+    opens_at: Mapped[datetime] = utc_column(server_default=False)
+    closes_at: Mapped[datetime] = utc_column(server_default=False)
+    reminded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    team: Mapped[Team] = relationship()
+
+
+class PulseParticipant(Base):
+    """Who was asked in a round, and who skipped it. Never what anyone answered: answers are
+    keyed by a keyed hash of (round, person), which only the key can recompute."""
+
+    __tablename__ = "pulse_participants"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("pulse_rounds.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    week: Mapped[str] = mapped_column(String(8))  # ISO week of the round, "2026-W48"
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PulseAnswer(Base):
+    """One answer: no user ID, no timestamp; `respondent` is a keyed hash of (round, person),
+    so a changed answer replaces the earlier one and answers stay unlinkable across rounds."""
+
+    __tablename__ = "pulse_answers"
+    __table_args__ = (UniqueConstraint("round_id", "question", "respondent"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("pulse_rounds.id", ondelete="CASCADE"))
+    question: Mapped[str] = mapped_column(String(64))
+    respondent: Mapped[str] = mapped_column(String(64))
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class PulseComment(Base):
+    """An optional comment on a round: no user ID, no timestamp, like answers."""
+
+    __tablename__ = "pulse_comments"
+    __table_args__ = (UniqueConstraint("round_id", "respondent"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("pulse_rounds.id", ondelete="CASCADE"))
+    respondent: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class PulsePause(Base):
+    """A person paused surveys until a date (inclusive)."""
+
+    __tablename__ = "pulse_pauses"
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    until: Mapped[date] = mapped_column(Date)
 
 
 class OutboxMessage(Base):

@@ -9,14 +9,32 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date
 
-from bot.demo import detect_locale
-from bot.demo.text import Names, element, message, plain, view
+from bot.demo import cast, detect_locale
+from bot.demo.irritant_scenes import (
+    COLD,
+    DECLINE_NOTE,
+    PLAN_NOTE,
+    PRINTER,
+    RADIO,
+    RESOLVE_NOTE,
+    SOAP,
+    SOAP_TOO,
+)
+from bot.demo.text import Names, element, message, plain, table, view
+from bot.i18n import translate
+from bot.irritants import triage
+from bot.irritants.actions import done_text
+from bot.irritants.catalog import CATEGORIES
 
 TIME_LIMIT = 60
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @dataclass
@@ -28,6 +46,7 @@ class DemoRun:
     stdout: str
     stderr: str
     seconds: float
+    dates: tuple[date, date]  # the day in Paris when the run started and when it ended
 
 
 @pytest.fixture(scope="module", params=["en", "fr"])
@@ -35,7 +54,7 @@ def demo_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     """`python -m bot demo --locale LOCALE`, run once per narration language in an empty cwd."""
     cwd: Path = tmp_path_factory.mktemp(f"demo-{request.param}")
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"}
-    started = time.monotonic()
+    started, first_day = time.monotonic(), datetime.now(PARIS).date()
     done = subprocess.run(
         [sys.executable, "-m", "bot", "demo", "--locale", request.param],
         cwd=cwd,
@@ -45,8 +64,10 @@ def demo_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         encoding="utf-8",
         timeout=TIME_LIMIT,
     )
-    seconds = time.monotonic() - started
-    return DemoRun(request.param, done.returncode, done.stdout, done.stderr, seconds)
+    seconds, last_day = time.monotonic() - started, datetime.now(PARIS).date()
+    return DemoRun(
+        request.param, done.returncode, done.stdout, done.stderr, seconds, (first_day, last_day)
+    )
 
 
 def flat(stdout: str) -> str:
@@ -76,6 +97,39 @@ def ticks(stdout: str) -> list[tuple[str, list[str]]]:
         [instant] = re.findall(r"\$ symmetry tick --now (\S+)", chunk)
         found.append((instant, re.findall(r"^  Symmetry → (\w+)", chunk, flags=re.MULTILINE)))
     return found
+
+
+def query_result(stdout: str, query: str) -> list[dict[str, str]]:
+    """The rows the demo showed for the database query starting with `query` (the narration
+    prints `demo.db> QUERY`, its continuation lines, then the result's aligned columns)."""
+    lines = stdout[stdout.index(f"demo.db> {query}") :].splitlines()[1:]
+    while lines[0].startswith("      "):  # the query, continued
+        lines.pop(0)
+    result = []
+    for line in lines:
+        if not line.startswith("    ") or line.startswith("     "):
+            break
+        result.append(re.split(r"\s{2,}", line.strip()))
+    header, *rows = result
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def export_listing(stdout: str) -> list[dict]:
+    """The trimmed JSON the demo printed for `symmetry export irritants --format json`."""
+    start = stdout.index("$ symmetry export irritants --format json")
+    block = []
+    for line in stdout[start:].splitlines()[1:]:
+        block.append(line)
+        if line.strip() == "]":
+            break
+    return json.loads("\n".join(block))
+
+
+def next_working_day(day: date) -> date:
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
 
 
 def team_listing(stdout: str) -> list[dict]:
@@ -127,19 +181,13 @@ class TestDemoCommand:
         text = scene(demo_run.stdout, 4)
         assert "Je ne connais pas météo" in text and "/irritant list" in text
 
-    def test_home_tabs(self, demo_run):
-        """The manager's Home tab lists the team; the employee's welcomes her in English."""
-        text = scene(demo_run.stdout, 7)
-        assert "Bienvenue dans Symmetry" in text and "Atelier Lyon" in text
-        assert "Welcome to Symmetry" in text
-
     def test_ends_with_the_summary(self, demo_run):
         """The run ends with its duration, in the narration's number format, and counts the
-        7 `symmetry` commands it ran (5 ticks, team list, outbox status)."""
+        11 `symmetry` commands it ran (8 ticks, team list, outbox status, export)."""
         summary = flat(demo_run.stdout.strip().split("\n\n")[-1])
         decimal = r"\d+,\d" if demo_run.locale == "fr" else r"\d+\.\d"
         assert re.search(decimal, summary)
-        assert re.search(r"\b7 (symmetry commands|commandes symmetry)\b", summary)
+        assert re.search(r"\b11 (symmetry commands|commandes symmetry)\b", summary)
         if demo_run.locale == "en":
             assert "went through the real app (its HTTP server and its command line)" in summary
 
@@ -181,15 +229,30 @@ SAID = {
 
 class TestDemoClock:
     def test_ticks_at_the_stories_instants(self, demo_run):
-        """The demo runs the real `symmetry tick --now` at five instants: Tuesday 10:00 in
-        Paris welcomes Marc, Sofia and Julien; the same instant again sends nothing; 14:05
-        welcomes David; Saturday sends nothing; Monday 08:00 welcomes Chloé."""
-        assert ticks(demo_run.stdout) == [
+        """The demo runs the real `symmetry tick --now` at eight instants. In January: Tuesday
+        10:00 in Paris welcomes Marc, Sofia and Julien; the same instant again sends nothing;
+        14:05 welcomes David; Saturday sends nothing; Monday 08:00 welcomes Chloé. Then on the
+        working day after the run's day (the irritants are reported today): 09:00 sends Marc
+        the named report, 16:05 the roundup, 16:30 each reporter's news."""
+        found = ticks(demo_run.stdout)
+        assert found[:5] == [
             ("2026-01-13T10:00:00+01:00", ["Marc", "Sofia", "Julien"]),
             ("2026-01-13T10:00:00+01:00", []),
             ("2026-01-13T14:05:00+01:00", ["David"]),
             ("2026-01-17T11:00:00+01:00", []),
             ("2026-01-19T08:00:00+01:00", ["Chloé"]),
+        ]
+        later = [(datetime.fromisoformat(instant), shown) for instant, shown in found[5:]]
+        assert [(i.strftime("%H:%M"), i.utcoffset() == PARIS.utcoffset(i)) for i, _ in later] == [
+            ("09:00", True),
+            ("16:05", True),
+            ("16:30", True),
+        ]
+        assert {i.date() for i, _ in later} <= {next_working_day(d) for d in demo_run.dates}
+        assert [shown for _, shown in later] == [
+            ["Marc"],
+            ["Marc"],
+            ["Chloé", "Julien", "David", "Sofia"],
         ]
 
     def test_welcome_in_each_persons_language(self, demo_run):
@@ -242,6 +305,158 @@ class TestDemoClock:
         status = between(text, "$ symmetry outbox status")
         assert re.search(r"\bsent: 5\b", status) and re.search(r"\bqueued: 0\b", status)
         assert SAID[demo_run.locale]["summary"] in text
+
+
+def after_tick(stdout: str, hour: str) -> str:
+    """The flattened output from the irritant story's tick at `hour` (e.g. "T16:05") to the
+    next tick or scene."""
+    start = stdout.index(f"--now {next(i for i, _ in ticks(stdout) if hour in i)}")
+    ends = [stdout.find(mark, start + 1) for mark in ("⏱", "━━")]
+    return flat(stdout[start : min(e for e in ends if e != -1)])
+
+
+def framed(stdout: str, heading: str) -> str:
+    """The flattened framed lines (what a person is shown) after the first line starting with
+    `heading`."""
+    lines = stdout[stdout.index(heading) :].splitlines()[1:]
+    shown = []
+    for line in lines:
+        if not line.startswith("    │"):
+            break
+        shown.append(line)
+    return flat("\n".join(shown))
+
+
+ANONYMOUS_IDS = {"U0CHLOE", "U0JULIEN", "U0DAVID"}
+
+
+class TestDemoIrritants:
+    """Facts of the irritant scenes (7–12), whatever the narration's language."""
+
+    def test_reports_in_both_languages(self, demo_run):
+        """Chloé reports in French, anonymously; Sofia in English with her name; each sees
+        her report in her own language."""
+        text = scene(demo_run.stdout, 7)
+        chloe = between(text, "/irritant", SOAP.person.user.real_name)
+        assert COLD.description in chloe and "anonym" in chloe
+        assert translate("fr", CATEGORIES[COLD.category]) in chloe
+        sofia = between(text, SOAP.person.user.real_name, PRINTER.person.user.real_name)
+        assert SOAP.description in sofia and "anonym" not in sofia
+        assert CATEGORIES[SOAP.category] in sofia
+
+    def test_irritant_text_prefills_and_guesses(self, demo_run):
+        """`/irritant TEXT` opens the modal with TEXT as the description and the category
+        guessed from its words (Tools and equipment, in Julien's French)."""
+        text = scene(demo_run.stdout, 7)
+        julien = between(text, f"/irritant {PRINTER.typed}", SOAP_TOO.person.user.real_name)
+        assert f"[{PRINTER.typed}]" in julien
+        assert f"[{translate('fr', CATEGORIES[PRINTER.category])} ▾]" in julien
+
+    def test_me_too_counts_a_vote_not_a_report(self, demo_run):
+        """David's report like Sofia's open one is shown hers instead; his "me too" counts once
+        on it, as a keyed code, and no report of his is stored for it."""
+        david = between(scene(demo_run.stdout, 7), SOAP_TOO.description, RADIO.description)
+        assert SOAP.description in david
+        [vote] = query_result(demo_run.stdout, "SELECT irritant_id")
+        assert vote["irritant_id"] == "2" and vote["voter_hash"].endswith("…")
+        assert [row["votes"] for row in export_listing(demo_run.stdout)] == [0, 1, 0, 0]
+        assert SOAP_TOO.description not in scene(demo_run.stdout, 12)
+
+    def test_anonymous_rows_hold_no_user_id(self, demo_run):
+        """In the irritants table the anonymous reports have no reporter ID, only a hash, and
+        only their day; Sofia's named one has her ID."""
+        rows = query_result(demo_run.stdout, "SELECT id, category")
+        assert [(r["id"], r["category"], r["anonymous"]) for r in rows] == [
+            ("1", "temperature", "1"),
+            ("2", "cleanliness", "0"),
+            ("3", "tools", "1"),
+            ("4", "noise", "1"),
+        ]
+        for row in rows:
+            if row["anonymous"] == "1":
+                assert row["reporter_id"] == "NULL" and row["reporter_hash"] != "NULL"
+                assert row["created_at"].endswith(" 00:00:00.000000")
+            else:
+                assert (row["reporter_id"], row["reporter_hash"]) == ("U0SOFIA", "NULL")
+        assert not any(user in scene(demo_run.stdout, 8) for user in ANONYMOUS_IDS)
+
+    def test_only_the_named_report_reaches_the_manager_at_once(self, demo_run):
+        """After the reports the outbox holds one message, Sofia's named report for Marc; the
+        next tick (09:00) delivers it to him, and nothing about the anonymous ones."""
+        outbox = query_result(demo_run.stdout, "SELECT kind, recipient, state")
+        assert outbox == [{"kind": "irritant_new", "recipient": "U0MARC", "state": "queued"}]
+        morning = after_tick(demo_run.stdout, "T09:00")
+        assert "@Sofia Rossi" in morning and SOAP.description in morning
+        assert not any(r.description in morning for r in (COLD, PRINTER, RADIO))
+
+    def test_roundup_brings_the_anonymous_reports_together(self, demo_run):
+        """At 16:05 Marc gets one roundup listing the three anonymous reports, in French; it
+        names nobody and leaves out Sofia's named one."""
+        roundup = after_tick(demo_run.stdout, "T16:05")
+        assert all(r.description in roundup for r in (COLD, PRINTER, RADIO))
+        assert SOAP.description not in roundup and "@" not in roundup
+        assert translate("fr", CATEGORIES[RADIO.category]) in roundup
+
+    def test_forged_click_is_refused(self, demo_run):
+        """Julien, not a manager, is refused (in French) and nothing changes."""
+        text = scene(demo_run.stdout, 10)
+        refusal = triage.error_text("not_allowed", locale="fr")
+        assert refusal in between(text, "Julien Moreau", "Marc")
+        assert refusal != triage.error_text("not_allowed", locale="en")
+
+    def test_triage(self, demo_run):
+        """Marc acknowledges (confirmed privately, in French), plans with a date, declines
+        with an explanation and resolves with a note."""
+        text = scene(demo_run.stdout, 10)
+        assert done_text("fr", "acknowledged") in text
+        assert all(note in text for note in (PLAN_NOTE, DECLINE_NOTE, RESOLVE_NOTE))
+        statuses = {row["id"]: row["status"] for row in export_listing(demo_run.stdout)}
+        assert statuses == {1: "acknowledged", 2: "resolved", 3: "planned", 4: "declined"}
+
+    def test_each_reporter_hears_back_in_their_language(self, demo_run):
+        """The 16:30 tick tells Chloé and Julien in French, David and Sofia in English, with
+        the manager's note and the planned date; the anonymous reporters are reminded so."""
+        stdout = demo_run.stdout[demo_run.stdout.index("T16:30") :]
+        eta = date.fromisoformat(export_listing(demo_run.stdout)[2]["eta"])
+        chloe, julien, david, sofia = (
+            framed(stdout, f"  Symmetry → {name}") for name in ("Chloé", "Julien", "David", "Sofia")
+        )
+        assert translate("fr", CATEGORIES[COLD.category]) in chloe and "anonym" in chloe
+        assert PLAN_NOTE in julien and format_date(eta, "medium", locale="fr") in julien
+        assert translate("fr", CATEGORIES[PRINTER.category]) in julien and "anonym" in julien
+        assert DECLINE_NOTE in david and CATEGORIES[RADIO.category] in david
+        assert "anonym" in david
+        assert RESOLVE_NOTE in sofia and CATEGORIES[SOAP.category] in sofia
+        assert "anonym" not in sofia
+
+    def test_delivered_anonymous_news_keeps_no_recipient(self, demo_run):
+        """Once delivered, the anonymous reporters' outbox rows have no recipient and no
+        content; Sofia's keeps hers. No anonymous reporter's ID shows anywhere in the scene."""
+        rows = query_result(demo_run.stdout, "SELECT key, recipient")
+        assert [(r["recipient"], r["state"]) for r in rows] == [
+            ("NULL", "sent"),
+            ("NULL", "sent"),
+            ("NULL", "sent"),
+            ("U0SOFIA", "sent"),
+        ]
+        assert all(r["payload"].startswith('{"scrub_recipient": true') for r in rows[:3])
+        assert not any(user in scene(demo_run.stdout, 11) for user in ANONYMOUS_IDS)
+
+    def test_export_names_only_the_named_reporter(self, demo_run):
+        """`symmetry export irritants` gives no reporter for anonymous reports."""
+        listing = export_listing(demo_run.stdout)
+        assert [row["reporter"] for row in listing] == [None, "U0SOFIA", None, None]
+
+    def test_home_tabs(self, demo_run):
+        """Marc's Home tab has the team's board, Sofia named on hers and the anonymous reports
+        not; Chloé's lists her anonymous report alone."""
+        text = scene(demo_run.stdout, 12)
+        marc = between(text, cast.MARC.user.real_name, cast.CHLOE.user.real_name)
+        chloe = between(text, cast.CHLOE.user.real_name)
+        assert all(r.description in marc for r in (COLD, PRINTER, RADIO, SOAP))
+        assert marc.count("@") == 1 and "@Sofia Rossi" in marc
+        assert COLD.description in chloe
+        assert not any(r.description in chloe for r in (PRINTER, RADIO, SOAP))
 
 
 NAMES = Names(users={"U0MARC": "Marc Lefèvre"}, channels={"C0ATELIER": "atelier-lyon"})
@@ -315,6 +530,21 @@ class TestRendering:
             "Managers  [@Marc Lefèvre ▾]",
             "[Cancel]  [Save]",
         ]
+
+    def test_query_results_as_a_table(self):
+        """Query results read as aligned columns under their names, NULL for None."""
+        assert table(["id", "reporter_id"], [(1, None), (12, "U0SOFIA")]).splitlines() == [
+            "id  reporter_id",
+            "1   NULL",
+            "12  U0SOFIA",
+        ]
+
+    def test_context_lines_stay_lines(self):
+        """A context element's line breaks are kept, as Slack shows them."""
+        payload = {
+            "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": "a\nb"}]}]
+        }
+        assert message(payload, NAMES) == ["· a", "b"]
 
     def test_buttons_and_empty_selects(self):
         """A button reads [Label]; a select with nothing chosen reads [▾]."""

@@ -4,13 +4,16 @@ No network, no Slack account, no setting: a throwaway SQLite database is migrate
 `symmetry serve` process is started against `bot.slacksim`, and a cast of simulated people
 (French and English) play the scenes of `bot.demo.scenes` through signed HTTP requests, while
 the narration says what each person did and what the bot answered. The clock is explicit: the
-demo runs the real `symmetry tick --now INSTANT` at chosen instants of a January week (the
-server's own clock is not touched), so welcomes are seen held to each person's working hours.
+demo runs the real `symmetry tick --now INSTANT` at chosen instants (the server's own clock is
+not touched): a January week, so welcomes are seen held to each person's working hours, then
+the working day after today, so that irritants reported today reach the manager, are triaged,
+and each reporter hears back.
 
     stage.py     the temp directory, the database, the server process, the CLI
     cast.py      the simulated people and channels
     context.py   `Demo`, handed to every scene: moves, waits, display
     scenes.py    the story; append a `Scene` to `SCENES` to show a new feature
+    irritant_scenes.py  its irritant part: report, route, triage, tell the reporter
     narrator.py  terminal output;  text.py  Block Kit as readable text
 """
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_datetime, format_time, get_timezone_location
 from sqlalchemy import select
+from sqlalchemy import text as sql_text
 
 from bot.demo import cast, text
 from bot.demo.narrator import Narrator
@@ -68,6 +69,7 @@ class Demo:
     narrator: Narrator
     delivered: list[Call] = field(default_factory=list)  # what the clock's ticks sent
     shown: set[str] = field(default_factory=set)  # what a scene showed in full, for later ones
+    memo: dict[str, Any] = field(default_factory=dict)  # what a scene found, for later ones
 
     def t(self, message: str, **params: object) -> str:
         """Translate a message marked with N_ where it is defined into the narration's language."""
@@ -150,6 +152,33 @@ class Demo:
             )
         )
         return answer
+
+    def irritant(self, person: cast.Person, text: str = "") -> dict[str, Any]:
+        """`person` types `/irritant TEXT` in the team's channel; return the report modal the
+        app asked Slack to open."""
+        command = f"/irritant {text}".strip()
+        self.narrator.step(
+            translate(
+                self.locale,
+                "%(who)s types %(command)s in %(channel)s",
+                who=self.who(person),
+                command=command,
+                channel=self.channel(cast.TEAM_CHANNEL),
+            )
+        )
+        opened = self.watch("views.open", where=opened_with("irritant_report"))
+        self.check(
+            self.platform.command(person.id, "/irritant", text, channel_id=cast.TEAM_CHANNEL)
+        )
+        return dict(opened().params["view"])
+
+    def opened_view_id(self, view: dict[str, Any]) -> str:
+        """The ID Slack gave a modal the app opened. A submission answered with
+        `response_action: update` keeps it: buttons of the new content carry it."""
+        stored = self.sim._find_view(view)  # the simulator keeps every view it opened
+        if stored is None:
+            raise DemoError(f"Slack has no open view like {view.get('callback_id')!r}")
+        return str(stored["id"])
 
     def event(self, event: dict[str, Any]) -> None:
         """Deliver an Events API event to the app."""
@@ -254,6 +283,19 @@ class Demo:
                 for m in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
             ]
 
+    def sql(self, query: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run a read-only SQL query on the demo's database: (column names, rows)."""
+        assert self.stage.engine is not None
+        with self.stage.engine.connect() as connection:
+            result = connection.execute(sql_text(query))
+            return list(result.keys()), [tuple(row) for row in result]
+
+    def show_sql(self, query: str) -> list[tuple[Any, ...]]:
+        """Run `query` and show it with its result, as an operator would read the database."""
+        columns, rows = self.sql(query)
+        self.narrator.shell(query, text.table(columns, rows), prompt="demo.db>")
+        return rows
+
     def member_ids(self, team_name: str) -> set[str] | None:
         """The Slack user IDs of a team's members in the demo's database (None: no such team)."""
         assert self.stage.sessions is not None
@@ -267,3 +309,8 @@ class Demo:
         """How many members the team has in the demo's database (None: no such team)."""
         members = self.member_ids(team_name)
         return None if members is None else len(members)
+
+
+def opened_with(callback_id: str) -> Callable[[Call], bool]:
+    """Matches a view opened with this callback ID."""
+    return lambda call: (call.params.get("view") or {}).get("callback_id") == callback_id

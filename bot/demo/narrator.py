@@ -80,9 +80,10 @@ class Narrator:
         for line in lines:
             self._wrap(line, "    │ ", then="    │ ")
 
-    def shell(self, command: str, output: str) -> None:
-        """A command typed in a terminal and what it printed (a long line continues indented)."""
-        self._write(f"  $ {command}")
+    def shell(self, command: str, output: str, *, prompt: str = "$") -> None:
+        """A command typed in a terminal and what it printed (a long line continues indented).
+        `prompt` tells where it was typed: `$` for a shell, `demo.db>` for the database."""
+        self._wrap(command, f"  {prompt} ", then="      ")
         for line in output.rstrip("\n").splitlines():
             if len(line) + 4 > self.width:
                 self._wrap(line, "    ", then="      ")

@@ -16,7 +16,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import LOCALES
-from bot.demo import cast, text
+from bot.demo import cast, irritant_scenes, text
 from bot.demo.context import Demo, DemoError
 from bot.i18n import N_, translate
 from bot.slacksim import Call, form_values
@@ -42,11 +42,6 @@ class Scene:
 def _to_user(user_id: str) -> Callable[[Call], bool]:
     """Matches a message sent to a person (by user ID or in their DM)."""
     return lambda call: call.params.get("channel") in (user_id, "D" + user_id)
-
-
-def _home_of(user_id: str) -> Callable[[Call], bool]:
-    """Matches the publication of a person's Home tab."""
-    return lambda call: call.params.get("user_id") == user_id
 
 
 def setup_team(demo: Demo) -> None:
@@ -354,27 +349,6 @@ def _show_welcomes(demo: Demo, sent: list[Call], at: datetime) -> None:
             )
 
 
-def home_tab(demo: Demo) -> None:
-    """The manager and an employee open the bot's Home tab; each sees their own."""
-    for person in (cast.MARC, cast.SOFIA):
-        demo.narrator.step(
-            translate(demo.locale, "%(who)s opens Symmetry's Home tab", who=demo.who(person))
-        )
-        published = demo.watch("views.publish", where=_home_of(person.id))
-        demo.event(
-            {
-                "type": "app_home_opened",
-                "user": person.id,
-                "channel": "D" + person.id,
-                "tab": "home",
-            }
-        )
-        demo.show_view(
-            translate(demo.locale, "%(name)s's Home tab:", name=person.first_name),
-            published().params["view"],
-        )
-
-
 SCENES: list[Scene] = [
     Scene(N_("Setting up a team"), setup_team),
     Scene(N_("Only admins set up teams"), refused_setup),
@@ -382,5 +356,10 @@ SCENES: list[Scene] = [
     Scene(N_("A command Symmetry does not know"), unknown_command),
     Scene(N_("Welcome messages"), welcome_messages),
     Scene(N_("A weekend arrival"), weekend_arrival),
-    Scene(N_("The Home tab"), home_tab),
+    Scene(N_("Irritants: reported by name or anonymously"), irritant_scenes.report_irritants),
+    Scene(N_("Irritants: what is kept, and who is told at once"), irritant_scenes.what_is_kept),
+    Scene(N_("Irritants: the daily roundup"), irritant_scenes.daily_roundup),
+    Scene(N_("Irritants: triage"), irritant_scenes.triage),
+    Scene(N_("Irritants: every reporter hears back"), irritant_scenes.reporters_hear_back),
+    Scene(N_("The Home tab"), irritant_scenes.home_tab),
 ]

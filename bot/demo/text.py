@@ -7,7 +7,7 @@ Headers, sections, fields and context become lines; buttons become `[Label]` and
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,7 +108,7 @@ def block(block: dict[str, Any], names: Names) -> list[str]:
         return lines
     if kind == "context":
         texts = [_text(e, names) for e in block.get("elements", []) if e.get("type") != "image"]
-        return ["· " + " · ".join(texts)] if texts else []
+        return ("· " + " · ".join(texts)).splitlines() if texts else []
     if kind == "actions":
         return ["  ".join(element(e, names) for e in block.get("elements", []))]
     if kind == "input":
@@ -133,6 +133,16 @@ def message(payload: dict[str, Any], names: Names) -> list[str]:
     """A message (chat.postMessage, a response_url answer or an ack body) as lines."""
     lines = [line for b in payload.get("blocks") or [] for line in block(b, names)]
     return lines or _text(payload.get("text", ""), names).splitlines()
+
+
+def table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Query results as aligned columns under their names; NULL for None."""
+    cells = [list(columns), *(["NULL" if v is None else str(v) for v in row] for row in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in cells
+    )
 
 
 def view(payload: dict[str, Any], names: Names) -> list[str]:

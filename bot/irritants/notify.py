@@ -138,6 +138,10 @@ def plan_roundups(session: Session, settings: Settings, *, now: datetime) -> int
     for team in queries.list_teams(session):
         if team.workspace.uninstalled_at is not None or roundup_due(team, now) is None:
             continue
+        today = now.astimezone(zone(team.timezone)).date()
+        # Today's roundup time has passed: whatever comes later waits for tomorrow's, even on
+        # a day with nothing to send, or a lone report's timing would show.
+        team.last_roundup_on = today
         waiting = store.unrounded_anonymous(session, team_id=team.id, before=now)
         if not waiting:
             continue
@@ -149,7 +153,6 @@ def plan_roundups(session: Session, settings: Settings, *, now: datetime) -> int
         )
         if not recipients:
             continue  # nobody to tell yet: keep them for the next roundup
-        today = now.astimezone(zone(team.timezone)).date()
         for recipient in recipients:
             planned += _send(
                 session,
@@ -167,5 +170,4 @@ def plan_roundups(session: Session, settings: Settings, *, now: datetime) -> int
             )
         for irritant in waiting:
             irritant.rounded_up_at = now
-        team.last_roundup_on = today
     return planned

@@ -278,6 +278,7 @@ def decide_similar(
         if target is not None and target.team_id == int(fields["team_id"]):
             voter = keyed_hash(settings.secret_key or "", "vote", str(target.id), who.user_id)
             added = store.add_vote(session, irritant_id=target.id, voter_hash=voter)
+            session.refresh(target, ["votes"])
             return render("irritant_voted", who.locale, irritant=target, added=added, **labels())
     irritant = create(session, settings, who=who, fields=fields, key=key, now=now)
     return thanks(session, settings, who=who, irritant=irritant)

@@ -1,0 +1,1 @@
+"""Pulse surveys: short, anonymous rounds in Slack DMs, with eNPS."""

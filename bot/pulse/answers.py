@@ -1,0 +1,266 @@
+"""Answering a survey: one tap per question, change it until the round closes, skip, pause,
+comment. Answers store no user ID and no timestamp — only a keyed hash of (round, person).
+
+Every click is checked: the round must be open, the message must be the clicker's own (its
+buttons carry a keyed signature of the recipient), the value must be on the scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.blocks import render
+from bot.config import Settings
+from bot.i18n import N_, translate
+from bot.pseudonyms import keyed_hash
+from bot.pulse import bank
+from bot.worktime import zone
+from storage import pulse as store
+from storage.models import PulseRound, Team
+
+MAX_PAUSE = timedelta(days=183)  # "at most six months ahead"
+MAX_COMMENT = 1000
+
+ERRORS = {
+    "closed": N_(
+        "This survey round is closed: answers are no longer taken. Thank you all the same."
+    ),
+    "not_yours": N_("This survey was sent to someone else: nothing was recorded."),
+    "unknown": N_("This survey no longer exists."),
+    "out_of_scale": N_("That value is not on this question's scale: nothing was recorded."),
+    "pause_past": N_("Choose a date from today on."),
+    "pause_too_far": N_("You can pause surveys for six months at most."),
+    "comment_empty": N_("Write something, or close this window."),
+    "comment_too_long": N_("At most 1000 characters, please."),
+}
+
+
+def respondent(settings: Settings, round_id: int, user_id: str) -> str:
+    """The keyed hash that stands for a person in one round's answers."""
+    return keyed_hash(settings.secret_key or "", "pulse-answer", str(round_id), user_id)
+
+
+def signature(settings: Settings, round_id: int, user_id: str) -> str:
+    """What a survey message's buttons carry to prove whom the message was sent to."""
+    return keyed_hash(settings.secret_key or "", "pulse-message", str(round_id), user_id)[:24]
+
+
+def survey_context(
+    settings: Settings,
+    *,
+    round_: PulseRound,
+    team: Team,
+    user_id: str,
+    questions: dict[str, bank.Question],
+    answers: dict[str, int],
+    locale: str,
+    skipped: bool,
+) -> dict[str, Any]:
+    """What the survey message template needs for one person."""
+    asked = [questions[key] for key in round_.questions if key in questions]
+    closes_local = round_.closes_at.astimezone(zone(team.timezone))
+    return {
+        "round": round_,
+        "team": team,
+        "sig": signature(settings, round_.id, user_id),
+        "questions": [
+            {
+                "key": q.key,
+                "text": q.text(locale),
+                "buttons": [(value, q.label(value, locale)) for value in q.values],
+                "scale": q.scale,
+                "low": q.label(q.values[0], locale),
+                "high": q.label(q.values[-1], locale),
+                "answer": answers.get(q.key),
+                "answer_label": q.label(answers[q.key], locale) if q.key in answers else None,
+            }
+            for q in asked
+        ],
+        "closes_on": closes_local.date(),
+        "skipped": skipped,
+        "answered": len(answers),
+        "closed": round_.state != "open",
+    }
+
+
+@dataclass
+class Click:
+    """What a survey button carried: round, question, value, signature."""
+
+    round_id: int
+    question: str
+    value: int | None
+    sig: str
+
+    @classmethod
+    def parse(cls, value: str) -> Click | None:
+        parts = value.split(":")
+        if len(parts) != 4 or not parts[0].isdigit():
+            return None
+        raw = parts[2]
+        number = int(raw) if raw.lstrip("-").isdigit() else None
+        return cls(int(parts[0]), parts[1], number, parts[3])
+
+
+@dataclass
+class Outcome:
+    """The person's updated survey message, or why nothing was recorded."""
+
+    message: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def _check(
+    session: Session,
+    settings: Settings,
+    *,
+    click: Click,
+    user_id: str,
+    workspace_id: int,
+    now: datetime,
+) -> tuple[PulseRound | None, str | None]:
+    round_ = store.get_round(session, round_id=click.round_id)
+    if round_ is None or round_.team.workspace_id != workspace_id:
+        return None, "unknown"
+    if click.sig != signature(settings, round_.id, user_id):
+        return None, "not_yours"
+    if store.participant(session, round_id=round_.id, user_id=user_id) is None:
+        return None, "not_yours"
+    if round_.state != "open" or now >= round_.closes_at:
+        return None, "closed"
+    return round_, None
+
+
+def message_for(
+    session: Session, settings: Settings, *, round_: PulseRound, user_id: str, locale: str
+) -> dict[str, Any]:
+    """A person's survey message as it stands (their answers shown, still changeable)."""
+    participant = store.participant(session, round_id=round_.id, user_id=user_id)
+    answers = store.answers_of(
+        session, round_id=round_.id, respondent=respondent(settings, round_.id, user_id)
+    )
+    questions = bank.by_key(session, workspace_id=round_.team.workspace_id)
+    context = survey_context(
+        settings,
+        round_=round_,
+        team=round_.team,
+        user_id=user_id,
+        questions=questions,
+        answers=answers,
+        locale=locale,
+        skipped=bool(participant and participant.skipped),
+    )
+    return render("pulse_survey", locale, **context)
+
+
+def answer(
+    session: Session,
+    settings: Settings,
+    *,
+    click: Click,
+    user_id: str,
+    workspace_id: int,
+    locale: str,
+    now: datetime,
+) -> Outcome:
+    """Record (or change) one answer."""
+    round_, error = _check(
+        session, settings, click=click, user_id=user_id, workspace_id=workspace_id, now=now
+    )
+    if round_ is None:
+        return Outcome(error=translate(locale, ERRORS[error or "unknown"]))
+    questions = bank.by_key(session, workspace_id=round_.team.workspace_id)
+    question = questions.get(click.question)
+    if question is None or click.question not in round_.questions:
+        return Outcome(error=translate(locale, ERRORS["unknown"]))
+    if click.value is None or click.value not in question.values:
+        return Outcome(error=translate(locale, ERRORS["out_of_scale"]))
+    store.save_answer(
+        session,
+        round_id=round_.id,
+        question=click.question,
+        respondent=respondent(settings, round_.id, user_id),
+        value=click.value,
+    )
+    participant = store.participant(session, round_id=round_.id, user_id=user_id)
+    if participant is not None and participant.skipped:
+        participant.skipped = False  # answering again undoes "skip this round"
+    return Outcome(
+        message=message_for(session, settings, round_=round_, user_id=user_id, locale=locale)
+    )
+
+
+def skip(
+    session: Session,
+    settings: Settings,
+    *,
+    click: Click,
+    user_id: str,
+    workspace_id: int,
+    locale: str,
+    now: datetime,
+) -> Outcome:
+    """Skip this round: no reminder, answers already given still count."""
+    round_, error = _check(
+        session, settings, click=click, user_id=user_id, workspace_id=workspace_id, now=now
+    )
+    if round_ is None:
+        return Outcome(error=translate(locale, ERRORS[error or "unknown"]))
+    participant = store.participant(session, round_id=round_.id, user_id=user_id)
+    participant.skipped = True
+    return Outcome(
+        message=message_for(session, settings, round_=round_, user_id=user_id, locale=locale)
+    )
+
+
+def comment(
+    session: Session,
+    settings: Settings,
+    *,
+    click: Click,
+    user_id: str,
+    workspace_id: int,
+    text: str,
+    locale: str,
+    now: datetime,
+) -> dict[str, str]:
+    """Keep an optional comment on the round; {block: error} when refused."""
+    round_, error = _check(
+        session, settings, click=click, user_id=user_id, workspace_id=workspace_id, now=now
+    )
+    if round_ is None:
+        return {"comment": translate(locale, ERRORS[error or "unknown"])}
+    text = text.strip()
+    if not text:
+        return {"comment": translate(locale, ERRORS["comment_empty"])}
+    if len(text) > MAX_COMMENT:
+        return {"comment": translate(locale, ERRORS["comment_too_long"])}
+    store.save_comment(
+        session, round_id=round_.id, respondent=respondent(settings, round_.id, user_id), text=text
+    )
+    return {}
+
+
+def pause(
+    session: Session,
+    *,
+    workspace_id: int,
+    user_id: str,
+    until: date | None,
+    today: date,
+    locale: str,
+    now: datetime,
+) -> dict[str, str]:
+    """Pause surveys until a date (inclusive, at most six months ahead); {block: error}."""
+    if until is None or until < today:
+        return {"until": translate(locale, ERRORS["pause_past"])}
+    if until > today + MAX_PAUSE:
+        return {"until": translate(locale, ERRORS["pause_too_far"])}
+    store.set_pause(session, workspace_id=workspace_id, user_id=user_id, until=until)
+    # Surveys and reminders still waiting in the outbox for this person are not sent.
+    store.cancel_queued(session, keys_like=f"pulse%:%:{user_id}", reason="paused", now=now)
+    return {}

@@ -1,0 +1,162 @@
+"""Results of pulse rounds, shown only for groups large enough to stay anonymous.
+
+A round's figures exist only when at least SYMMETRY_ANONYMITY_THRESHOLD people answered it
+(`suppressed` otherwise), and a question's only when that many answered the question. When
+several teams are shown beside a total, hiding one team alone would let its figures be
+recovered by subtraction: the next-smallest teams are hidden too, until what is hidden is a
+group of at least the threshold.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from statistics import fmean
+
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.pulse import bank
+from storage import pulse as store
+from storage.models import PulseRound, Team
+
+ENPS_WINDOW = timedelta(days=90)
+
+
+def enps(values: Iterable[int]) -> int | None:
+    """% of promoters (9–10) minus % of detractors (0–6), rounded; None without answers."""
+    scores = list(values)
+    if not scores:
+        return None
+    promoters = sum(1 for v in scores if v >= 9)
+    detractors = sum(1 for v in scores if v <= 6)
+    return round(100 * (promoters - detractors) / len(scores))
+
+
+@dataclass
+class QuestionResult:
+    key: str
+    text: str
+    responses: int
+    mean: float | None
+    distribution: dict[int, int] | None
+    enps: int | None = None
+    change: float | None = None  # mean (or eNPS) minus the previous round's, when both shown
+
+
+@dataclass
+class RoundResult:
+    round: PulseRound
+    team: Team
+    sent: int
+    responded: int
+    suppressed: bool
+    questions: list[QuestionResult] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def participation(self) -> float:
+        return round(self.responded / self.sent, 3) if self.sent else 0.0
+
+    @property
+    def enps(self) -> int | None:
+        return next((q.enps for q in self.questions if q.key == bank.ENPS), None)
+
+
+def round_result(
+    session: Session,
+    settings: Settings,
+    round_: PulseRound,
+    *,
+    locale: str,
+    answers: Sequence[tuple[int, str, str, int]] | None = None,
+    previous: RoundResult | None = None,
+) -> RoundResult:
+    """One round's figures, with the anonymity rules applied."""
+    threshold = settings.anonymity_threshold
+    rows = answers if answers is not None else store.all_answers(session, round_ids=[round_.id])
+    by_question: dict[str, list[int]] = defaultdict(list)
+    people: set[str] = set()
+    for round_id, question, who, value in rows:
+        if round_id == round_.id:
+            by_question[question].append(value)
+            people.add(who)
+    responded = len(people)
+    suppressed = responded < threshold
+    texts = bank.by_key(session, workspace_id=round_.team.workspace_id)
+    result = RoundResult(
+        round=round_,
+        team=round_.team,
+        sent=store.delivered(session, round_id=round_.id),
+        responded=responded,
+        suppressed=suppressed,
+    )
+    earlier = {q.key: q for q in previous.questions} if previous else {}
+    for key in round_.questions:
+        values = by_question.get(key, [])
+        shown = not suppressed and len(values) >= threshold
+        question = texts.get(key)
+        item = QuestionResult(
+            key=key,
+            text=question.text(locale) if question else key,
+            responses=len(values),
+            mean=round(fmean(values), 2) if shown else None,
+            distribution=dict(sorted(Counter(values).items())) if shown else None,
+            enps=enps(values) if shown and key == bank.ENPS else None,
+        )
+        before = earlier.get(key)
+        if before is not None and item.mean is not None and before.mean is not None:
+            item.change = (
+                item.enps - before.enps
+                if key == bank.ENPS and item.enps is not None and before.enps is not None
+                else round(item.mean - before.mean, 2)
+            )
+        result.questions.append(item)
+    if not suppressed:
+        result.comments = store.comments(session, round_id=round_.id)
+    return result
+
+
+def team_history(
+    session: Session, settings: Settings, team: Team, *, locale: str, limit: int = 6
+) -> list[RoundResult]:
+    """A team's latest closed rounds, oldest first, each compared with the one before."""
+    rounds = [r for r in store.rounds_of(session, team_id=team.id) if r.state == "closed"]
+    rounds = rounds[-(limit + 1) :]
+    answers = store.all_answers(session, round_ids=[r.id for r in rounds])
+    results: list[RoundResult] = []
+    previous = None
+    for round_ in rounds:
+        previous = round_result(
+            session, settings, round_, locale=locale, answers=answers, previous=previous
+        )
+        results.append(previous)
+    return results[-limit:]
+
+
+def enps_90_days(session: Session, settings: Settings, team: Team, *, now: datetime) -> int | None:
+    """eNPS over the team's closed rounds of the last 90 days (None under the threshold)."""
+    rounds = [
+        r
+        for r in store.rounds_of(session, team_id=team.id, since=(now - ENPS_WINDOW).date())
+        if r.state == "closed" and bank.ENPS in r.questions
+    ]
+    values = [
+        value
+        for _round, question, _who, value in store.all_answers(
+            session, round_ids=[r.id for r in rounds]
+        )
+        if question == bank.ENPS
+    ]
+    return enps(values) if len(values) >= settings.anonymity_threshold else None
+
+
+def hidden_groups(sizes: dict[str, int], threshold: int) -> set[str]:
+    """Which groups to hide when they are shown beside their total (the subtraction rule)."""
+    hidden = {name for name, size in sizes.items() if size < threshold}
+    shown = sorted((size, name) for name, size in sizes.items() if name not in hidden)
+    while hidden and sum(sizes[n] for n in hidden) < threshold and shown:
+        hidden.add(shown.pop(0)[1])
+    return hidden

@@ -1,0 +1,150 @@
+"""`/symmetry survey`: a team's survey settings, for admins and the team's managers; admins
+may also add their own questions to the bank."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot import people
+from bot.blocks import render
+from bot.config import Settings
+from bot.i18n import N_, translate
+from bot.pulse import bank
+from bot.setup import Actor
+from storage import queries
+from storage.models import Team
+
+CALLBACK_ID = "pulse_settings"
+CADENCE_DAYS = {"weekly": 7, "biweekly": 14, "monthly": 28}
+WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"))
+CADENCES = {
+    "weekly": N_("Every week"),
+    "biweekly": N_("Every two weeks"),
+    "monthly": N_("Every month"),
+}
+ERRORS = {
+    "not_allowed": N_(
+        "Only admins and this team's managers can change its surveys. Nothing was changed."
+    ),
+    "length": N_("A round must be shorter than the time between two rounds."),
+    "question_pair": N_("Give the question in English and in French."),
+    "question_long": N_("At most 300 characters, please."),
+    "questions_admin": N_("Only admins can add questions."),
+    "invalid": N_("Choose one."),
+}
+
+
+def teams_for(
+    session: Session, client: WebClient, settings: Settings, *, who: Actor, now: datetime
+) -> tuple[list[Team], bool]:
+    """(the teams this person may configure, whether they are an admin)."""
+    admin = people.is_admin(
+        session, client, settings, workspace_id=who.workspace_id, user_id=who.user_id, now=now
+    )
+    if admin:
+        return list(queries.list_teams(session, workspace_id=who.workspace_id)), True
+    return list(
+        queries.teams_managed_by(session, workspace_id=who.workspace_id, user_id=who.user_id)
+    ), False
+
+
+def modal(teams: list[Team], team: Team, *, admin: bool, locale: str) -> dict[str, Any]:
+    return render(
+        "pulse_settings_modal",
+        locale,
+        teams=teams,
+        team=team,
+        admin=admin,
+        weekdays=WEEKDAYS,
+        cadences=CADENCES,
+        metadata=json.dumps({"team": team.id}),
+    )
+
+
+def parse(view: dict[str, Any]) -> dict[str, Any]:
+    values = view.get("state", {}).get("values", {})
+    picked: dict[str, Any] = {}
+    for block_id, actions in values.items():
+        state = actions.get("value", {})
+        field = block_id.split("-", 1)[0]
+        if state.get("type") == "checkboxes":
+            picked[field] = [o.get("value") for o in state.get("selected_options") or []]
+        elif state.get("type") == "timepicker":
+            picked[field] = state.get("selected_time")
+        elif "selected_option" in state:
+            picked[field] = (state.get("selected_option") or {}).get("value")
+        else:
+            picked[field] = state.get("value")
+    try:
+        picked["team"] = json.loads(view.get("private_metadata") or "{}").get("team")
+    except ValueError:
+        picked["team"] = None
+    return picked
+
+
+def save(
+    session: Session,
+    client: WebClient,
+    settings: Settings,
+    *,
+    who: Actor,
+    view: dict[str, Any],
+    now: datetime,
+) -> tuple[dict[str, str], Team | None]:
+    """Apply submitted settings; ({field: error text}, the team) — nothing saved on error."""
+    picked = parse(view)
+    allowed, admin = teams_for(session, client, settings, who=who, now=now)
+    team = next((t for t in allowed if t.id == picked.get("team")), None)
+    say = lambda code: translate(who.locale, ERRORS[code])  # noqa: E731
+    if team is None:
+        return {"enabled": say("not_allowed")}, None
+    errors: dict[str, str] = {}
+    cadence = picked.get("cadence")
+    weekday = picked.get("weekday")
+    time_ = picked.get("time") or ""
+    count = picked.get("questions")
+    days = picked.get("days")
+    if cadence not in CADENCE_DAYS:
+        errors["cadence"] = say("invalid")
+    if not (isinstance(weekday, str) and weekday.isdigit() and int(weekday) < 5):
+        errors["weekday"] = say("invalid")
+    if len(time_) != 5 or time_[2] != ":" or not time_.replace(":", "").isdigit():
+        errors["time"] = say("invalid")
+    if not (isinstance(count, str) and count.isdigit() and 1 <= int(count) <= 5):
+        errors["questions"] = say("invalid")
+    if not (isinstance(days, str) and days.isdigit() and 1 <= int(days) <= 14):
+        errors["days"] = say("invalid")
+    elif cadence in CADENCE_DAYS and int(days) >= CADENCE_DAYS[cadence]:
+        errors["days"] = say("length")
+    text_en = (picked.get("question_en") or "").strip()
+    text_fr = (picked.get("question_fr") or "").strip()
+    if text_en or text_fr:
+        if not admin:
+            errors["question_en"] = say("questions_admin")
+        elif not (text_en and text_fr):
+            errors["question_en" if not text_en else "question_fr"] = say("question_pair")
+        elif len(text_en) > 300 or len(text_fr) > 300:
+            errors["question_en"] = say("question_long")
+    if errors:
+        return errors, team
+    team.survey_enabled = "on" in (picked.get("enabled") or [])
+    team.survey_cadence = cadence
+    team.survey_weekday = int(weekday)
+    team.survey_time = time_
+    team.survey_questions = int(count)
+    team.survey_days = int(days)
+    if text_en and text_fr:
+        scale = picked.get("scale") if picked.get("scale") in ("1-5", "0-10") else "1-5"
+        bank.add(
+            session, workspace_id=team.workspace_id, scale=scale, text_en=text_en, text_fr=text_fr
+        )
+    return {}, team
+
+
+def saved_message(team: Team, *, locale: str) -> dict[str, Any]:
+    return render("pulse_settings_saved", locale, team=team, weekdays=WEEKDAYS, cadences=CADENCES)

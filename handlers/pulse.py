@@ -1,0 +1,175 @@
+"""Pulse survey clicks (answer, skip, comment, pause) and `/symmetry survey` settings."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.blocks import render
+from bot.irritants import commands as people_commands
+from bot.pulse import answers, settings_ui
+from bot.services import Services
+from bot.setup import actor
+from bot.worktime import zone
+
+
+def _who(services: Services, session, context: BoltContext, body: dict):  # type: ignore[no-untyped-def]
+    slack_team_id = context.team_id or body["team"]["id"]
+    return people_commands.person(
+        session,
+        services.settings,
+        workspace_id=services.workspace_id(slack_team_id),
+        slack_team_id=slack_team_id,
+        user_id=body["user"]["id"],
+    )
+
+
+def answer_click(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
+    ack()
+    services: Services = context["services"]
+    action = body["actions"][0]
+    click = answers.Click.parse(action.get("value", ""))
+    with services.session() as session:
+        who = _who(services, session, context, body)
+        if click is None:
+            outcome = answers.Outcome(
+                error=answers.translate(who.locale, answers.ERRORS["unknown"])
+            )
+        else:
+            handle = answers.skip if action["action_id"] == "pulse_skip" else answers.answer
+            outcome = handle(
+                session,
+                services.settings,
+                click=click,
+                user_id=who.user_id,
+                workspace_id=who.workspace_id,
+                locale=who.locale,
+                now=services.now(),
+            )
+    if outcome.message is not None:
+        respond(replace_original=True, **outcome.message)
+    else:
+        respond(text=outcome.error, response_type="ephemeral", replace_original=False)
+
+
+def open_form(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    services: Services = context["services"]
+    value = body["actions"][0].get("value", "")
+    with services.session() as session:
+        who = _who(services, session, context, body)
+    if body["actions"][0]["action_id"] == "pulse_comment":
+        view = render("pulse_comment_modal", who.locale, value=value)
+    else:
+        today = services.now().astimezone(zone(None)).date()
+        view = render(
+            "pulse_pause_modal", who.locale, value=value, suggested=today + timedelta(days=14)
+        )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def submit_comment(ack: Ack, body: dict, context: BoltContext) -> None:
+    services: Services = context["services"]
+    view = body["view"]
+    click = answers.Click.parse(view.get("private_metadata", ""))
+    text = view["state"]["values"].get("comment", {}).get("value", {}).get("value") or ""
+    with services.session() as session:
+        who = _who(services, session, context, body)
+        if click is None:
+            errors = {"comment": answers.translate(who.locale, answers.ERRORS["unknown"])}
+        else:
+            errors = answers.comment(
+                session,
+                services.settings,
+                click=click,
+                user_id=who.user_id,
+                workspace_id=who.workspace_id,
+                text=text,
+                locale=who.locale,
+                now=services.now(),
+            )
+    ack(response_action="errors", errors=errors) if errors else ack()
+
+
+def submit_pause(ack: Ack, body: dict, context: BoltContext) -> None:
+    services: Services = context["services"]
+    picked = body["view"]["state"]["values"].get("until", {}).get("value", {}).get("selected_date")
+    try:
+        until = date.fromisoformat(picked) if picked else None
+    except ValueError:
+        until = None
+    with services.session() as session:
+        who = _who(services, session, context, body)
+        today = services.now().date()
+        errors = answers.pause(
+            session,
+            workspace_id=who.workspace_id,
+            user_id=who.user_id,
+            until=until,
+            today=today,
+            locale=who.locale,
+            now=services.now(),
+        )
+    ack(response_action="errors", errors=errors) if errors else ack()
+
+
+def pick_team(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    services: Services = context["services"]
+    value = body["actions"][0].get("selected_option", {}).get("value", "")
+    slack_team_id = context.team_id or body["team"]["id"]
+    with services.session() as session:
+        who = actor(
+            session,
+            services.settings,
+            workspace_id=services.workspace_id(slack_team_id),
+            user_id=body["user"]["id"],
+        )
+        teams, admin = settings_ui.teams_for(
+            session, client, services.settings, who=who, now=services.now()
+        )
+        team = next((t for t in teams if str(t.id) == value), None)
+        view = settings_ui.modal(teams, team, admin=admin, locale=who.locale) if team else None
+    if view is not None:
+        client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view)
+
+
+def submit_settings(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    services: Services = context["services"]
+    slack_team_id = context.team_id or body["team"]["id"]
+    user_id = body["user"]["id"]
+    with services.session() as session:
+        who = actor(
+            session,
+            services.settings,
+            workspace_id=services.workspace_id(slack_team_id),
+            user_id=user_id,
+        )
+        errors, team = settings_ui.save(
+            session, client, services.settings, who=who, view=body["view"], now=services.now()
+        )
+        if errors:
+            version = team.id if team else ""
+            blocks = {(f"{k}-{version}" if k in _VERSIONED else k): v for k, v in errors.items()}
+            ack(response_action="errors", errors=blocks)
+            return
+        message = settings_ui.saved_message(team, locale=who.locale)
+    ack()
+    client.chat_postMessage(channel=user_id, **message)
+
+
+_VERSIONED = ("enabled", "cadence", "weekday", "time", "questions", "days")
+
+
+def register(app: App) -> None:
+    app.action(re.compile(r"^pulse_answer:"))(answer_click)
+    app.action("pulse_skip")(answer_click)
+    app.action("pulse_comment")(open_form)
+    app.action("pulse_pause")(open_form)
+    app.view("pulse_comment")(submit_comment)
+    app.view("pulse_pause")(submit_pause)
+    app.action("pulse_settings_pick")(pick_team)
+    app.view(settings_ui.CALLBACK_ID)(submit_settings)

@@ -1,0 +1,212 @@
+"""Pulse survey queries. The caller commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, selectinload
+
+from storage.models import (
+    OutboxMessage,
+    PulseAnswer,
+    PulseComment,
+    PulseParticipant,
+    PulsePause,
+    PulseRound,
+    Team,
+)
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def get_round(session: Session, *, round_id: int) -> PulseRound | None:
+    return session.scalars(
+        select(PulseRound).where(PulseRound.id == round_id).options(selectinload(PulseRound.team))
+    ).one_or_none()
+
+
+def round_for(session: Session, *, team_id: int, period: date) -> PulseRound | None:
+    return session.scalars(
+        select(PulseRound).where(PulseRound.team_id == team_id, PulseRound.period == period)
+    ).one_or_none()
+
+
+def rounds_of(session: Session, *, team_id: int, since: date | None = None) -> Sequence[PulseRound]:
+    """A team's rounds, oldest first."""
+    query = select(PulseRound).where(PulseRound.team_id == team_id)
+    if since is not None:
+        query = query.where(PulseRound.period >= since)
+    return session.scalars(query.order_by(PulseRound.period)).all()
+
+
+def open_rounds(session: Session) -> Sequence[PulseRound]:
+    return session.scalars(
+        select(PulseRound)
+        .where(PulseRound.state == "open")
+        .options(selectinload(PulseRound.team).selectinload(Team.workspace))
+    ).all()
+
+
+def participant(session: Session, *, round_id: int, user_id: str) -> PulseParticipant | None:
+    return session.scalars(
+        select(PulseParticipant).where(
+            PulseParticipant.round_id == round_id, PulseParticipant.user_id == user_id
+        )
+    ).one_or_none()
+
+
+def participants(session: Session, *, round_id: int) -> Sequence[PulseParticipant]:
+    return session.scalars(
+        select(PulseParticipant).where(PulseParticipant.round_id == round_id)
+    ).all()
+
+
+def asked_in_week(
+    session: Session, *, user_ids: Sequence[str], week: str, workspace_id: int
+) -> set[str]:
+    """Who among `user_ids` already has a round in that ISO week (any team of the workspace)."""
+    if not user_ids:
+        return set()
+    rows = session.scalars(
+        select(PulseParticipant.user_id)
+        .join(PulseRound, PulseParticipant.round_id == PulseRound.id)
+        .join(Team, PulseRound.team_id == Team.id)
+        .where(
+            Team.workspace_id == workspace_id,
+            PulseParticipant.week == week,
+            PulseParticipant.user_id.in_(list(user_ids)),
+        )
+    )
+    return set(rows)
+
+
+def paused(session: Session, *, workspace_id: int, on: date) -> set[str]:
+    """People whose pause still covers `on` (a pause is inclusive of its last day)."""
+    return set(
+        session.scalars(
+            select(PulsePause.user_id).where(
+                PulsePause.workspace_id == workspace_id, PulsePause.until >= on
+            )
+        )
+    )
+
+
+def set_pause(session: Session, *, workspace_id: int, user_id: str, until: date) -> None:
+    statement = (
+        _insert(session)(PulsePause)
+        .values(workspace_id=workspace_id, user_id=user_id, until=until)
+        .on_conflict_do_update(index_elements=["workspace_id", "user_id"], set_={"until": until})
+    )
+    session.execute(statement)
+
+
+def save_answer(
+    session: Session, *, round_id: int, question: str, respondent: str, value: int
+) -> bool:
+    """Record an answer, replacing the same person's earlier one; True when it replaced one."""
+    existing = session.scalars(
+        select(PulseAnswer).where(
+            PulseAnswer.round_id == round_id,
+            PulseAnswer.question == question,
+            PulseAnswer.respondent == respondent,
+        )
+    ).one_or_none()
+    if existing is not None:
+        existing.value = value
+        return True
+    statement = (
+        _insert(session)(PulseAnswer)
+        .values(round_id=round_id, question=question, respondent=respondent, value=value)
+        .on_conflict_do_update(
+            index_elements=["round_id", "question", "respondent"], set_={"value": value}
+        )
+    )
+    session.execute(statement)
+    return False
+
+
+def answers_of(session: Session, *, round_id: int, respondent: str) -> dict[str, int]:
+    """One person's answers in a round, by question."""
+    rows = session.execute(
+        select(PulseAnswer.question, PulseAnswer.value).where(
+            PulseAnswer.round_id == round_id, PulseAnswer.respondent == respondent
+        )
+    )
+    return dict(rows.tuples().all())
+
+
+def respondents(session: Session, *, round_id: int) -> set[str]:
+    return set(
+        session.scalars(
+            select(PulseAnswer.respondent).where(PulseAnswer.round_id == round_id).distinct()
+        )
+    )
+
+
+def all_answers(
+    session: Session, *, round_ids: Sequence[int]
+) -> Sequence[tuple[int, str, str, int]]:
+    """(round, question, respondent, value) for the given rounds."""
+    return (
+        session.execute(
+            select(
+                PulseAnswer.round_id,
+                PulseAnswer.question,
+                PulseAnswer.respondent,
+                PulseAnswer.value,
+            ).where(PulseAnswer.round_id.in_(list(round_ids)))
+        )
+        .tuples()
+        .all()
+    )
+
+
+def save_comment(session: Session, *, round_id: int, respondent: str, text: str) -> None:
+    statement = (
+        _insert(session)(PulseComment)
+        .values(round_id=round_id, respondent=respondent, text=text)
+        .on_conflict_do_update(index_elements=["round_id", "respondent"], set_={"text": text})
+    )
+    session.execute(statement)
+
+
+def comments(session: Session, *, round_id: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(PulseComment.text)
+            .where(PulseComment.round_id == round_id)
+            .order_by(func.random())
+        )
+    )
+
+
+def delivered(session: Session, *, round_id: int) -> int:
+    """Survey DMs of a round that Slack accepted (the round's `sent`)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.kind == "pulse",
+                OutboxMessage.key.like(f"pulse:{round_id}:%"),
+                OutboxMessage.state == "sent",
+            )
+        )
+        or 0
+    )
+
+
+def cancel_queued(session: Session, *, keys_like: str, reason: str, now: datetime) -> int:
+    """Mark still-queued messages matching a key pattern dead (a closed round, a pause)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.key.like(keys_like), OutboxMessage.state == "queued")
+        .values(state="dead", last_error=reason, last_error_at=now)
+    )
+    return result.rowcount or 0
