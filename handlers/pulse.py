@@ -35,9 +35,7 @@ def answer_click(ack: Ack, body: dict, context: BoltContext, respond: Respond) -
     with services.session() as session:
         who = _who(services, session, context, body)
         if click is None:
-            outcome = answers.Outcome(
-                error=answers.translate(who.locale, answers.ERRORS["unknown"])
-            )
+            outcome = answers.Outcome(error=answers.error_text(who.locale, "unknown"))
         else:
             handle = answers.skip if action["action_id"] == "pulse_skip" else answers.answer
             outcome = handle(
@@ -79,7 +77,7 @@ def submit_comment(ack: Ack, body: dict, context: BoltContext) -> None:
     with services.session() as session:
         who = _who(services, session, context, body)
         if click is None:
-            errors = {"comment": answers.translate(who.locale, answers.ERRORS["unknown"])}
+            errors = {"comment": answers.error_text(who.locale, "unknown")}
         else:
             errors = answers.comment(
                 session,

@@ -138,7 +138,7 @@ def answers_of(session: Session, *, round_id: int, respondent: str) -> dict[str,
             PulseAnswer.round_id == round_id, PulseAnswer.respondent == respondent
         )
     )
-    return dict(rows.tuples().all())
+    return {question: value for question, value in rows}
 
 
 def respondents(session: Session, *, round_id: int) -> set[str]:
@@ -153,18 +153,14 @@ def all_answers(
     session: Session, *, round_ids: Sequence[int]
 ) -> Sequence[tuple[int, str, str, int]]:
     """(round, question, respondent, value) for the given rounds."""
-    return (
-        session.execute(
-            select(
-                PulseAnswer.round_id,
-                PulseAnswer.question,
-                PulseAnswer.respondent,
-                PulseAnswer.value,
-            ).where(PulseAnswer.round_id.in_(list(round_ids)))
-        )
-        .tuples()
-        .all()
-    )
+    return session.execute(
+        select(
+            PulseAnswer.round_id,
+            PulseAnswer.question,
+            PulseAnswer.respondent,
+            PulseAnswer.value,
+        ).where(PulseAnswer.round_id.in_(list(round_ids)))
+    ).all()
 
 
 def save_comment(session: Session, *, round_id: int, respondent: str, text: str) -> None:

@@ -184,6 +184,7 @@ class RunningServer:
     process: subprocess.Popen
     base_url: str
     platform: SlackClientSim
+    log_path: Path
 
     def get(self, path: str) -> tuple[int, str]:
         try:
@@ -200,9 +201,8 @@ def start_server(env: dict[str, str], cwd: Path, port: int, sim: SlackSim) -> Ru
         [sys.executable, "-m", "bot", "serve"], env=env, cwd=cwd, stdout=log, stderr=log
     )
     base = f"http://127.0.0.1:{port}"
-    running = RunningServer(
-        process, base, SlackClientSim(f"{base}/slack/events", SIGNING_SECRET, sim)
-    )
+    platform = SlackClientSim(f"{base}/slack/events", SIGNING_SECRET, sim)
+    running = RunningServer(process, base, platform, cwd / "server.log")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

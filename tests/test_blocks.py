@@ -21,6 +21,8 @@ from bot.config import LOCALES
 from bot.i18n import translate
 from bot.irritants.board import Entry
 from bot.irritants.reporting import labels
+from bot.pulse.bank import shipped
+from bot.pulse.settings_ui import CADENCES, WEEKDAYS
 from bot.teams import ERROR_TEXT, TeamForm
 
 TEMPLATE_DIR = Path(blocks.__file__).parent / "templates"
@@ -157,8 +159,72 @@ def event(action: str, note: str | None = None) -> SimpleNamespace:
     return SimpleNamespace(action=action, note=note, eta=date(2026, 12, 3))
 
 
+SURVEY_TEAM = SimpleNamespace(
+    **vars(LYON),
+    survey_enabled=True,
+    survey_cadence="biweekly",
+    survey_weekday=1,
+    survey_time="10:00",
+    survey_questions=5,
+    survey_days=5,
+)
+ROUND = SimpleNamespace(id=42, state="open", questions=["enps", "temperature", "noise"])
+
+
+def survey_context(locale: str, *, answers: dict[str, int], closed: bool = False) -> Context:
+    """The survey message's context, as bot.pulse.answers.survey_context builds it."""
+    questions = [q for q in shipped()][:5]
+    return {
+        "round": ROUND,
+        "team": SURVEY_TEAM,
+        "sig": "s" * 24,
+        "questions": [
+            {
+                "key": q.key,
+                "text": q.text(locale),
+                "buttons": [(v, q.label(v, locale)) for v in q.values],
+                "scale": q.scale,
+                "low": q.label(q.values[0], locale),
+                "high": q.label(q.values[-1], locale),
+                "answer": answers.get(q.key),
+                "answer_label": q.label(answers[q.key], locale) if q.key in answers else None,
+            }
+            for q in questions
+        ],
+        "closes_on": date(2026, 12, 8),
+        "skipped": False,
+        "answered": len(answers),
+        "closed": closed,
+    }
+
+
+def settings_context(locale: str, *, admin: bool = True) -> Context:
+    return {
+        "teams": [SURVEY_TEAM, SimpleNamespace(**{**vars(SURVEY_TEAM), "id": 2, "name": "Desk"})],
+        "team": SURVEY_TEAM,
+        "admin": admin,
+        "weekdays": WEEKDAYS,
+        "cadences": CADENCES,
+        "metadata": json.dumps({"team": 1}),
+    }
+
+
 # One realistic context per template; a new template fails the tests until it gets one.
 SAMPLES: dict[str, ContextFactory] = {
+    "not_allowed_survey": lambda locale: {},
+    "pulse_comment_modal": lambda locale: {"value": "42:comment:0:" + "s" * 24},
+    "pulse_pause_modal": lambda locale: {
+        "value": "42:pause:0:" + "s" * 24,
+        "suggested": date(2026, 12, 10),
+    },
+    "pulse_reminder": lambda locale: survey_context(locale, answers={}),
+    "pulse_settings_modal": lambda locale: settings_context(locale),
+    "pulse_settings_saved": lambda locale: {
+        "team": SURVEY_TEAM,
+        "weekdays": WEEKDAYS,
+        "cadences": CADENCES,
+    },
+    "pulse_survey": lambda locale: survey_context(locale, answers={"enps": 9, "temperature": 2}),
     "help": lambda locale: {"unknown": "stats"},
     "home": lambda locale: home_context(),
     "irritant_details_modal": lambda locale: {"irritant": IRRITANTS[0], **labels()},
@@ -226,6 +292,21 @@ SAMPLES: dict[str, ContextFactory] = {
 # Other branches of the templates: (case id, template, context factory).
 VARIANTS: list[tuple[str, str, ContextFactory]] = [
     ("help-plain", "help", lambda locale: {"unknown": None}),
+    (
+        "pulse_survey-closed",
+        "pulse_survey",
+        lambda locale: survey_context(locale, answers={"enps": 0}, closed=True),
+    ),
+    (
+        "pulse_survey-all-answered",
+        "pulse_survey",
+        lambda locale: survey_context(locale, answers={q.key: q.values[-1] for q in shipped()[:5]}),
+    ),
+    (
+        "pulse_settings_modal-manager",
+        "pulse_settings_modal",
+        lambda locale: settings_context(locale, admin=False),
+    ),
     ("help-long-word", "help", lambda locale: {"unknown": "x" * 500}),
     (
         "home-employee",

@@ -39,6 +39,11 @@ ERRORS = {
 }
 
 
+def error_text(locale: str, code: str) -> str:
+    """Why nothing was recorded, in the person's language."""
+    return translate(locale, ERRORS[code])
+
+
 def respondent(settings: Settings, round_id: int, user_id: str) -> str:
     """The keyed hash that stands for a person in one round's answers."""
     return keyed_hash(settings.secret_key or "", "pulse-answer", str(round_id), user_id)
@@ -172,13 +177,13 @@ def answer(
         session, settings, click=click, user_id=user_id, workspace_id=workspace_id, now=now
     )
     if round_ is None:
-        return Outcome(error=translate(locale, ERRORS[error or "unknown"]))
+        return Outcome(error=error_text(locale, error or "unknown"))
     questions = bank.by_key(session, workspace_id=round_.team.workspace_id)
     question = questions.get(click.question)
     if question is None or click.question not in round_.questions:
-        return Outcome(error=translate(locale, ERRORS["unknown"]))
+        return Outcome(error=error_text(locale, "unknown"))
     if click.value is None or click.value not in question.values:
-        return Outcome(error=translate(locale, ERRORS["out_of_scale"]))
+        return Outcome(error=error_text(locale, "out_of_scale"))
     store.save_answer(
         session,
         round_id=round_.id,
@@ -209,7 +214,7 @@ def skip(
         session, settings, click=click, user_id=user_id, workspace_id=workspace_id, now=now
     )
     if round_ is None:
-        return Outcome(error=translate(locale, ERRORS[error or "unknown"]))
+        return Outcome(error=error_text(locale, error or "unknown"))
     participant = store.participant(session, round_id=round_.id, user_id=user_id)
     participant.skipped = True
     return Outcome(
@@ -233,12 +238,12 @@ def comment(
         session, settings, click=click, user_id=user_id, workspace_id=workspace_id, now=now
     )
     if round_ is None:
-        return {"comment": translate(locale, ERRORS[error or "unknown"])}
+        return {"comment": error_text(locale, error or "unknown")}
     text = text.strip()
     if not text:
-        return {"comment": translate(locale, ERRORS["comment_empty"])}
+        return {"comment": error_text(locale, "comment_empty")}
     if len(text) > MAX_COMMENT:
-        return {"comment": translate(locale, ERRORS["comment_too_long"])}
+        return {"comment": error_text(locale, "comment_too_long")}
     store.save_comment(
         session, round_id=round_.id, respondent=respondent(settings, round_.id, user_id), text=text
     )
@@ -257,9 +262,9 @@ def pause(
 ) -> dict[str, str]:
     """Pause surveys until a date (inclusive, at most six months ahead); {block: error}."""
     if until is None or until < today:
-        return {"until": translate(locale, ERRORS["pause_past"])}
+        return {"until": error_text(locale, "pause_past")}
     if until > today + MAX_PAUSE:
-        return {"until": translate(locale, ERRORS["pause_too_far"])}
+        return {"until": error_text(locale, "pause_too_far")}
     store.set_pause(session, workspace_id=workspace_id, user_id=user_id, until=until)
     # Surveys and reminders still waiting in the outbox for this person are not sent.
     store.cancel_queued(session, keys_like=f"pulse%:%:{user_id}", reason="paused", now=now)
