@@ -59,6 +59,7 @@ def environment(locale: str) -> Environment:
     env.filters["truncate_text"] = _truncate
     env.filters["format_user"] = lambda user_id: f"<@{user_id}>"
     env.filters["format_channel"] = lambda channel_id: f"<#{channel_id}>"
+    env.filters["signed"] = lambda value: f"{value:+g}" if isinstance(value, int | float) else value
     env.filters["day"] = lambda value: format_date(value, format="medium", locale=locale)
     return env
 

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.irritants import board
 from bot.irritants.ownership import Person
 from bot.irritants.reporting import labels
+from bot.pulse import overview
 from storage import queries
 
 
@@ -38,6 +39,9 @@ def home_view(
     )
     team_count = len(queries.list_teams(session, workspace_id=workspace_id)) if admin else 0
     who = Person(workspace_id, slack_team_id, user_id, locale)
+    pulse_lines, pulse_total = overview.home_results(
+        session, settings, teams=list(managed), locale=locale, now=now
+    )
     return render(
         "home",
         locale,
@@ -46,5 +50,7 @@ def home_view(
         team_count=team_count,
         threshold=settings.anonymity_threshold,
         **board.home_context(session, settings, who=who, managed=list(managed), page=page, now=now),
+        pulse_lines=pulse_lines,
+        pulse_total=pulse_total,
         **labels(),
     )

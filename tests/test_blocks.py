@@ -149,10 +149,34 @@ def home_context(**overrides: Any) -> Context:
         "board": board(IRRITANTS),
         "page": 2,
         "pages": 3,
+        "pulse_lines": PULSE_LINES,
+        "pulse_total": SimpleNamespace(responded=21, enps=35),
         **labels(),
     }
     context.update(overrides)
     return context
+
+
+def pulse_line(name: str, *, hidden: bool, closed: bool = True) -> SimpleNamespace:
+    questions = [
+        SimpleNamespace(text=q.text("en") * 3, mean=4.2, enps=None, responses=7, change=-0.3)
+        for q in shipped()[1:6]
+    ]
+    questions.insert(0, SimpleNamespace(text="eNPS", mean=8.1, enps=42, responses=7, change=12))
+    questions.append(SimpleNamespace(text="Noise", mean=None, enps=None, responses=3, change=None))
+    result = SimpleNamespace(
+        round=SimpleNamespace(period=date(2026, 12, 1)), responded=7, sent=9, questions=questions
+    )
+    return SimpleNamespace(
+        team=make_team(9, name), result=result if closed else None, hidden=hidden, enps_90=-5
+    )
+
+
+PULSE_LINES = [
+    pulse_line("Atelier", hidden=False),
+    pulse_line("Desk", hidden=True),
+    pulse_line("New", hidden=True, closed=False),
+]
 
 
 def event(action: str, note: str | None = None) -> SimpleNamespace:

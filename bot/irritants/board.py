@@ -16,7 +16,7 @@ from storage import irritants as store
 from storage.models import Irritant, Team
 
 MINE_SHOWN = 4
-BOARD_BUDGET = 60  # blocks per board page; the rest of the Home tab fits in the other 40
+BOARD_BUDGET = 50  # blocks per board page; the rest of the Home tab fits in the other 50
 RECENT = timedelta(days=14)
 SECTIONS = ("new", "waiting", "planned", "resolved")
 

@@ -1,0 +1,105 @@
+"""Pulse results: eNPS, thresholds per round and per question, and the subtraction rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from bot.config import Settings
+from bot.pulse import results
+from bot.pulse.overview import home_results
+from storage import queries
+from storage.models import Membership, PulseAnswer, PulseRound, Team, TeamManager
+
+NOW = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
+
+
+class TestEnps:
+    @pytest.mark.parametrize(
+        ("values", "expected"),
+        [
+            ([10, 9, 8, 7, 6], 20),  # 2 promoters, 1 detractor of 5
+            ([0, 1, 2, 3], -100),
+            ([9, 9, 9, 9, 9], 100),
+            ([7, 8], 0),
+            ([], None),
+        ],
+    )
+    def test_promoters_minus_detractors(self, values, expected):
+        """eNPS is % of 9–10 minus % of 0–6."""
+        assert results.enps(values) == expected
+
+
+class TestSubtractionRule:
+    def test_nothing_hidden_when_all_are_large(self):
+        """Groups at or over the threshold are all shown."""
+        assert results.hidden_groups({"a": 5, "b": 9}, 5) == set()
+
+    def test_a_small_group_takes_the_next_smallest_with_it(self):
+        """Hiding one group beside a total hides the next-smallest too."""
+        assert results.hidden_groups({"a": 3, "b": 6, "c": 12}, 5) == {"a", "b"}
+
+    def test_small_groups_together_large_enough(self):
+        """Two small groups hidden together already make a group of the threshold."""
+        assert results.hidden_groups({"a": 3, "b": 2, "c": 12}, 5) == {"a", "b"}
+
+    def test_single_group(self):
+        """A lone small group is hidden; there is nothing else to hide."""
+        assert results.hidden_groups({"a": 2}, 5) == {"a"}
+
+
+def team_with_round(db, *, name: str, respondents: int, manager: str = "UMGR") -> Team:
+    with db.sessions.begin() as session:
+        workspace = queries.get_or_create_workspace(session, slack_team_id="T0RESULTS")
+        team = Team(
+            workspace_id=workspace.id, name=name, channel_id=f"C{name}", timezone="UTC",
+            locale="en",
+        )  # fmt: skip
+        team.memberships = [Membership(user_id=f"U{name}{i}") for i in range(10)]
+        team.managers = [TeamManager(user_id=manager)]
+        session.add(team)
+        session.flush()
+        round_ = PulseRound(
+            team_id=team.id,
+            period=date(2026, 12, 1),
+            questions=["enps", "noise"],
+            state="closed",
+            opens_at=NOW - timedelta(days=19),
+            closes_at=NOW - timedelta(days=14),
+        )
+        session.add(round_)
+        session.flush()
+        for person in range(respondents):
+            who = f"hash-{name}-{person}"
+            session.add(PulseAnswer(round_id=round_.id, question="enps", respondent=who, value=9))
+            session.add(PulseAnswer(round_id=round_.id, question="noise", respondent=who, value=4))
+        return team
+
+
+class TestRoundResult:
+    @pytest.mark.parametrize(("respondents", "suppressed"), [(4, True), (5, False)])
+    def test_threshold(self, db, respondents, suppressed):
+        """A round with fewer respondents than the threshold shows no figure."""
+        team_with_round(db, name="A", respondents=respondents)
+        with db.sessions() as session:
+            round_ = session.query(PulseRound).one()
+            result = results.round_result(session, Settings(), round_, locale="en")
+        assert result.responded == respondents and result.suppressed is suppressed
+        means = [q.mean for q in result.questions]
+        assert means == ([None, None] if suppressed else [9, 4])
+        assert result.enps == (None if suppressed else 100)
+
+
+class TestHomeOverview:
+    def test_small_team_hides_the_next_smallest_beside_the_total(self, db):
+        """A manager of three teams: the 3-answer team is hidden and so is the 6-answer one,
+        while the 12-answer team and the total are shown."""
+        for name, count in (("Small", 3), ("Mid", 6), ("Big", 12)):
+            team_with_round(db, name=name, respondents=count)
+        with db.sessions() as session:
+            teams = list(queries.list_teams(session))
+            lines, total = home_results(session, Settings(), teams=teams, locale="en", now=NOW)
+            shown = {line.team.name: line.hidden for line in lines}
+        assert shown == {"Big": False, "Mid": True, "Small": True}
+        assert total is not None and total.responded == 21 and total.enps == 100
