@@ -1349,7 +1349,13 @@ def _initial(element: dict[str, Any]) -> Any:
         return element["initial_option"].get("value")
     if "initial_options" in element:
         return [option.get("value") for option in element["initial_options"]]
-    for name in ("initial_value", "initial_users", "initial_conversation", "initial_date"):
+    for name in (
+        "initial_value",
+        "initial_users",
+        "initial_conversation",
+        "initial_date",
+        "initial_time",
+    ):
         if name in element:
             return element[name]
     return None
@@ -1376,6 +1382,8 @@ def _element_state(element: dict[str, Any], answer: Any) -> dict[str, Any]:
         state["selected_conversations"] = list(answer or [])
     elif kind == "datepicker":
         state["selected_date"] = answer
+    elif kind == "timepicker":
+        state["selected_time"] = answer
     else:
         state["value"] = answer
     return state
