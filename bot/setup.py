@@ -22,7 +22,7 @@ from bot.i18n import translate
 from storage import queries
 
 CALLBACK_ID = "team_setup"
-FIELDS = ("name", "channel", "managers", "timezone", "locale")
+FIELDS = ("name", "channel", "managers", "timezone", "locale", "roundup")
 
 
 @dataclass
@@ -64,6 +64,7 @@ def form_for(session: Session, settings: Settings, *, team_id: int | None) -> te
         timezone=team.timezone,
         locale=team.locale,
         team_id=team.id,
+        roundup_time=team.roundup_time,
     )
 
 
@@ -132,6 +133,7 @@ def parse_submission(view: dict[str, Any]) -> tuple[teams.TeamForm, dict[str, st
         channel_id=picked.get("channel", {}).get("selected_conversation") or "",
         manager_ids=list(picked.get("managers", {}).get("selected_users") or []),
         timezone=(picked.get("timezone", {}).get("value") or "").strip(),
+        roundup_time=picked.get("roundup", {}).get("selected_time") or "16:00",
         locale=(picked.get("locale", {}).get("selected_option") or {}).get("value", ""),
         team_id=team_id if isinstance(team_id, int) else None,
     )

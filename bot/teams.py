@@ -32,6 +32,7 @@ class TeamForm:
     timezone: str
     locale: str
     team_id: int | None = None  # the team being edited, None for a new one
+    roundup_time: str = "16:00"  # when anonymous reports reach managers, team time
 
 
 @dataclass
@@ -65,6 +66,7 @@ ERROR_TEXT = {
     "manager_unknown": N_("One of the managers is not a person in this workspace."),
     "timezone_invalid": N_("This is not a time zone: use a name such as Europe/Paris."),
     "locale_invalid": N_("The language must be en or fr."),
+    "roundup_invalid": N_("Choose a time between 08:00 and 18:59."),
 }
 
 
@@ -94,6 +96,8 @@ def validate(session: Session, *, workspace_id: int, form: TeamForm) -> dict[str
         errors["timezone"] = "timezone_invalid"
     if form.locale not in LOCALES:
         errors["locale"] = "locale_invalid"
+    if not _working_time(form.roundup_time):
+        errors["roundup"] = "roundup_invalid"
     return errors
 
 
@@ -173,6 +177,7 @@ def apply(
     team.channel_id = form.channel_id
     team.timezone = form.timezone
     team.locale = form.locale
+    team.roundup_time = form.roundup_time
     team.updated_at = now
     session.flush()
     queries.set_managers(session, team=team, user_ids=form.manager_ids)
@@ -244,6 +249,18 @@ def default_form(settings: Settings) -> TeamForm:
         manager_ids=[],
         timezone=settings.default_timezone,
         locale=settings.default_locale,
+    )
+
+
+def _working_time(value: str) -> bool:
+    """True for an "HH:MM" within working hours (a roundup outside them would wait anyway)."""
+    hour, _, minute = value.partition(":")
+    return (
+        len(value) == 5
+        and hour.isdigit()
+        and minute.isdigit()
+        and 8 <= int(hour) <= 18
+        and int(minute) < 60
     )
 
 

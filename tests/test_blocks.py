@@ -165,7 +165,11 @@ def pulse_line(name: str, *, hidden: bool, closed: bool = True) -> SimpleNamespa
     questions.insert(0, SimpleNamespace(text="eNPS", mean=8.1, enps=42, responses=7, change=12))
     questions.append(SimpleNamespace(text="Noise", mean=None, enps=None, responses=3, change=None))
     result = SimpleNamespace(
-        round=SimpleNamespace(period=date(2026, 12, 1)), responded=7, sent=9, questions=questions
+        round=SimpleNamespace(period=date(2026, 12, 1)),
+        responded=7,
+        sent=9,
+        questions=questions,
+        comments=["Le bruit de la climatisation fatigue." * 20, "Merci pour les nouvelles chaises"],
     )
     return SimpleNamespace(
         team=make_team(9, name), result=result if closed else None, hidden=hidden, enps_90=-5

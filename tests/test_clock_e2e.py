@@ -13,10 +13,12 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from bot.config import Settings
 from bot.slacksim import SimUser
 from storage import outbox, queries
+from storage.db import make_engine
 from storage.models import Membership, OutboxMessage, Team
 from tests.conftest import (
     EMPLOYEE,
@@ -48,12 +50,17 @@ def env(db, slack) -> dict[str, str]:
     return server_env(db.url, slack, free_port())
 
 
-def add_team(env, tmp_path) -> None:
+def add_team(env, tmp_path, db=None) -> None:
+    """The workshop team, set up with the real CLI; its pulse surveys are turned off so that
+    these tests see welcome messages only (surveys have tests of their own)."""
     result = symmetry(
         "team", "add", "Atelier", "--channel", TEAM_CHANNEL, "--manager", MANAGER,
         "--timezone", "Europe/Paris", "--locale", "fr", env=env, cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+    url = env["DATABASE_URL"]
+    with make_engine(Settings(DATABASE_URL=url).database_url).begin() as connection:
+        connection.execute(text("UPDATE teams SET survey_enabled = false"))
 
 
 def welcomes(slack) -> Counter:
@@ -61,7 +68,8 @@ def welcomes(slack) -> Counter:
     return Counter(
         c.params["channel"]
         for c in slack.calls_to("chat.postMessage")
-        if not c.failed and "Symmetry" in c.params.get("text", "")
+        if not c.failed
+        and c.params.get("text", "").startswith(("Welcome to Symmetry", "Bienvenue"))
     )
 
 
@@ -137,6 +145,7 @@ def crowd(slack, db, size: int) -> None:
             channel_id="CCROWD01",
             timezone="Europe/Paris",
             locale="en",
+            survey_enabled=False,
         )
         team.memberships = [Membership(user_id=user_id) for user_id in members]
         session.add(team)
