@@ -31,6 +31,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
+            hide_parameters=True,  # errors must not log user IDs or texts
             connect_args={"timeout": 30, "check_same_thread": False},
             pool_size=POOL_SIZE,
             max_overflow=MAX_OVERFLOW,
@@ -46,7 +47,12 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(
-        url, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, pool_pre_ping=True, pool_timeout=10
+        url,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+        pool_pre_ping=True,
+        pool_timeout=10,
+        hide_parameters=True,
     )
 
 

@@ -27,13 +27,25 @@ from bot.demo.irritant_scenes import (
     SOAP,
     SOAP_TOO,
 )
+from bot.demo.pulse_scenes import (
+    CHLOE_CHANGED,
+    CHLOE_FIRST,
+    COMMENT,
+    DAVID,
+    EMMA,
+    MARC,
+    SOFIA,
+)
+from bot.demo.pulse_scenes import QUESTIONS as PULSE_QUESTIONS
 from bot.demo.text import Names, element, message, plain, table, view
 from bot.i18n import translate
 from bot.irritants import triage
 from bot.irritants.actions import done_text
 from bot.irritants.catalog import CATEGORIES
+from bot.pulse import bank
+from bot.pulse.answers import error_text
 
-TIME_LIMIT = 60
+TIME_LIMIT = 90  # about 35 s on an idle machine; generous for busy CI runners
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -154,16 +166,15 @@ class TestDemoCommand:
         assert "Traceback" not in demo_run.stdout + demo_run.stderr
 
     def test_team_created_from_the_channels_humans(self, demo_run):
-        """The admin is told the team has the channel's 4 humans (the other app's bot left out)."""
-        setup = scene(demo_run.stdout, 1)
-        dm = setup[setup.index("Symmetry → Amélie") :]
+        """The admin is told the team has the channel's 5 humans (the other app's bot left out)."""
+        dm = framed(demo_run.stdout, "  Symmetry → Amélie")
         assert "Atelier Lyon" in dm and "#atelier-lyon" in dm
-        assert re.search(r"\b4\b", dm) and not re.search(r"\b5\b", dm)
+        assert re.search(r"\b5\b", dm) and not re.search(r"\b[67]\b", dm)
 
     def test_joining_the_channel_makes_a_member(self, demo_run):
-        """After Chloé joins the channel, the real CLI lists the team with 5 members."""
+        """After Chloé joins the channel, the real CLI lists the team with 6 members."""
         [team] = team_listing(demo_run.stdout)
-        assert (team["name"], team["members"], team["locale"]) == ("Atelier Lyon", 5, "fr")
+        assert (team["name"], team["members"], team["locale"]) == ("Atelier Lyon", 6, "fr")
 
     def test_non_admin_is_refused(self, demo_run):
         """The non-admin who asks for team setup is told only admins can."""
@@ -183,11 +194,11 @@ class TestDemoCommand:
 
     def test_ends_with_the_summary(self, demo_run):
         """The run ends with its duration, in the narration's number format, and counts the
-        11 `symmetry` commands it ran (8 ticks, team list, outbox status, export)."""
+        18 `symmetry` commands it ran (13 ticks, team list, outbox status, team add, 2 exports)."""
         summary = flat(demo_run.stdout.strip().split("\n\n")[-1])
         decimal = r"\d+,\d" if demo_run.locale == "fr" else r"\d+\.\d"
         assert re.search(decimal, summary)
-        assert re.search(r"\b11 (symmetry commands|commandes symmetry)\b", summary)
+        assert re.search(r"\b18 (symmetry commands|commandes symmetry)\b", summary)
         if demo_run.locale == "en":
             assert "went through the real app (its HTTP server and its command line)" in summary
 
@@ -205,7 +216,7 @@ SAID = {
         "chloe_held": "No welcome went out: it is the weekend. The outbox holds Chloé's until "
         "Monday 19 January, 08:00 in Paris",
         "monday": "The clock ticks: Monday 19 January, 08:00 in Paris",
-        "summary": "Welcome messages sent: 5, one to each member of the team Atelier Lyon, "
+        "summary": "Welcome messages sent: 6, one to each member of the team Atelier Lyon, "
         "none twice.",
     },
     "fr": {
@@ -221,7 +232,7 @@ SAID = {
         "chloe_held": "La file d’envoi garde celui de Chloé jusqu’au lundi 19 janvier, "
         f"8{NBSP}h{NBSP}00 à Paris",
         "monday": f"Top d’horloge{NBSP}: lundi 19 janvier, 8{NBSP}h{NBSP}00 à Paris",
-        "summary": f"Messages de bienvenue envoyés{NBSP}: 5, un à chaque membre de l’équipe "
+        "summary": f"Messages de bienvenue envoyés{NBSP}: 6, un à chaque membre de l’équipe "
         "Atelier Lyon, aucun en double.",
     },
 }
@@ -229,20 +240,21 @@ SAID = {
 
 class TestDemoClock:
     def test_ticks_at_the_stories_instants(self, demo_run):
-        """The demo runs the real `symmetry tick --now` at eight instants. In January: Tuesday
-        10:00 in Paris welcomes Marc, Sofia and Julien; the same instant again sends nothing;
+        """The demo runs the real `symmetry tick --now` at eight instants before its pulse
+        surveys. In January: Tuesday 10:00 in Paris welcomes Marc, Sofia, Julien and Emma; the
+        same instant again sends nothing;
         14:05 welcomes David; Saturday sends nothing; Monday 08:00 welcomes Chloé. Then on the
         working day after the run's day (the irritants are reported today): 09:00 sends Marc
         the named report, 16:05 the roundup, 16:30 each reporter's news."""
         found = ticks(demo_run.stdout)
         assert found[:5] == [
-            ("2026-01-13T10:00:00+01:00", ["Marc", "Sofia", "Julien"]),
+            ("2026-01-13T10:00:00+01:00", ["Marc", "Sofia", "Julien", "Emma"]),
             ("2026-01-13T10:00:00+01:00", []),
             ("2026-01-13T14:05:00+01:00", ["David"]),
             ("2026-01-17T11:00:00+01:00", []),
             ("2026-01-19T08:00:00+01:00", ["Chloé"]),
         ]
-        later = [(datetime.fromisoformat(instant), shown) for instant, shown in found[5:]]
+        later = [(datetime.fromisoformat(instant), shown) for instant, shown in found[5:8]]
         assert [(i.strftime("%H:%M"), i.utcoffset() == PARIS.utcoffset(i)) for i, _ in later] == [
             ("09:00", True),
             ("16:05", True),
@@ -299,11 +311,11 @@ class TestDemoClock:
         assert "Bienvenue dans Symmetry" in between(monday, "Symmetry → Chloé")
 
     def test_nothing_sent_twice(self, demo_run):
-        """The operator's `symmetry outbox status` shows the 5 welcomes sent, and the demo
+        """The operator's `symmetry outbox status` shows the 6 welcomes sent, and the demo
         counts one welcome per team member, none twice."""
         text = scene(demo_run.stdout, 6)
         status = between(text, "$ symmetry outbox status")
-        assert re.search(r"\bsent: 5\b", status) and re.search(r"\bqueued: 0\b", status)
+        assert re.search(r"\bsent: 6\b", status) and re.search(r"\bqueued: 0\b", status)
         assert SAID[demo_run.locale]["summary"] in text
 
 
@@ -317,8 +329,10 @@ def after_tick(stdout: str, hour: str) -> str:
 
 def framed(stdout: str, heading: str) -> str:
     """The flattened framed lines (what a person is shown) after the first line starting with
-    `heading`."""
+    `heading` (and the heading's wrapped continuation, if any)."""
     lines = stdout[stdout.index(heading) :].splitlines()[1:]
+    while lines and lines[0].startswith("  ") and not lines[0].startswith(("    │", "  Symmetry")):
+        lines.pop(0)  # the heading, continued
     shown = []
     for line in lines:
         if not line.startswith("    │"):
@@ -457,6 +471,215 @@ class TestDemoIrritants:
         assert marc.count("@") == 1 and "@Sofia Rossi" in marc
         assert COLD.description in chloe
         assert not any(r.description in chloe for r in (PRINTER, RADIO, SOAP))
+
+
+def raw_scene(stdout: str, number: int) -> str:
+    """The output of scene `number` as printed (lines kept, for `framed`)."""
+    start = stdout.index(f"━━ {number}. ")
+    end = stdout.find(f"━━ {number + 1}. ", start)
+    return stdout[start : end if end != -1 else None]
+
+
+def first_tuesday_after(day: date) -> date:
+    return day + timedelta(days=(1 - day.weekday()) % 7 or 7)
+
+
+def tick_reports(stdout: str) -> list[dict[str, int]]:
+    """For each tick: what the real `symmetry tick` printed that it did (its own English)."""
+    found = []
+    for chunk in stdout.split("⏱")[1:]:
+        said = flat(chunk.split("━━")[0])
+        planned = re.search(
+            r"queued: (\d+) welcome\(s\).*?pulses: (\d+) round\(s\) opened, (\d+) survey\(s\) "
+            r"and \d+ reminder\(s\) queued, \d+ round\(s\) closed; \d+ round\(s\) opened, \d+ "
+            r"survey\(s\) and (\d+) reminder\(s\) queued, (\d+) round\(s\) closed.*?"
+            r"delivery: (\d+) sent",
+            said,
+        )
+        assert planned, said
+        keys = ("welcomes", "rounds", "surveys", "reminders", "closed", "sent")
+        found.append(dict(zip(keys, map(int, planned.groups()), strict=True)))
+    return found
+
+
+def pulse_listing(stdout: str) -> list[dict]:
+    """The trimmed JSON the demo printed for `symmetry export pulses --format json`."""
+    start = stdout.index("$ symmetry export pulses --format json")
+    block = []
+    for line in stdout[start:].splitlines()[1:]:
+        block.append(line)
+        if line.strip() == "]":
+            break
+    return json.loads("\n".join(block))
+
+
+def label(question: str, value: int, locale: str) -> str:
+    """An answer button's words, as the survey shows them: `2 · Mauvaise`."""
+    return {q.key: q for q in bank.shipped()}[question].label(value, locale)
+
+
+def question_text(question: str, locale: str) -> str:
+    return {q.key: q for q in bank.shipped()}[question].text(locale)
+
+
+class TestDemoPulses:
+    """Facts of the pulse survey scenes (13–16), and of the setup that keeps surveys off until
+    then, whatever the narration's language."""
+
+    def test_surveys_off_until_the_manager_switches_them_on(self, demo_run):
+        """At setup the admin turns the team's surveys off, so no tick before scene 13 opens a
+        round; Marc finds them off in the settings, switches them on and is told the schedule
+        (weekly, Tuesday, 10:00 in each person's zone, 3 questions, open 5 days)."""
+        off = translate("fr", "Pulse surveys are off for *%(team)s*.", team=cast.TEAM_NAME)
+        assert plain(off, NAMES) in scene(demo_run.stdout, 1)
+        assert [r["rounds"] for r in tick_reports(demo_run.stdout)[:8]] == [0] * 8
+        raw = raw_scene(demo_run.stdout, 13)
+        modal = framed(raw, "  Slack")
+        assert f"☐ {translate('fr', 'On for this team')}" in modal
+        saved = framed(raw, "  Symmetry → Marc")
+        assert all(word in saved for word in ("Atelier Lyon", "mardi", "10:00", "3", "5"))
+
+    def test_second_team_from_the_command_line(self, demo_run):
+        """`symmetry team add` creates the shop's team from its channel: Amélie, Inès, Oliver."""
+        text = scene(demo_run.stdout, 13)
+        assert "$ symmetry team add 'Boutique Lyon' --channel C0BOUTIQUE" in text
+        assert "Team 'Boutique Lyon' created from C0BOUTIQUE: 3 members" in text
+
+    def test_pulse_ticks(self, demo_run):
+        """Five ticks around the first Tuesday after the irritant story's day, in Paris: Monday
+        17:00 plans both rounds; Tuesday 10:05 delivers the surveys of people in Paris (Chloé's
+        shown in full, Emma's briefly); 16:05 Sofia's (London) and David's (New York); Friday
+        14:05 reminds Marc and David; Sunday 10:05 closes, and Julien's late tap is refused."""
+        found = ticks(demo_run.stdout)[8:]
+        instants = [datetime.fromisoformat(instant) for instant, _ in found]
+        tuesday = instants[1].date()
+        assert tuesday in {first_tuesday_after(next_working_day(d)) for d in demo_run.dates}
+        story = [(-1, 17, 0), (0, 10, 5), (0, 16, 5), (3, 14, 5), (5, 10, 5)]
+        assert [(i.date(), i.hour, i.minute) for i in instants] == [
+            (tuesday + timedelta(days=days), hour, minute) for days, hour, minute in story
+        ]
+        assert all(i.utcoffset() == PARIS.utcoffset(i) for i in instants)
+        assert [shown for _, shown in found] == [
+            [],
+            ["Chloé", "Emma"],
+            ["Sofia", "David"],
+            ["Marc", "David"],
+            ["Julien"],
+        ]
+
+    def test_what_each_tick_did(self, demo_run):
+        """The day before, one tick welcomes the shop's 3 people and plans 2 rounds with 9
+        surveys; then 7 go at 10:05, 2 at 16:05; Friday queues and sends 2 reminders; Sunday
+        closes both rounds and sends nothing."""
+        reports = tick_reports(demo_run.stdout)[8:]
+        assert [(r["welcomes"], r["rounds"], r["surveys"]) for r in reports] == [
+            (3, 2, 9),
+            (0, 0, 0),
+            (0, 0, 0),
+            (0, 0, 0),
+            (0, 0, 0),
+        ]
+        assert [r["sent"] for r in reports] == [3, 7, 2, 2, 0]
+        assert [(r["reminders"], r["closed"]) for r in reports] == [
+            (0, 0),
+            (0, 0),
+            (0, 0),
+            (2, 0),
+            (0, 2),
+        ]
+
+    def test_full_french_survey_and_brief_english(self, demo_run):
+        """Chloé's survey is shown whole, in French: the eNPS on 0–10 and two questions with
+        labelled buttons, then comment, skip and pause. Emma's English one shows its questions."""
+        raw = raw_scene(demo_run.stdout, 14)
+        chloe = framed(raw, "  Symmetry → Chloé")
+        assert all(question_text(q, "fr") in chloe for q in PULSE_QUESTIONS)
+        assert "  ".join(f"[{value}]" for value in range(11)) in chloe
+        assert all(f"[{label('temperature', v, 'fr')}]" in chloe for v in range(1, 6))
+        for button in ("Add a comment", "Skip this round", "Pause surveys until…"):
+            assert f"[{translate('fr', button)}]" in chloe
+        emma = framed(raw, "  Symmetry → Emma")
+        assert all(question_text(q, "en") in emma for q in PULSE_QUESTIONS)
+        assert not any(question_text(q, "fr") in emma for q in PULSE_QUESTIONS)
+
+    def test_taps_update_the_message(self, demo_run):
+        """Each tap updates Chloé's message in place (“Votre réponse : …”); her second tap on
+        the temperature replaces the first."""
+        text = scene(demo_run.stdout, 14)
+
+        def answer(question: str, value: int) -> str:
+            shown = value if question == "enps" else label(question, value, "fr")
+            return translate("fr", "Your answer: %(answer)s", answer=shown)
+
+        assert answer("enps", 9) in text and answer("lighting", 4) in text
+        first = text.index(answer("temperature", 3))
+        assert text.index(answer("temperature", 2)) > first
+
+    def test_comment_skip_and_pause(self, demo_run):
+        """Chloé's comment is stored under a code, without her name; Julien's survey says he
+        skipped; Sofia's pause is stored until twelve days after the survey day."""
+        text = scene(demo_run.stdout, 14)
+        assert COMMENT in text
+        skipped = translate(
+            "fr",
+            "You skipped this round: no reminder will come. You can still answer until it closes.",
+        )
+        assert skipped in text
+        [comment] = query_result(demo_run.stdout, "SELECT round_id, substr(respondent")
+        assert comment["text"] == COMMENT and comment["respondent"].endswith("…")
+        tuesday = datetime.fromisoformat(ticks(demo_run.stdout)[9][0]).date()
+        assert query_result(demo_run.stdout, "SELECT user_id, until") == [
+            {"user_id": "U0SOFIA", "until": (tuesday + timedelta(days=12)).isoformat()}
+        ]
+
+    def test_reminder_in_each_language(self, demo_run):
+        """Marc's reminder is in French, David's in English; both give the closing day."""
+        raw = raw_scene(demo_run.stdout, 15)
+        tuesday = datetime.fromisoformat(ticks(demo_run.stdout)[9][0]).date()
+        closes = tuesday + timedelta(days=5)
+        marc = framed(raw, "  Symmetry → Marc")
+        assert "Atelier Lyon" in marc and format_date(closes, "medium", locale="fr") in marc
+        david = framed(raw, "  Symmetry → David")
+        assert david == translate(
+            "en",
+            "A gentle reminder: your short survey is still open until %(date)s.",
+            date=format_date(closes, "medium", locale="en"),
+        )
+
+    def test_late_tap_is_refused(self, demo_run):
+        """After the close, Julien's tap is refused, in French."""
+        julien = framed(raw_scene(demo_run.stdout, 15), "  Symmetry → Julien")
+        assert julien == error_text("fr", "closed")
+
+    def test_results_shown_above_the_threshold_hidden_below(self, demo_run):
+        """The workshop's 5 respondents out of 6 give its means and eNPS; the shop's 3 give
+        counts only."""
+        workshop, shop = pulse_listing(demo_run.stdout)
+        answers = [dict(CHLOE_FIRST, **dict([CHLOE_CHANGED]))]
+        answers += [a.values for a in (EMMA, SOFIA, MARC, DAVID)]
+        enps = [a["enps"] for a in answers]
+        promoters, detractors = sum(v >= 9 for v in enps), sum(v <= 6 for v in enps)
+        assert workshop["team"] == "Atelier Lyon" and workshop["suppressed"] is False
+        assert (workshop["sent"], workshop["responded"]) == (6, 5)
+        assert workshop["participation"] == pytest.approx(5 / 6, abs=0.001)
+        assert [q["key"] for q in workshop["questions"]] == list(PULSE_QUESTIONS)
+        for question in workshop["questions"]:
+            values = [a[question["key"]] for a in answers]
+            assert question["responses"] == 5
+            assert question["mean"] == pytest.approx(sum(values) / 5, abs=0.01)
+        assert workshop["questions"][0]["enps"] == round(100 * (promoters - detractors) / 5)
+        assert shop["team"] == "Boutique Lyon" and shop["suppressed"] is True
+        assert (shop["sent"], shop["responded"], shop["participation"]) == (3, 3, 1.0)
+        assert all(q["mean"] is None for q in shop["questions"])
+        assert shop["questions"][0]["enps"] is None
+
+    def test_answers_hold_no_user_id_and_no_time(self, demo_run):
+        """The answers table has 5 columns, none a user ID or a time; respondents are codes."""
+        rows = query_result(demo_run.stdout, "SELECT id, round_id, question")
+        assert len(rows) == 6
+        assert list(rows[0]) == ["id", "round_id", "question", "respondent", "value"]
+        assert all(row["respondent"].endswith("…") for row in rows)
+        assert "U0" not in scene(demo_run.stdout, 16)
 
 
 NAMES = Names(users={"U0MARC": "Marc Lefèvre"}, channels={"C0ATELIER": "atelier-lyon"})

@@ -7,13 +7,15 @@ the narration says what each person did and what the bot answered. The clock is 
 demo runs the real `symmetry tick --now INSTANT` at chosen instants (the server's own clock is
 not touched): a January week, so welcomes are seen held to each person's working hours, then
 the working day after today, so that irritants reported today reach the manager, are triaged,
-and each reporter hears back.
+and each reporter hears back, then the week of the next Tuesday, for a round of pulse surveys
+(planned the day before, answered, reminded halfway, closed, its results shown or hidden).
 
     stage.py     the temp directory, the database, the server process, the CLI
     cast.py      the simulated people and channels
     context.py   `Demo`, handed to every scene: moves, waits, display
     scenes.py    the story; append a `Scene` to `SCENES` to show a new feature
     irritant_scenes.py  its irritant part: report, route, triage, tell the reporter
+    pulse_scenes.py     its pulse survey part: plan, answer, remind, close, results
     narrator.py  terminal output;  text.py  Block Kit as readable text
 """
 

@@ -1,4 +1,5 @@
-"""The demo's simulated workspace: a Lyon workshop, its people, its channels, another app's bot.
+"""The demo's simulated workspace: a Lyon workshop and its shop, their people, their channels,
+another app's bot.
 
 People speak French or English and live in different time zones, as in the real product's
 workspaces. Scenes refer to them by the constants below.
@@ -14,6 +15,7 @@ from bot.slacksim import SimChannel, SimUser, SlackSim
 WORKSPACE_ID = "T0LUMIERE"
 WORKSPACE_NAME = "Maison Lumière"
 TEAM_NAME = "Atelier Lyon"
+SHOP_NAME = "Boutique Lyon"  # a second, smaller team, added from a terminal for pulse surveys
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,10 @@ SOFIA = _person("U0SOFIA", "Sofia Rossi", "Europe/London", "en-GB", N_("technici
 DAVID = _person("U0DAVID", "David Chen", "America/New_York", "en-US", N_("technician"))
 JULIEN = _person("U0JULIEN", "Julien Moreau", "Europe/Paris", "fr-FR", N_("technician"))
 CHLOE = _person("U0CHLOE", "Chloé Martin", "Europe/Paris", "fr-FR", N_("new technician"))
-PEOPLE = (AMELIE, MARC, SOFIA, DAVID, JULIEN, CHLOE)
+EMMA = _person("U0EMMA", "Emma Clarke", "Europe/Paris", "en-GB", N_("technician"))
+INES = _person("U0INES", "Inès Fontaine", "Europe/Paris", "fr-FR", N_("shop assistant"))
+OLIVER = _person("U0OLIVER", "Oliver Grant", "Europe/Paris", "en-GB", N_("shop assistant"))
+PEOPLE = (AMELIE, MARC, SOFIA, DAVID, JULIEN, CHLOE, EMMA, INES, OLIVER)
 
 
 def person(user_id: str | None) -> Person | None:
@@ -64,20 +69,24 @@ def person(user_id: str | None) -> Person | None:
 OTHER_BOT = SimUser("U0TRELLO", "trello", "Trello", is_bot=True)
 TEAM_CHANNEL = "C0ATELIER"
 TEAM_CHANNEL_NAME = "atelier-lyon"
+SHOP_CHANNEL = "C0BOUTIQUE"
+SHOP_CHANNEL_NAME = "boutique-lyon"
 GENERAL = "C0GENERAL"
 
 
 def workspace() -> SlackSim:
     """A new, not yet started simulator holding the cast and their channels.
 
-    #atelier-lyon starts with Marc, Sofia, David, Julien and the Trello bot; Chloé joins it
-    during the story. Everyone is in #general.
+    #atelier-lyon starts with Marc, Sofia, David, Julien, Emma and the Trello bot; Chloé joins
+    it during the story. #boutique-lyon has Amélie, Inès and Oliver. Everyone is in #general.
     """
     sim = SlackSim(team_id=WORKSPACE_ID, team_name=WORKSPACE_NAME)
     for person in PEOPLE:
         sim.add_user(person.user)
     sim.add_user(OTHER_BOT)
-    crew = [MARC.id, SOFIA.id, DAVID.id, JULIEN.id, OTHER_BOT.id]
+    crew = [MARC.id, SOFIA.id, DAVID.id, JULIEN.id, EMMA.id, OTHER_BOT.id]
     sim.add_channel(SimChannel(TEAM_CHANNEL, TEAM_CHANNEL_NAME, crew))
+    shop = [AMELIE.id, INES.id, OLIVER.id]
+    sim.add_channel(SimChannel(SHOP_CHANNEL, SHOP_CHANNEL_NAME, shop))
     sim.add_channel(SimChannel(GENERAL, "general", [p.id for p in PEOPLE]))
     return sim

@@ -16,7 +16,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import LOCALES
-from bot.demo import cast, irritant_scenes, text
+from bot.demo import cast, irritant_scenes, pulse_scenes, text
 from bot.demo.context import Demo, DemoError
 from bot.i18n import N_, translate
 from bot.slacksim import Call, form_values
@@ -97,6 +97,7 @@ def setup_team(demo: Demo) -> None:
             count=demo.member_count(cast.TEAM_NAME),
         )
     )
+    pulse_scenes.surveys_off_for_now(demo)
 
 
 def refused_setup(demo: Demo) -> None:
@@ -362,4 +363,8 @@ SCENES: list[Scene] = [
     Scene(N_("Irritants: triage"), irritant_scenes.triage),
     Scene(N_("Irritants: every reporter hears back"), irritant_scenes.reporters_hear_back),
     Scene(N_("The Home tab"), irritant_scenes.home_tab),
+    Scene(N_("Pulse surveys: switched on, planned the day before"), pulse_scenes.switch_on),
+    Scene(N_("Pulse surveys: answering with a tap"), pulse_scenes.answering),
+    Scene(N_("Pulse surveys: one reminder, then the close"), pulse_scenes.reminder_and_close),
+    Scene(N_("Pulse surveys: results, for groups large enough"), pulse_scenes.results),
 ]

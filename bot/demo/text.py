@@ -84,6 +84,8 @@ def element(element: dict[str, Any], names: Names) -> str:
         return f"[{element.get('initial_value') or placeholder}]"
     if kind == "datepicker":
         return _select(element.get("initial_date") or placeholder)
+    if kind == "timepicker":
+        return _select(element.get("initial_time") or placeholder)
     return f"[{placeholder or kind}]"
 
 
