@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -51,9 +51,14 @@ def open_in(session: Session, *, team_id: int, category: str, space: str) -> Seq
 
 def recent_locations(session: Session, *, team_ids: Sequence[int], limit: int = 10) -> list[str]:
     """The places most recently named in these teams' reports, newest first, without repeats."""
+    # Anonymous reports lend their place only once the roundup has shown them.
     rows = session.execute(
         select(Irritant.location, func.max(Irritant.id).label("latest"))
-        .where(Irritant.team_id.in_(team_ids), Irritant.location != "")
+        .where(
+            Irritant.team_id.in_(team_ids),
+            Irritant.location != "",
+            or_(Irritant.anonymous.is_(False), Irritant.rounded_up_at.is_not(None)),
+        )
         .group_by(Irritant.location)
         .order_by(func.max(Irritant.id).desc())
         .limit(limit)

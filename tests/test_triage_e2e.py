@@ -260,6 +260,31 @@ class TestHome:
         view = slack.wait_for("views.publish")[0].params["view"]
         assert "staff room is freezing" in json.dumps(view)
 
+    def test_anonymous_reports_reach_the_board_with_the_roundup(
+        self, server, platform, slack, db, env, tmp_path
+    ):
+        """An anonymous report is not on the manager's board before the roundup, then is."""
+        big_team(db, slack)
+        report(platform, slack, SALARIEE)
+        platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
+        before = slack.wait_for("views.publish")[0].params["view"]
+        assert "staff room is freezing" not in json.dumps(before)
+        tick(env, tmp_path)
+        platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
+        after = slack.wait_for("views.publish", count=2)[-1].params["view"]
+        assert "staff room is freezing" in json.dumps(after)
+
+    def test_small_team_board_never_shows_anonymous_reports(
+        self, server, platform, slack, db, env, tmp_path
+    ):
+        """In a team under the threshold, anonymous reports stay off the manager's board."""
+        big_team(db, slack, members=[MANAGER, EMPLOYEE, SALARIEE])
+        report(platform, slack, SALARIEE)
+        tick(env, tmp_path, SYMMETRY_ADMINS=ADMIN)
+        platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
+        view = slack.wait_for("views.publish")[0].params["view"]
+        assert "staff room is freezing" not in json.dumps(view)
+
     def test_manager_board_paginates_under_100_blocks(self, server, platform, slack, db):
         """A manager with many irritants gets pages of at most 100 blocks, with a next page."""
         big_team(db, slack)
@@ -268,6 +293,7 @@ class TestHome:
                 platform,
                 slack,
                 EMPLOYEE,
+                share=True,
                 description=f"Issue {uuid.uuid4().hex}",
                 category=["noise", "tools"][index % 2],
                 location="",

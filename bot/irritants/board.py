@@ -35,12 +35,36 @@ class Entry:
         return 1 if self.kind == "heading" else 3
 
 
-def board_entries(session: Session, *, teams: list[Team], now: datetime) -> list[Entry]:
+def visible_to_managers(irritant: Irritant, *, team_size: int, threshold: int) -> bool:
+    """Whether a team's managers may see a report on their board.
+
+    Named reports: at once. Anonymous ones: only once the daily roundup has shown them (so
+    their timing gives nothing away), and never in a team too small for anonymity, whose
+    anonymous reports go to the admins instead.
+    """
+    if not irritant.anonymous:
+        return True
+    return irritant.rounded_up_at is not None and team_size >= threshold
+
+
+def board_entries(
+    session: Session, *, teams: list[Team], now: datetime, threshold: int
+) -> list[Entry]:
     """Every entry of the managers' board, in display order."""
     entries: list[Entry] = []
     for team in teams:
-        open_ = store.of_team(session, team_id=team.id, statuses=("new", "acknowledged", "planned"))
-        closed = store.of_team(session, team_id=team.id, statuses=("resolved", "declined"))
+        size = len(team.memberships)
+
+        def shown(irritant: Irritant, size: int = size) -> bool:
+            return visible_to_managers(irritant, team_size=size, threshold=threshold)
+
+        statuses = ("new", "acknowledged", "planned")
+        open_ = [i for i in store.of_team(session, team_id=team.id, statuses=statuses) if shown(i)]
+        closed = [
+            i
+            for i in store.of_team(session, team_id=team.id, statuses=("resolved", "declined"))
+            if shown(i)
+        ]
         sections = {
             "new": [i for i in open_ if i.status == "new"],
             "waiting": [i for i in open_ if i.status == "acknowledged"],
@@ -94,7 +118,8 @@ def home_context(
 ) -> dict[str, Any]:
     """The irritant parts of a person's Home tab."""
     mine = reports_of(session, settings, who=who)
-    pages = paginate(board_entries(session, teams=managed, now=now)) if managed else []
+    entries = board_entries(session, teams=managed, now=now, threshold=settings.anonymity_threshold)
+    pages = paginate(entries) if managed else []
     page = min(max(page, 1), max(len(pages), 1))
     return {
         "my_reports": mine[:MINE_SHOWN],
