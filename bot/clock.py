@@ -76,7 +76,12 @@ def tick(
 ) -> str:
     """Plan then deliver the work due at `now`; return a one-line report."""
     planned = plan(settings, sessions, client_for, now=now)
-    deliverer = Deliverer(sessions, client_for, now=running_clock(now))
+    deliverer = Deliverer(
+        sessions,
+        client_for,
+        now=running_clock(now),
+        resolve=notify.reporter_resolver(settings, sessions),
+    )
     try:
         report = deliverer.run(wait_up_to=RETRY_WAIT)
     finally:
@@ -107,10 +112,16 @@ def run_forever(settings: Settings, sessions: sessionmaker[Session], client_for:
 
 
 def work_forever(
-    sessions: sessionmaker[Session], client_for: ClientFor, *, stop: Callable[[], bool]
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    client_for: ClientFor,
+    *,
+    stop: Callable[[], bool],
 ) -> None:
     """`symmetry worker`: deliver due messages as they become due, until `stop()`."""
-    deliverer = Deliverer(sessions, client_for, now=utcnow)
+    deliverer = Deliverer(
+        sessions, client_for, now=utcnow, resolve=notify.reporter_resolver(settings, sessions)
+    )
     try:
         while not stop():
             report = deliverer.run()

@@ -98,6 +98,7 @@ def worker(settings: Settings) -> int:
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     log.info("worker started")
     clock.work_forever(
+        settings,
         sessions,
         workspace_clients(settings, sessions, engine, retries=False),
         stop=stopping.is_set,

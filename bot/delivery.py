@@ -128,12 +128,14 @@ class Deliverer:
         threads: int = 32,
         worker: str | None = None,
         seed: int | None = None,
+        resolve: Callable[[dict], tuple[str, dict] | None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.client_for = client_for
         self.now = now
         self.threads = threads
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.resolve = resolve
         self.gate = RateGate()
         self.rng = random.Random(seed)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="deliver")
@@ -163,11 +165,20 @@ class Deliverer:
         client = self.client_for(message.workspace_id)
         if client is None:
             return self._finish(message, report, outbox.DEAD, "workspace_uninstalled")
+        channel, content = message.recipient, _content(message)
+        if channel is None:
+            # Written at the moment of sending (an anonymous person's follow-up): nothing
+            # waiting in the outbox held who it was for.
+            found = self.resolve(message.payload) if self.resolve else None
+            if found is None:
+                return self._finish(message, report, outbox.DEAD, "recipient_gone")
+            channel, written = found
+            content = {"text": written.get("text", ""), "blocks": written.get("blocks", [])}
         deadline = time.monotonic() + LEASE.total_seconds() / 2
         while True:
             self.gate.wait(key)
             try:
-                response = client.chat_postMessage(channel=message.recipient, **_content(message))
+                response = client.chat_postMessage(channel=channel, **content)
             except SlackApiError as exc:
                 status = exc.response.status_code
                 error = str(exc.response.get("error") or f"http_{status}")

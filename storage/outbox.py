@@ -23,7 +23,7 @@ def enqueue(
     workspace_id: int,
     key: str,
     kind: str,
-    recipient: str,
+    recipient: str | None,
     payload: dict[str, Any],
     timezone: str,
     not_before: datetime,
@@ -123,6 +123,7 @@ def mark_sent(
         # Nothing kept may link an anonymous person to what they were told.
         message.recipient = None
         message.message_channel = None
+        message.message_ts = None
         message.payload = {"scrub_recipient": True}
 
 

@@ -130,6 +130,12 @@ class TestTriage:
         wait_until(lambda: the_irritant(db).status == "acknowledged")
         confirmation = slack.wait_for("response_url")[-1].params
         assert confirmation["response_type"] == "ephemeral"
+        with db.sessions() as session:  # waiting in the outbox, it names nobody
+            queued = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "irritant_update")
+            ).one()
+            assert queued.recipient is None and SALARIEE not in json.dumps(queued.payload)
+            assert queued.timezone == "Europe/Paris"  # the team's, not the reporter's
         tick(env, tmp_path, LATER + timedelta(minutes=1))
         (update,) = dms(slack, SALARIEE)
         status = translate("fr", "Acknowledged")

@@ -81,7 +81,7 @@ RADIO = Report(
     "The radio in the workshop plays all day: I can't concentrate",
     "noise",
     "minor",
-    known_place="Atelier",
+    place="Atelier",  # Julien's place is not offered: his report has not been in a roundup yet
 )
 ANONYMOUS = (COLD, PRINTER, RADIO)  # in the order they are reported
 

@@ -17,6 +17,7 @@ from bot.irritants.ownership import reporter_of
 from bot.worktime import WORKDAYS, next_opening, zone
 from storage import irritants as store
 from storage import outbox, queries
+from storage.db import session_scope
 from storage.models import Irritant, IrritantEvent, SlackUser, Team, Workspace
 
 ROUNDUP_SHOWN = 8  # irritants detailed in one roundup message (Slack: 50 blocks a message)
@@ -98,25 +99,81 @@ def new_named_report(
 def status_changed(
     session: Session, settings: Settings, *, irritant: Irritant, event: IrritantEvent, now: datetime
 ) -> bool:
-    """Tell the reporter what happened, anonymous or not; False when they cannot be found."""
-    workspace = session.get(Workspace, irritant.workspace_id)
-    reporter = reporter_of(session, settings, irritant, slack_team_id=workspace.slack_team_id)
-    if reporter is None:
-        return False
+    """Tell the reporter what happened, anonymous or not.
+
+    A named reporter's message is queued as usual. An anonymous reporter's is queued with no
+    recipient and no content: the deliverer finds them and writes it in their language at the
+    moment of sending (`reporter_resolver`), within the team's working hours, so no row
+    waiting in the outbox ever holds their ID next to the report; once sent, nothing remains.
+    """
     team = irritant.team or session.get(Team, irritant.team_id)
-    return _send(
+    key = f"irritant:{irritant.id}:event:{event.id}"
+    if not irritant.anonymous:
+        return _send(
+            session,
+            settings,
+            team=team,
+            recipient=irritant.reporter_id,
+            key=key,
+            kind="irritant_update",
+            template="irritant_update",
+            now=now,
+            irritant=irritant,
+            event=event,
+        )
+    tz = zone(team.timezone, settings.default_timezone)
+    return outbox.enqueue(
         session,
-        settings,
-        team=team,
-        recipient=reporter,
-        key=f"irritant:{irritant.id}:event:{event.id}",
+        workspace_id=team.workspace_id,
+        key=key,
         kind="irritant_update",
-        template="irritant_update",
-        now=now,
-        scrub=irritant.anonymous,  # delivered, nothing kept links them to the report
-        irritant=irritant,
-        event=event,
+        recipient=None,
+        payload={
+            "resolve": RESOLVE_REPORTER,
+            "irritant": irritant.id,
+            "event": event.id,
+            "scrub_recipient": True,
+        },
+        timezone=tz.key,
+        not_before=next_opening(now, tz),
     )
+
+
+RESOLVE_REPORTER = "irritant_reporter"
+
+
+def reporter_resolver(settings: Settings, sessions):  # type: ignore[no-untyped-def]
+    """For the deliverer: (reporter's user ID, the message in their language) of an anonymous
+    follow-up, or None when the reporter can no longer be found."""
+
+    def resolve(payload: dict) -> tuple[str, dict] | None:
+        if payload.get("resolve") != RESOLVE_REPORTER:
+            return None
+        with session_scope(sessions) as session:
+            irritant = store.get(session, irritant_id=payload["irritant"])
+            event = session.get(IrritantEvent, payload["event"])
+            if irritant is None or event is None:
+                return None
+            workspace = session.get(Workspace, irritant.workspace_id)
+            reporter = reporter_of(
+                session, settings, irritant, slack_team_id=workspace.slack_team_id
+            )
+            if reporter is None:
+                return None
+            locale = people.locale_for(
+                session, settings, workspace_id=irritant.workspace_id, user_id=reporter
+            )
+            message = render(
+                "irritant_update",
+                locale,
+                team=irritant.team,
+                irritant=irritant,
+                event=event,
+                **labels(),
+            )
+        return reporter, message
+
+    return resolve
 
 
 def roundup_due(team: Team, now: datetime) -> datetime | None:
