@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.config import Settings
 from bot.pulse import results
@@ -103,3 +104,39 @@ class TestHomeOverview:
             shown = {line.team.name: line.hidden for line in lines}
         assert shown == {"Big": False, "Mid": True, "Small": True}
         assert total is not None and total.responded == 21 and total.enps == 100
+
+
+class TestNoSubtractionThroughWiderFigures:
+    def test_90_day_enps_ignores_hidden_rounds(self, db):
+        """A shown round and a hidden one: the 90-day eNPS is the shown round's alone."""
+        team = team_with_round(db, name="A", respondents=5)
+        with db.sessions.begin() as session:
+            hidden = PulseRound(
+                team_id=team.id,
+                period=date(2026, 12, 8),
+                questions=["enps"],
+                state="closed",
+                opens_at=NOW - timedelta(days=12),
+                closes_at=NOW - timedelta(days=7),
+            )
+            session.add(hidden)
+            session.flush()
+            session.add(PulseAnswer(round_id=hidden.id, question="enps", respondent="x", value=0))
+        with db.sessions() as session:
+            team = session.get(Team, team.id)
+            assert results.enps_90_days(session, Settings(), team, now=NOW) == 100
+
+    def test_total_enps_leaves_out_a_hidden_team(self, db):
+        """Beside a total, a 3-answer team's eNPS is not part of the total's eNPS."""
+        for name, count in (("Small", 3), ("Big", 12)):
+            team_with_round(db, name=name, respondents=count)
+        with db.sessions.begin() as session:
+            small = session.scalars(select(PulseRound).order_by(PulseRound.id)).first()
+            for answer in session.scalars(
+                select(PulseAnswer).where(PulseAnswer.round_id == small.id)
+            ):
+                answer.value = 0 if answer.question == "enps" else answer.value
+        with db.sessions() as session:
+            teams = list(queries.list_teams(session))
+            _lines, total = home_results(session, Settings(), teams=teams, locale="en", now=NOW)
+        assert total.enps == 100 and total.responded == 15

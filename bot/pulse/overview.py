@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.pulse import results
-from storage import pulse as store
 from storage.models import Team
 
 TEAMS_SHOWN = 3
@@ -56,17 +55,17 @@ def home_results(
             line.hidden = True
             line.enps_90 = None  # the 90-day figure could be subtracted just as well
     responded = sum(sizes.values())
-    rounds = [line.result.round.id for line in with_rounds]  # type: ignore[union-attr]
-    enps_values = [
-        value
-        for _round, question, _who, value in store.all_answers(session, round_ids=rounds)
-        if question == "enps"
-    ]
-    shown_total = responded >= settings.anonymity_threshold
+    # The total's eNPS counts only rounds whose own eNPS could be shown, so that no hidden
+    # team's figure can be recovered from it.
+    enps_values = results.shown_enps_values(
+        session,
+        settings,
+        [line.result.round for line in with_rounds],  # type: ignore[union-attr]
+    )
     total = Total(
         responded=responded,
         enps=results.enps(enps_values)
-        if shown_total and len(enps_values) >= settings.anonymity_threshold
+        if responded >= settings.anonymity_threshold and enps_values
         else None,
     )
     return lines, total

@@ -136,21 +136,36 @@ def team_history(
     return results[-limit:]
 
 
+def shown_enps_values(
+    session: Session, settings: Settings, rounds: Sequence[PulseRound]
+) -> list[int]:
+    """eNPS answers of the rounds whose eNPS question could be shown on its own: a round
+    under the threshold never enters a wider figure, or it could be subtracted out."""
+    threshold = settings.anonymity_threshold
+    by_round: dict[int, list[int]] = defaultdict(list)
+    people: dict[int, set[str]] = defaultdict(set)
+    for round_id, question, who, value in store.all_answers(
+        session, round_ids=[r.id for r in rounds]
+    ):
+        people[round_id].add(who)
+        if question == bank.ENPS:
+            by_round[round_id].append(value)
+    values: list[int] = []
+    for round_id, answers in by_round.items():
+        if len(people[round_id]) >= threshold and len(answers) >= threshold:
+            values.extend(answers)
+    return values
+
+
 def enps_90_days(session: Session, settings: Settings, team: Team, *, now: datetime) -> int | None:
-    """eNPS over the team's closed rounds of the last 90 days (None under the threshold)."""
+    """eNPS over the team's closed rounds of the last 90 days, from shown rounds only."""
     rounds = [
         r
         for r in store.rounds_of(session, team_id=team.id, since=(now - ENPS_WINDOW).date())
         if r.state == "closed" and bank.ENPS in r.questions
     ]
-    values = [
-        value
-        for _round, question, _who, value in store.all_answers(
-            session, round_ids=[r.id for r in rounds]
-        )
-        if question == bank.ENPS
-    ]
-    return enps(values) if len(values) >= settings.anonymity_threshold else None
+    values = shown_enps_values(session, settings, rounds)
+    return enps(values) if values else None
 
 
 def hidden_groups(sizes: dict[str, int], threshold: int) -> set[str]:
