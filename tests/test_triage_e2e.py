@@ -370,3 +370,51 @@ class TestExportAndAnonymity:
                 text("SELECT * FROM outbox WHERE state = 'sent' AND kind LIKE 'irritant%'")
             ).all()
             assert SALARIEE not in json.dumps([list(r) for r in delivered], default=str)
+
+
+class TestConcurrentTriage:
+    def test_two_managers_at_once_change_it_once(self, db, slack):
+        """Two triage decisions applied concurrently: one wins, the other is stale."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from bot.config import Settings
+        from bot.irritants import triage
+        from storage import irritants as store
+        from storage.models import Team
+
+        team_id = big_team(db, slack)
+        with db.sessions.begin() as session:
+            team = session.get(Team, team_id)
+            irritant = Irritant(
+                workspace_id=team.workspace_id, team_id=team_id, category="noise",
+                space="employee", location="", severity="minor", description="d",
+                anonymous=False, reporter_id=EMPLOYEE, status="new",
+                created_at=datetime.now(PARIS), updated_at=datetime.now(PARIS),
+            )  # fmt: skip
+            session.add(irritant)
+            session.flush()
+            irritant_id = irritant.id
+
+        def decide(action: str) -> str:
+            with db.sessions() as session:
+                found = store.get(session, irritant_id=irritant_id)
+                try:
+                    triage.apply(
+                        session, Settings(SYMMETRY_SECRET_KEY="k"), irritant=found,
+                        change=triage.Change(action=action, note="n"), actor_id=MANAGER,
+                        actor_role="manager", now=datetime.now(PARIS),
+                    )  # fmt: skip
+                    session.commit()
+                    return "applied"
+                except triage.Stale:
+                    session.rollback()
+                    return "stale"
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            outcomes = sorted(pool.map(decide, ["resolve", "decline"]))
+        assert outcomes == ["applied", "stale"]
+        with db.sessions() as session:
+            events = session.scalars(
+                select(IrritantEvent.action).where(IrritantEvent.action != "reported")
+            ).all()
+        assert len(events) == 1

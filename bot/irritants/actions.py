@@ -52,15 +52,18 @@ def click(
         return Result(error=triage.error_text("stale", locale=who.locale, irritant=irritant))
     if action in triage.NEEDS_FORM:
         return Result(modal=triage.modal(irritant, action=action, locale=who.locale, origin=origin))
-    triage.apply(
-        session,
-        settings,
-        irritant=irritant,
-        change=change,
-        actor_id=who.user_id,
-        actor_role=triage.role_of(irritant, who.user_id),
-        now=now,
-    )
+    try:
+        triage.apply(
+            session,
+            settings,
+            irritant=irritant,
+            change=change,
+            actor_id=who.user_id,
+            actor_role=triage.role_of(irritant, who.user_id),
+            now=now,
+        )
+    except triage.Stale:
+        return Result(error=triage.error_text("stale", locale=who.locale, irritant=irritant))
     return Result(done=done_text(who.locale, irritant.status))
 
 
@@ -76,6 +79,8 @@ def submit(
     """A triage form: ({block: error} or {}, origin)."""
     irritant_id, origin, change = triage.parse_form(view)
     irritant = store.get(session, irritant_id=irritant_id) if irritant_id else None
+    if change.action not in triage.NEEDS_FORM:
+        irritant = None  # a form this app never sent
     if irritant is None or irritant.workspace_id != who.workspace_id:
         return {"note": triage.error_text("unknown", locale=who.locale)}, origin
     if not triage.may_triage(
@@ -91,15 +96,18 @@ def submit(
             for field, code in codes.items()
         }
         return errors, origin
-    triage.apply(
-        session,
-        settings,
-        irritant=irritant,
-        change=change,
-        actor_id=who.user_id,
-        actor_role=triage.role_of(irritant, who.user_id),
-        now=now,
-    )
+    try:
+        triage.apply(
+            session,
+            settings,
+            irritant=irritant,
+            change=change,
+            actor_id=who.user_id,
+            actor_role=triage.role_of(irritant, who.user_id),
+            now=now,
+        )
+    except triage.Stale:
+        return {"note": triage.error_text("stale", locale=who.locale, irritant=irritant)}, origin
     return {}, origin
 
 

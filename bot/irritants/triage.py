@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from slack_sdk import WebClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot import people
@@ -45,6 +46,10 @@ ERRORS = {
     "note_too_long": N_("At most 2000 characters, please."),
     "unknown": N_("This irritant no longer exists."),
 }
+
+
+class Stale(Exception):
+    """Someone else changed the irritant first; the argument is its status now."""
 
 
 @dataclass
@@ -101,8 +106,21 @@ def apply(
     actor_role: str,
     now: datetime,
 ) -> IrritantEvent:
-    """Apply a checked change, keep it in the history, and queue the reporter's message."""
-    _allowed, after = TRANSITIONS[change.action]
+    """Apply a checked change, keep it in the history, and queue the reporter's message.
+
+    The status moves only if it is still one the action applies to (compare-and-set in the
+    database), so two managers clicking at once cannot both change it: the second gets Stale.
+    """
+    allowed, after = TRANSITIONS[change.action]
+    moved = session.execute(
+        update(Irritant)
+        .where(Irritant.id == irritant.id, Irritant.status.in_(allowed))
+        .values(status=after)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        session.refresh(irritant)
+        raise Stale(irritant.status)
     irritant.status = after
     irritant.updated_at = day_of(now) if irritant.anonymous else now
     note = change.note.strip() or None
@@ -166,7 +184,7 @@ def parse_form(view: dict[str, Any]) -> tuple[int | None, str, Change]:
     except ValueError:
         eta = None
     note = values.get("note", {}).get("value", {}).get("value") or ""
-    action = meta.get("action") if meta.get("action") in NEEDS_FORM else "resolve"
+    action = meta.get("action") if meta.get("action") in NEEDS_FORM else ""
     irritant_id = meta.get("irritant") if isinstance(meta.get("irritant"), int) else None
     return irritant_id, str(meta.get("origin", "")), Change(action=action, note=note, eta=eta)
 
