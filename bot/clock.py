@@ -49,22 +49,28 @@ def running_clock(start: datetime) -> Callable[[], datetime]:
 def plan(
     settings: Settings, sessions: sessionmaker[Session], client_for: ClientFor, *, now: datetime
 ) -> str:
-    """Queue everything due at `now`; return a one-line report."""
-    with session_scope(sessions) as session:
-        pruned = queries.prune_events(session, before=now - EVENT_CLAIM_TTL)
-    with session_scope(sessions) as session:
-        welcomes = welcome.plan(session, client_for, settings, now=now)
-    with session_scope(sessions) as session:
-        roundups = notify.plan_roundups(session, settings, now=now)
-        irritant_store.prune_drafts(session, now=now)
-    with session_scope(sessions) as session:
-        opened = schedule.plan_rounds(session, client_for, settings, now=now)
-    with session_scope(sessions) as session:
-        followed = schedule.remind_and_close(session, settings, now=now)
-    return (
-        f"queued: {welcomes} welcome(s), {roundups} roundup(s); pulses: {opened}; {followed}; "
-        f"pruned: {pruned} event claim(s)"
-    )
+    """Queue everything due at `now`; return a one-line report.
+
+    Each kind of work runs in its own transaction, and one that fails is logged and left for
+    the next tick: a bad row in one team must not stop the clock, or delivery, for everyone.
+    """
+    stages = {
+        "event claims pruned": lambda s: queries.prune_events(s, before=now - EVENT_CLAIM_TTL),
+        "welcomes": lambda s: welcome.plan(s, client_for, settings, now=now),
+        "roundups": lambda s: notify.plan_roundups(s, settings, client_for, now=now),
+        "drafts pruned": lambda s: irritant_store.prune_drafts(s, now=now),
+        "pulse rounds": lambda s: schedule.plan_rounds(s, client_for, settings, now=now),
+        "pulse follow-ups": lambda s: schedule.remind_and_close(s, settings, now=now),
+    }
+    done = []
+    for name, stage in stages.items():
+        try:
+            with session_scope(sessions) as session:
+                done.append(f"{name}: {stage(session)}")
+        except Exception:  # the edge of the process: log it, carry on with the rest
+            log.exception("tick: %s failed", name)
+            done.append(f"{name}: failed")
+    return "; ".join(done)
 
 
 def tick(

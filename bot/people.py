@@ -107,6 +107,14 @@ def profiles(
     return {i: p for i, p in cached.items() if i in ids}
 
 
+def refresh_all(session: Session, client: WebClient, *, workspace_id: int, now: datetime) -> int:
+    """Cache everyone in the workspace (`users.list`, 200 a page); return how many."""
+    users = [user for page in client.users_list(limit=200) for user in page["members"]]
+    for user in users:
+        store_profile(session, workspace_id=workspace_id, user=user, now=now)
+    return len(users)
+
+
 def is_known(session: Session, *, workspace_id: int, user_id: str) -> bool:
     """True when the person's profile is cached (their language is known without Slack)."""
     return queries.get_slack_user(session, workspace_id=workspace_id, user_id=user_id) is not None

@@ -121,6 +121,19 @@ class TestWelcome:
         assert result.returncode == 0, result.stderr
         assert welcomes(slack) == {MANAGER: 1, EMPLOYEE: 1, SALARIEE: 1}
 
+    def test_a_broken_team_does_not_stop_the_clock(self, env, slack, tmp_path):
+        """A team with corrupt survey settings: the tick logs it and still welcomes people."""
+        add_team(env, tmp_path)
+        url = Settings(DATABASE_URL=env["DATABASE_URL"]).database_url
+        with make_engine(url).begin() as connection:
+            connection.execute(
+                text("UPDATE teams SET survey_enabled = true, survey_time = '99:99'")
+            )
+        result = symmetry("tick", "--now", TUESDAY_10_PARIS, env=env, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "pulse rounds: failed" in result.stdout
+        assert welcomes(slack) == {MANAGER: 1, EMPLOYEE: 1, SALARIEE: 1}
+
     def test_outbox_status(self, env, slack, tmp_path):
         """outbox status prints the counts by state and the last errors."""
         add_team(env, tmp_path)

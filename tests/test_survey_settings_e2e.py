@@ -95,3 +95,13 @@ class TestSurveySettings:
         forged = platform.view_submission(EMPLOYEE, view, form_values(view, {"questions": "1"}))
         assert forged.json()["response_action"] == "errors"
         assert team(db).survey_questions == 3
+
+
+class TestBadTimes:
+    def test_an_impossible_time_is_refused(self, server, platform, slack, db):
+        """A forged time such as 24:61 is refused inside the modal; nothing is saved."""
+        big_team(db, slack)
+        view = open_settings(platform, slack, MANAGER)
+        body = platform.view_submission(MANAGER, view, form_values(view, {"time": "24:61"})).json()
+        assert body["response_action"] == "errors"
+        assert team(db).survey_time == "10:00"

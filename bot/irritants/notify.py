@@ -189,7 +189,7 @@ def roundup_due(team: Team, now: datetime) -> datetime | None:
     return instant
 
 
-def plan_roundups(session: Session, settings: Settings, *, now: datetime) -> int:
+def plan_roundups(session: Session, settings: Settings, client_for, *, now: datetime) -> int:  # type: ignore[no-untyped-def]
     """Queue today's roundup of anonymous reports for every team whose time has come."""
     planned = 0
     for team in queries.list_teams(session):
@@ -203,11 +203,14 @@ def plan_roundups(session: Session, settings: Settings, *, now: datetime) -> int
         if not waiting:
             continue
         small = len(team.memberships) < settings.anonymity_threshold
-        recipients = (
-            admins(session, settings, workspace_id=team.workspace_id)
-            if small
-            else sorted(m.user_id for m in team.managers)
-        )
+        if small:
+            recipients = admins(session, settings, workspace_id=team.workspace_id)
+            client = client_for(team.workspace_id) if not recipients else None
+            if client is not None:  # no admin known yet: ask Slack who they are
+                people.refresh_all(session, client, workspace_id=team.workspace_id, now=now)
+                recipients = admins(session, settings, workspace_id=team.workspace_id)
+        else:
+            recipients = sorted(m.user_id for m in team.managers)
         if not recipients:
             continue  # nobody to tell yet: keep them for the next roundup
         for recipient in recipients:

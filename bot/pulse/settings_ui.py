@@ -113,7 +113,7 @@ def save(
         errors["cadence"] = say("invalid")
     if not (isinstance(weekday, str) and weekday.isdigit() and int(weekday) < 5):
         errors["weekday"] = say("invalid")
-    if len(time_) != 5 or time_[2] != ":" or not time_.replace(":", "").isdigit():
+    if not _clock_time(time_):
         errors["time"] = say("invalid")
     if not (isinstance(count, str) and count.isdigit() and 1 <= int(count) <= 5):
         errors["questions"] = say("invalid")
@@ -144,6 +144,18 @@ def save(
             session, workspace_id=team.workspace_id, scale=scale, text_en=text_en, text_fr=text_fr
         )
     return {}, team
+
+
+def _clock_time(value: str) -> bool:
+    """True for a valid "HH:MM"."""
+    hour, _, minute = value.partition(":")
+    return (
+        len(value) == 5
+        and hour.isdigit()
+        and minute.isdigit()
+        and int(hour) < 24
+        and int(minute) < 60
+    )
 
 
 def saved_message(team: Team, *, locale: str) -> dict[str, Any]:
