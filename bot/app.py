@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -23,6 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import handlers
+from bot import workspaces
 from bot.config import Settings
 from bot.manifest import BOT_SCOPES
 from bot.services import Services, utcnow
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 # the pool must be as large as the server's request threads, or acks queue behind slow
 # Slack calls (Bolt's default of 5 puts acks seconds late under a burst of commands).
 LISTENER_THREADS = 64
+CLIENT_TTL = 300.0  # seconds a workspace's client (or its absence) is trusted
 
 
 def slack_client(
@@ -67,13 +70,15 @@ def workspace_clients(
     store = (
         oauth_settings(settings, engine).installation_store if settings.multi_workspace else None
     )
-    clients: dict[int, WebClient | None] = {}
+    # Kept a few minutes only: a long-running clock sees reinstalls and new tokens.
+    clients: dict[int, tuple[WebClient | None, float]] = {}
     lock = threading.Lock()
 
     def client_for(workspace_id: int) -> WebClient | None:
         with lock:
-            if workspace_id in clients:
-                return clients[workspace_id]
+            cached = clients.get(workspace_id)
+            if cached is not None and cached[1] > time.monotonic():
+                return cached[0]
         with session_scope(sessions) as session:
             workspace = session.get(Workspace, workspace_id)
             slack_team_id = workspace.slack_team_id if workspace else None
@@ -84,7 +89,7 @@ def workspace_clients(
             token = bot.bot_token if bot else None
         client = slack_client(settings, token, retries=retries) if installed and token else None
         with lock:
-            clients[workspace_id] = client
+            clients[workspace_id] = (client, time.monotonic() + CLIENT_TTL)
         return client
 
     return client_for
@@ -163,8 +168,19 @@ def create_app(
             with services.session() as session:
                 queries.release_event(session, event_id=event_id)
 
+    def note_reinstall(body: dict, context: BoltContext, next: Callable[[], BoltResponse]):  # type: ignore[no-untyped-def]
+        """A workspace that had removed the app and is talking to us again reinstalled it."""
+        event = body.get("event", {}) if isinstance(body, dict) else {}
+        if context.team_id and event.get("type") not in ("app_uninstalled", "tokens_revoked"):
+            workspace_id = services.workspace_id(context.team_id)
+            if services.back_from_uninstall(workspace_id):
+                with services.session() as session:
+                    workspaces.reinstalled(session, slack_team_id=context.team_id)
+        return next()
+
     app.use(inject_services)
     app.use(once_per_event)
+    app.use(note_reinstall)
     app.error(on_error)
     handlers.register(app)
     return app

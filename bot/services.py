@@ -34,6 +34,7 @@ class Services:
     installation_store: InstallationStore | None = None
     _workspace_ids: dict[str, int] = field(default_factory=dict)
     _locales: dict[tuple[int, str], tuple[str, float]] = field(default_factory=dict)
+    _uninstalled: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def session(self):  # type: ignore[no-untyped-def]
@@ -47,10 +48,25 @@ class Services:
         if cached is not None:
             return cached
         with self.session() as session:
-            workspace_id = queries.get_or_create_workspace(session, slack_team_id=slack_team_id).id
+            workspace = queries.get_or_create_workspace(session, slack_team_id=slack_team_id)
+            workspace_id, gone = workspace.id, workspace.uninstalled_at is not None
         with self._lock:
             self._workspace_ids[slack_team_id] = workspace_id
+            if gone:
+                self._uninstalled.add(workspace_id)
         return workspace_id
+
+    def mark_uninstalled(self, workspace_id: int) -> None:
+        with self._lock:
+            self._uninstalled.add(workspace_id)
+
+    def back_from_uninstall(self, workspace_id: int) -> bool:
+        """True (once) when a workspace marked uninstalled sends us a request again."""
+        with self._lock:
+            if workspace_id not in self._uninstalled:
+                return False
+            self._uninstalled.discard(workspace_id)
+            return True
 
     def known_locale(self, workspace_id: int, user_id: str) -> str | None:
         """The language of someone recently seen, without touching the database.

@@ -10,6 +10,7 @@ from bot.services import Services
 
 def uninstalled(context: BoltContext) -> None:
     services: Services = context["services"]
+    services.mark_uninstalled(services.workspace_id(context.team_id))
     with services.session() as session:
         workspaces.uninstalled(
             session,
@@ -21,6 +22,8 @@ def uninstalled(context: BoltContext) -> None:
 
 def tokens_revoked(event: dict, context: BoltContext) -> None:
     services: Services = context["services"]
+    if event.get("tokens", {}).get("bot"):
+        services.mark_uninstalled(services.workspace_id(context.team_id))
     with services.session() as session:
         workspaces.tokens_revoked(
             session,

@@ -210,7 +210,7 @@ class TestHome:
 
 class TestLifecycle:
     def test_uninstall_marks_the_workspace(self, server, platform, slack, db):
-        """app_uninstalled marks the workspace as uninstalled."""
+        """app_uninstalled marks the workspace as uninstalled; a later request reinstates it."""
         answer_of(platform.command(EMPLOYEE, "/symmetry", "help"), slack)
         platform.event({"type": "app_uninstalled"})
 
@@ -222,8 +222,9 @@ class TestLifecycle:
                 return workspace.uninstalled_at is not None
 
         wait_until(marked)
-        with db.engine.begin() as connection:
-            connection.execute(Workspace.__table__.update().values(uninstalled_at=None))
+        # Installed again: the workspace's next request brings it back.
+        answer_of(platform.command(EMPLOYEE, "/symmetry", "help"), slack)
+        wait_until(lambda: not marked())
 
 
 class TestSetupLanguage:
