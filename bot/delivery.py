@@ -22,12 +22,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.worktime import next_opening, zone
+from bot.worktime import is_working_time, next_opening, zone
 from storage import outbox
 from storage.db import session_scope
 from storage.models import OutboxMessage
@@ -103,6 +104,7 @@ class Report:
     failed: int = 0
     dead: int = 0
     rate_limited: int = 0
+    held: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, outcome: str) -> None:
@@ -112,7 +114,7 @@ class Report:
     def __str__(self) -> str:
         return (
             f"{self.sent} sent, {self.retried} to retry, {self.failed} failed, {self.dead} dead, "
-            f"{self.rate_limited} rate-limited answers"
+            f"{self.rate_limited} rate-limited answers, {self.held} held for working hours"
         )
 
 
@@ -152,7 +154,11 @@ class Deliverer:
                     session, worker=self.worker, now=self.now(), limit=self.threads * 4, lease=LEASE
                 )
             if batch:
-                list(self._pool.map(lambda m: self._deliver(m, report), batch))
+                # Waiting out 429s must end well inside the lease, counted from the claim.
+                deadline = time.monotonic() + LEASE.total_seconds() / 2
+                list(
+                    self._pool.map(partial(self._deliver, report=report, deadline=deadline), batch)
+                )
                 continue
             with session_scope(self.sessions) as session:
                 due = outbox.next_due(session)
@@ -160,8 +166,22 @@ class Deliverer:
                 return report
             time.sleep(max(0.0, (due - self.now()).total_seconds()) + 0.01)
 
-    def _deliver(self, message: OutboxMessage, report: Report) -> None:
+    def _deliver(self, message: OutboxMessage, report: Report, deadline: float) -> None:
         key = (message.workspace_id, "chat.postMessage")
+        if not message.urgent:
+            # Due while nobody ran (a weekend, a night): it still waits for working hours.
+            tz = zone(message.timezone)
+            now = self.now()
+            if not is_working_time(now, tz):
+                with session_scope(self.sessions) as session:
+                    outbox.hold(
+                        session,
+                        message_id=message.id,
+                        worker=self.worker,
+                        until=next_opening(now, tz),
+                    )
+                report.add("held")
+                return None
         client = self.client_for(message.workspace_id)
         if client is None:
             return self._finish(message, report, outbox.DEAD, "workspace_uninstalled")
@@ -174,7 +194,6 @@ class Deliverer:
                 return self._finish(message, report, outbox.DEAD, "recipient_gone")
             channel, written = found
             content = {"text": written.get("text", ""), "blocks": written.get("blocks", [])}
-        deadline = time.monotonic() + LEASE.total_seconds() / 2
         while True:
             self.gate.wait(key)
             try:

@@ -127,6 +127,15 @@ def mark_sent(
         message.payload = {"scrub_recipient": True}
 
 
+def hold(session: Session, *, message_id: int, worker: str, until: datetime) -> None:
+    """Put a message back, untouched, until `until` (the recipient's next working hours)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(_owned(message_id, worker))
+        .values(state=QUEUED, not_before=until, lease_until=None)
+    )
+
+
 def mark_retry(
     session: Session, *, message_id: int, worker: str, error: str, at: datetime, count: bool
 ) -> None:

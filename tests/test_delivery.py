@@ -235,3 +235,23 @@ class TestScrubOnGivingUp:
         (row,) = rows(db)
         assert row.state == outbox.DEAD and row.recipient is None
         assert GONE not in str(row.payload)
+
+
+class TestWorkingHoursAtDelivery:
+    def test_overdue_message_found_on_saturday_waits_for_monday(self, db, slack, workspace_id):
+        """A non-urgent message that fell due on Friday but is found on Saturday is held,
+        not sent, until Monday 08:00 in its recipient's zone."""
+        saturday = datetime(2026, 1, 17, 10, 0, tzinfo=UTC)  # 11:00 in Paris
+        client = WebClient(token=slack.bot_token, base_url=slack.url, retry_handlers=[])
+        deliverer = Deliverer(db.sessions, lambda _id: client, now=lambda: saturday, seed=1)
+        try:
+            queue(db, workspace_id, EMPLOYEE, urgent=False,
+                  not_before=datetime(2026, 1, 16, 15, 0, tzinfo=UTC))  # fmt: skip
+            report = deliverer.run()
+        finally:
+            deliverer.close()
+        assert (report.sent, report.held) == (0, 1)
+        (row,) = rows(db)
+        assert row.state == outbox.QUEUED and row.attempts == 0
+        assert row.not_before == datetime(2026, 1, 19, 7, 0, tzinfo=UTC)
+        assert posts_to(slack, EMPLOYEE) == 0
