@@ -42,21 +42,24 @@ CLIENT_TTL = 300.0  # seconds a workspace's client (or its absence) is trusted
 
 
 def slack_client(
-    settings: Settings, token: str | None = None, *, retries: bool = True
+    settings: Settings,
+    token: str | None = None,
+    *,
+    retries: bool = True,
+    wait_on_rate_limit: bool = True,
 ) -> WebClient:
     """A Web API client pointed at SLACK_API_URL.
 
-    With `retries`, rate limits and dropped connections are retried by slack_sdk; the outbox
-    asks for none, because it schedules its own retries.
+    With `retries`, dropped connections are retried, and rate limits too unless
+    `wait_on_rate_limit` is off (listeners: some of their calls come before an acknowledgement
+    due within 3 s, so they must not sleep out a Retry-After). The outbox asks for no retries
+    at all: it schedules its own.
     """
-    handlers = (
-        [
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=2),
-        ]
-        if retries
-        else []
-    )
+    handlers: list = []
+    if retries:
+        handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
+        if wait_on_rate_limit:
+            handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     return WebClient(
         token=token, base_url=settings.slack_api_url, timeout=15, retry_handlers=handlers
     )
@@ -134,7 +137,9 @@ def create_app(
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=bool(settings.slack_signing_secret),
         token=None if multi else settings.slack_bot_token,
-        client=slack_client(settings, None if multi else settings.slack_bot_token),
+        client=slack_client(
+            settings, None if multi else settings.slack_bot_token, wait_on_rate_limit=False
+        ),
         oauth_settings=oauth,
         token_verification_enabled=False,  # no Slack call at start: the first request authorizes
         listener_executor=ThreadPoolExecutor(

@@ -93,7 +93,7 @@ def write(rows: Sequence[dict[str, Any]], fields: Sequence[str], *, fmt: str) ->
 def pulses(
     session: Session, settings: Settings, *, workspace_id: int | None, team_id: int | None
 ) -> list[dict]:
-    """One object per survey round (closed or open), with the anonymity rules applied."""
+    """One object per closed survey round, with the anonymity rules applied."""
     from bot.pulse.results import round_result
 
     rows: list[dict] = []
@@ -102,6 +102,8 @@ def pulses(
             continue
         previous = None
         for round_ in pulse_store.rounds_of(session, team_id=team.id):
+            if round_.state != "closed":
+                continue  # like the Home tab: results once the round is closed
             result = round_result(
                 session, settings, round_, locale=settings.default_locale, previous=previous
             )

@@ -275,7 +275,8 @@ def decide_similar(
     session.delete(draft)
     if choice == "vote" and irritant_id is not None:
         target = store.get(session, irritant_id=irritant_id)
-        if target is not None and target.team_id == int(fields["team_id"]):
+        still_open = target is not None and target.status in catalog.OPEN_STATUSES
+        if still_open and target.team_id == int(fields["team_id"]):
             voter = keyed_hash(settings.secret_key or "", "vote", str(target.id), who.user_id)
             added = store.add_vote(session, irritant_id=target.id, voter_hash=voter)
             session.refresh(target, ["votes"])

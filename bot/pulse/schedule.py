@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from slack_sdk import WebClient
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import people
@@ -50,7 +51,8 @@ def period_of(team: Team, today: date) -> date | None:
         first = today.replace(day=1)
         return first + timedelta(days=(team.survey_weekday - first.weekday()) % 7)
     day = today - timedelta(days=today.weekday()) + timedelta(days=team.survey_weekday)
-    if team.survey_cadence == "biweekly" and day.isocalendar().week % 2:
+    # Every other week counted from a fixed Monday, so that a 53-week year keeps the rhythm.
+    if team.survey_cadence == "biweekly" and ((day.toordinal() - 1) // 7) % 2:
         return None
     return day
 
@@ -113,19 +115,34 @@ def plan_rounds(
         client = client_for(team.workspace_id)
         if client is None:
             continue
-        opens = opening(team, period)
-        round_ = PulseRound(
-            team_id=team.id,
-            period=period,
-            questions=choose_questions(session, team, period),
-            state="open",
-            opens_at=opens,
-            closes_at=opens + timedelta(days=team.survey_days),
+        # Slack first (profiles are refreshed before any row is written: no write lock is
+        # held while waiting on Slack), then the round, in a savepoint: a second clock that
+        # planned the same round a moment earlier makes this one a no-op, not an error.
+        people.profiles(
+            session,
+            client,
+            workspace_id=team.workspace_id,
+            user_ids=[m.user_id for m in team.memberships],
+            now=now,
         )
-        session.add(round_)
-        session.flush()
+        opens = opening(team, period)
+        try:
+            with session.begin_nested():
+                round_ = PulseRound(
+                    team_id=team.id,
+                    period=period,
+                    questions=choose_questions(session, team, period),
+                    state="open",
+                    opens_at=opens,
+                    closes_at=opens + timedelta(days=team.survey_days),
+                )
+                session.add(round_)
+                session.flush()
+                surveys = _invite(session, client, settings, team=team, round_=round_, now=now)
+        except IntegrityError:
+            continue
         report.rounds += 1
-        report.surveys += _invite(session, client, settings, team=team, round_=round_, now=now)
+        report.surveys += surveys
     return report
 
 
