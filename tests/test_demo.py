@@ -485,20 +485,28 @@ def first_tuesday_after(day: date) -> date:
 
 
 def tick_reports(stdout: str) -> list[dict[str, int]]:
-    """For each tick: what the real `symmetry tick` printed that it did (its own English)."""
+    """For each tick: what the real `symmetry tick` printed that it did (its own English, e.g.
+    `welcomes: 3; …; pulse rounds: 2 round(s) opened, 9 survey(s) and 0 reminder(s) queued, 0
+    round(s) closed; pulse follow-ups: …; delivery: 3 sent, …`). Counts of the same kind are
+    added up across the report's stages."""
+    patterns = {
+        "welcomes": r"(\d+) welcome\(s\)|welcomes: (\d+)",
+        "rounds": r"(\d+) round\(s\) opened",
+        "surveys": r"(\d+) survey\(s\)",
+        "reminders": r"(\d+) reminder\(s\) queued",
+        "closed": r"(\d+) round\(s\) closed",
+        "sent": r"delivery: (\d+) sent",
+    }
     found = []
     for chunk in stdout.split("⏱")[1:]:
         said = flat(chunk.split("━━")[0])
-        planned = re.search(
-            r"queued: (\d+) welcome\(s\).*?pulses: (\d+) round\(s\) opened, (\d+) survey\(s\) "
-            r"and \d+ reminder\(s\) queued, \d+ round\(s\) closed; \d+ round\(s\) opened, \d+ "
-            r"survey\(s\) and (\d+) reminder\(s\) queued, (\d+) round\(s\) closed.*?"
-            r"delivery: (\d+) sent",
-            said,
-        )
-        assert planned, said
-        keys = ("welcomes", "rounds", "surveys", "reminders", "closed", "sent")
-        found.append(dict(zip(keys, map(int, planned.groups()), strict=True)))
+        said = said[said.index("symmetry: tick at") :]
+        counts = {}
+        for key, pattern in patterns.items():
+            matches = re.findall(pattern, said)
+            assert matches, (key, said)
+            counts[key] = sum(int("".join(m) if isinstance(m, tuple) else m) for m in matches)
+        found.append(counts)
     return found
 
 
