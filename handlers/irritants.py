@@ -7,6 +7,7 @@ from slack_sdk import WebClient
 
 from bot import people
 from bot.irritants import commands, reporting
+from bot.irritants.ownership import Person
 from bot.services import Services
 
 
@@ -20,17 +21,21 @@ def irritant_command(
     user_id = body["user_id"]
     subcommand, prefill = commands.parse(body.get("text", ""))
     with services.session() as session:
-        if not people.is_known(session, workspace_id=workspace_id, user_id=user_id):
-            people.profile(
-                session, client, workspace_id=workspace_id, user_id=user_id, now=services.now()
-            )
-        who = commands.person(
-            session,
-            services.settings,
-            workspace_id=workspace_id,
-            slack_team_id=slack_team_id,
-            user_id=user_id,
-        )
+        locale = services.known_locale(workspace_id, user_id)
+        if locale is None:
+            if not people.is_known(session, workspace_id=workspace_id, user_id=user_id):
+                people.profile(
+                    session, client, workspace_id=workspace_id, user_id=user_id, now=services.now()
+                )
+            locale = commands.person(
+                session,
+                services.settings,
+                workspace_id=workspace_id,
+                slack_team_id=slack_team_id,
+                user_id=user_id,
+            ).locale
+            services.remember_locale(workspace_id, user_id, locale)
+        who = Person(workspace_id, slack_team_id, user_id, locale)
         if subcommand == "help":
             answer = commands.help_message(who)
         elif subcommand == "list":

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.blocks import render
 from bot.irritants import commands as people_commands
+from bot.irritants.ownership import Person
 from bot.pulse import answers, settings_ui
 from bot.services import Services
 from bot.setup import actor
@@ -18,13 +19,20 @@ from bot.worktime import zone
 
 def _who(services: Services, session, context: BoltContext, body: dict):  # type: ignore[no-untyped-def]
     slack_team_id = context.team_id or body["team"]["id"]
-    return people_commands.person(
+    workspace_id = services.workspace_id(slack_team_id)
+    user_id = body["user"]["id"]
+    locale = services.known_locale(workspace_id, user_id)
+    if locale is not None:
+        return Person(workspace_id, slack_team_id, user_id, locale)
+    who = people_commands.person(
         session,
         services.settings,
-        workspace_id=services.workspace_id(slack_team_id),
+        workspace_id=workspace_id,
         slack_team_id=slack_team_id,
-        user_id=body["user"]["id"],
+        user_id=user_id,
     )
+    services.remember_locale(workspace_id, user_id, who.locale)
+    return who
 
 
 def answer_click(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
@@ -36,9 +44,8 @@ def answer_click(ack: Ack, body: dict, context: BoltContext, respond: Respond) -
         who = _who(services, session, context, body)
         if click is None:
             outcome = answers.Outcome(error=answers.error_text(who.locale, "unknown"))
-        else:
-            handle = answers.skip if action["action_id"] == "pulse_skip" else answers.answer
-            outcome = handle(
+        elif action["action_id"] == "pulse_skip":
+            outcome = answers.skip(
                 session,
                 services.settings,
                 click=click,
@@ -46,6 +53,17 @@ def answer_click(ack: Ack, body: dict, context: BoltContext, respond: Respond) -
                 workspace_id=who.workspace_id,
                 locale=who.locale,
                 now=services.now(),
+            )
+        else:
+            outcome = answers.answer(
+                session,
+                services.settings,
+                click=click,
+                user_id=who.user_id,
+                workspace_id=who.workspace_id,
+                locale=who.locale,
+                now=services.now(),
+                message=body.get("message"),
             )
     if outcome.message is not None:
         respond(replace_original=True, **outcome.message)

@@ -22,8 +22,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 # Connections a process may open: enough for every listener and request thread at once, so a
 # burst of slow listeners never leaves an acknowledgement waiting for a connection.
-POOL_SIZE = 10
-MAX_OVERFLOW = 60
+POOL_SIZE = 32
+MAX_OVERFLOW = 40
 
 
 def make_engine(url: str) -> Engine:
@@ -41,6 +41,9 @@ def make_engine(url: str) -> Engine:
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            # With WAL, NORMAL keeps the database consistent after a crash and only waits for
+            # the disk at checkpoints: a commit costs microseconds instead of an fsync.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()

@@ -108,18 +108,8 @@ def set_pause(session: Session, *, workspace_id: int, user_id: str, until: date)
 
 def save_answer(
     session: Session, *, round_id: int, question: str, respondent: str, value: int
-) -> bool:
-    """Record an answer, replacing the same person's earlier one; True when it replaced one."""
-    existing = session.scalars(
-        select(PulseAnswer).where(
-            PulseAnswer.round_id == round_id,
-            PulseAnswer.question == question,
-            PulseAnswer.respondent == respondent,
-        )
-    ).one_or_none()
-    if existing is not None:
-        existing.value = value
-        return True
+) -> None:
+    """Record an answer, replacing the same person's earlier one (one statement)."""
     statement = (
         _insert(session)(PulseAnswer)
         .values(round_id=round_id, question=question, respondent=respondent, value=value)
@@ -128,7 +118,19 @@ def save_answer(
         )
     )
     session.execute(statement)
-    return False
+
+
+def unskip(session: Session, *, round_id: int, user_id: str) -> None:
+    """Someone who skipped the round answered after all."""
+    session.execute(
+        update(PulseParticipant)
+        .where(
+            PulseParticipant.round_id == round_id,
+            PulseParticipant.user_id == user_id,
+            PulseParticipant.skipped.is_(True),
+        )
+        .values(skipped=False)
+    )
 
 
 def answers_of(session: Session, *, round_id: int, respondent: str) -> dict[str, int]:

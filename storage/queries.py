@@ -148,6 +148,18 @@ def teams_of_member(session: Session, *, workspace_id: int, user_id: str) -> Seq
     ).all()
 
 
+def member_counts(session: Session, *, team_ids: Sequence[int]) -> dict[int, int]:
+    """How many members each team has, counted in the database."""
+    if not team_ids:
+        return {}
+    rows = session.execute(
+        select(Membership.team_id, func.count())
+        .where(Membership.team_id.in_(list(team_ids)))
+        .group_by(Membership.team_id)
+    )
+    return {team_id: count for team_id, count in rows}
+
+
 def set_members(session: Session, *, team: Team, user_ids: Iterable[str]) -> tuple[int, int]:
     """Make the team's members exactly `user_ids`; return (added, removed) counts."""
     wanted = set(user_ids)

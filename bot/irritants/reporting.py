@@ -55,7 +55,8 @@ def day_of(now: datetime) -> datetime:
 
 def small_teams(session: Session, settings: Settings, teams: list[Team]) -> list[Team]:
     """Teams too small for anonymity: their anonymous reports go to the admins."""
-    return [t for t in teams if len(t.memberships) < settings.anonymity_threshold]
+    sizes = queries.member_counts(session, team_ids=[t.id for t in teams])
+    return [t for t in teams if sizes.get(t.id, 0) < settings.anonymity_threshold]
 
 
 def modal(

@@ -7,6 +7,7 @@ buttons carry a keyed signature of the recipient), the value must be on the scal
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -171,15 +172,24 @@ def answer(
     workspace_id: int,
     locale: str,
     now: datetime,
+    message: dict[str, Any] | None = None,
 ) -> Outcome:
-    """Record (or change) one answer."""
-    round_, error = _check(
-        session, settings, click=click, user_id=user_id, workspace_id=workspace_id, now=now
-    )
-    if round_ is None:
-        return Outcome(error=error_text(locale, error or "unknown"))
-    questions = bank.by_key(session, workspace_id=round_.team.workspace_id)
-    question = questions.get(click.question)
+    """Record (or change) one answer, and show it in the person's survey message.
+
+    `message` is the survey message the tap came from: when given, it is updated in place
+    (the chosen button marked, the answer written under the question) instead of being
+    rendered again — a tap is the hottest path of a survey round.
+    """
+    round_ = store.get_round(session, round_id=click.round_id)
+    if round_ is None or round_.team.workspace_id != workspace_id:
+        return Outcome(error=error_text(locale, "unknown"))
+    # The buttons carry a keyed signature of the person the message was sent to: a tap
+    # signed for someone else, or forged, records nothing.
+    if click.sig != signature(settings, round_.id, user_id):
+        return Outcome(error=error_text(locale, "not_yours"))
+    if round_.state != "open" or now >= round_.closes_at:
+        return Outcome(error=error_text(locale, "closed"))
+    question = bank.cached_by_key(session, workspace_id=workspace_id).get(click.question)
     if question is None or click.question not in round_.questions:
         return Outcome(error=error_text(locale, "unknown"))
     if click.value is None or click.value not in question.values:
@@ -191,12 +201,30 @@ def answer(
         respondent=respondent(settings, round_.id, user_id),
         value=click.value,
     )
-    participant = store.participant(session, round_id=round_.id, user_id=user_id)
-    if participant is not None and participant.skipped:
-        participant.skipped = False  # answering again undoes "skip this round"
+    store.unskip(session, round_id=round_.id, user_id=user_id)  # answering undoes a skip
+    if message and message.get("blocks"):
+        return Outcome(message=marked(message, question=question, value=click.value, locale=locale))
     return Outcome(
         message=message_for(session, settings, round_=round_, user_id=user_id, locale=locale)
     )
+
+
+def marked(message: dict[str, Any], *, question: bank.Question, value: int, locale: str) -> dict:
+    """The survey message with `value` chosen for `question` (as the template would show it)."""
+    blocks = copy.deepcopy(message["blocks"])
+    for block in blocks:
+        if block.get("block_id") == f"a-{question.key}":
+            for element in block.get("elements", []):
+                element.pop("style", None)
+                if element.get("action_id") == f"pulse_answer:{value}":
+                    element["style"] = "primary"
+        elif block.get("block_id") == f"q-{question.key}":
+            asked = block["text"]["text"].split("\n", 1)[0]
+            answer = translate(
+                locale, "Your answer: %(answer)s", answer=question.label(value, locale)
+            )
+            block["text"]["text"] = f"{asked}\n{answer}"
+    return {"text": message.get("text", ""), "blocks": blocks}
 
 
 def skip(

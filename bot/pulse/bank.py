@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -93,6 +94,20 @@ def by_key(session: Session, *, workspace_id: int) -> dict[str, Question]:
     return {q.key: q for q in all_questions(session, workspace_id=workspace_id)}
 
 
+_CACHE: dict[int, tuple[dict[str, Question], float]] = {}
+CACHE_TTL = 60.0  # seconds a workspace's questions are trusted from memory
+
+
+def cached_by_key(session: Session, *, workspace_id: int) -> dict[str, Question]:
+    """`by_key`, kept in memory for a minute: survey taps must not reread the bank each time."""
+    entry = _CACHE.get(workspace_id)
+    if entry is not None and entry[1] > time.monotonic():
+        return entry[0]
+    questions = by_key(session, workspace_id=workspace_id)
+    _CACHE[workspace_id] = (questions, time.monotonic() + CACHE_TTL)
+    return questions
+
+
 def add(session: Session, *, workspace_id: int, scale: str, text_en: str, text_fr: str) -> str:
     """Add an admin's question; return its key."""
     row = PulseQuestion(
@@ -100,4 +115,5 @@ def add(session: Session, *, workspace_id: int, scale: str, text_en: str, text_f
     )
     session.add(row)
     session.flush()
+    _CACHE.pop(workspace_id, None)
     return f"{CUSTOM_PREFIX}{row.id}"
