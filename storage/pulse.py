@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select, update
@@ -29,6 +30,28 @@ def get_round(session: Session, *, round_id: int) -> PulseRound | None:
     return session.scalars(
         select(PulseRound).where(PulseRound.id == round_id).options(selectinload(PulseRound.team))
     ).one_or_none()
+
+
+@dataclass(frozen=True)
+class RoundFacts:
+    """What a survey tap needs to know of its round, read in one query."""
+
+    workspace_id: int
+    questions: tuple[str, ...]
+    state: str
+    closes_at: datetime
+
+
+def round_facts(session: Session, *, round_id: int) -> RoundFacts | None:
+    row = session.execute(
+        select(Team.workspace_id, PulseRound.questions, PulseRound.state, PulseRound.closes_at)
+        .join(Team, PulseRound.team_id == Team.id)
+        .where(PulseRound.id == round_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    workspace_id, questions, state, closes_at = row
+    return RoundFacts(workspace_id, tuple(questions), state, closes_at)
 
 
 def round_for(session: Session, *, team_id: int, period: date) -> PulseRound | None:
@@ -118,19 +141,6 @@ def save_answer(
         )
     )
     session.execute(statement)
-
-
-def unskip(session: Session, *, round_id: int, user_id: str) -> None:
-    """Someone who skipped the round answered after all."""
-    session.execute(
-        update(PulseParticipant)
-        .where(
-            PulseParticipant.round_id == round_id,
-            PulseParticipant.user_id == user_id,
-            PulseParticipant.skipped.is_(True),
-        )
-        .values(skipped=False)
-    )
 
 
 def answers_of(session: Session, *, round_id: int, respondent: str) -> dict[str, int]:

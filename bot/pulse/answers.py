@@ -180,33 +180,37 @@ def answer(
     (the chosen button marked, the answer written under the question) instead of being
     rendered again — a tap is the hottest path of a survey round.
     """
-    round_ = store.get_round(session, round_id=click.round_id)
-    if round_ is None or round_.team.workspace_id != workspace_id:
+    facts = _round_facts(session, click.round_id)
+    if facts is None or facts.workspace_id != workspace_id:
         return Outcome(error=error_text(locale, "unknown"))
     # The buttons carry a keyed signature of the person the message was sent to: a tap
     # signed for someone else, or forged, records nothing.
-    if click.sig != signature(settings, round_.id, user_id):
+    if click.sig != signature(settings, click.round_id, user_id):
         return Outcome(error=error_text(locale, "not_yours"))
-    if round_.state != "open" or now >= round_.closes_at:
+    if facts.state != "open" or now >= facts.closes_at:
         return Outcome(error=error_text(locale, "closed"))
     question = bank.cached_by_key(session, workspace_id=workspace_id).get(click.question)
-    if question is None or click.question not in round_.questions:
+    if question is None or click.question not in facts.questions:
         return Outcome(error=error_text(locale, "unknown"))
     if click.value is None or click.value not in question.values:
         return Outcome(error=error_text(locale, "out_of_scale"))
     store.save_answer(
         session,
-        round_id=round_.id,
+        round_id=click.round_id,
         question=click.question,
-        respondent=respondent(settings, round_.id, user_id),
+        respondent=respondent(settings, click.round_id, user_id),
         value=click.value,
     )
-    store.unskip(session, round_id=round_.id, user_id=user_id)  # answering undoes a skip
     if message and message.get("blocks"):
         return Outcome(message=marked(message, question=question, value=click.value, locale=locale))
+    round_ = store.get_round(session, round_id=click.round_id)
     return Outcome(
         message=message_for(session, settings, round_=round_, user_id=user_id, locale=locale)
     )
+
+
+def _round_facts(session: Session, round_id: int) -> store.RoundFacts | None:
+    return store.round_facts(session, round_id=round_id)
 
 
 def marked(message: dict[str, Any], *, question: bank.Question, value: int, locale: str) -> dict:
