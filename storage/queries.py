@@ -148,6 +148,25 @@ def teams_of_member(session: Session, *, workspace_id: int, user_id: str) -> Seq
     ).all()
 
 
+def teams_of_member_with_size(
+    session: Session, *, workspace_id: int, user_id: str
+) -> list[tuple[Team, int]]:
+    """The teams a person belongs to, each with its number of members, in one query."""
+    size = (
+        select(func.count(Membership.id))
+        .where(Membership.team_id == Team.id)
+        .correlate(Team)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Team, size)
+        .join(Membership, Membership.team_id == Team.id)
+        .where(Team.workspace_id == workspace_id, Membership.user_id == user_id)
+        .order_by(Team.created_at, Team.id)
+    ).all()
+    return [(team, count) for team, count in rows]
+
+
 def member_counts(session: Session, *, team_ids: Sequence[int]) -> dict[int, int]:
     """How many members each team has, counted in the database."""
     if not team_ids:

@@ -63,11 +63,13 @@ def modal(
     session: Session, settings: Settings, *, who: Person, prefill: str = ""
 ) -> dict[str, Any] | None:
     """The report modal for a member of at least one team (None for anyone else)."""
-    teams = list(
-        queries.teams_of_member(session, workspace_id=who.workspace_id, user_id=who.user_id)
+    sized = queries.teams_of_member_with_size(
+        session, workspace_id=who.workspace_id, user_id=who.user_id
     )
-    if not teams:
+    if not sized:
         return None
+    teams = [team for team, _size in sized]
+    small = [team for team, size in sized if size < settings.anonymity_threshold]
     prefill = prefill.strip()[:MAX_DESCRIPTION]
     return render(
         "irritant_modal",
@@ -75,7 +77,7 @@ def modal(
         prefill=prefill,
         guessed=catalog.guess_category(prefill) if prefill else None,
         teams=teams,
-        small=small_teams(session, settings, teams),
+        small=small,
         threshold=settings.anonymity_threshold,
         locations=store.recent_locations(session, team_ids=[t.id for t in teams]),
         categories=catalog.CATEGORIES,
