@@ -36,9 +36,9 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
-BACKOFF_BASE = 0.5  # seconds before the first retry
+BACKOFF_BASE = 0.1  # seconds before the first retry: a lone 500 should not make a tail
 BACKOFF_CAP = 600.0  # no wait longer than ten minutes between tries
-MAX_ATTEMPTS = 16  # 0.5 s doubling to 10 min: about an hour of trying in all
+MAX_ATTEMPTS = 18  # 0.1 s doubling to 10 min: about an hour of trying in all
 PERMANENT_ERRORS = frozenset(
     {
         "account_inactive",

@@ -70,7 +70,9 @@ def claim(
     candidates = (
         select(OutboxMessage.id)
         .where(_claimable(now))
-        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        # Retries first: a message that already failed should not wait behind a whole
+        # fan-out of first tries (its wait was meant to be short).
+        .order_by(OutboxMessage.attempts.desc(), OutboxMessage.not_before, OutboxMessage.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
@@ -86,7 +88,7 @@ def claim(
     return session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.id.in_(claimed))
-        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .order_by(OutboxMessage.attempts.desc(), OutboxMessage.not_before, OutboxMessage.id)
     ).all()
 
 

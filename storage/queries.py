@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -74,15 +76,26 @@ def upsert_slack_user(
     fetched_at: datetime,
     **fields: object,
 ) -> SlackUser:
-    """Create or refresh the cached profile of a person."""
-    row = get_slack_user(session, workspace_id=workspace_id, user_id=user_id)
-    if row is None:
-        row = SlackUser(workspace_id=workspace_id, user_id=user_id, fetched_at=fetched_at)
-        session.add(row)
-    for name, value in fields.items():
-        setattr(row, name, value)
-    row.fetched_at = fetched_at
-    session.flush()
+    """Create or refresh the cached profile of a person.
+
+    An upsert in the database: two requests meeting the same person at once (their first
+    commands, say) both succeed instead of one failing on the unique key.
+    """
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = {"workspace_id": workspace_id, "user_id": user_id, "fetched_at": fetched_at, **fields}
+    session.execute(
+        insert(SlackUser)
+        .values(**values)
+        .on_conflict_do_update(
+            index_elements=["workspace_id", "user_id"],
+            set_={k: v for k, v in values.items() if k not in ("workspace_id", "user_id")},
+        )
+    )
+    row = session.scalars(
+        select(SlackUser)
+        .where(SlackUser.workspace_id == workspace_id, SlackUser.user_id == user_id)
+        .execution_options(populate_existing=True)
+    ).one()
     return row
 
 

@@ -6,9 +6,11 @@ is stored once (its key is a hash of the modal's view ID).
 
 from __future__ import annotations
 
+import copy
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, utils
@@ -68,18 +70,44 @@ def modal(
     )
     if not sized:
         return None
-    teams = [team for team, _size in sized]
-    small = [team for team, size in sized if size < settings.anonymity_threshold]
+    teams = tuple(_TeamChoice(team.id, team.name) for team, _size in sized)
+    small = tuple(
+        _TeamChoice(team.id, team.name)
+        for team, size in sized
+        if size < settings.anonymity_threshold
+    )
+    locations = tuple(store.recent_locations(session, team_ids=[t.id for t in teams]))
     prefill = prefill.strip()[:MAX_DESCRIPTION]
+    # The same choices render the same modal: keep the most common ones rendered.
+    return copy.deepcopy(
+        _report_modal(who.locale, prefill, teams, small, settings.anonymity_threshold, locations)
+    )
+
+
+@dataclass(frozen=True)
+class _TeamChoice:
+    id: int
+    name: str
+
+
+@lru_cache(maxsize=512)
+def _report_modal(
+    locale: str,
+    prefill: str,
+    teams: tuple[_TeamChoice, ...],
+    small: tuple[_TeamChoice, ...],
+    threshold: int,
+    locations: tuple[str, ...],
+) -> dict[str, Any]:
     return render(
         "irritant_modal",
-        who.locale,
+        locale,
         prefill=prefill,
         guessed=catalog.guess_category(prefill) if prefill else None,
         teams=teams,
         small=small,
-        threshold=settings.anonymity_threshold,
-        locations=store.recent_locations(session, team_ids=[t.id for t in teams]),
+        threshold=threshold,
+        locations=locations,
         categories=catalog.CATEGORIES,
         spaces=catalog.SPACES,
         severities=catalog.SEVERITIES,
