@@ -163,8 +163,8 @@ def teams_of_member(session: Session, *, workspace_id: int, user_id: str) -> Seq
 
 def teams_of_member_with_size(
     session: Session, *, workspace_id: int, user_id: str
-) -> list[tuple[Team, int]]:
-    """The teams a person belongs to, each with its number of members, in one query."""
+) -> list[tuple[int, str, int]]:
+    """(id, name, members) of the teams a person belongs to, in one light query."""
     size = (
         select(func.count(Membership.id))
         .where(Membership.team_id == Team.id)
@@ -172,12 +172,12 @@ def teams_of_member_with_size(
         .scalar_subquery()
     )
     rows = session.execute(
-        select(Team, size)
+        select(Team.id, Team.name, size)
         .join(Membership, Membership.team_id == Team.id)
         .where(Team.workspace_id == workspace_id, Membership.user_id == user_id)
         .order_by(Team.created_at, Team.id)
     ).all()
-    return [(team, count) for team, count in rows]
+    return [(team_id, name, count) for team_id, name, count in rows]
 
 
 def member_counts(session: Session, *, team_ids: Sequence[int]) -> dict[int, int]:

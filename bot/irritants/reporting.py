@@ -70,10 +70,10 @@ def modal(
     )
     if not sized:
         return None
-    teams = tuple(_TeamChoice(team.id, team.name) for team, _size in sized)
+    teams = tuple(_TeamChoice(team_id, name) for team_id, name, _size in sized)
     small = tuple(
-        _TeamChoice(team.id, team.name)
-        for team, size in sized
+        _TeamChoice(team_id, name)
+        for team_id, name, size in sized
         if size < settings.anonymity_threshold
     )
     locations = tuple(store.recent_locations(session, team_ids=[t.id for t in teams]))
