@@ -148,12 +148,11 @@ def create_app(
         process_before_response=False,
     )
 
-    def inject_services(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+    def prepare(body: dict, context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        """Every request: services into the context; each event_id handled once (Slack
+        redelivers events it thinks we missed); a workspace that had removed the app and is
+        talking to us again is reinstated. One middleware: each costs on every ack."""
         context["services"] = services
-        return next()
-
-    def once_per_event(body: dict, next: Callable[[], BoltResponse]) -> BoltResponse | None:
-        """Slack redelivers events it thinks we missed; handle each event_id once."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
             with services.session() as session:
@@ -161,6 +160,12 @@ def create_app(
             if not first:
                 log.info("event %s already processed; retry ignored", event_id)
                 return BoltResponse(status=200, body="")
+        event = body.get("event") or {}
+        if context.team_id and event.get("type") not in ("app_uninstalled", "tokens_revoked"):
+            workspace_id = services.workspace_id(context.team_id)
+            if services.back_from_uninstall(workspace_id):
+                with services.session() as session:
+                    workspaces.reinstalled(session, slack_team_id=context.team_id)
         return next()
 
     def on_error(error: Exception, body: dict) -> None:
@@ -173,19 +178,7 @@ def create_app(
             with services.session() as session:
                 queries.release_event(session, event_id=event_id)
 
-    def note_reinstall(body: dict, context: BoltContext, next: Callable[[], BoltResponse]):  # type: ignore[no-untyped-def]
-        """A workspace that had removed the app and is talking to us again reinstalled it."""
-        event = body.get("event", {}) if isinstance(body, dict) else {}
-        if context.team_id and event.get("type") not in ("app_uninstalled", "tokens_revoked"):
-            workspace_id = services.workspace_id(context.team_id)
-            if services.back_from_uninstall(workspace_id):
-                with services.session() as session:
-                    workspaces.reinstalled(session, slack_team_id=context.team_id)
-        return next()
-
-    app.use(inject_services)
-    app.use(once_per_event)
-    app.use(note_reinstall)
+    app.use(prepare)
     app.error(on_error)
     handlers.register(app)
     return app
