@@ -94,6 +94,7 @@ class TestSlowSlack:
         from concurrent.futures import ThreadPoolExecutor
 
         answer_of(platform.command(EMPLOYEE, "/symmetry", "help"), slack)  # meet the person
+        answered_before = len(slack.calls_to("response_url"))
         slack.delay = 2.0
         with ThreadPoolExecutor(max_workers=40) as pool:
             # Unknown people: each ack is followed by a users.info call that takes 2 s.
@@ -106,6 +107,9 @@ class TestSlowSlack:
             fast_times = [f.result().elapsed for f in fast]
             assert [f.result().status for f in slow] == [200] * 30
         assert max(fast_times) < 1.0, fast_times
+        # Let the slow listeners finish (users.info, then their answer), so that nothing of
+        # this test reaches the simulated Slack during the next one.
+        slack.wait_for("response_url", count=answered_before + 30, timeout=30)
 
 
 class TestHealthUnavailable:
