@@ -12,8 +12,8 @@ from bot import people
 from bot.blocks import render
 from bot.config import Settings
 from bot.irritants import board
+from bot.irritants.catalog import labels
 from bot.irritants.ownership import Person
-from bot.irritants.reporting import labels
 from bot.pulse import overview
 from storage import queries
 

@@ -9,6 +9,7 @@ from bot import people
 from bot.irritants import commands, reporting
 from bot.irritants.ownership import Person
 from bot.services import Services
+from handlers.common import acting_person
 
 
 def irritant_command(
@@ -52,7 +53,7 @@ def irritant_command(
 def submit_report(ack: Ack, body: dict, context: BoltContext) -> None:
     services: Services = context["services"]
     with services.session() as session:
-        who = _person(services, session, context, body)
+        who = acting_person(services, session, context, body)
         outcome = reporting.submit(
             session, services.settings, who=who, view=body["view"], now=services.now()
         )
@@ -68,7 +69,7 @@ def similar_choice(ack: Ack, body: dict, client: WebClient, context: BoltContext
     action = body["actions"][0]
     token, _, irritant_id = action.get("value", "").partition(":")
     with services.session() as session:
-        who = _person(services, session, context, body)
+        who = acting_person(services, session, context, body)
         view = reporting.decide_similar(
             session,
             services.settings,
@@ -86,7 +87,7 @@ def open_details(ack: Ack, body: dict, client: WebClient, context: BoltContext) 
     services: Services = context["services"]
     value = body["actions"][0].get("value", "")
     with services.session() as session:
-        who = _person(services, session, context, body)
+        who = acting_person(services, session, context, body)
         view = commands.details_modal(
             session,
             services.settings,
@@ -103,7 +104,7 @@ def submit_details(ack: Ack, body: dict, context: BoltContext) -> None:
     value = view.get("private_metadata", "")
     text = view.get("state", {}).get("values", {}).get("details", {}).get("value", {})
     with services.session() as session:
-        who = _person(services, session, context, body)
+        who = acting_person(services, session, context, body)
         errors = commands.add_details(
             session,
             services.settings,
@@ -116,17 +117,6 @@ def submit_details(ack: Ack, body: dict, context: BoltContext) -> None:
         ack(response_action="errors", errors=errors)
     else:
         ack()
-
-
-def _person(services: Services, session, context: BoltContext, body: dict):  # type: ignore[no-untyped-def]
-    slack_team_id = context.team_id or body["team"]["id"]
-    return commands.person(
-        session,
-        services.settings,
-        workspace_id=services.workspace_id(slack_team_id),
-        slack_team_id=slack_team_id,
-        user_id=body["user"]["id"],
-    )
 
 
 def register(app: App) -> None:

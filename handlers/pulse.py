@@ -9,30 +9,11 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.blocks import render
-from bot.irritants import commands as people_commands
-from bot.irritants.ownership import Person
 from bot.pulse import answers, settings_ui
 from bot.services import Services
 from bot.setup import actor
 from bot.worktime import zone
-
-
-def _who(services: Services, session, context: BoltContext, body: dict):  # type: ignore[no-untyped-def]
-    slack_team_id = context.team_id or body["team"]["id"]
-    workspace_id = services.workspace_id(slack_team_id)
-    user_id = body["user"]["id"]
-    locale = services.known_locale(workspace_id, user_id)
-    if locale is not None:
-        return Person(workspace_id, slack_team_id, user_id, locale)
-    who = people_commands.person(
-        session,
-        services.settings,
-        workspace_id=workspace_id,
-        slack_team_id=slack_team_id,
-        user_id=user_id,
-    )
-    services.remember_locale(workspace_id, user_id, who.locale)
-    return who
+from handlers.common import acting_person
 
 
 def answer_click(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
@@ -41,7 +22,7 @@ def answer_click(ack: Ack, body: dict, context: BoltContext, respond: Respond) -
     action = body["actions"][0]
     click = answers.Click.parse(action.get("value", ""))
     with services.session() as session:
-        who = _who(services, session, context, body)
+        who = acting_person(services, session, context, body)
         if click is None:
             outcome = answers.Outcome(error=answers.error_text(who.locale, "unknown"))
         elif action["action_id"] == "pulse_skip":
@@ -76,7 +57,7 @@ def open_form(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> 
     services: Services = context["services"]
     value = body["actions"][0].get("value", "")
     with services.session() as session:
-        who = _who(services, session, context, body)
+        who = acting_person(services, session, context, body)
     if body["actions"][0]["action_id"] == "pulse_comment":
         view = render("pulse_comment_modal", who.locale, value=value)
     else:
@@ -93,7 +74,7 @@ def submit_comment(ack: Ack, body: dict, context: BoltContext) -> None:
     click = answers.Click.parse(view.get("private_metadata", ""))
     text = view["state"]["values"].get("comment", {}).get("value", {}).get("value") or ""
     with services.session() as session:
-        who = _who(services, session, context, body)
+        who = acting_person(services, session, context, body)
         if click is None:
             errors = {"comment": answers.error_text(who.locale, "unknown")}
         else:
@@ -118,7 +99,7 @@ def submit_pause(ack: Ack, body: dict, context: BoltContext) -> None:
     except ValueError:
         until = None
     with services.session() as session:
-        who = _who(services, session, context, body)
+        who = acting_person(services, session, context, body)
         today = services.now().date()
         errors = answers.pause(
             session,

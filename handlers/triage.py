@@ -6,8 +6,9 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import home
-from bot.irritants import actions, commands
+from bot.irritants import actions
 from bot.services import Services
+from handlers.common import acting_person
 
 BUTTONS = {
     "irritant_acknowledge": "acknowledge",
@@ -27,7 +28,7 @@ def triage_click(
     value = action.get("value", "")
     origin = "home" if body.get("view", {}).get("type") == "home" else "message"
     with services.session() as session:
-        who = _person(services, session, context, body)
+        who = acting_person(services, session, context, body)
         result = actions.click(
             session,
             client,
@@ -49,7 +50,7 @@ def triage_click(
 def triage_submit(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     services: Services = context["services"]
     with services.session() as session:
-        who = _person(services, session, context, body)
+        who = acting_person(services, session, context, body)
         errors, origin = actions.submit(
             session, client, services.settings, who=who, view=body["view"], now=services.now()
         )
@@ -92,17 +93,6 @@ def _republish(
             page=page,
         )
     client.views_publish(user_id=body["user"]["id"], view=view)
-
-
-def _person(services: Services, session, context: BoltContext, body: dict):  # type: ignore[no-untyped-def]
-    slack_team_id = context.team_id or body["team"]["id"]
-    return commands.person(
-        session,
-        services.settings,
-        workspace_id=services.workspace_id(slack_team_id),
-        slack_team_id=slack_team_id,
-        user_id=body["user"]["id"],
-    )
 
 
 def register(app: App) -> None:

@@ -20,7 +20,7 @@ from bot.blocks import BlockKitLimitError, check_limits, render
 from bot.config import LOCALES
 from bot.i18n import translate
 from bot.irritants.board import Entry
-from bot.irritants.reporting import labels
+from bot.irritants.catalog import labels
 from bot.pulse.bank import shipped
 from bot.pulse.settings_ui import CADENCES, WEEKDAYS
 from bot.teams import ERROR_TEXT, TeamForm

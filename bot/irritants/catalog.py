@@ -37,6 +37,17 @@ STATUSES: dict[str, str] = {
 }
 OPEN_STATUSES = ("new", "acknowledged", "planned")
 
+
+def labels() -> dict[str, dict[str, str]]:
+    """The label tables, for templates (translated there with `_()`)."""
+    return {
+        "categories": CATEGORIES,
+        "spaces": SPACES,
+        "severities": SEVERITIES,
+        "statuses": STATUSES,
+    }
+
+
 # Words (accents removed, lower case) that point at a category. Stems end with "*".
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "temperature": (

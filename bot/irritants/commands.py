@@ -11,8 +11,9 @@ from bot import people
 from bot.blocks import render
 from bot.config import Settings
 from bot.i18n import N_, translate
+from bot.irritants.catalog import labels
 from bot.irritants.ownership import Person, owns, reports_of
-from bot.irritants.reporting import day_of, labels
+from bot.irritants.reporting import day_of
 from storage import irritants as store
 from storage.models import IrritantEvent
 

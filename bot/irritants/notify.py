@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot import people
 from bot.blocks import render
 from bot.config import Settings
-from bot.irritants import catalog
+from bot.irritants.catalog import labels
 from bot.irritants.ownership import reporter_of
 from bot.worktime import WORKDAYS, next_opening, zone
 from storage import irritants as store
@@ -21,15 +21,6 @@ from storage.db import session_scope
 from storage.models import Irritant, IrritantEvent, SlackUser, Team, Workspace
 
 ROUNDUP_SHOWN = 8  # irritants detailed in one roundup message (Slack: 50 blocks a message)
-
-
-def labels() -> dict[str, dict[str, str]]:
-    return {
-        "categories": catalog.CATEGORIES,
-        "spaces": catalog.SPACES,
-        "severities": catalog.SEVERITIES,
-        "statuses": catalog.STATUSES,
-    }
 
 
 def admins(session: Session, settings: Settings, *, workspace_id: int) -> list[str]:

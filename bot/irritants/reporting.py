@@ -20,6 +20,7 @@ from bot.blocks import render
 from bot.config import Settings
 from bot.i18n import N_, translate
 from bot.irritants import catalog, notify
+from bot.irritants.catalog import labels
 from bot.irritants.ownership import Person, reporter_fields
 from bot.pseudonyms import keyed_hash
 from storage import irritants as store
@@ -270,16 +271,6 @@ def thanks(session: Session, settings: Settings, *, who: Person, irritant: Irrit
         roundup_time=team.roundup_time,
         **labels(),
     )
-
-
-def labels() -> dict[str, dict[str, str]]:
-    """The catalog's label tables, for templates."""
-    return {
-        "categories": catalog.CATEGORIES,
-        "spaces": catalog.SPACES,
-        "severities": catalog.SEVERITIES,
-        "statuses": catalog.STATUSES,
-    }
 
 
 def draft_owned(settings: Settings, draft: IrritantDraft, user_id: str) -> bool:

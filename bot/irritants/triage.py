@@ -18,8 +18,8 @@ from bot.blocks import render
 from bot.config import Settings
 from bot.i18n import N_, translate
 from bot.irritants import notify
-from bot.irritants.catalog import STATUSES
-from bot.irritants.reporting import day_of, labels
+from bot.irritants.catalog import STATUSES, labels
+from bot.irritants.reporting import day_of
 from bot.worktime import zone
 from storage.models import Irritant, IrritantEvent
 
