@@ -136,7 +136,6 @@ def create_app(
     app = App(
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=bool(settings.slack_signing_secret),
-        token=None if multi else settings.slack_bot_token,
         client=slack_client(
             settings, None if multi else settings.slack_bot_token, wait_on_rate_limit=False
         ),
