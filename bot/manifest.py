@@ -31,7 +31,7 @@ BOT_EVENTS = (
 
 COMMANDS = (
     ("/irritant", "Report an everyday irritant", "[what bothers you] | list | help"),
-    ("/symmetry", "Symmetry: help, team setup, surveys, walks, digest", "help | team"),
+    ("/symmetry", "Symmetry: help, team setup, survey settings", "help | team | survey"),
 )
 
 
