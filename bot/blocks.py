@@ -76,6 +76,15 @@ def render(name: str, locale: str, /, **context: Any) -> dict[str, Any]:
     return payload
 
 
+def fresh(payload: dict[str, Any]) -> dict[str, Any]:
+    """An independent copy of a rendered payload, for callers that keep one rendered.
+
+    A JSON round trip: many times faster than `copy.deepcopy` on Block Kit's nested dicts,
+    which on a large modal cost milliseconds per request.
+    """
+    return json.loads(json.dumps(payload))
+
+
 def check_limits(payload: dict[str, Any], *, where: str = "payload") -> None:
     """Raise BlockKitLimitError when `payload` exceeds a Slack limit."""
     kind = payload.get("type", "message")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from functools import cache
 from typing import Any
 
-from bot.blocks import render
+from bot.blocks import fresh, render
 
 SUBCOMMANDS = ("help", "team", "survey")
 
@@ -14,7 +13,7 @@ SUBCOMMANDS = ("help", "team", "survey")
 def help_message(locale: str, *, unknown: str | None = None) -> dict[str, Any]:
     """The help message; `unknown` is the sub-command we did not understand, if any."""
     if unknown is None:
-        return copy.deepcopy(_plain_help(locale))  # the same for everyone: rendered once
+        return fresh(_plain_help(locale))  # the same for everyone: rendered once
     return render("help", locale, unknown=unknown)
 
 

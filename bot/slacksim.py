@@ -563,13 +563,13 @@ class _Workspace:
             "bot_id": BOT_ID,
             **extra,
         }
-        stored.update(copy.deepcopy(view))
+        stored.update(json.loads(json.dumps(view)))  # a deep copy, many times faster
         stored.update(id=view_id, hash=f"{int(time.time())}.{secrets.token_hex(4)}")
         stored["state"] = {"values": {}}
         self.views[view_id] = stored
         if stored.get("external_id"):
             self.external_ids[str(stored["external_id"])] = view_id
-        return copy.deepcopy(stored)
+        return json.loads(json.dumps(stored))
 
     def views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         """``views.open``/``views.push``: open a modal with a fresh, unused trigger id."""

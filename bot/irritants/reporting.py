@@ -6,7 +6,6 @@ is stored once (its key is a hash of the modal's view ID).
 
 from __future__ import annotations
 
-import copy
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,7 @@ from typing import Any
 from rapidfuzz import fuzz, utils
 from sqlalchemy.orm import Session
 
-from bot.blocks import render
+from bot.blocks import fresh, render
 from bot.config import Settings
 from bot.i18n import N_, translate
 from bot.irritants import catalog, notify
@@ -80,7 +79,7 @@ def modal(
     locations = tuple(store.recent_locations(session, team_ids=[t.id for t in teams]))
     prefill = prefill.strip()[:MAX_DESCRIPTION]
     # The same choices render the same modal: keep the most common ones rendered.
-    return copy.deepcopy(
+    return fresh(
         _report_modal(who.locale, prefill, teams, small, settings.anonymity_threshold, locations)
     )
 

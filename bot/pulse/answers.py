@@ -7,14 +7,13 @@ buttons carry a keyed signature of the recipient), the value must be on the scal
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.blocks import render
+from bot.blocks import fresh, render
 from bot.config import Settings
 from bot.i18n import N_, translate
 from bot.pseudonyms import keyed_hash
@@ -215,7 +214,7 @@ def _round_facts(session: Session, round_id: int) -> store.RoundFacts | None:
 
 def marked(message: dict[str, Any], *, question: bank.Question, value: int, locale: str) -> dict:
     """The survey message with `value` chosen for `question` (as the template would show it)."""
-    blocks = copy.deepcopy(message["blocks"])
+    blocks = fresh({"blocks": message["blocks"]})["blocks"]
     for block in blocks:
         if block.get("block_id") == f"a-{question.key}":
             for element in block.get("elements", []):
