@@ -9,6 +9,7 @@ breaks one of Slack's limits, so a too-long team name fails here, loudly, instea
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -74,6 +75,21 @@ def render(name: str, locale: str, /, **context: Any) -> dict[str, Any]:
         raise BlockKitLimitError(f"template {template.name} rendered invalid JSON: {exc}") from exc
     check_limits(payload, where=template.name or "template")
     return payload
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A rendered payload kept for reuse, as JSON text: each use parses its own copy, which
+    is half the work of copying a dict (and the kept one cannot be changed by a caller)."""
+
+    text: str
+
+    def copy(self) -> dict[str, Any]:
+        return json.loads(self.text)
+
+
+def kept(payload: dict[str, Any]) -> Kept:
+    return Kept(json.dumps(payload, ensure_ascii=False, separators=(",", ":")))
 
 
 def fresh(payload: dict[str, Any]) -> dict[str, Any]:

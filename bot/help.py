@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from bot.blocks import fresh, render
+from bot.blocks import Kept, kept, render
 
 SUBCOMMANDS = ("help", "team", "survey")
 
@@ -13,13 +13,13 @@ SUBCOMMANDS = ("help", "team", "survey")
 def help_message(locale: str, *, unknown: str | None = None) -> dict[str, Any]:
     """The help message; `unknown` is the sub-command we did not understand, if any."""
     if unknown is None:
-        return fresh(_plain_help(locale))  # the same for everyone: rendered once
+        return _plain_help(locale).copy()  # the same for everyone: rendered once
     return render("help", locale, unknown=unknown)
 
 
 @cache
-def _plain_help(locale: str) -> dict[str, Any]:
-    return render("help", locale, unknown=None)
+def _plain_help(locale: str) -> Kept:
+    return kept(render("help", locale, unknown=None))
 
 
 def parse(text: str) -> tuple[str, str]:

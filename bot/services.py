@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from slack_sdk.oauth.installation_store import InstallationStore
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
@@ -40,6 +41,12 @@ class Services:
     def session(self):  # type: ignore[no-untyped-def]
         """A transaction scope: `with services.session() as session: ...`."""
         return session_scope(self.sessions)
+
+    def reading(self) -> Connection:
+        """A plain connection for a read on an acknowledgement's path (`with
+        services.reading() as connection: ...`): no ORM session around it, whose set-up and
+        commit cost more CPU than a small read itself."""
+        return self.sessions.kw["bind"].connect()
 
     def workspace_id(self, slack_team_id: str) -> int:
         """The database ID of a Slack workspace, created on first sight and then cached."""

@@ -17,13 +17,34 @@ def irritant_command(
 ) -> None:
     ack()
     services: Services = context["services"]
+    subcommand, prefill = commands.parse(body.get("text", ""))
+    who = _reporter(services, client, context, body)
+    if subcommand is None:
+        # The report modal: one read, then views.open while the trigger lives (3 s).
+        with services.reading() as connection:
+            view = reporting.modal(connection, services.settings, who=who, prefill=prefill)
+        if view is not None:
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+            return
+    with services.session() as session:
+        if subcommand == "help":
+            answer = commands.help_message(who)
+        elif subcommand == "list":
+            answer = commands.list_message(session, services.settings, who=who)
+        else:
+            answer = reporting.no_team_message(session, who=who)
+    respond(**answer)
+
+
+def _reporter(services: Services, client: WebClient, context: BoltContext, body: dict) -> Person:
+    """Who typed the command, with their language: from memory, or read (their profile asked
+    of Slack at first contact) and then remembered."""
     slack_team_id = context.team_id or body["team_id"]
     workspace_id = services.workspace_id(slack_team_id)
     user_id = body["user_id"]
-    subcommand, prefill = commands.parse(body.get("text", ""))
-    with services.session() as session:
-        locale = services.known_locale(workspace_id, user_id)
-        if locale is None:
+    locale = services.known_locale(workspace_id, user_id)
+    if locale is None:
+        with services.session() as session:
             if not people.is_known(session, workspace_id=workspace_id, user_id=user_id):
                 people.profile(
                     session, client, workspace_id=workspace_id, user_id=user_id, now=services.now()
@@ -35,19 +56,8 @@ def irritant_command(
                 slack_team_id=slack_team_id,
                 user_id=user_id,
             ).locale
-            services.remember_locale(workspace_id, user_id, locale)
-        who = Person(workspace_id, slack_team_id, user_id, locale)
-        if subcommand == "help":
-            answer = commands.help_message(who)
-        elif subcommand == "list":
-            answer = commands.list_message(session, services.settings, who=who)
-        else:
-            view = reporting.modal(session, services.settings, who=who, prefill=prefill)
-            answer = None if view else reporting.no_team_message(session, who=who)
-    if answer is not None:
-        respond(**answer)
-    else:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        services.remember_locale(workspace_id, user_id, locale)
+    return Person(workspace_id, slack_team_id, user_id, locale)
 
 
 def submit_report(ack: Ack, body: dict, context: BoltContext) -> None:

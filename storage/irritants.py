@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from storage.models import Irritant, IrritantDraft, IrritantVote, Team
+from storage.models import Irritant, IrritantDraft, IrritantVote, Membership, Team
 
 OPEN = ("new", "acknowledged", "planned")
 
@@ -49,21 +64,91 @@ def open_in(session: Session, *, team_id: int, category: str, space: str) -> Seq
     ).all()
 
 
-def recent_locations(session: Session, *, team_ids: Sequence[int], limit: int = 10) -> list[str]:
-    """The places most recently named in these teams' reports, newest first, without repeats."""
-    # Anonymous reports lend their place only once the roundup has shown them.
-    rows = session.execute(
-        select(Irritant.location, func.max(Irritant.id).label("latest"))
-        .where(
-            Irritant.team_id.in_(team_ids),
-            Irritant.location != "",
-            or_(Irritant.anonymous.is_(False), Irritant.rounded_up_at.is_not(None)),
+RECENT_LOCATIONS = 10
+
+
+@dataclass(frozen=True)
+class ReportChoices:
+    """What the report modal offers a person: their teams (id, name, members), oldest
+    first, and the places most recently named in those teams' reports, newest first."""
+
+    teams: list[tuple[int, str, int]]
+    locations: list[str]
+
+
+def _report_choices_statement() -> CompoundSelect:
+    """One round trip for the report modal, built once: `/irritant` must open its modal
+    within Slack's 3 s, and building a statement per call costs more CPU than running it."""
+    teams, members, irritants = Team.__table__, Membership.__table__, Irritant.__table__
+    is_member = (
+        teams.c.workspace_id == bindparam("workspace_id"),
+        members.c.user_id == bindparam("user_id"),
+    )
+    size = (
+        select(func.count(members.c.id))
+        .where(members.c.team_id == teams.c.id)
+        .correlate(teams)
+        .scalar_subquery()
+    )
+    of_member = (
+        select(
+            literal(0).label("part"),
+            teams.c.id,
+            teams.c.name,
+            size.label("size"),
+            cast(null(), String).label("location"),
+            teams.c.created_at,
+            cast(null(), Integer).label("latest"),
         )
-        .group_by(Irritant.location)
-        .order_by(func.max(Irritant.id).desc())
-        .limit(limit)
-    ).all()
-    return [location for location, _latest in rows]
+        .select_from(teams.join(members, members.c.team_id == teams.c.id))
+        .where(*is_member)
+    )
+    places = (
+        select(irritants.c.location, func.max(irritants.c.id).label("latest"))
+        .where(
+            irritants.c.team_id.in_(
+                select(members.c.team_id)
+                .select_from(members.join(teams, members.c.team_id == teams.c.id))
+                .where(*is_member)
+            ),
+            irritants.c.location != "",
+            # Anonymous reports lend their place only once the roundup has shown them.
+            or_(irritants.c.anonymous.is_(False), irritants.c.rounded_up_at.is_not(None)),
+        )
+        .group_by(irritants.c.location)
+        .order_by(func.max(irritants.c.id).desc())
+        .limit(RECENT_LOCATIONS)
+        .subquery()
+    )
+    recent = select(
+        literal(1),
+        cast(null(), Integer),
+        cast(null(), String),
+        cast(null(), Integer),
+        places.c.location,
+        cast(null(), teams.c.created_at.type),
+        places.c.latest,
+    )
+    both = union_all(of_member, recent).subquery()
+    return select(both).order_by(both.c.part, both.c.created_at, both.c.id, both.c.latest.desc())
+
+
+_REPORT_CHOICES = _report_choices_statement()
+
+
+def report_choices(
+    session: Session | Connection, *, workspace_id: int, user_id: str
+) -> ReportChoices:
+    """The person's teams with their sizes and their teams' recent places, in one query."""
+    teams: list[tuple[int, str, int]] = []
+    locations: list[str] = []
+    rows = session.execute(_REPORT_CHOICES, {"workspace_id": workspace_id, "user_id": user_id})
+    for part, team_id, name, size, location, _created, _latest in rows:
+        if part == 0:
+            teams.append((team_id, name, size))
+        else:
+            locations.append(location)
+    return ReportChoices(teams, locations)
 
 
 def of_team(session: Session, *, team_id: int, statuses: Sequence[str]) -> Sequence[Irritant]:

@@ -161,25 +161,6 @@ def teams_of_member(session: Session, *, workspace_id: int, user_id: str) -> Seq
     ).all()
 
 
-def teams_of_member_with_size(
-    session: Session, *, workspace_id: int, user_id: str
-) -> list[tuple[int, str, int]]:
-    """(id, name, members) of the teams a person belongs to, in one light query."""
-    size = (
-        select(func.count(Membership.id))
-        .where(Membership.team_id == Team.id)
-        .correlate(Team)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(Team.id, Team.name, size)
-        .join(Membership, Membership.team_id == Team.id)
-        .where(Team.workspace_id == workspace_id, Membership.user_id == user_id)
-        .order_by(Team.created_at, Team.id)
-    ).all()
-    return [(team_id, name, count) for team_id, name, count in rows]
-
-
 def member_counts(session: Session, *, team_ids: Sequence[int]) -> dict[int, int]:
     """How many members each team has, counted in the database."""
     if not team_ids:

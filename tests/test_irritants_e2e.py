@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.slacksim import form_values
-from storage.models import IrritantVote, OutboxMessage
+from storage.models import Irritant, IrritantVote, OutboxMessage
 from tests.conftest import EMPLOYEE, MANAGER, SALARIEE, free_port, server_env
 from tests.irritant_helpers import answers, big_team, irritants, open_modal, report, wait_until
 
@@ -48,6 +48,25 @@ class TestCommand:
         assert team["element"]["initial_option"]["text"]["text"] == "Workshop"
         share = next(b for b in view["blocks"] if b.get("block_id") == "share")
         assert "initial_options" not in share["element"]  # anonymous unless ticked
+
+    def test_offers_the_team_recent_places(self, server, platform, slack, db):
+        """The modal offers the places named in the team's reports, newest first; an
+        anonymous report's place only once the roundup has shown it."""
+        big_team(db, slack)
+        view = open_modal(platform, slack, EMPLOYEE)
+        assert "recent_location" not in {b.get("block_id") for b in view["blocks"]}
+        report(platform, slack, EMPLOYEE, share=True, location="Loading dock")
+        report(platform, slack, SALARIEE, location="Back office", description="Cold")
+
+        def offered() -> list[str]:
+            view = open_modal(platform, slack, MANAGER)
+            block = next(b for b in view["blocks"] if b.get("block_id") == "recent_location")
+            return [option["value"] for option in block["element"]["options"]]
+
+        assert offered() == ["Loading dock"]
+        with db.sessions.begin() as session:
+            session.execute(update(Irritant).values(rounded_up_at=func.now()))
+        assert offered() == ["Back office", "Loading dock"]
 
     @pytest.mark.parametrize(
         ("user", "words", "category"),

@@ -9,9 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
+from storage import irritants as store
 from storage import queries
 from storage.db import alembic_config, make_engine, pending_migrations, ping, upgrade
-from storage.models import Base, Team
+from storage.models import Base, Irritant, Membership, Team
 
 
 class TestMigrations:
@@ -99,3 +100,80 @@ class TestQueries:
         later = datetime.now(UTC) + timedelta(days=2)
         with db.sessions.begin() as session:
             assert queries.prune_events(session, before=later) == 1
+
+
+class TestReportChoices:
+    """`report_choices`: what the report modal offers, read in one query."""
+
+    @staticmethod
+    def team(session, workspace_id: int, name: str, members: list[str], at: datetime) -> Team:
+        team = Team(
+            workspace_id=workspace_id,
+            name=name,
+            channel_id=f"C{name.upper()}",
+            timezone="UTC",
+            locale="en",
+            created_at=at,
+        )
+        team.memberships = [Membership(user_id=user_id) for user_id in members]
+        session.add(team)
+        session.flush()
+        return team
+
+    @staticmethod
+    def irritant(session, team: Team, location: str, *, anonymous=False, shown=False) -> None:
+        now = datetime(2026, 3, 2, tzinfo=UTC)
+        session.add(
+            Irritant(
+                workspace_id=team.workspace_id,
+                team_id=team.id,
+                category="noise",
+                space="employee",
+                location=location,
+                severity="minor",
+                description="Loud",
+                anonymous=anonymous,
+                reporter_id=None if anonymous else "U1",
+                reporter_hash="h" if anonymous else None,
+                created_at=now,
+                updated_at=now,
+                rounded_up_at=now if shown else None,
+            )
+        )
+        session.flush()
+
+    def test_teams_sizes_and_recent_places(self, db):
+        """The person's teams oldest first with their sizes; their teams' places newest
+        first, once each, ten at most, never another team's nor an anonymous report's place
+        before the roundup has shown it."""
+        day = datetime(2026, 1, 5, tzinfo=UTC)
+        with db.sessions.begin() as session:
+            workspace = queries.get_or_create_workspace(session, slack_team_id="T0CHOICES")
+            other = queries.get_or_create_workspace(session, slack_team_id="T0OTHERWS")
+            later = self.team(session, workspace.id, "Later", ["U1"], day + timedelta(days=1))
+            first = self.team(session, workspace.id, "First", ["U1", "U2", "U3"], day)
+            theirs = self.team(session, workspace.id, "Theirs", ["U2"], day)
+            elsewhere = self.team(session, other.id, "Elsewhere", ["U1"], day)
+            for place in ("Hall", "Dock", "Hall"):
+                self.irritant(session, first, place)
+            self.irritant(session, later, "Kitchen")
+            self.irritant(session, later, "")
+            self.irritant(session, first, "Secret room", anonymous=True)
+            self.irritant(session, first, "Shown room", anonymous=True, shown=True)
+            self.irritant(session, theirs, "Not mine")
+            self.irritant(session, elsewhere, "Other workspace")
+            ids = (first.id, later.id)
+
+        with db.sessions() as session:
+            choices = store.report_choices(session, workspace_id=workspace.id, user_id="U1")
+        assert choices.teams == [(ids[0], "First", 3), (ids[1], "Later", 1)]
+        assert choices.locations == ["Shown room", "Kitchen", "Hall", "Dock"]
+
+        with db.sessions.begin() as session:
+            for n in range(12):
+                self.irritant(session, session.get(Team, ids[1]), f"Room {n}")
+        with db.sessions() as session:
+            choices = store.report_choices(session, workspace_id=workspace.id, user_id="U1")
+            nobody = store.report_choices(session, workspace_id=workspace.id, user_id="U9")
+        assert choices.locations == [f"Room {n}" for n in range(11, 1, -1)]
+        assert nobody == store.ReportChoices([], [])

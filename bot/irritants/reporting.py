@@ -13,9 +13,10 @@ from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, utils
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from bot.blocks import fresh, render
+from bot.blocks import Kept, kept, render
 from bot.config import Settings
 from bot.i18n import N_, translate
 from bot.irritants import catalog, notify
@@ -62,26 +63,25 @@ def small_teams(session: Session, settings: Settings, teams: list[Team]) -> list
 
 
 def modal(
-    session: Session, settings: Settings, *, who: Person, prefill: str = ""
+    session: Session | Connection, settings: Settings, *, who: Person, prefill: str = ""
 ) -> dict[str, Any] | None:
-    """The report modal for a member of at least one team (None for anyone else)."""
-    sized = queries.teams_of_member_with_size(
-        session, workspace_id=who.workspace_id, user_id=who.user_id
-    )
-    if not sized:
+    """The report modal for a member of at least one team (None for anyone else). One
+    read: a plain connection will do."""
+    choices = store.report_choices(session, workspace_id=who.workspace_id, user_id=who.user_id)
+    if not choices.teams:
         return None
-    teams = tuple(_TeamChoice(team_id, name) for team_id, name, _size in sized)
+    teams = tuple(_TeamChoice(team_id, name) for team_id, name, _size in choices.teams)
     small = tuple(
         _TeamChoice(team_id, name)
-        for team_id, name, size in sized
+        for team_id, name, size in choices.teams
         if size < settings.anonymity_threshold
     )
-    locations = tuple(store.recent_locations(session, team_ids=[t.id for t in teams]))
+    locations = tuple(choices.locations)
     prefill = prefill.strip()[:MAX_DESCRIPTION]
     # The same choices render the same modal: keep the most common ones rendered.
-    return fresh(
-        _report_modal(who.locale, prefill, teams, small, settings.anonymity_threshold, locations)
-    )
+    return _report_modal(
+        who.locale, prefill, teams, small, settings.anonymity_threshold, locations
+    ).copy()
 
 
 @dataclass(frozen=True)
@@ -98,19 +98,21 @@ def _report_modal(
     small: tuple[_TeamChoice, ...],
     threshold: int,
     locations: tuple[str, ...],
-) -> dict[str, Any]:
-    return render(
-        "irritant_modal",
-        locale,
-        prefill=prefill,
-        guessed=catalog.guess_category(prefill) if prefill else None,
-        teams=teams,
-        small=small,
-        threshold=threshold,
-        locations=locations,
-        categories=catalog.CATEGORIES,
-        spaces=catalog.SPACES,
-        severities=catalog.SEVERITIES,
+) -> Kept:
+    return kept(
+        render(
+            "irritant_modal",
+            locale,
+            prefill=prefill,
+            guessed=catalog.guess_category(prefill) if prefill else None,
+            teams=teams,
+            small=small,
+            threshold=threshold,
+            locations=locations,
+            categories=catalog.CATEGORIES,
+            spaces=catalog.SPACES,
+            severities=catalog.SEVERITIES,
+        )
     )
 
 
