@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from storage import queries
-from storage.db import session_scope
+from storage.db import read_connection, session_scope
 
 LOCALE_TTL = 600.0  # seconds a person's language is trusted from memory
 LOCALE_CACHE_SIZE = 50_000
@@ -46,7 +46,7 @@ class Services:
         """A plain connection for a read on an acknowledgement's path (`with
         services.reading() as connection: ...`): no ORM session around it, whose set-up and
         commit cost more CPU than a small read itself."""
-        return self.sessions.kw["bind"].connect()
+        return read_connection(self.sessions.kw["bind"])
 
     def workspace_id(self, slack_team_id: str) -> int:
         """The database ID of a Slack workspace, created on first sight and then cached."""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import OperationalError
 
+import storage.db
 from storage import irritants as store
 from storage import queries
 from storage.db import alembic_config, make_engine, pending_migrations, ping, upgrade
@@ -54,6 +57,41 @@ class TestMigrations:
     def test_ping(self, db):
         """ping is true for a reachable database."""
         assert ping(db.engine)
+
+
+class TestPool:
+    @staticmethod
+    def backend_pid(engine) -> int:
+        with engine.connect() as connection:
+            return connection.scalar(text("SELECT pg_backend_pid()"))
+
+    def terminate(self, db, pid: int) -> None:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            connection.commit()
+
+    def test_an_idle_connection_dropped_by_the_server_is_replaced(self, db, monkeypatch):
+        """PostgreSQL: a pooled connection idle for a while is pinged before use, so one the
+        server dropped is replaced and the request goes on; one used moments ago is handed
+        out without that round trip (if it was dropped, that one request fails and the pool
+        starts afresh)."""
+        if db.backend != "postgres":
+            pytest.skip("about PostgreSQL connections")
+        engine = make_engine(db.url)
+        try:
+            first = self.backend_pid(engine)
+            self.terminate(db, first)
+            with pytest.raises(OperationalError):  # used moments ago: no ping
+                self.backend_pid(engine)
+            second = self.backend_pid(engine)  # the pool was invalidated: a new connection
+            assert second != first
+
+            self.terminate(db, second)
+            monkeypatch.setattr(storage.db, "IDLE_BEFORE_PING", 0.0)  # "idle for a while"
+            third = self.backend_pid(engine)
+            assert third not in (first, second)
+        finally:
+            engine.dispose()
 
 
 class TestQueries:
