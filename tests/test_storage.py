@@ -14,7 +14,14 @@ from sqlalchemy.exc import OperationalError
 import storage.db
 from storage import irritants as store
 from storage import queries
-from storage.db import alembic_config, make_engine, pending_migrations, ping, upgrade
+from storage.db import (
+    alembic_config,
+    make_engine,
+    pending_migrations,
+    ping,
+    read_connection,
+    upgrade,
+)
 from storage.models import Base, Irritant, Membership, Team
 
 
@@ -69,6 +76,25 @@ class TestPool:
         with db.engine.connect() as connection:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
             connection.commit()
+
+    def test_a_read_connection_goes_back_to_the_pool_transactional(self, db):
+        """`read_connection` runs outside a transaction on PostgreSQL; the same pooled
+        connection, handed out next, is transactional again."""
+        engine = make_engine(db.url)
+        try:
+            with read_connection(engine) as connection:
+                assert connection.scalar(text("SELECT 1")) == 1
+                raw = connection.connection.driver_connection
+                if db.backend == "postgres":
+                    assert raw.autocommit
+            with engine.connect() as connection:
+                assert connection.connection.driver_connection is raw
+                if db.backend == "postgres":
+                    assert not raw.autocommit
+                    connection.execute(text("SELECT 1"))
+                    assert connection.in_transaction()
+        finally:
+            engine.dispose()
 
     def test_an_idle_connection_dropped_by_the_server_is_replaced(self, db, monkeypatch):
         """PostgreSQL: a pooled connection idle for a while is pinged before use, so one the
