@@ -20,7 +20,7 @@ both wired to the same fake Slack (`bot.slacksim.SlackSim`) answering every Web 
 bare, ours, ... for several rounds at each concurrency), after a warm-up, with the same client
 code (one keep-alive HTTP connection per client thread, requests signed before the round).
 
-    python bench/ack.py                       # c=1 and c=20, 3 rounds: PASS/FAIL, exit 0/1
+    python bench/ack.py                       # c=1 and c=20, 5 rounds: PASS/FAIL, exit 0/1
     python bench/ack.py --commands irritant   # only /irritant
     python bench/ack.py --also 50 --untuned   # + c=50 and Bolt's default 5-thread pool (info)
 
@@ -539,7 +539,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="requests per round per concurrency (default: 100 at c=1, 500 at c=20)",
     )
-    parser.add_argument("--rounds", type=int, default=3, help="alternated rounds (default 3)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="alternated rounds (default 5: a round's p50 at c=20 moves by a Bolt poll tick)",
+    )
     parser.add_argument(
         "--delay", type=float, default=0.2, help="fake Slack seconds per Web API call (default 0.2)"
     )
