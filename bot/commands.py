@@ -75,9 +75,18 @@ def socket(settings: Settings) -> int:
     engine = migrated_engine(settings)
     app = create_app(settings, make_session_factory(engine), engine=engine)
     handler = SocketModeHandler(app, settings.slack_app_token)
-    signal.signal(signal.SIGTERM, lambda *_: handler.close())
+    # Not `handler.start()`: it blocks on an Event nothing ever sets, so SIGTERM closed the
+    # connection but the process stayed until the platform's SIGKILL.
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     log.info("connecting to Slack over Socket Mode")
-    handler.start()
+    handler.connect()
+    try:
+        while not stopping.wait(1.0):
+            pass
+    finally:
+        handler.close()
+    log.info("Socket Mode connection closed")
     return 0
 
 

@@ -190,7 +190,8 @@ class TestManifest:
 
 class TestSocketMode:
     def test_socket_opens_a_connection_through_slack_api_url(self, env, slack, tmp_path):
-        """symmetry socket asks SLACK_API_URL for a Socket Mode URL with the app token."""
+        """symmetry socket asks SLACK_API_URL for a Socket Mode URL with the app token, and
+        stops cleanly on SIGTERM."""
         env["SLACK_APP_TOKEN"] = "xapp-1-sim"
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "socket"],
@@ -202,6 +203,8 @@ class TestSocketMode:
         try:
             call = slack.wait_for("apps.connections.open", timeout=20)[0]
             assert call.token == "xapp-1-sim"
+            process.terminate()
+            assert process.wait(timeout=10) == 0  # SIGTERM: closes and exits at once
         finally:
             process.terminate()
             try:
