@@ -86,6 +86,7 @@ def socket(settings: Settings) -> int:
             pass
     finally:
         handler.close()
+        engine.dispose()
     log.info("Socket Mode connection closed")
     return 0
 

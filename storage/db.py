@@ -16,7 +16,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -64,7 +64,8 @@ def make_engine(url: str) -> Engine:
 
 # A pooled connection unused for this long is checked with a ping before it is handed out
 # (the server may have restarted, or a proxy dropped it). One that was in use moments ago
-# is not: pinging on every checkout (`pool_pre_ping`) costs a round trip per request.
+# is not: pinging on every checkout (`pool_pre_ping`) costs a round trip per request. A failed
+# ping retires every pooled connection opened before it, the recently used ones included.
 IDLE_BEFORE_PING = 10.0
 
 
@@ -80,10 +81,9 @@ def _ping_when_idle(engine: Engine) -> None:
             return  # just opened, or just used
         try:
             engine.dialect.do_ping(dbapi_connection)
-        except engine.dialect.loaded_dbapi.Error as error:
-            if engine.dialect.is_disconnect(error, dbapi_connection, None):
-                raise DisconnectionError() from error  # the pool opens a new one instead
-            raise
+        except Exception as error:  # as `pool_pre_ping`: a connection that cannot ping is gone
+            # The pool opens a new connection instead, and retires the older ones.
+            raise InvalidatePoolError() from error
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -110,7 +110,11 @@ def read_connection(engine: Engine) -> Connection:
     it runs outside a transaction (BEGIN and ROLLBACK would be two more round trips)."""
     connection = engine.connect()
     if engine.dialect.name == "postgresql":
-        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        except BaseException:
+            connection.close()
+            raise
     return connection
 
 

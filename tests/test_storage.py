@@ -8,6 +8,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from psycopg.pq import TransactionStatus
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
@@ -86,13 +87,34 @@ class TestPool:
                 assert connection.scalar(text("SELECT 1")) == 1
                 raw = connection.connection.driver_connection
                 if db.backend == "postgres":
-                    assert raw.autocommit
+                    assert raw.info.transaction_status == TransactionStatus.IDLE
             with engine.connect() as connection:
                 assert connection.connection.driver_connection is raw
                 if db.backend == "postgres":
-                    assert not raw.autocommit
                     connection.execute(text("SELECT 1"))
-                    assert connection.in_transaction()
+                    assert raw.info.transaction_status == TransactionStatus.INTRANS
+        finally:
+            engine.dispose()
+
+    def test_a_failed_ping_retires_the_recently_used_connections_too(self, db, monkeypatch):
+        """PostgreSQL restarted: the first ping that fails retires every older pooled
+        connection, so the ones used moments ago (not pinged) are not handed out dead."""
+        if db.backend != "postgres":
+            pytest.skip("about PostgreSQL connections")
+        engine = make_engine(db.url)
+        pid = text("SELECT pg_backend_pid()")
+        try:
+            with engine.connect() as one, engine.connect() as two:
+                old = {one.scalar(pid), two.scalar(pid)}
+            for backend in old:
+                self.terminate(db, backend)
+            monkeypatch.setattr(storage.db, "IDLE_BEFORE_PING", 0.0)
+            with engine.connect() as connection:  # pinged: the ping fails
+                fresh = {connection.scalar(pid)}
+            monkeypatch.setattr(storage.db, "IDLE_BEFORE_PING", 3600.0)  # no more pings
+            with engine.connect() as one, engine.connect() as two:
+                fresh |= {one.scalar(pid), two.scalar(pid)}
+            assert not fresh & old
         finally:
             engine.dispose()
 
