@@ -119,7 +119,10 @@ class TestTeamSetupFromSlack:
         """Picking a team fills the modal with its values; saving changes it, not a copy."""
         view = open_setup(platform, slack)
         platform.view_submission(ADMIN, view, form_values(view, team_answers()))
-        wait_until(lambda: team_count(db) == 1)
+        # The confirmation is sent after the ack: wait for it, or it could be taken below
+        # for the confirmation of the edit.
+        slack.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == ADMIN)
+        assert team_count(db) == 1
         slack.clear_calls()
         view = open_setup(platform, slack)
         with db.sessions() as session:
@@ -133,7 +136,10 @@ class TestTeamSetupFromSlack:
         answers = team_answers(name="Atelier", managers=[MANAGER, ADMIN], locale="en")
         response = platform.view_submission(ADMIN, updated, form_values(updated, answers))
         assert response.status == 200
-        slack.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == ADMIN)
+        slack.wait_for(
+            "chat.postMessage",
+            where=lambda c: c.params["channel"] == ADMIN and "Atelier" in json.dumps(c.params),
+        )
         with db.sessions() as session:
             team = session.scalars(select(Team)).one()
             assert (team.name, team.locale) == ("Atelier", "en")
