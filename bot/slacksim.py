@@ -112,6 +112,7 @@ class Response:
     body: str
     headers: dict[str, str]
     elapsed: float
+    response_key: str | None = None  # a command's response_url, as its calls' ``_key``
 
     def json(self) -> Any:
         """Return the parsed JSON body, or None when the body is empty."""
@@ -1166,11 +1167,13 @@ class SlackClientSim:
             "text": text,
             "api_app_id": self.sim.app_id,
             "is_enterprise_install": "false",
-            "response_url": self.sim.response_url(self._key("cmd")),
+            "response_url": self.sim.response_url(key := self._key("cmd")),
             "trigger_id": self.sim.issue_trigger(),
         }
         body = urllib.parse.urlencode(fields)
-        return self._send(body, "application/x-www-form-urlencoded", timestamp)
+        response = self._send(body, "application/x-www-form-urlencoded", timestamp)
+        response.response_key = key
+        return response
 
     def block_action(
         self,

@@ -253,7 +253,10 @@ def answer_of(response, slack: SlackSim) -> dict:
     body = response.json() if response.body else None
     if body and body.get("blocks"):
         return body
-    return slack.wait_for("response_url")[-1].params
+    (answer,) = slack.wait_for(
+        "response_url", where=lambda c: c.params.get("_key") == response.response_key
+    )
+    return answer.params
 
 
 def random_secret() -> str:

@@ -71,6 +71,8 @@ class TestSurveySettings:
         view = open_settings(platform, slack, MANAGER)
         platform.view_submission(MANAGER, view, form_values(view, {"enabled": []}))
         assert team(db).survey_enabled is False
+        # The confirmation is sent after the ack: wait for it, or it reaches the next test.
+        slack.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == MANAGER)
 
     def test_admin_adds_a_question(self, server, platform, slack, db):
         """An admin adds a question in both languages to the workspace's bank."""
@@ -83,6 +85,8 @@ class TestSurveySettings:
         with db.sessions() as session:
             (question,) = session.scalars(select(PulseQuestion)).all()
         assert question.text_fr == "Le parking est-il sûr la nuit ?"
+        # The confirmation is sent after the ack: wait for it, or it reaches the next test.
+        slack.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == ADMIN)
 
     def test_employee_is_refused_and_forged_submission_changes_nothing(
         self, server, platform, slack, db

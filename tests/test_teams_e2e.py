@@ -99,7 +99,11 @@ class TestTeamSetupFromSlack:
         """A bad time zone and a taken name are shown as field errors; nothing is stored."""
         view = open_setup(platform, slack)
         platform.view_submission(ADMIN, view, form_values(view, team_answers()))
-        wait_until(lambda: team_count(db) == 1)
+        # Wait for the confirmation (sent after the ack), then forget the first modal: else
+        # `open_setup` below returns it again instead of the new one.
+        slack.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == ADMIN)
+        assert team_count(db) == 1
+        slack.clear_calls()
         view = open_setup(platform, slack)
         answers = team_answers(timezone="Mars/Olympus", channel=OTHER_CHANNEL)
         response = platform.view_submission(ADMIN, view, form_values(view, answers))

@@ -255,6 +255,9 @@ class TestDetails:
                 select(IrritantEvent).where(IrritantEvent.action == "detail")
             ).one()
         assert (detail.note, detail.actor_id) == ("Since Monday", None)
+        # Checked last: the two clicks run concurrently after their acks, so a modal opened
+        # for EMPLOYEE could arrive after SALARIEE's and be missed by the unpacking above.
+        assert len(slack.calls_to("views.open")) == 1
 
 
 class TestHome:
