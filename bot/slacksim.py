@@ -1253,7 +1253,29 @@ class SlackClientSim:
             "enterprise": None,
             "is_enterprise_install": False,
         }
-        return self._send_payload(payload)
+        response = self._send_payload(payload)
+        self._apply_response_action(full_view, response)
+        return response
+
+    def _apply_response_action(self, submitted: dict[str, Any], response: Response) -> None:
+        """Do what Slack does with a submission's ``update`` or ``push`` answer: the modal
+        shown next is stored (same id for an update), so later clicks on it can be found."""
+        answer = response.json() if response.status == 200 and response.body else None
+        if not isinstance(answer, dict) or not isinstance(answer.get("view"), dict):
+            return
+        with self.sim._cond:
+            current = self.sim._ws.views.get(str(submitted.get("id") or ""))
+            if current is None:
+                return
+            if answer.get("response_action") == "update":
+                keep = {k: current[k] for k in ("root_view_id", "previous_view_id")}
+                self.sim._ws._store_view(answer["view"], view_id=current["id"], **keep)
+            elif answer.get("response_action") == "push":
+                self.sim._ws._store_view(
+                    answer["view"],
+                    root_view_id=current["root_view_id"],
+                    previous_view_id=current["id"],
+                )
 
     def event(
         self,

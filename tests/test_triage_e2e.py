@@ -313,7 +313,7 @@ class TestHome:
         assert len(view["blocks"]) <= 100
         assert "home_page_next" in json.dumps(view), len(view["blocks"])
         assert "irritant_acknowledge" in json.dumps(view)
-        platform.block_action(MANAGER, "home_page_next", "2", view={**view, "id": "VHOME1"})
+        platform.block_action(MANAGER, "home_page_next", "2", view=slack.home(MANAGER))
         second = slack.wait_for("views.publish", count=2)[-1].params["view"]
         assert len(second["blocks"]) <= 100
         assert "home_page_previous" in json.dumps(second)
@@ -331,9 +331,7 @@ class TestExportAndAnonymity:
         response = report(platform, slack, SALARIEE, description="broken chair", category="tools")
         similar = response.json()["view"]
         vote = button(similar, "irritant_similar_vote")
-        platform.block_action(
-            SALARIEE, "irritant_similar_vote", vote["value"], view={**similar, "id": "VEXP"}
-        )
+        platform.block_action(SALARIEE, "irritant_similar_vote", vote["value"], view=similar)
         slack.wait_for("views.update")
         ack = button(message, "irritant_acknowledge")
         platform.block_action(MANAGER, "irritant_acknowledge", ack["value"], message=message)
