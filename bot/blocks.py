@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -17,6 +18,7 @@ from babel.dates import format_date
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.i18n import translations
+from bot.worktime import zone
 
 
 class BlockKitLimitError(ValueError):
@@ -37,6 +39,13 @@ TEXT_LIMITS = {
     "placeholder": 150,
     "context": 2000,
 }
+
+
+def _local(value: date | datetime, timezone: str | None) -> date:
+    """The date of `value`; for an instant, the date it was in `timezone` (as is, without)."""
+    if isinstance(value, datetime):
+        return (value.astimezone(zone(timezone)) if timezone else value).date()
+    return value
 
 
 def _truncate(value: str, limit: int) -> str:
@@ -61,7 +70,9 @@ def environment(locale: str) -> Environment:
     env.filters["format_user"] = lambda user_id: f"<@{user_id}>"
     env.filters["format_channel"] = lambda channel_id: f"<#{channel_id}>"
     env.filters["signed"] = lambda value: f"{value:+g}" if isinstance(value, int | float) else value
-    env.filters["day"] = lambda value: format_date(value, format="medium", locale=locale)
+    env.filters["day"] = lambda value, timezone=None: format_date(
+        _local(value, timezone), format="medium", locale=locale
+    )
     return env
 
 

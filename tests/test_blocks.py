@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from babel.dates import format_date
 from jinja2 import DictLoader, Environment, StrictUndefined
 from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import Block
@@ -21,6 +22,7 @@ from bot.config import LOCALES
 from bot.i18n import translate
 from bot.irritants.board import Entry
 from bot.irritants.catalog import labels
+from bot.irritants.reporting import day_of
 from bot.pulse.bank import shipped
 from bot.pulse.settings_ui import CADENCES, WEEKDAYS
 from bot.teams import ERROR_TEXT, TeamForm
@@ -101,11 +103,13 @@ def make_irritant(
     description: str = "The staff room is freezing every morning before 9.",
     votes: int = 2,
     note: str | None = None,
+    team: SimpleNamespace | None = None,
+    created_at: datetime = datetime(2026, 11, 24, tzinfo=UTC),
 ) -> SimpleNamespace:
     """An irritant as the templates see it: the attributes of storage.models.Irritant."""
     return SimpleNamespace(
         id=irritant_id,
-        team=LYON,
+        team=team or LYON,
         category="temperature",
         space="employee",
         severity="annoying",
@@ -116,7 +120,7 @@ def make_irritant(
         status=status,
         eta=date(2026, 12, 3) if status == "planned" else None,
         votes=[SimpleNamespace(id=i) for i in range(votes)],
-        created_at=datetime(2026, 11, 24, tzinfo=UTC),
+        created_at=created_at,
         resolution_note=note,
         events=[],
     )
@@ -521,6 +525,35 @@ class TestTemplates:
         text = payload["blocks"][0]["text"]["text"]
         assert "*Atelier de Lyon*" in text
         assert translate(locale, "Another team took this name or channel meanwhile.") in text
+
+
+class TestReportedDay:
+    """A card's "reported on" date is the team's date, not the UTC one."""
+
+    def test_named_report_in_a_new_york_evening(self):
+        """20:30 in New York is already the next day in UTC: the card shows New York's."""
+        irritant = make_irritant(
+            1, anonymous=False, team=SUPPORT, created_at=datetime(2026, 11, 27, 1, 30, tzinfo=UTC)
+        )
+        text = json.dumps(render("irritant_list", "en", irritants=[irritant], total=1, **labels()))
+        assert "reported Nov 26, 2026" in text and "Nov 27" not in text
+
+    @pytest.mark.parametrize(
+        ("instant", "timezone", "day"),
+        [
+            (datetime(2026, 11, 27, 1, 30, tzinfo=UTC), "America/New_York", date(2026, 11, 26)),
+            (datetime(2026, 11, 26, 23, 30, tzinfo=UTC), "Europe/Paris", date(2026, 11, 27)),
+            (datetime(2026, 11, 26, 12, 0, tzinfo=UTC), "Not/AZone", date(2026, 11, 26)),
+        ],
+    )
+    def test_anonymous_report_keeps_the_teams_day(self, instant, timezone, day):
+        """An anonymous report keeps only its day, the team's, and its card shows that day."""
+        kept = day_of(instant, timezone)
+        assert kept == datetime.combine(day, time(0), tzinfo=UTC)
+        team = make_team(4, "Night shift", timezone=timezone, locale="en")
+        irritant = make_irritant(1, team=team, created_at=kept)
+        text = json.dumps(render("irritant_list", "en", irritants=[irritant], total=1, **labels()))
+        assert f"reported {format_date(day, format='medium', locale='en')}" in text
 
 
 class TestTeamModal:

@@ -89,7 +89,7 @@ def add_details(
             actor_id=None if irritant.anonymous else who.user_id,
             status=irritant.status,
             note=text,
-            created_at=day_of(now) if irritant.anonymous else now,
+            created_at=day_of(now, irritant.team.timezone) if irritant.anonymous else now,
         )
     )
     return {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +23,7 @@ from bot.irritants import catalog, notify
 from bot.irritants.catalog import labels
 from bot.irritants.ownership import Person, reporter_fields
 from bot.pseudonyms import keyed_hash
+from bot.worktime import zone
 from storage import irritants as store
 from storage import queries
 from storage.models import Irritant, IrritantDraft, IrritantEvent, Team
@@ -51,9 +52,11 @@ class Outcome:
     irritant: Irritant | None = None
 
 
-def day_of(now: datetime) -> datetime:
-    """The start of `now`'s UTC day: the only time kept for an anonymous person's actions."""
-    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+def day_of(now: datetime, timezone: str | None) -> datetime:
+    """The only time kept for an anonymous person's actions: the day of `now` in the team's
+    calendar (`timezone`), kept as midnight UTC of that date, so that its date is the team's.
+    """
+    return datetime.combine(now.astimezone(zone(timezone)).date(), time(0), tzinfo=UTC)
 
 
 def small_teams(session: Session, settings: Settings, teams: list[Team]) -> list[Team]:
@@ -227,7 +230,8 @@ def create(
 ) -> Irritant:
     """Store a validated report and its first history step; notify at once when named."""
     anonymous = not fields["share_name"]
-    when = day_of(now) if anonymous else now
+    team = session.get(Team, int(fields["team_id"]))
+    when = day_of(now, team.timezone if team else None) if anonymous else now
     irritant = Irritant(
         workspace_id=who.workspace_id,
         team_id=int(fields["team_id"]),

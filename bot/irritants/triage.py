@@ -122,7 +122,7 @@ def apply(
         session.refresh(irritant)
         raise Stale(irritant.status)
     irritant.status = after
-    irritant.updated_at = day_of(now) if irritant.anonymous else now
+    irritant.updated_at = day_of(now, irritant.team.timezone) if irritant.anonymous else now
     note = change.note.strip() or None
     if change.action == "acknowledge" or (irritant.acknowledged_at is None and after != "new"):
         irritant.acknowledged_at = irritant.acknowledged_at or now
