@@ -6,7 +6,7 @@ and go at the next opening. All functions take and return aware datetimes.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 OPENING = time(8, 0)
@@ -43,3 +43,10 @@ def next_opening(instant: datetime, tz: ZoneInfo) -> datetime:
         day += timedelta(days=1)
     # Building the wall-clock time in the zone, not adding hours, keeps 08:00 right across DST.
     return datetime.combine(day, OPENING, tzinfo=tz).astimezone(instant.tzinfo)
+
+
+def day_of(now: datetime, timezone: str | None) -> datetime:
+    """The only time kept for an anonymous person's actions: the day of `now` in the team's
+    calendar (`timezone`), kept as midnight UTC of that date, so that its date is the team's.
+    """
+    return datetime.combine(now.astimezone(zone(timezone)).date(), time(0), tzinfo=UTC)

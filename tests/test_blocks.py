@@ -22,10 +22,10 @@ from bot.config import LOCALES
 from bot.i18n import translate
 from bot.irritants.board import Entry
 from bot.irritants.catalog import labels
-from bot.irritants.reporting import day_of
 from bot.pulse.bank import shipped
 from bot.pulse.settings_ui import CADENCES, WEEKDAYS
 from bot.teams import ERROR_TEXT, TeamForm
+from bot.worktime import day_of
 
 TEMPLATE_DIR = Path(blocks.__file__).parent / "templates"
 TEMPLATES = sorted(path.name.removesuffix(".json.j2") for path in TEMPLATE_DIR.glob("*.json.j2"))

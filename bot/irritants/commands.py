@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.i18n import N_, translate
 from bot.irritants.catalog import labels
 from bot.irritants.ownership import Person, owns, reports_of
-from bot.irritants.reporting import day_of
+from bot.worktime import day_of
 from storage import irritants as store
 from storage.models import IrritantEvent
 

@@ -4,7 +4,7 @@ reporter at every status change. Everything goes through the outbox."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +14,7 @@ from bot.blocks import render
 from bot.config import Settings
 from bot.irritants.catalog import labels
 from bot.irritants.ownership import reporter_of
-from bot.worktime import WORKDAYS, next_opening, zone
+from bot.worktime import WORKDAYS, day_of, next_opening, zone
 from storage import irritants as store
 from storage import outbox, queries
 from storage.db import session_scope
@@ -190,7 +190,10 @@ def plan_roundups(session: Session, settings: Settings, client_for, *, now: date
         # Today's roundup time has passed: whatever comes later waits for tomorrow's, even on
         # a day with nothing to send, or a lone report's timing would show.
         team.last_roundup_on = today
-        waiting = store.unrounded_anonymous(session, team_id=team.id, before=now)
+        # An anonymous report keeps only its day, the team's: all made so far are dated today
+        # at the latest (in a zone east of UTC, today's date is kept as a later instant).
+        tomorrow = day_of(now, team.timezone) + timedelta(days=1)
+        waiting = store.unrounded_anonymous(session, team_id=team.id, before=tomorrow)
         if not waiting:
             continue
         small = len(team.memberships) < settings.anonymity_threshold

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -23,7 +23,7 @@ from bot.irritants import catalog, notify
 from bot.irritants.catalog import labels
 from bot.irritants.ownership import Person, reporter_fields
 from bot.pseudonyms import keyed_hash
-from bot.worktime import zone
+from bot.worktime import day_of
 from storage import irritants as store
 from storage import queries
 from storage.models import Irritant, IrritantDraft, IrritantEvent, Team
@@ -50,13 +50,6 @@ class Outcome:
     errors: dict[str, str] = field(default_factory=dict)
     view: dict[str, Any] | None = None
     irritant: Irritant | None = None
-
-
-def day_of(now: datetime, timezone: str | None) -> datetime:
-    """The only time kept for an anonymous person's actions: the day of `now` in the team's
-    calendar (`timezone`), kept as midnight UTC of that date, so that its date is the team's.
-    """
-    return datetime.combine(now.astimezone(zone(timezone)).date(), time(0), tzinfo=UTC)
 
 
 def small_teams(session: Session, settings: Settings, teams: list[Team]) -> list[Team]:

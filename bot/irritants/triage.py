@@ -19,8 +19,7 @@ from bot.config import Settings
 from bot.i18n import N_, translate
 from bot.irritants import notify
 from bot.irritants.catalog import STATUSES, labels
-from bot.irritants.reporting import day_of
-from bot.worktime import zone
+from bot.worktime import day_of, zone
 from storage.models import Irritant, IrritantEvent
 
 MAX_NOTE = 2000
