@@ -49,7 +49,9 @@ def home_view(
         is_admin=admin,
         team_count=team_count,
         threshold=settings.anonymity_threshold,
-        **board.home_context(session, settings, who=who, managed=list(managed), page=page, now=now),
+        **board.home_context(
+            session, settings, who=who, managed=list(managed), admin=admin, page=page, now=now
+        ),
         pulse_lines=pulse_lines,
         pulse_total=pulse_total,
         **labels(),

@@ -161,6 +161,22 @@ def of_team(session: Session, *, team_id: int, statuses: Sequence[str]) -> Seque
     ).all()
 
 
+def rounded_up_for_admins(session: Session, *, workspace_id: int) -> Sequence[Irritant]:
+    """A workspace's anonymous reports shown in a roundup that may have gone to the admins
+    (`for_admins` true, or unknown for older reports), oldest first, with votes loaded."""
+    return session.scalars(
+        select(Irritant)
+        .where(
+            Irritant.workspace_id == workspace_id,
+            Irritant.anonymous.is_(True),
+            Irritant.rounded_up_at.is_not(None),
+            or_(Irritant.for_admins.is_(True), Irritant.for_admins.is_(None)),
+        )
+        .options(selectinload(Irritant.votes), selectinload(Irritant.team))
+        .order_by(Irritant.team_id, Irritant.created_at, Irritant.id)
+    ).all()
+
+
 def named_by(session: Session, *, workspace_id: int, user_id: str) -> Sequence[Irritant]:
     """A person's named reports."""
     return session.scalars(

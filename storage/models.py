@@ -212,6 +212,10 @@ class Irritant(Base):
     acknowledged_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
     resolved_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
     rounded_up_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+    # An anonymous report made while its team was under the anonymity threshold goes to the
+    # admins, never to the team's managers, even once the team has grown (decided when made;
+    # NULL for reports older than this column: the team's size decides).
+    for_admins: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
     team: Mapped[Team] = relationship()
     events: Mapped[list[IrritantEvent]] = relationship(

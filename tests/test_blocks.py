@@ -355,6 +355,17 @@ VARIANTS: list[tuple[str, str, ContextFactory]] = [
         ),
     ),
     (
+        "home-admin-only",
+        "home",
+        lambda locale: home_context(
+            managed_teams=[],
+            board=[Entry("heading", DESK, "admins")]
+            + [Entry("card", DESK, "admins", i) for i in IRRITANTS],  # type: ignore[arg-type]
+            page=1,
+            pages=1,
+        ),
+    ),
+    (
         "home-many-teams-full-board",
         "home",
         lambda locale: home_context(

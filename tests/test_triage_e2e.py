@@ -16,10 +16,11 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.i18n import translate
+from bot.irritants.triage import ERRORS
 from bot.slacksim import form_values
-from storage.models import Irritant, IrritantEvent, OutboxMessage
+from storage.models import Irritant, IrritantEvent, Membership, OutboxMessage
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE, free_port, server_env
-from tests.irritant_helpers import big_team, irritants, report, wait_until
+from tests.irritant_helpers import big_team, irritants, open_modal, report, wait_until
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -116,6 +117,62 @@ class TestRoundup:
         monday = saturday + timedelta(days=2)
         tick(env, tmp_path, datetime.combine(monday, time(16, 30), tzinfo=PARIS))
         assert len(dms(slack, MANAGER)) == 1
+
+
+class TestWhoMayActOnAnonymousReports:
+    def test_manager_cannot_act_before_the_roundup(self, server, platform, slack, db):
+        """A manager's forged clicks on an anonymous report the roundup has not shown yet are
+        refused: no form shows its text, nothing changes, nobody is told."""
+        big_team(db, slack)
+        report(platform, slack, SALARIEE)
+        irritant_id = str(the_irritant(db).id)
+        slack.clear_calls()
+        platform.block_action(MANAGER, "irritant_plan", irritant_id, message={})
+        platform.block_action(MANAGER, "irritant_acknowledge", irritant_id, message={})
+        refusals = slack.wait_for("response_url", count=2)
+        refused = {translate(locale, ERRORS["not_allowed"]) for locale in ("en", "fr")}
+        assert all(r.params["text"] in refused for r in refusals)
+        assert slack.calls_to("views.open") == []
+        with db.sessions() as session:
+            irritant = session.scalars(select(Irritant)).one()
+            assert (irritant.status, len(irritant.events)) == ("new", 1)
+        assert dms(slack, SALARIEE) == []
+
+    def test_small_team_reports_stay_with_the_admins_after_it_grows(
+        self, server, platform, slack, db, env, tmp_path
+    ):
+        """Reported while the team had three members: the roundup goes to the admin even though
+        the team has grown since; its manager can neither see nor triage it; the admin finds it
+        on their Home tab and acknowledges it from there."""
+        team_id = big_team(db, slack, members=[MANAGER, EMPLOYEE, SALARIEE])
+        view = open_modal(platform, slack, SALARIEE)
+        assert "administrateurs" in json.dumps(view)  # what the modal promised (in French)
+        report(platform, slack, SALARIEE)
+        assert the_irritant(db).for_admins is True
+        with db.sessions.begin() as session:
+            session.add_all(Membership(team_id=team_id, user_id=u) for u in ("UX1", "UX2", "UX3"))
+        tick(env, tmp_path)
+        assert dms(slack, MANAGER) == []
+        (roundup,) = dms(slack, ADMIN)
+        assert "too few members" in json.dumps(roundup)
+        irritant_id = str(the_irritant(db).id)
+
+        platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
+        managers_home = slack.wait_for("views.publish")[0].params["view"]
+        assert "staff room is freezing" not in json.dumps(managers_home)
+        platform.block_action(MANAGER, "irritant_acknowledge", irritant_id, message={})
+        slack.wait_for("response_url")
+        assert the_irritant(db).status == "new"
+
+        slack.clear_calls()
+        platform.event({"type": "app_home_opened", "user": ADMIN, "tab": "home"})
+        admins_home = slack.wait_for("views.publish")[0].params["view"]
+        assert "Reports for the admins" in json.dumps(admins_home)
+        assert "staff room is freezing" in json.dumps(admins_home)
+        acknowledge = button(admins_home, "irritant_acknowledge")
+        assert acknowledge["value"] == irritant_id
+        platform.block_action(ADMIN, "irritant_acknowledge", irritant_id, view=slack.home(ADMIN))
+        wait_until(lambda: the_irritant(db).status == "acknowledged")
 
 
 class TestTriage:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.irritants.ownership import Person, reports_of
+from bot.irritants.ownership import Person, goes_to_admins, reports_of, visible_to_managers
 from storage import irritants as store
 from storage.models import Irritant, Team
 
@@ -33,18 +33,6 @@ class Entry:
     @property
     def cost(self) -> int:
         return 1 if self.kind == "heading" else 3
-
-
-def visible_to_managers(irritant: Irritant, *, team_size: int, threshold: int) -> bool:
-    """Whether a team's managers may see a report on their board.
-
-    Named reports: at once. Anonymous ones: only once the daily roundup has shown them (so
-    their timing gives nothing away), and never in a team too small for anonymity, whose
-    anonymous reports go to the admins instead.
-    """
-    if not irritant.anonymous:
-        return True
-    return irritant.rounded_up_at is not None and team_size >= threshold
 
 
 def board_entries(
@@ -84,6 +72,30 @@ def board_entries(
     return entries
 
 
+def admin_entries(
+    session: Session, *, workspace_id: int, now: datetime, threshold: int
+) -> list[Entry]:
+    """For an admin: the anonymous reports that went to the admins because their team was too
+    small for anonymity, once their roundup has shown them — open ones, then recently closed
+    ones — team by team."""
+    by_team: dict[int, list[Irritant]] = {}
+    for irritant in store.rounded_up_for_admins(session, workspace_id=workspace_id):
+        team = irritant.team
+        if not goes_to_admins(irritant, team_size=len(team.memberships), threshold=threshold):
+            continue
+        closed = irritant.status in ("resolved", "declined")
+        if closed and not (irritant.resolved_at and now - irritant.resolved_at <= RECENT):
+            continue
+        by_team.setdefault(team.id, []).append(irritant)
+    entries: list[Entry] = []
+    for items in by_team.values():
+        team = items[0].team
+        items.sort(key=lambda i: (i.status in ("resolved", "declined"), i.created_at, i.id))
+        entries.append(Entry("heading", team, "admins"))
+        entries.extend(Entry("card", team, "admins", i) for i in items)
+    return entries
+
+
 def paginate(entries: list[Entry], *, budget: int = BOARD_BUDGET) -> list[list[Entry]]:
     """Split entries into pages of at most `budget` blocks; a page never starts with a card
     without its heading."""
@@ -113,13 +125,20 @@ def home_context(
     *,
     who: Person,
     managed: list[Team],
+    admin: bool,
     page: int,
     now: datetime,
 ) -> dict[str, Any]:
-    """The irritant parts of a person's Home tab."""
+    """The irritant parts of a person's Home tab: their reports; the board of the teams they
+    manage; for an admin, the reports of small teams that went to the admins."""
     mine = reports_of(session, settings, who=who)
-    entries = board_entries(session, teams=managed, now=now, threshold=settings.anonymity_threshold)
-    pages = paginate(entries) if managed else []
+    threshold = settings.anonymity_threshold
+    entries = board_entries(session, teams=managed, now=now, threshold=threshold)
+    if admin:
+        entries += admin_entries(
+            session, workspace_id=who.workspace_id, now=now, threshold=threshold
+        )
+    pages = paginate(entries)
     page = min(max(page, 1), max(len(pages), 1))
     return {
         "my_reports": mine[:MINE_SHOWN],

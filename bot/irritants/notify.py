@@ -13,7 +13,7 @@ from bot import people
 from bot.blocks import render
 from bot.config import Settings
 from bot.irritants.catalog import labels
-from bot.irritants.ownership import reporter_of
+from bot.irritants.ownership import goes_to_admins, reporter_of
 from bot.worktime import WORKDAYS, day_of, next_opening, zone
 from storage import irritants as store
 from storage import outbox, queries
@@ -180,6 +180,20 @@ def roundup_due(team: Team, now: datetime) -> datetime | None:
     return instant
 
 
+def _admins_for(  # type: ignore[no-untyped-def]
+    session: Session, settings: Settings, client_for, *, team: Team, now: datetime
+) -> list[str]:
+    """Who gets a small team's anonymous reports: the admins, asked of Slack when none is
+    known yet, without the team's own managers unless nobody else is an admin."""
+    recipients = admins(session, settings, workspace_id=team.workspace_id)
+    client = client_for(team.workspace_id) if not recipients else None
+    if client is not None:
+        people.refresh_all(session, client, workspace_id=team.workspace_id, now=now)
+        recipients = admins(session, settings, workspace_id=team.workspace_id)
+    managers = {m.user_id for m in team.managers}
+    return [r for r in recipients if r not in managers] or recipients
+
+
 def plan_roundups(session: Session, settings: Settings, client_for, *, now: datetime) -> int:  # type: ignore[no-untyped-def]
     """Queue today's roundup of anonymous reports for every team whose time has come."""
     planned = 0
@@ -194,34 +208,37 @@ def plan_roundups(session: Session, settings: Settings, client_for, *, now: date
         # at the latest (in a zone east of UTC, today's date is kept as a later instant).
         tomorrow = day_of(now, team.timezone) + timedelta(days=1)
         waiting = store.unrounded_anonymous(session, team_id=team.id, before=tomorrow)
-        if not waiting:
-            continue
-        small = len(team.memberships) < settings.anonymity_threshold
-        if small:
-            recipients = admins(session, settings, workspace_id=team.workspace_id)
-            client = client_for(team.workspace_id) if not recipients else None
-            if client is not None:  # no admin known yet: ask Slack who they are
-                people.refresh_all(session, client, workspace_id=team.workspace_id, now=now)
-                recipients = admins(session, settings, workspace_id=team.workspace_id)
-        else:
-            recipients = sorted(m.user_id for m in team.managers)
-        if not recipients:
-            continue  # nobody to tell yet: keep them for the next roundup
-        for recipient in recipients:
-            planned += _send(
-                session,
-                settings,
-                team=team,
-                recipient=recipient,
-                key=f"roundup:{team.id}:{today.isoformat()}:{recipient}",
-                kind="roundup",
-                template="irritant_roundup",
-                now=now,
-                irritants=waiting[:ROUNDUP_SHOWN],
-                more=max(0, len(waiting) - ROUNDUP_SHOWN),
-                total=len(waiting),
-                for_admins=small,
-            )
-        for irritant in waiting:
-            irritant.rounded_up_at = now
+        size, threshold = len(team.memberships), settings.anonymity_threshold
+        for for_admins in (False, True):
+            group = [
+                i
+                for i in waiting
+                if goes_to_admins(i, team_size=size, threshold=threshold) is for_admins
+            ]
+            if not group:
+                continue
+            if for_admins:
+                recipients = _admins_for(session, settings, client_for, team=team, now=now)
+            else:
+                recipients = sorted(m.user_id for m in team.managers)
+            if not recipients:
+                continue  # nobody to tell yet: keep them for the next roundup
+            kind = "roundup-admins" if for_admins else "roundup"
+            for recipient in recipients:
+                planned += _send(
+                    session,
+                    settings,
+                    team=team,
+                    recipient=recipient,
+                    key=f"{kind}:{team.id}:{today.isoformat()}:{recipient}",
+                    kind="roundup",
+                    template="irritant_roundup",
+                    now=now,
+                    irritants=group[:ROUNDUP_SHOWN],
+                    more=max(0, len(group) - ROUNDUP_SHOWN),
+                    total=len(group),
+                    for_admins=for_admins,
+                )
+            for irritant in group:
+                irritant.rounded_up_at = now
     return planned

@@ -31,6 +31,31 @@ class Person:
     locale: str
 
 
+def goes_to_admins(irritant: Irritant, *, team_size: int, threshold: int) -> bool:
+    """Whether an anonymous report is for the admins instead of the team's managers: decided
+    when it was made (its team was under the anonymity threshold then), or for a report older
+    than that decision, by the team's size now."""
+    if not irritant.anonymous:
+        return False
+    if irritant.for_admins is not None:
+        return irritant.for_admins
+    return team_size < threshold
+
+
+def visible_to_managers(irritant: Irritant, *, team_size: int, threshold: int) -> bool:
+    """Whether a team's managers may see (and triage) a report.
+
+    Named reports: at once. Anonymous ones: only once the daily roundup has shown them (so
+    their timing gives nothing away), and never one for the admins (made in a team too small
+    for anonymity), even after the team has grown.
+    """
+    if not irritant.anonymous:
+        return True
+    if goes_to_admins(irritant, team_size=team_size, threshold=threshold):
+        return False
+    return irritant.rounded_up_at is not None
+
+
 def _reporter_hash(settings: Settings, slack_team_id: str, user_id: str, salt: str) -> str:
     return keyed_hash(settings.secret_key or "", "reporter", slack_team_id, user_id, salt)
 

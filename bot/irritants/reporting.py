@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.i18n import N_, translate
 from bot.irritants import catalog, notify
 from bot.irritants.catalog import labels
-from bot.irritants.ownership import Person, reporter_fields
+from bot.irritants.ownership import Person, goes_to_admins, reporter_fields
 from bot.pseudonyms import keyed_hash
 from bot.worktime import day_of
 from storage import irritants as store
@@ -225,6 +225,9 @@ def create(
     anonymous = not fields["share_name"]
     team = session.get(Team, int(fields["team_id"]))
     when = day_of(now, team.timezone if team else None) if anonymous else now
+    # The modal said where an anonymous report goes: that holds even if the team grows.
+    size = len(team.memberships) if team else 0
+    for_admins = anonymous and size < settings.anonymity_threshold
     irritant = Irritant(
         workspace_id=who.workspace_id,
         team_id=int(fields["team_id"]),
@@ -238,6 +241,7 @@ def create(
         submission_key=key,
         created_at=when,
         updated_at=when,
+        for_admins=for_admins,
         **reporter_fields(settings, who=who, anonymous=anonymous),
     )
     irritant.events.append(
@@ -259,7 +263,9 @@ def create(
 def thanks(session: Session, settings: Settings, *, who: Person, irritant: Irritant) -> dict:
     """The view that replaces the modal once the report is stored."""
     team = irritant.team or session.get(Team, irritant.team_id)
-    to_admins = irritant.anonymous and len(team.memberships) < settings.anonymity_threshold
+    to_admins = goes_to_admins(
+        irritant, team_size=len(team.memberships), threshold=settings.anonymity_threshold
+    )
     return render(
         "irritant_thanks",
         who.locale,

@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.i18n import N_, translate
 from bot.irritants import notify
 from bot.irritants.catalog import STATUSES, labels
+from bot.irritants.ownership import visible_to_managers
 from bot.worktime import day_of, zone
 from storage.models import Irritant, IrritantEvent
 
@@ -69,8 +70,12 @@ def may_triage(
     user_id: str,
     now: datetime,
 ) -> bool:
-    """True for the irritant's team managers and for admins."""
-    if any(m.user_id == user_id for m in irritant.team.managers):
+    """True for admins, and for the irritant's team managers when they may see it: an
+    anonymous report only once its roundup has shown it, and never one for the admins."""
+    team = irritant.team
+    if any(m.user_id == user_id for m in team.managers) and visible_to_managers(
+        irritant, team_size=len(team.memberships), threshold=settings.anonymity_threshold
+    ):
         return True
     return people.is_admin(
         session, client, settings, workspace_id=irritant.workspace_id, user_id=user_id, now=now
