@@ -156,7 +156,9 @@ def of_team(session: Session, *, team_id: int, statuses: Sequence[str]) -> Seque
     return session.scalars(
         select(Irritant)
         .where(Irritant.team_id == team_id, Irritant.status.in_(statuses))
-        .options(selectinload(Irritant.votes), selectinload(Irritant.team))
+        .options(
+            selectinload(Irritant.votes), selectinload(Irritant.team), selectinload(Irritant.events)
+        )
         .order_by(Irritant.created_at, Irritant.id)
     ).all()
 
@@ -172,7 +174,9 @@ def rounded_up_for_admins(session: Session, *, workspace_id: int) -> Sequence[Ir
             Irritant.rounded_up_at.is_not(None),
             or_(Irritant.for_admins.is_(True), Irritant.for_admins.is_(None)),
         )
-        .options(selectinload(Irritant.votes), selectinload(Irritant.team))
+        .options(
+            selectinload(Irritant.votes), selectinload(Irritant.team), selectinload(Irritant.events)
+        )
         .order_by(Irritant.team_id, Irritant.created_at, Irritant.id)
     ).all()
 
@@ -230,7 +234,7 @@ def unrounded_anonymous(session: Session, *, team_id: int, before: datetime) -> 
             Irritant.rounded_up_at.is_(None),
             Irritant.created_at < before,
         )
-        .options(selectinload(Irritant.votes))
+        .options(selectinload(Irritant.votes), selectinload(Irritant.events))
         .order_by(Irritant.id)
     ).all()
 

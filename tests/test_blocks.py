@@ -105,6 +105,7 @@ def make_irritant(
     note: str | None = None,
     team: SimpleNamespace | None = None,
     created_at: datetime = datetime(2026, 11, 24, tzinfo=UTC),
+    details: list[str] = (),  # type: ignore[assignment]
 ) -> SimpleNamespace:
     """An irritant as the templates see it: the attributes of storage.models.Irritant."""
     return SimpleNamespace(
@@ -122,18 +123,21 @@ def make_irritant(
         votes=[SimpleNamespace(id=i) for i in range(votes)],
         created_at=created_at,
         resolution_note=note,
-        events=[],
+        events=[
+            SimpleNamespace(action="reported", note=None),
+            *(SimpleNamespace(action="detail", note=text) for text in details),
+        ],
     )
 
 
 IRRITANTS = [
     make_irritant(1),
     make_irritant(2, status="acknowledged", anonymous=False, votes=0),
-    make_irritant(3, status="planned"),
+    make_irritant(3, status="planned", details=["Since Monday, and worse after lunch."]),
     make_irritant(4, status="resolved", note="New radiator installed."),
     make_irritant(5, status="declined", note="The landlord handles the heating; we asked."),
 ]
-BIG = make_irritant(9, description="é" * 3000, note="n" * 2000)
+BIG = make_irritant(9, description="é" * 3000, note="n" * 2000, details=["d" * 2000] * 5)
 
 
 def board(irritants: list[SimpleNamespace]) -> list[Entry]:

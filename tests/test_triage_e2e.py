@@ -316,6 +316,24 @@ class TestDetails:
         # for EMPLOYEE could arrive after SALARIEE's and be missed by the unpacking above.
         assert len(slack.calls_to("views.open")) == 1
 
+    def test_the_manager_reads_the_details(self, server, platform, slack, db, env, tmp_path):
+        """Details added before the roundup are in it, on the board and in the triage form."""
+        big_team(db, slack)
+        report(platform, slack, SALARIEE)
+        irritant_id = str(the_irritant(db).id)
+        platform.block_action(SALARIEE, "irritant_details", irritant_id, message={})
+        form = slack.wait_for("views.open", count=2)[-1].params["view"]
+        values = form_values(form, {"details": "Worse on Mondays, after the weekend"})
+        assert platform.view_submission(SALARIEE, form, values).status == 200
+        tick(env, tmp_path)
+        (roundup,) = dms(slack, MANAGER)
+        assert "Worse on Mondays" in json.dumps(roundup)
+        platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
+        board = slack.wait_for("views.publish")[-1].params["view"]
+        assert "Worse on Mondays" in json.dumps(board)
+        platform.block_action(MANAGER, "irritant_plan", irritant_id, message=roundup)
+        assert "Worse on Mondays" in json.dumps(triage_form(slack))
+
 
 class TestHome:
     def test_employee_sees_their_reports(self, server, platform, slack, db):
