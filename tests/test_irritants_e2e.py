@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, update
 
 from bot.slacksim import form_values
-from storage.models import Irritant, IrritantVote, OutboxMessage
+from storage.models import Irritant, IrritantDraft, IrritantVote, OutboxMessage
 from tests.conftest import EMPLOYEE, MANAGER, SALARIEE, free_port, server_env
 from tests.irritant_helpers import answers, big_team, irritants, open_modal, report
 
@@ -231,6 +232,45 @@ class TestSimilar:
         # Sent after the write: waiting for it leaves nothing of this test in flight.
         (update,) = slack.wait_for("views.update")
         assert not update.failed
+        assert len(irritants(db)) == 2
+
+    def test_a_second_click_stores_nothing_more_and_says_why(self, server, platform, slack, db):
+        """A double click on "send mine": one report, and the second click's answer points to
+        the list rather than claiming nothing was stored."""
+        big_team(db, slack)
+        report(platform, slack, EMPLOYEE)
+        view = report(
+            platform, slack, SALARIEE, description="staff room freezing every morning"
+        ).json()["view"]
+        send = next(
+            e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+            if e["action_id"] == "irritant_similar_send"
+        )  # fmt: skip
+        platform.block_action(SALARIEE, "irritant_similar_send", send["value"], view=view)
+        slack.wait_for("views.update")
+        platform.block_action(SALARIEE, "irritant_similar_send", send["value"], view=view)
+        second = slack.wait_for("views.update", count=2)[-1].params["view"]
+        assert "/irritant list" in json.dumps(second)
+        assert len(irritants(db)) == 2
+
+    def test_a_late_choice_still_counts(self, server, platform, slack, db):
+        """A choice made after the draft's lifetime, before `tick` forgot it, is honoured: what
+        the person typed is not lost."""
+        big_team(db, slack)
+        report(platform, slack, EMPLOYEE)
+        view = report(
+            platform, slack, SALARIEE, description="staff room freezing every morning"
+        ).json()["view"]
+        send = next(
+            e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+            if e["action_id"] == "irritant_similar_send"
+        )  # fmt: skip
+        with db.sessions.begin() as session:
+            session.execute(
+                update(IrritantDraft).values(expires_at=datetime(2020, 1, 1, tzinfo=UTC))
+            )
+        platform.block_action(SALARIEE, "irritant_similar_send", send["value"], view=view)
+        slack.wait_for("views.update")
         assert len(irritants(db)) == 2
 
     def test_another_person_cannot_use_the_choice(self, server, platform, slack, db):

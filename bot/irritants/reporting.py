@@ -32,7 +32,7 @@ CALLBACK_ID = "irritant_report"
 MAX_DESCRIPTION = 3000
 MAX_LOCATION = 200
 SIMILARITY = 75  # rapidfuzz score (0–100) from which two reports count as the same
-DRAFT_LIFETIME = timedelta(hours=1)
+DRAFT_LIFETIME = timedelta(days=1)  # then `tick` forgets a draft nobody decided on
 
 ERRORS = {
     "description_missing": N_("Describe what bothers you."),
@@ -294,7 +294,9 @@ def decide_similar(
 ) -> dict[str, Any]:
     """The reporter chose "me too" on the similar report, or to send theirs anyway."""
     draft = store.take_draft(session, token=token)
-    if draft is None or not draft_owned(settings, draft, who.user_id) or draft.expires_at < now:
+    # A draft is honoured for as long as it is kept, even past its lifetime: the text the
+    # person typed is not thrown away because they took their time to choose.
+    if draft is None or not draft_owned(settings, draft, who.user_id):
         return render("irritant_expired", who.locale)
     fields = dict(draft.fields)
     key = fields.pop("submission_key", None)
