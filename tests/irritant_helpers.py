@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 from sqlalchemy import select
 
 from bot.slacksim import SimUser, form_values
+from bot.worktime import day_of
 from storage import queries
 from storage.models import Irritant, Membership, Team, TeamManager
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE
@@ -33,6 +35,53 @@ def big_team(db, slack, *, name: str = "Workshop", members=None) -> int:
         team.managers = [TeamManager(user_id=MANAGER)]
         session.add(team)
         session.flush()
+        return team.id
+
+
+def stored_report(
+    db,
+    *,
+    reported: datetime,
+    timezone: str = "Europe/Paris",
+    roundup: str = "16:00",
+    description: str = "The generator hums all night",
+    location: str = "",
+    category: str = "noise",
+) -> int:
+    """A team of six in `timezone`, with one anonymous report made at `reported`, stored
+    directly (no Slack); returns the team's ID."""
+    with db.sessions.begin() as session:
+        workspace = queries.get_or_create_workspace(session, slack_team_id="T0DAYS")
+        team = Team(
+            workspace_id=workspace.id,
+            name="Night shift",
+            channel_id="C0NIGHT01",
+            timezone=timezone,
+            locale="en",
+            roundup_time=roundup,
+        )
+        team.memberships = [Membership(user_id=f"U0NIGHT{i}") for i in range(6)]
+        team.managers = [TeamManager(user_id="U0NIGHT0")]
+        session.add(team)
+        session.flush()
+        day = day_of(reported, timezone)
+        session.add(
+            Irritant(
+                workspace_id=workspace.id,
+                team_id=team.id,
+                category=category,
+                space="employee",
+                location=location,
+                severity="minor",
+                description=description,
+                anonymous=True,
+                reporter_hash="h" * 64,
+                reporter_nonce="n" * 32,
+                status="new",
+                created_at=day,
+                updated_at=day,
+            )
+        )
         return team.id
 
 

@@ -48,7 +48,9 @@ def labels() -> dict[str, dict[str, str]]:
     }
 
 
-# Words (accents removed, lower case) that point at a category. Stems end with "*".
+# Words (accents removed, lower case) that point at a category. Stems end with "*": keep them
+# long enough not to catch common words of the other language ("jam*" caught "jamais", "sale*"
+# the English "sales"), and leave out words with another everyday meaning (French "son").
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "temperature": (
         "hot", "cold", "heat*", "warm", "freez*", "temperature", "air conditioning", "aircon",
@@ -60,19 +62,20 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
         "sombre", "ampoule", "neon*", "clignot*", "luminosite", "ebloui*", "lampe",
     ),
     "noise": (
-        "noise", "noisy", "loud", "sound", "music", "quiet", "bruit*", "vacarme", "son",
-        "musique", "calme", "sonore",
+        "noise", "noisy", "loud", "sound", "music", "quiet", "bruit*", "vacarme", "musique",
+        "calme", "sonore",
     ),
     "tools": (
         "printer", "computer", "laptop", "screen", "tool*", "broken", "machine*", "software",
-        "wifi", "network", "keyboard", "mouse", "phone", "badge", "jam*", "imprimante",
+        "wifi", "network", "keyboard", "mouse", "phone", "badge", "jam", "jams", "jammed",
+        "jamming", "imprimante",
         "ordinateur", "ecran", "outil*", "casse*", "panne", "logiciel", "reseau", "clavier",
         "souris", "telephone", "bourre*",
     ),
     "cleanliness": (
         "dirty", "clean*", "toilet*", "bathroom", "restroom", "smell*", "trash", "bin", "soap",
-        "hygiene", "sale*", "propre*", "toilettes", "wc", "odeur*", "poubelle*", "savon",
-        "menage", "nettoy*",
+        "hygiene", "sale", "salet*", "saliss*", "propre*", "toilettes", "wc", "odeur*",
+        "poubelle*", "savon", "menage", "nettoy*",
     ),
     "break_spaces": (
         "coffee", "kitchen", "break room", "fridge", "microwave", "water", "fountain", "cup*",

@@ -32,6 +32,7 @@ CALLBACK_ID = "irritant_report"
 MAX_DESCRIPTION = 3000
 MAX_LOCATION = 200
 SIMILARITY = 75  # rapidfuzz score (0–100) from which two reports count as the same
+PLACE_SIMILARITY = 60  # below it, two places given are different places (no "me too")
 DRAFT_LIFETIME = timedelta(days=1)  # then `tick` forgets a draft nobody decided on
 
 ERRORS = {
@@ -164,7 +165,8 @@ def validate(fields: dict[str, Any], team_ids: set[int]) -> dict[str, str]:
 
 
 def similar(session: Session, fields: dict[str, Any]) -> Irritant | None:
-    """An open irritant of the same team, category and space that reads like this one."""
+    """An open irritant of the same team, category, space and place that reads like this one
+    (a report without a place may match one with a place)."""
     best, best_score = None, 0.0
     for candidate in store.open_in(
         session, team_id=int(fields["team_id"]), category=fields["category"], space=fields["space"]
@@ -172,10 +174,14 @@ def similar(session: Session, fields: dict[str, Any]) -> Irritant | None:
         text = fuzz.token_set_ratio(
             fields["description"], candidate.description, processor=utils.default_process
         )
-        place = fuzz.token_set_ratio(
-            fields["location"], candidate.location, processor=utils.default_process
-        )
-        score = 0.75 * text + 0.25 * place if fields["location"] and candidate.location else text
+        score = text
+        if fields["location"] and candidate.location:
+            place = fuzz.token_set_ratio(
+                fields["location"], candidate.location, processor=utils.default_process
+            )
+            if place < PLACE_SIMILARITY:
+                continue
+            score = 0.75 * text + 0.25 * place
         if score >= SIMILARITY and score > best_score:
             best, best_score = candidate, score
     return best
