@@ -63,12 +63,18 @@ def irritant_row(irritant: Irritant) -> dict[str, Any]:
     }
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
-    """A CSV cell: booleans as true/false, nested values as JSON, None empty."""
+    """A CSV cell: booleans as true/false, nested values as JSON, None empty; a text that a
+    spreadsheet would run as a formula (anyone can type one in a report) starts with a quote."""
     if value is True or value is False:
         return "true" if value else "false"
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
     return value
 
 

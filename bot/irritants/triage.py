@@ -138,6 +138,7 @@ def apply(
     if change.action == "reopen":
         irritant.resolved_at = None
         irritant.resolution_note = None
+        irritant.eta = None  # the old plan is history: a new date comes with a new plan
     event = IrritantEvent(
         action=change.action,
         actor_role=actor_role,
