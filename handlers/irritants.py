@@ -30,7 +30,8 @@ def irritant_command(
         if subcommand == "help":
             answer = commands.help_message(who)
         elif subcommand == "list":
-            answer = commands.list_message(session, services.settings, who=who)
+            page = int(prefill) if prefill.isdigit() else 1
+            answer = commands.list_message(session, services.settings, who=who, page=page)
         else:
             answer = reporting.no_team_message(session, who=who)
     respond(**answer)

@@ -266,7 +266,13 @@ SAMPLES: dict[str, ContextFactory] = {
     "irritant_details_modal": lambda locale: {"irritant": IRRITANTS[0], **labels()},
     "irritant_expired": lambda locale: {},
     "irritant_help": lambda locale: {"unknown": None},
-    "irritant_list": lambda locale: {"irritants": IRRITANTS * 4, "total": 20, **labels()},
+    "irritant_list": lambda locale: {
+        "irritants": IRRITANTS * 3,
+        "total": 40,
+        "page": 2,
+        "pages": 3,
+        **labels(),
+    },
     "irritant_modal": lambda locale: {
         "prefill": "the printer jams again",
         "guessed": "tools",
@@ -542,6 +548,11 @@ class TestTemplates:
         assert translate(locale, "Another team took this name or channel meanwhile.") in text
 
 
+def my_list(irritant: SimpleNamespace) -> dict:
+    """`/irritant list` showing one report, in English."""
+    return render("irritant_list", "en", irritants=[irritant], total=1, page=1, pages=1, **labels())
+
+
 class TestReportedDay:
     """A card's "reported on" date is the team's date, not the UTC one."""
 
@@ -550,7 +561,11 @@ class TestReportedDay:
         irritant = make_irritant(
             1, anonymous=False, team=SUPPORT, created_at=datetime(2026, 11, 27, 1, 30, tzinfo=UTC)
         )
-        text = json.dumps(render("irritant_list", "en", irritants=[irritant], total=1, **labels()))
+        text = json.dumps(
+            render(
+                "irritant_list", "en", irritants=[irritant], total=1, page=1, pages=1, **labels()
+            )
+        )
         assert "reported Nov 26, 2026" in text and "Nov 27" not in text
 
     @pytest.mark.parametrize(
@@ -567,7 +582,11 @@ class TestReportedDay:
         assert kept == datetime.combine(day, time(0), tzinfo=UTC)
         team = make_team(4, "Night shift", timezone=timezone, locale="en")
         irritant = make_irritant(1, team=team, created_at=kept)
-        text = json.dumps(render("irritant_list", "en", irritants=[irritant], total=1, **labels()))
+        text = json.dumps(
+            render(
+                "irritant_list", "en", irritants=[irritant], total=1, page=1, pages=1, **labels()
+            )
+        )
         assert f"reported {format_date(day, format='medium', locale='en')}" in text
 
 

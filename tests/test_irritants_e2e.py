@@ -4,16 +4,17 @@ reporter feedback and exports — through the real server, the simulated Slack a
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
 from bot.slacksim import form_values
-from storage.models import Irritant, IrritantDraft, IrritantVote, OutboxMessage
-from tests.conftest import EMPLOYEE, MANAGER, SALARIEE, free_port, server_env
+from storage.models import Irritant, IrritantDraft, IrritantVote, OutboxMessage, Team
+from tests.conftest import EMPLOYEE, MANAGER, SALARIEE, answer_of, free_port, server_env
 from tests.irritant_helpers import answers, big_team, irritants, open_modal, report
 
 
@@ -96,6 +97,31 @@ class TestCommand:
         listing = slack.wait_for("response_url")[0].params
         assert listing["response_type"] == "ephemeral"
         assert "not reported anything" in json.dumps(listing)
+
+    def test_list_pages_through_every_report(self, server, platform, slack, db):
+        """Seventeen reports: the list shows the newest fifteen and how to see the rest;
+        `/irritant list 2` shows the other two; no report is out of reach."""
+        team_id = big_team(db, slack)
+        with db.sessions.begin() as session:
+            workspace_id = session.get(Team, team_id).workspace_id
+            for number in range(1, 18):
+                moment = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(days=number)
+                session.add(
+                    Irritant(
+                        workspace_id=workspace_id, team_id=team_id, category="noise",
+                        space="employee", location="", severity="minor",
+                        description=f"Report number {number:02d}", anonymous=False,
+                        reporter_id=EMPLOYEE, status="new", created_at=moment,
+                        updated_at=moment,
+                    )
+                )  # fmt: skip
+        first = answer_of(platform.command(EMPLOYEE, "/irritant", "list"), slack)
+        shown = re.findall(r"Report number (\d\d)", json.dumps(first))
+        assert shown == [f"{n:02d}" for n in range(17, 2, -1)]
+        assert "/irritant list 2" in json.dumps(first)
+        second = answer_of(platform.command(EMPLOYEE, "/irritant", "list 2"), slack)
+        assert re.findall(r"Report number (\d\d)", json.dumps(second)) == ["02", "01"]
+        assert "/irritant list 3" not in json.dumps(second)
 
     def test_person_in_no_team_is_told_how_to_join(self, server, platform, slack, db):
         """Someone in no team gets directions instead of a modal."""

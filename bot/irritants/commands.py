@@ -19,6 +19,7 @@ from storage.models import IrritantEvent
 
 SUBCOMMANDS = {"help": "help", "aide": "help", "list": "list", "liste": "list"}
 MAX_DETAILS = 2000
+LIST_PAGE = 15  # reports per `/irritant list` answer (3 blocks each, under Slack's 50)
 DETAILS_CALLBACK = "irritant_details"
 NOT_YOURS = N_("You can only add details to your own reports. Nothing was changed.")
 
@@ -32,11 +33,14 @@ def person(
 
 
 def parse(text: str) -> tuple[str | None, str]:
-    """(sub-command or None for a report, the text to prefill)."""
+    """(sub-command or None for a report, the text to prefill — or for `list N`, the page)."""
     stripped = text.strip()
-    word = stripped.split(" ", 1)[0].lower()
-    if word in SUBCOMMANDS and stripped.lower() == word:
+    word, _, rest = stripped.partition(" ")
+    word, rest = word.lower(), rest.strip()
+    if word in SUBCOMMANDS and not rest:
         return SUBCOMMANDS[word], ""
+    if SUBCOMMANDS.get(word) == "list" and rest.isdigit():
+        return "list", rest
     return None, stripped
 
 
@@ -44,10 +48,23 @@ def help_message(who: Person) -> dict[str, Any]:
     return render("irritant_help", who.locale, unknown=None)
 
 
-def list_message(session: Session, settings: Settings, *, who: Person) -> dict[str, Any]:
-    """The person's own reports (`/irritant list`)."""
+def list_message(
+    session: Session, settings: Settings, *, who: Person, page: int = 1
+) -> dict[str, Any]:
+    """The person's own reports, newest first, a page at a time (`/irritant list [PAGE]`)."""
     mine = reports_of(session, settings, who=who)
-    return render("irritant_list", who.locale, irritants=mine, total=len(mine), **labels())
+    pages = max(1, -(-len(mine) // LIST_PAGE))
+    page = min(max(page, 1), pages)
+    shown = mine[(page - 1) * LIST_PAGE : page * LIST_PAGE]
+    return render(
+        "irritant_list",
+        who.locale,
+        irritants=shown,
+        total=len(mine),
+        page=page,
+        pages=pages,
+        **labels(),
+    )
 
 
 def details_modal(
