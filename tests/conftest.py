@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
@@ -89,12 +90,23 @@ class Database:
         under test caches by ID)."""
         keep = {"alembic_version", "workspaces"}
         tables = [t for t in reversed(_sorted_tables(self.engine)) if t not in keep]
-        with self.engine.begin() as connection:
-            if self.backend == "postgres":
-                connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    connection.execute(text(f"DELETE FROM {table}"))
+        for attempt in range(5):
+            try:
+                with self.engine.begin() as connection:
+                    if self.backend == "postgres":
+                        connection.execute(
+                            text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+                        )
+                    else:
+                        for table in tables:
+                            connection.execute(text(f"DELETE FROM {table}"))
+                return
+            except OperationalError:
+                # The server may still be finishing the previous test's last request (a
+                # PostgreSQL deadlock with TRUNCATE, or a busy SQLite): let it end, then retry.
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
 
 
 def _sorted_tables(engine: Engine) -> list[str]:
