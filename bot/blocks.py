@@ -18,7 +18,7 @@ from babel.dates import format_date
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.i18n import translations
-from bot.worktime import zone
+from bot.worktime import day_of, zone
 
 
 class BlockKitLimitError(ValueError):
@@ -70,6 +70,7 @@ def environment(locale: str) -> Environment:
     env.filters["format_user"] = lambda user_id: f"<@{user_id}>"
     env.filters["format_channel"] = lambda channel_id: f"<#{channel_id}>"
     env.filters["signed"] = lambda value: f"{value:+g}" if isinstance(value, int | float) else value
+    env.filters["team_day"] = day_of  # an instant's day in a team's calendar, as kept
     env.filters["day"] = lambda value, timezone=None: format_date(
         _local(value, timezone), format="medium", locale=locale
     )

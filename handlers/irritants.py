@@ -30,7 +30,7 @@ def irritant_command(
         if subcommand == "help":
             answer = commands.help_message(who)
         elif subcommand == "list":
-            page = int(prefill) if prefill.isdigit() else 1
+            page = int(prefill) if prefill else 1  # `parse` let only a few digits through
             answer = commands.list_message(session, services.settings, who=who, page=page)
         else:
             answer = reporting.no_team_message(session, who=who)

@@ -163,9 +163,12 @@ def of_team(session: Session, *, team_id: int, statuses: Sequence[str]) -> Seque
     ).all()
 
 
-def rounded_up_for_admins(session: Session, *, workspace_id: int) -> Sequence[Irritant]:
+def rounded_up_for_admins(
+    session: Session, *, workspace_id: int, closed_since: datetime
+) -> Sequence[Irritant]:
     """A workspace's anonymous reports shown in a roundup that may have gone to the admins
-    (`for_admins` true, or unknown for older reports), oldest first, with votes loaded."""
+    (`for_admins` true, or unknown for older reports), open or closed since `closed_since`,
+    oldest first, with votes and history loaded."""
     return session.scalars(
         select(Irritant)
         .where(
@@ -173,6 +176,10 @@ def rounded_up_for_admins(session: Session, *, workspace_id: int) -> Sequence[Ir
             Irritant.anonymous.is_(True),
             Irritant.rounded_up_at.is_not(None),
             or_(Irritant.for_admins.is_(True), Irritant.for_admins.is_(None)),
+            or_(
+                Irritant.status.not_in(("resolved", "declined")),
+                Irritant.resolved_at >= closed_since,
+            ),
         )
         .options(
             selectinload(Irritant.votes), selectinload(Irritant.team), selectinload(Irritant.events)

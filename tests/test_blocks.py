@@ -95,6 +95,9 @@ def modal_context(teams: list[SimpleNamespace], form: TeamForm) -> Context:
     }
 
 
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+
+
 def make_irritant(
     irritant_id: int,
     *,
@@ -124,8 +127,8 @@ def make_irritant(
         created_at=created_at,
         resolution_note=note,
         events=[
-            SimpleNamespace(action="reported", note=None),
-            *(SimpleNamespace(action="detail", note=text) for text in details),
+            SimpleNamespace(action="reported", note=None, created_at=created_at),
+            *(SimpleNamespace(action="detail", note=t, created_at=created_at) for t in details),
         ],
     )
 
@@ -155,6 +158,8 @@ def home_context(**overrides: Any) -> Context:
         "my_reports": IRRITANTS[:4],
         "my_total": 7,
         "board": board(IRRITANTS),
+        "team_board_empty": False,
+        "now": NOW,
         "page": 2,
         "pages": 3,
         "pulse_lines": PULSE_LINES,
@@ -306,6 +311,7 @@ SAMPLES: dict[str, ContextFactory] = {
         "irritant": IRRITANTS[2],
         "action": "plan",
         "metadata": json.dumps({"irritant": 3, "action": "plan", "origin": "home"}),
+        "now": NOW,
         **labels(),
     },
     "irritant_update": lambda locale: {
@@ -359,6 +365,7 @@ VARIANTS: list[tuple[str, str, ContextFactory]] = [
             team_count=0,
             threshold=3,
             board=[],
+            team_board_empty=True,
             pages=0,
             my_reports=[],
             my_total=0,
@@ -404,6 +411,7 @@ VARIANTS: list[tuple[str, str, ContextFactory]] = [
                 "irritant": BIG,
                 "action": action,
                 "metadata": "{}",
+                "now": NOW,
                 **labels(),
             },
         )
@@ -588,6 +596,24 @@ class TestReportedDay:
             )
         )
         assert f"reported {format_date(day, format='medium', locale='en')}" in text
+
+
+class TestAddedDetails:
+    """Details reach the managers; an anonymous reporter's, from the next day only."""
+
+    def test_anonymous_details_of_today_wait(self):
+        yesterday, today = datetime(2026, 11, 29, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)
+        irritant = make_irritant(1, created_at=yesterday)
+        irritant.events += [
+            SimpleNamespace(action="detail", note="Since Monday", created_at=yesterday),
+            SimpleNamespace(action="detail", note="Worse today", created_at=today),
+        ]
+        context = {"action": "plan", "metadata": "{}", "now": NOW, **labels()}
+        shown = json.dumps(render("irritant_triage_modal", "en", irritant=irritant, **context))
+        assert "Since Monday" in shown and "Worse today" not in shown
+        irritant.anonymous = False
+        shown = json.dumps(render("irritant_triage_modal", "en", irritant=irritant, **context))
+        assert "Since Monday" in shown and "Worse today" in shown
 
 
 class TestTeamModal:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot import export
 from bot.config import Settings
-from bot.irritants import triage
+from bot.irritants import commands, triage
 from bot.irritants.catalog import guess_category
 from bot.irritants.reporting import similar
 from storage import irritants as store
@@ -30,6 +30,7 @@ from tests.irritant_helpers import stored_report
         ("Il fait un froid glacial en salle de pause le matin", "temperature"),
         ("The neon light flickers all day", "lighting"),
         ("La radio est trop forte, quel vacarme", "noise"),
+        ("Le son est trop fort dans l'atelier", "noise"),
         ("Les toilettes du personnel sont sales", "cleanliness"),
         ("Toilets are dirty", "cleanliness"),
         ("The coffee machine in the kitchen leaks", "break_spaces"),
@@ -128,3 +129,20 @@ def test_csv_cells_never_start_a_formula():
     ]
     assert as_csv[0]["votes"] == "-1"  # numbers are not text
     assert json.loads(export.write(rows, (), fmt="json")) == rows
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("list", ("list", "")),
+        ("liste 2", ("list", "2")),
+        ("LIST 3", ("list", "3")),
+        ("list 99999999999", ("list", "999999")),
+        ("list ²", (None, "list ²")),  # a digit to Python, not a page number
+        ("list of things that annoy me", (None, "list of things that annoy me")),
+        ("help", ("help", "")),
+        ("  the printer jams  ", (None, "the printer jams")),
+    ],
+)
+def test_subcommands_and_text(text, parsed):
+    assert commands.parse(text) == parsed

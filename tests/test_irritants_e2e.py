@@ -260,6 +260,17 @@ class TestSimilar:
         assert not update.failed
         assert len(irritants(db)) == 2
 
+    def test_a_manager_is_not_shown_a_report_before_its_roundup(self, server, platform, slack, db):
+        """The team's manager, reporting the same thing, is not offered the anonymous report
+        the roundup has not shown yet: theirs is stored."""
+        big_team(db, slack)
+        report(platform, slack, SALARIEE)
+        response = report(
+            platform, slack, MANAGER, description="the staff room is freezing in the morning"
+        )
+        assert "irritant_similar_vote" not in json.dumps(response.json())
+        assert len(irritants(db)) == 2
+
     def test_a_second_click_stores_nothing_more_and_says_why(self, server, platform, slack, db):
         """A double click on "send mine": one report, and the second click's answer points to
         the list rather than claiming nothing was stored."""

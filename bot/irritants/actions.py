@@ -51,7 +51,8 @@ def click(
     if "status" in errors:
         return Result(error=triage.error_text("stale", locale=who.locale, irritant=irritant))
     if action in triage.NEEDS_FORM:
-        return Result(modal=triage.modal(irritant, action=action, locale=who.locale, origin=origin))
+        modal = triage.modal(irritant, action=action, locale=who.locale, origin=origin, now=now)
+        return Result(modal=modal)
     try:
         triage.apply(
             session,

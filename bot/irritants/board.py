@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.irritants import notify
 from bot.irritants.ownership import Person, goes_to_admins, reports_of, visible_to_managers
 from storage import irritants as store
 from storage.models import Irritant, Team
@@ -73,15 +74,24 @@ def board_entries(
 
 
 def admin_entries(
-    session: Session, *, workspace_id: int, now: datetime, threshold: int
+    session: Session, settings: Settings, *, who: Person, now: datetime
 ) -> list[Entry]:
     """For an admin: the anonymous reports that went to the admins because their team was too
     small for anonymity, once their roundup has shown them — open ones, then recently closed
-    ones — team by team."""
+    ones — team by team; a team's own managers are left out as in the roundup."""
+    threshold = settings.anonymity_threshold
+    recipients: dict[int, list[str]] = {}
     by_team: dict[int, list[Irritant]] = {}
-    for irritant in store.rounded_up_for_admins(session, workspace_id=workspace_id):
+    found = store.rounded_up_for_admins(
+        session, workspace_id=who.workspace_id, closed_since=now - RECENT
+    )
+    for irritant in found:
         team = irritant.team
         if not goes_to_admins(irritant, team_size=len(team.memberships), threshold=threshold):
+            continue
+        if team.id not in recipients:
+            recipients[team.id] = notify.admins_of_team(session, settings, team=team)
+        if who.user_id not in recipients[team.id]:
             continue
         closed = irritant.status in ("resolved", "declined")
         if closed and not (irritant.resolved_at and now - irritant.resolved_at <= RECENT):
@@ -135,15 +145,15 @@ def home_context(
     threshold = settings.anonymity_threshold
     entries = board_entries(session, teams=managed, now=now, threshold=threshold)
     if admin:
-        entries += admin_entries(
-            session, workspace_id=who.workspace_id, now=now, threshold=threshold
-        )
+        entries += admin_entries(session, settings, who=who, now=now)
     pages = paginate(entries)
     page = min(max(page, 1), max(len(pages), 1))
     return {
         "my_reports": mine[:MINE_SHOWN],
         "my_total": len(mine),
         "board": pages[page - 1] if pages else [],
+        "team_board_empty": not any(entry.section != "admins" for entry in entries),
+        "now": now,
         "page": page,
         "pages": len(pages),
     }

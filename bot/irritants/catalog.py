@@ -63,7 +63,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     ),
     "noise": (
         "noise", "noisy", "loud", "sound", "music", "quiet", "bruit*", "vacarme", "musique",
-        "calme", "sonore",
+        "calme", "sonore", "le son", "du son",
     ),
     "tools": (
         "printer", "computer", "laptop", "screen", "tool*", "broken", "machine*", "software",

@@ -39,8 +39,8 @@ def parse(text: str) -> tuple[str | None, str]:
     word, rest = word.lower(), rest.strip()
     if word in SUBCOMMANDS and not rest:
         return SUBCOMMANDS[word], ""
-    if SUBCOMMANDS.get(word) == "list" and rest.isdigit():
-        return "list", rest
+    if SUBCOMMANDS.get(word) == "list" and rest.isascii() and rest.isdecimal():
+        return "list", rest[:6]  # past the last page is the last page
     return None, stripped
 
 

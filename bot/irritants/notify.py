@@ -183,13 +183,18 @@ def roundup_due(team: Team, now: datetime) -> datetime | None:
 def _admins_for(  # type: ignore[no-untyped-def]
     session: Session, settings: Settings, client_for, *, team: Team, now: datetime
 ) -> list[str]:
-    """Who gets a small team's anonymous reports: the admins, asked of Slack when none is
-    known yet, without the team's own managers unless nobody else is an admin."""
+    """`admins_of_team`, after asking Slack who the admins are when none is known yet."""
+    if not admins(session, settings, workspace_id=team.workspace_id):
+        client = client_for(team.workspace_id)
+        if client is not None:
+            people.refresh_all(session, client, workspace_id=team.workspace_id, now=now)
+    return admins_of_team(session, settings, team=team)
+
+
+def admins_of_team(session: Session, settings: Settings, *, team: Team) -> list[str]:
+    """Who gets a small team's anonymous reports: the admins, without the team's own managers
+    unless nobody else is an admin."""
     recipients = admins(session, settings, workspace_id=team.workspace_id)
-    client = client_for(team.workspace_id) if not recipients else None
-    if client is not None:
-        people.refresh_all(session, client, workspace_id=team.workspace_id, now=now)
-        recipients = admins(session, settings, workspace_id=team.workspace_id)
     managers = {m.user_id for m in team.managers}
     return [r for r in recipients if r not in managers] or recipients
 

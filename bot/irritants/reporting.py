@@ -7,6 +7,7 @@ is stored once (its key is a hash of the modal's view ID).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -21,7 +22,7 @@ from bot.config import Settings
 from bot.i18n import N_, translate
 from bot.irritants import catalog, notify
 from bot.irritants.catalog import labels
-from bot.irritants.ownership import Person, goes_to_admins, reporter_fields
+from bot.irritants.ownership import Person, goes_to_admins, reporter_fields, visible_to_managers
 from bot.pseudonyms import keyed_hash
 from bot.worktime import day_of
 from storage import irritants as store
@@ -164,13 +165,17 @@ def validate(fields: dict[str, Any], team_ids: set[int]) -> dict[str, str]:
     return errors
 
 
-def similar(session: Session, fields: dict[str, Any]) -> Irritant | None:
+def similar(
+    session: Session, fields: dict[str, Any], *, seen_by: Callable[[Irritant], bool] | None = None
+) -> Irritant | None:
     """An open irritant of the same team, category, space and place that reads like this one
-    (a report without a place may match one with a place)."""
+    (a report without a place may match one with a place), among those `seen_by` allows."""
     best, best_score = None, 0.0
     for candidate in store.open_in(
         session, team_id=int(fields["team_id"]), category=fields["category"], space=fields["space"]
     ):
+        if seen_by is not None and not seen_by(candidate):
+            continue
         text = fuzz.token_set_ratio(
             fields["description"], candidate.description, processor=utils.default_process
         )
@@ -187,6 +192,18 @@ def similar(session: Session, fields: dict[str, Any]) -> Irritant | None:
     return best
 
 
+def _seen_by(
+    settings: Settings, who: Person, teams: Sequence[Team], fields: dict[str, Any]
+) -> Callable[[Irritant], bool] | None:
+    """For a manager of the chosen team: only the reports their board may show are offered
+    as "me too" (the modal must not show them an anonymous report before its roundup)."""
+    team = next(t for t in teams if t.id == int(fields["team_id"]))
+    if not any(m.user_id == who.user_id for m in team.managers):
+        return None
+    size, threshold = len(team.memberships), settings.anonymity_threshold
+    return lambda irritant: visible_to_managers(irritant, team_size=size, threshold=threshold)
+
+
 def submit(
     session: Session, settings: Settings, *, who: Person, view: dict[str, Any], now: datetime
 ) -> Outcome:
@@ -200,7 +217,7 @@ def submit(
     codes = validate(fields, {t.id for t in teams})
     if codes:
         return Outcome(errors={f: translate(who.locale, ERRORS[c]) for f, c in codes.items()})
-    match = similar(session, fields)
+    match = similar(session, fields, seen_by=_seen_by(settings, who, teams, fields))
     if match is not None:
         token = secrets.token_hex(16)
         store.save_draft(

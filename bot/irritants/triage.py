@@ -164,13 +164,16 @@ def role_of(irritant: Irritant, user_id: str) -> str:
     return "manager" if any(m.user_id == user_id for m in irritant.team.managers) else "admin"
 
 
-def modal(irritant: Irritant, *, action: str, locale: str, origin: str) -> dict[str, Any]:
+def modal(
+    irritant: Irritant, *, action: str, locale: str, origin: str, now: datetime
+) -> dict[str, Any]:
     """The form to plan, resolve or decline an irritant."""
     return render(
         "irritant_triage_modal",
         locale,
         irritant=irritant,
         action=action,
+        now=now,
         metadata=json.dumps({"irritant": irritant.id, "action": action, "origin": origin}),
         **labels(),
     )
