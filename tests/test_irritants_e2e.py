@@ -213,6 +213,21 @@ class TestNamedReport:
         assert f"<@{EMPLOYEE}>" in json.dumps(message.payload)
 
 
+def offered_a_similar_one(platform, slack, db) -> tuple[dict, dict]:
+    """EMPLOYEE reports, then SALARIEE writes much the same: the similar-report view she is
+    shown, and its "send mine" button."""
+    big_team(db, slack)
+    report(platform, slack, EMPLOYEE)
+    view = report(
+        platform, slack, SALARIEE, description="staff room freezing every morning"
+    ).json()["view"]
+    send = next(
+        e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+        if e["action_id"] == "irritant_similar_send"
+    )  # fmt: skip
+    return view, send
+
+
 class TestSimilar:
     def test_me_too_instead_of_a_duplicate(self, server, platform, slack, db):
         """A report like an open one offers "me too"; the vote counts once per person and
@@ -244,16 +259,7 @@ class TestSimilar:
 
     def test_send_mine_anyway(self, server, platform, slack, db):
         """Choosing "it's different" stores the second report."""
-        big_team(db, slack)
-        report(platform, slack, EMPLOYEE)
-        response = report(
-            platform, slack, SALARIEE, description="staff room freezing every morning"
-        )
-        view = response.json()["view"]
-        send = next(
-            e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
-            if e["action_id"] == "irritant_similar_send"
-        )  # fmt: skip
+        view, send = offered_a_similar_one(platform, slack, db)
         platform.block_action(SALARIEE, "irritant_similar_send", send["value"], view=view)
         # Sent after the write: waiting for it leaves nothing of this test in flight.
         (update,) = slack.wait_for("views.update")
@@ -274,15 +280,7 @@ class TestSimilar:
     def test_a_second_click_stores_nothing_more_and_says_why(self, server, platform, slack, db):
         """A double click on "send mine": one report, and the second click's answer points to
         the list rather than claiming nothing was stored."""
-        big_team(db, slack)
-        report(platform, slack, EMPLOYEE)
-        view = report(
-            platform, slack, SALARIEE, description="staff room freezing every morning"
-        ).json()["view"]
-        send = next(
-            e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
-            if e["action_id"] == "irritant_similar_send"
-        )  # fmt: skip
+        view, send = offered_a_similar_one(platform, slack, db)
         platform.block_action(SALARIEE, "irritant_similar_send", send["value"], view=view)
         slack.wait_for("views.update")
         platform.block_action(SALARIEE, "irritant_similar_send", send["value"], view=view)
@@ -293,15 +291,7 @@ class TestSimilar:
     def test_a_late_choice_still_counts(self, server, platform, slack, db):
         """A choice made after the draft's lifetime, before `tick` forgot it, is honoured: what
         the person typed is not lost."""
-        big_team(db, slack)
-        report(platform, slack, EMPLOYEE)
-        view = report(
-            platform, slack, SALARIEE, description="staff room freezing every morning"
-        ).json()["view"]
-        send = next(
-            e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
-            if e["action_id"] == "irritant_similar_send"
-        )  # fmt: skip
+        view, send = offered_a_similar_one(platform, slack, db)
         with db.sessions.begin() as session:
             session.execute(
                 update(IrritantDraft).values(expires_at=datetime(2020, 1, 1, tzinfo=UTC))
@@ -312,15 +302,7 @@ class TestSimilar:
 
     def test_another_person_cannot_use_the_choice(self, server, platform, slack, db):
         """A forged "me too" click by someone else with the draft's token changes nothing."""
-        big_team(db, slack)
-        report(platform, slack, EMPLOYEE)
-        view = report(
-            platform, slack, SALARIEE, description="staff room freezing every morning"
-        ).json()["view"]
-        send = next(
-            e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
-            if e["action_id"] == "irritant_similar_send"
-        )  # fmt: skip
+        view, send = offered_a_similar_one(platform, slack, db)
         platform.block_action(EMPLOYEE, "irritant_similar_send", send["value"], view=view)
         (refusal,) = slack.wait_for("views.update")
         assert not refusal.failed
