@@ -279,7 +279,8 @@ SAMPLES: dict[str, ContextFactory] = {
         **labels(),
     },
     "irritant_modal": lambda locale: {
-        "prefill": "the printer jams again",
+        "prefill": "the printer jams again " * 130,
+        "cut": True,
         "guessed": "tools",
         "teams": [LYON, DESK],
         "small": [DESK],

@@ -98,6 +98,18 @@ class TestCommand:
         assert listing["response_type"] == "ephemeral"
         assert "not reported anything" in json.dumps(listing)
 
+    def test_text_past_the_limit_is_cut_and_said(self, server, platform, slack, db):
+        """/irritant with more than 3000 characters: the modal holds the first 3000 and says
+        the end was cut, before anything is sent."""
+        big_team(db, slack)
+        view = open_modal(platform, slack, EMPLOYEE, "x" * 2990 + " the end is here")
+        (description,) = [b for b in view["blocks"] if b.get("block_id") == "description"]
+        assert len(description["element"]["initial_value"]) == 3000
+        assert "3000" in description["hint"]["text"]
+        view = open_modal(platform, slack, EMPLOYEE, "the printer jams")
+        (description,) = [b for b in view["blocks"] if b.get("block_id") == "description"]
+        assert "hint" not in description
+
     def test_list_pages_through_every_report(self, server, platform, slack, db):
         """Seventeen reports: the list shows the newest fifteen and how to see the rest;
         `/irritant list 2` shows the other two; no report is out of reach."""

@@ -75,10 +75,17 @@ def modal(
         if size < settings.anonymity_threshold
     )
     locations = tuple(choices.locations)
-    prefill = prefill.strip()[:MAX_DESCRIPTION]
+    prefill = prefill.strip()
+    cut = len(prefill) > MAX_DESCRIPTION  # the modal says so: the person can still fix it
     # The same choices render the same modal: keep the most common ones rendered.
     return _report_modal(
-        who.locale, prefill, teams, small, settings.anonymity_threshold, locations
+        who.locale,
+        prefill[:MAX_DESCRIPTION],
+        cut,
+        teams,
+        small,
+        settings.anonymity_threshold,
+        locations,
     ).copy()
 
 
@@ -92,6 +99,7 @@ class _TeamChoice:
 def _report_modal(
     locale: str,
     prefill: str,
+    cut: bool,
     teams: tuple[_TeamChoice, ...],
     small: tuple[_TeamChoice, ...],
     threshold: int,
@@ -102,6 +110,7 @@ def _report_modal(
             "irritant_modal",
             locale,
             prefill=prefill,
+            cut=cut,
             guessed=catalog.guess_category(prefill) if prefill else None,
             teams=teams,
             small=small,
