@@ -3,6 +3,7 @@ east of UTC as west of it."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -40,3 +41,29 @@ def test_the_roundup_takes_a_report_made_earlier_that_day(db, timezone, roundup)
         assert irritant.created_at.date() == TUESDAY  # the team's day, kept as UTC midnight
         (roundup_row,) = session.scalars(select(OutboxMessage)).all()
         assert roundup_row.kind == "roundup" and roundup_row.recipient == "U0NIGHT0"
+
+
+def test_the_roundup_puts_the_most_severe_first(db):
+    """A minor report made first, a blocking one after: the roundup shows the blocking one
+    first (past eight reports, the message details only the first ones)."""
+    reported = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    stored_report(db, reported=reported, description="The radio is a bit loud")
+    with db.sessions.begin() as session:
+        first = session.scalars(select(Irritant)).one()
+        session.add(
+            Irritant(
+                workspace_id=first.workspace_id, team_id=first.team_id, category="safety",
+                space="employee", location="", severity="blocking",
+                description="The fire exit is blocked by boxes", anonymous=True,
+                reporter_hash="g" * 64, reporter_nonce="m" * 32, status="new",
+                created_at=first.created_at, updated_at=first.created_at,
+            )
+        )  # fmt: skip
+    with db.sessions.begin() as session:
+        notify.plan_roundups(
+            session, Settings(), lambda _workspace_id: None, now=reported.replace(hour=16, minute=5)
+        )
+    with db.sessions() as session:
+        (row,) = session.scalars(select(OutboxMessage)).all()
+        text = json.dumps(row.payload)
+    assert text.index("fire exit") < text.index("radio")

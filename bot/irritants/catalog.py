@@ -28,6 +28,7 @@ SEVERITIES: dict[str, str] = {
     "annoying": N_("Annoying"),
     "blocking": N_("Blocking"),
 }
+SEVERITY_RANK = {key: rank for rank, key in enumerate(SEVERITIES)}  # blocking ranks highest
 STATUSES: dict[str, str] = {
     "new": N_("New"),
     "acknowledged": N_("Acknowledged"),

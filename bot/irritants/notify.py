@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot import people
 from bot.blocks import render
 from bot.config import Settings
-from bot.irritants.catalog import labels
+from bot.irritants.catalog import SEVERITY_RANK, labels
 from bot.irritants.ownership import goes_to_admins, reporter_of
 from bot.worktime import WORKDAYS, day_of, next_opening, zone
 from storage import irritants as store
@@ -222,6 +222,8 @@ def plan_roundups(session: Session, settings: Settings, client_for, *, now: date
             ]
             if not group:
                 continue
+            # The most severe first: past ROUNDUP_SHOWN, the message details those.
+            group.sort(key=lambda i: (-SEVERITY_RANK.get(i.severity, 0), i.id))
             if for_admins:
                 recipients = _admins_for(session, settings, client_for, team=team, now=now)
             else:
