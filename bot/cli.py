@@ -28,7 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("clock", help="run the scheduler (one per deployment)")
     tick = commands.add_parser("tick", help="run once the work due at an instant, and exit")
     tick.add_argument("--now", help="ISO-8601 instant taken as the present (default: now)")
-    commands.add_parser("worker", help="deliver queued messages (optional extra processes)")
+    worker = commands.add_parser("worker", help="deliver queued messages (optional processes)")
+    worker.add_argument(
+        "--now", help="ISO-8601 instant taken as the present at start (default: now); then runs on"
+    )
     box = commands.add_parser("outbox", help="the queue of outgoing messages")
     box_commands = box.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
     box_commands.add_parser("status", help="counts by state and the last errors")
@@ -118,7 +121,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "tick":
         return commands.tick(settings, now=args.now)
     if args.command == "worker":
-        return commands.worker(settings)
+        return commands.worker(settings, now=args.now)
     raise AssertionError(args.command)
 
 

@@ -123,10 +123,12 @@ def work_forever(
     client_for: ClientFor,
     *,
     stop: Callable[[], bool],
+    now: Callable[[], datetime] = utcnow,
 ) -> None:
-    """`symmetry worker`: deliver due messages as they become due, until `stop()`."""
+    """`symmetry worker`: deliver due messages as they become due, until `stop()`; `now` is
+    the clock it reads (`worker --now` starts it at a given instant, as `tick --now` does)."""
     deliverer = Deliverer(
-        sessions, client_for, now=utcnow, resolve=notify.reporter_resolver(settings, sessions)
+        sessions, client_for, now=now, resolve=notify.reporter_resolver(settings, sessions)
     )
     try:
         while not stop():

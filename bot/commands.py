@@ -100,7 +100,8 @@ def clock_process(settings: Settings) -> int:
     return 0
 
 
-def worker(settings: Settings) -> int:
+def worker(settings: Settings, *, now: str | None = None) -> int:
+    start = parse_instant(now) if now else None
     engine = migrated_engine(settings)
     sessions = make_session_factory(engine)
     stopping = threading.Event()
@@ -112,6 +113,7 @@ def worker(settings: Settings) -> int:
         sessions,
         workspace_clients(settings, sessions, engine, retries=False),
         stop=stopping.is_set,
+        now=clock.running_clock(start) if start else utcnow,
     )
     return 0
 

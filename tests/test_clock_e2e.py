@@ -214,7 +214,8 @@ class TestCrashAndConcurrency:
             )
         workers = [
             subprocess.Popen(
-                [sys.executable, "-m", "bot", "worker"],
+                # Tuesday morning in Paris, whatever the real day and hour of the run.
+                [sys.executable, "-m", "bot", "worker", "--now", TUESDAY_10_PARIS],
                 env=env,
                 cwd=tmp_path,
                 stdout=subprocess.DEVNULL,
