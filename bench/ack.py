@@ -15,7 +15,7 @@ against
   least: ack with the same static help blocks; ack then `views.open` a fixed modal of the same
   size (64 listener threads, like ours),
 
-both wired to the same fake Slack (`bot.slacksim.SlackSim`) answering every Web API call in
+both wired to the same fake Slack (`bot.demo.slack.SlackSim`) answering every Web API call in
 200 ms. The two servers run side by side and are measured in alternation (ours, bare, then
 bare, ours, ... for several rounds at each concurrency), after a warm-up, with the same client
 code (one keep-alive HTTP connection per client thread, requests signed before the round).
@@ -57,8 +57,8 @@ if str(ROOT) not in sys.path:  # `python bench/ack.py` from anywhere
 
 from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
-from bot.config import Settings  # noqa: E402
-from bot.slacksim import SimUser, SlackSim, sign  # noqa: E402
+from bot.demo.slack import SimUser, SlackSim, sign  # noqa: E402
+from bot.runtime.config import Settings  # noqa: E402
 from storage import queries  # noqa: E402
 from storage.db import make_engine, make_session_factory, upgrade  # noqa: E402
 from storage.models import Membership, Team, TeamManager  # noqa: E402

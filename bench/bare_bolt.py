@@ -11,8 +11,9 @@ A minimal `slack_bolt.App` with three listeners, each doing the least the produc
   through the `response_url` (one HTTP call after the ack, like the product).
 
 It is served exactly like the product: the same gunicorn configuration object as
-`symmetry serve` (`bot.server.GunicornServer`: gthread, 1 worker, 64 threads, keep-alive 5 s),
-the same logging set-up, and a 64-thread listener pool (`bot.app.LISTENER_THREADS`).
+`symmetry serve` (`bot.runtime.server.GunicornServer`: gthread, 1 worker, 64 threads,
+keep-alive 5 s), the same logging set-up, and a 64-thread listener pool
+(`bot.runtime.app.LISTENER_THREADS`).
 
     python bench/bare_bolt.py --port 3100            # tuned: 64 listener threads
     python bench/bare_bolt.py --port 3101 --untuned  # Bolt's defaults: 5 listener threads
@@ -41,8 +42,8 @@ from slack_bolt import Ack, App, Respond
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 
-from bot.app import LISTENER_THREADS
-from bot.server import GunicornServer
+from bot.runtime.app import LISTENER_THREADS
+from bot.runtime.server import GunicornServer
 
 # The same payload as Symmetry's English help (bot/templates/help.json.j2), kept static.
 HELP_TEXT = "Symmetry: how it works"
@@ -210,7 +211,7 @@ def build_wsgi(*, tuned: bool = True, after_ack_calls: int = 0):  # type: ignore
 
 
 def configure_logging() -> None:
-    """The product's logging set-up (bot.commands.configure_logging), restated."""
+    """The product's logging set-up (bot.runtime.operations.configure_logging), restated."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -1,6 +1,6 @@
 """How close does the outbox come to Slack's rate limit when it welcomes a crowd?
 
-Sends a welcome to N people (default 2,000) through a fake Slack (`bot.slacksim.SlackSim`)
+Sends a welcome to N people (default 2,000) through a fake Slack (`bot.demo.slack.SlackSim`)
 that allows R `chat.postMessage` calls per second (a token bucket of R tokens, full at the
 start, answering 429 with `Retry-After` beyond it) and fails a fraction of the calls
 (default 5 %) with HTTP 500. The real product does the work, as separate processes:
@@ -52,8 +52,8 @@ if str(ROOT) not in sys.path:  # `python bench/fanout.py` from anywhere
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bot.config import Settings  # noqa: E402
-from bot.slacksim import Call, SimUser, SlackSim, _Reply  # noqa: E402
+from bot.demo.slack import Call, SimUser, SlackSim, _Reply  # noqa: E402
+from bot.runtime.config import Settings  # noqa: E402
 from storage import outbox, queries  # noqa: E402
 from storage.db import make_engine, make_session_factory, upgrade  # noqa: E402
 from storage.models import Membership, OutboxMessage, Team  # noqa: E402

@@ -174,17 +174,17 @@ def instrument(recorder: Recorder, server: str) -> None:
         return listener
 
     if server == "ours":
-        import bot.help
-        import bot.people
-        import bot.services
-        import bot.setup
-        import handlers.commands
+        import bot.runtime.services
+        import bot.runtime.usage
+        import bot.teams.directory
+        import bot.teams.setup_modal
+        import handlers.symmetry
 
-        handlers.commands.symmetry_command = wrap_listener(handlers.commands.symmetry_command)
-        bot.services.Services.workspace_id = recorder.timed(  # type: ignore[method-assign]
-            "workspace_id", bot.services.Services.workspace_id
+        handlers.symmetry.symmetry_command = wrap_listener(handlers.symmetry.symmetry_command)
+        bot.runtime.services.Services.workspace_id = recorder.timed(  # type: ignore[method-assign]
+            "workspace_id", bot.runtime.services.Services.workspace_id
         )
-        scope = bot.services.session_scope
+        scope = bot.runtime.services.session_scope
 
         @functools.wraps(scope)
         def session_scope(*args: Any, **kwargs: Any) -> Any:
@@ -195,10 +195,14 @@ def instrument(recorder: Recorder, server: str) -> None:
 
             return timed_scope()
 
-        bot.services.session_scope = session_scope
-        bot.people.is_known = recorder.timed("  people.is_known", bot.people.is_known)
-        bot.setup.actor = recorder.timed("  setup.actor", bot.setup.actor)
-        bot.help.help_message = recorder.timed("help.help_message", bot.help.help_message)
+        bot.runtime.services.session_scope = session_scope
+        bot.teams.directory.is_known = recorder.timed(
+            "  people.is_known", bot.teams.directory.is_known
+        )
+        bot.teams.setup_modal.actor = recorder.timed("  setup.actor", bot.teams.setup_modal.actor)
+        bot.runtime.usage.help_message = recorder.timed(
+            "help.help_message", bot.runtime.usage.help_message
+        )
     else:
         import bench.bare_bolt as bare
 
@@ -236,11 +240,11 @@ def serve(server: str, port: int) -> int:
     recorder = Recorder()
     instrument(recorder, server)
     if server == "ours":
-        import bot.server
-        from bot.cli import main
+        import bot.runtime.server
+        from bot.runtime.cli import main
 
-        original = bot.server.wsgi_app
-        bot.server.wsgi_app = lambda *a, **k: wrap_wsgi(original(*a, **k), recorder)
+        original = bot.runtime.server.wsgi_app
+        bot.runtime.server.wsgi_app = lambda *a, **k: wrap_wsgi(original(*a, **k), recorder)
         return main(["serve"])
     import bench.bare_bolt as bare
 
@@ -311,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args.server, args.port)
 
     from bench import ack
-    from bot.slacksim import SimUser, SlackSim
+    from bot.demo.slack import SimUser, SlackSim
 
     workdir = Path(tempfile.mkdtemp(prefix="symmetry-profile-"))
     database_url = ack.prepare_database(args, workdir)

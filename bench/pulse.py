@@ -2,7 +2,7 @@
 
 1. **A round for 2,000 people.** A team of 2,000 members is created directly in a fresh
    database, the way tests/irritant_helpers.py `big_team` does, with the 2,000 people added to
-   the fake Slack (`bot.slacksim.SlackSim`). `python -m bot tick` plans the round the day
+   the fake Slack (`bot.demo.slack.SlackSim`). `python -m bot tick` plans the round the day
    before the survey day at 12:00 team time (profiles read with `users.list`, 2,000 survey
    DMs queued), then a tick at the survey time delivers the DMs (the fake Slack answers
    instantly while setting up). Each person's survey message is read back from the outbox.
@@ -79,10 +79,10 @@ from ack import (  # noqa: E402
 )
 from sqlalchemy import create_engine, func, make_url, select, text  # noqa: E402
 
-from bot.config import Settings  # noqa: E402
+from bot.demo.slack import BOT_ID, SimUser, SlackSim, sign  # noqa: E402
 from bot.pulse.answers import respondent  # noqa: E402
 from bot.pulse.results import round_result  # noqa: E402
-from bot.slacksim import BOT_ID, SimUser, SlackSim, sign  # noqa: E402
+from bot.runtime.config import Settings  # noqa: E402
 from storage import pulse as pulse_store  # noqa: E402
 from storage import queries  # noqa: E402
 from storage.db import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402

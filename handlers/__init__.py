@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from handlers import commands, home, irritants, lifecycle, pulse, teams, triage
+from handlers import home, irritant_triage, irritants, lifecycle, pulse, symmetry, teams
 
 
 def register(app: App) -> None:
@@ -11,5 +11,5 @@ def register(app: App) -> None:
     Bolt tries listeners in the order they were added, at a cost on every request: the two
     slash commands come first (`/irritant` must open its modal while the trigger is alive).
     """
-    for feature in (commands, irritants, teams, home, triage, pulse, lifecycle):
+    for feature in (symmetry, irritants, teams, home, irritant_triage, pulse, lifecycle):
         feature.register(app)

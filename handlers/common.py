@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_bolt import BoltContext
 from sqlalchemy.orm import Session
 
-from bot.irritants import commands
+from bot.irritants import reporter
 from bot.irritants.ownership import Person
-from bot.services import Services
+from bot.runtime.services import Services
 
 
 def acting_person(services: Services, session: Session, context: BoltContext, body: dict) -> Person:
@@ -17,7 +17,7 @@ def acting_person(services: Services, session: Session, context: BoltContext, bo
     user_id = body["user"]["id"]
     locale = services.known_locale(workspace_id, user_id)
     if locale is None:
-        locale = commands.person(
+        locale = reporter.person(
             session,
             services.settings,
             workspace_id=workspace_id,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot import home
-from bot.services import Services
+from bot import home_tab as home
+from bot.runtime.services import Services
 
 
 def home_opened(event: dict, client: WebClient, context: BoltContext) -> None:

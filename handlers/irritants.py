@@ -5,10 +5,10 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import people
-from bot.irritants import commands, reporting
+from bot.irritants import reporter, reporting
 from bot.irritants.ownership import Person
-from bot.services import Services
+from bot.runtime.services import Services
+from bot.teams import directory as people
 from handlers.common import acting_person
 
 
@@ -17,7 +17,7 @@ def irritant_command(
 ) -> None:
     ack()
     services: Services = context["services"]
-    subcommand, prefill = commands.parse(body.get("text", ""))
+    subcommand, prefill = reporter.parse(body.get("text", ""))
     who = _reporter(services, client, context, body)
     if subcommand is None:
         # The report modal: one read, then views.open while the trigger lives (3 s).
@@ -28,10 +28,10 @@ def irritant_command(
             return
     with services.session() as session:
         if subcommand == "help":
-            answer = commands.help_message(who)
+            answer = reporter.help_message(who)
         elif subcommand == "list":
             page = int(prefill) if prefill else 1  # `parse` let only a few digits through
-            answer = commands.list_message(session, services.settings, who=who, page=page)
+            answer = reporter.list_message(session, services.settings, who=who, page=page)
         else:
             answer = reporting.no_team_message(session, who=who)
     respond(**answer)
@@ -50,7 +50,7 @@ def _reporter(services: Services, client: WebClient, context: BoltContext, body:
                 people.profile(
                     session, client, workspace_id=workspace_id, user_id=user_id, now=services.now()
                 )
-            locale = commands.person(
+            locale = reporter.person(
                 session,
                 services.settings,
                 workspace_id=workspace_id,
@@ -99,7 +99,7 @@ def open_details(ack: Ack, body: dict, client: WebClient, context: BoltContext) 
     value = body["actions"][0].get("value", "")
     with services.session() as session:
         who = acting_person(services, session, context, body)
-        view = commands.details_modal(
+        view = reporter.details_modal(
             session,
             services.settings,
             who=who,
@@ -116,7 +116,7 @@ def submit_details(ack: Ack, body: dict, context: BoltContext) -> None:
     text = view.get("state", {}).get("values", {}).get("details", {}).get("value", {})
     with services.session() as session:
         who = acting_person(services, session, context, body)
-        errors = commands.add_details(
+        errors = reporter.add_details(
             session,
             services.settings,
             who=who,
@@ -136,4 +136,4 @@ def register(app: App) -> None:
     app.action("irritant_similar_vote")(similar_choice)
     app.action("irritant_similar_send")(similar_choice)
     app.action("irritant_details")(open_details)
-    app.view(commands.DETAILS_CALLBACK)(submit_details)
+    app.view(reporter.DETAILS_CALLBACK)(submit_details)

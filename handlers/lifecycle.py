@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_bolt import App, BoltContext
 
-from bot import workspaces
-from bot.services import Services
+from bot.runtime import workspaces
+from bot.runtime.services import Services
 
 
 def uninstalled(context: BoltContext) -> None:

@@ -8,11 +8,11 @@ from datetime import date, timedelta
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.blocks import render
 from bot.pulse import answers, settings_ui
-from bot.services import Services
-from bot.setup import actor
-from bot.worktime import zone
+from bot.runtime.services import Services
+from bot.shared.blocks import render
+from bot.shared.worktime import zone
+from bot.teams.setup_modal import actor
 from handlers.common import acting_person
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import setup, teams
-from bot.services import Services
+from bot.runtime.services import Services
+from bot.teams import roster as teams
+from bot.teams import setup_modal as setup
 
 
 def pick_team(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:

@@ -20,8 +20,8 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import Settings
-from bot.slacksim import SimChannel, SimUser, SlackClientSim, SlackSim
+from bot.demo.slack import SimChannel, SimUser, SlackClientSim, SlackSim
+from bot.runtime.config import Settings
 from storage.db import make_engine, make_session_factory, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent

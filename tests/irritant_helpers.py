@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.slacksim import SimUser, form_values
-from bot.worktime import day_of
+from bot.demo.slack import SimUser, form_values
+from bot.shared.worktime import day_of
 from storage import queries
 from storage.models import Irritant, Membership, Team, TeamManager
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE

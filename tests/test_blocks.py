@@ -16,18 +16,18 @@ from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot import blocks
-from bot.blocks import BlockKitLimitError, check_limits, render
-from bot.config import LOCALES
-from bot.i18n import translate
 from bot.irritants.board import Entry
 from bot.irritants.catalog import labels
 from bot.pulse.bank import shipped
 from bot.pulse.settings_ui import CADENCES, WEEKDAYS
-from bot.teams import ERROR_TEXT, TeamForm
-from bot.worktime import day_of
+from bot.runtime.config import LOCALES
+from bot.shared import blocks
+from bot.shared.blocks import BlockKitLimitError, check_limits, render
+from bot.shared.i18n import translate
+from bot.shared.worktime import day_of
+from bot.teams.roster import ERROR_TEXT, TeamForm
 
-TEMPLATE_DIR = Path(blocks.__file__).parent / "templates"
+TEMPLATE_DIR = Path(blocks.__file__).parent.parent / "templates"
 TEMPLATES = sorted(path.name.removesuffix(".json.j2") for path in TEMPLATE_DIR.glob("*.json.j2"))
 VIEW_TYPES = ("modal", "home")
 
@@ -69,7 +69,7 @@ SUPPORT = make_team(
 
 
 def form_for(team: SimpleNamespace) -> TeamForm:
-    """The form of an existing team, as bot.setup.form_for builds it."""
+    """The form of an existing team, as bot.teams.setup_modal.form_for builds it."""
     return TeamForm(
         name=team.name,
         channel_id=team.channel_id,
@@ -81,12 +81,12 @@ def form_for(team: SimpleNamespace) -> TeamForm:
 
 
 def new_form() -> TeamForm:
-    """An empty form with the defaults, as bot.teams.default_form builds it."""
+    """An empty form with the defaults, as bot.teams.roster.default_form builds it."""
     return TeamForm(name="", channel_id="", manager_ids=[], timezone="UTC", locale="en")
 
 
 def modal_context(teams: list[SimpleNamespace], form: TeamForm) -> Context:
-    """The team modal's context, as bot.setup.modal builds it."""
+    """The team modal's context, as bot.teams.setup_modal.modal builds it."""
     return {
         "teams": teams,
         "form": form,
@@ -550,7 +550,7 @@ class TestTemplates:
 
     @pytest.mark.parametrize("locale", LOCALES)
     def test_team_failed_names_the_team_and_the_problems(self, locale):
-        """The failure message takes a `name` variable, as bot.setup passes it to `render`."""
+        """The failure message takes a `name` variable, as the setup modal passes it to `render`."""
         payload = render("team_failed", locale, **SAMPLES["team_failed"](locale))
         text = payload["blocks"][0]["text"]["text"]
         assert "*Atelier de Lyon*" in text

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.manifest import BOT_EVENTS, BOT_SCOPES, render_yaml
+from bot.runtime.manifest import BOT_EVENTS, BOT_SCOPES, render_yaml
 from storage.db import make_engine
 from storage.models import Team
 from tests.conftest import (

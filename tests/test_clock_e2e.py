@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.config import Settings
-from bot.slacksim import SimUser
+from bot.demo.slack import SimUser
+from bot.runtime.config import Settings
 from storage import outbox, queries
 from storage.db import make_engine
 from storage.models import Membership, OutboxMessage, Team

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bot.config import ConfigError, load_settings, require
+from bot.runtime.config import ConfigError, load_settings, require
 
 ENV_VARS = (
     "DATABASE_URL",

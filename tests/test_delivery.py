@@ -9,7 +9,7 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.delivery import MAX_ATTEMPTS, Deliverer
+from bot.runtime.delivery import MAX_ATTEMPTS, Deliverer
 from storage import outbox, queries
 from storage.models import OutboxMessage
 from tests.conftest import EMPLOYEE, GONE, MANAGER, SALARIEE

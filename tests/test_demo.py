@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import format_date
 
-from bot.demo import cast, detect_locale
+from bot.demo import cast
 from bot.demo.irritant_scenes import (
     COLD,
     DECLINE_NOTE,
@@ -37,13 +37,14 @@ from bot.demo.pulse_scenes import (
     SOFIA,
 )
 from bot.demo.pulse_scenes import QUESTIONS as PULSE_QUESTIONS
+from bot.demo.runner import detect_locale
 from bot.demo.text import Names, element, message, plain, table, view
-from bot.i18n import translate
 from bot.irritants import triage
 from bot.irritants.actions import done_text
 from bot.irritants.catalog import CATEGORIES
 from bot.pulse import bank
 from bot.pulse.answers import error_text
+from bot.shared.i18n import translate
 
 TIME_LIMIT = 90  # about 35 s on an idle machine; generous for busy CI runners
 PARIS = ZoneInfo("Europe/Paris")

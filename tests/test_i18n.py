@@ -11,11 +11,11 @@ from babel.messages import frontend
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from bot import i18n
-from bot.i18n import pick_locale, slack_locale, translate, translations
+from bot.shared import i18n
+from bot.shared.i18n import pick_locale, slack_locale, translate, translations
 
 FR_PO = i18n.LOCALE_DIR / "fr" / "LC_MESSAGES" / "messages.po"
-OUT_OF_SYNC = "run `python -m bot.i18n` and translate"
+OUT_OF_SYNC = "run `python -m bot.shared.i18n` and translate"
 
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdifr]")
 SLACK_REFERENCE = re.compile(r"<[#@!][^>]*>")  # <#channel>, <@user>, <!here>
@@ -54,7 +54,7 @@ def label(message: Message) -> str:
 
 @pytest.fixture(scope="module")
 def extracted(tmp_path_factory) -> Catalog:
-    """The strings in the code now, extracted exactly as `bot.i18n.extract()` does.
+    """The strings in the code now, extracted exactly as `bot.shared.i18n.extract()` does.
 
     `extract()` writes into bot/locale, so its pybabel command lines are recorded instead of
     run; the extract one is then run with its output moved to a temporary file.
@@ -69,7 +69,9 @@ def extracted(tmp_path_factory) -> Catalog:
         patch.setattr(frontend, "CommandLineInterface", Recorder)
         i18n.extract()
     extract_calls = [argv for argv in calls if "extract" in argv]
-    assert len(extract_calls) == 1, f"bot.i18n.extract() no longer runs `pybabel extract`: {calls}"
+    assert len(extract_calls) == 1, (
+        f"bot.shared.i18n.extract() no longer runs `pybabel extract`: {calls}"
+    )
     argv = extract_calls[0]
     pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
     argv[argv.index("-o") + 1] = str(pot)

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.config import Settings
 from bot.irritants import notify
+from bot.runtime.config import Settings
 from storage.models import Irritant, OutboxMessage
 from tests.irritant_helpers import stored_report
 

@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from bot import export
-from bot.config import Settings
-from bot.irritants import commands, triage
+from bot.irritants import reporter, triage
 from bot.irritants.catalog import guess_category
 from bot.irritants.reporting import similar
+from bot.runtime import exports as export
+from bot.runtime.config import Settings
 from storage import irritants as store
 from storage.models import Irritant
 from tests.irritant_helpers import stored_report
@@ -145,4 +145,4 @@ def test_csv_cells_never_start_a_formula():
     ],
 )
 def test_subcommands_and_text(text, parsed):
-    assert commands.parse(text) == parsed
+    assert reporter.parse(text) == parsed

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.slacksim import form_values
+from bot.demo.slack import form_values
 from storage.models import Irritant, IrritantDraft, IrritantVote, OutboxMessage, Team
 from tests.conftest import EMPLOYEE, MANAGER, SALARIEE, answer_of, free_port, server_env
 from tests.irritant_helpers import answers, big_team, irritants, open_modal, report

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import inspect, select, text
 
-from bot.slacksim import form_values
+from bot.demo.slack import form_values
 from storage.models import PulseAnswer, PulseComment, PulseParticipant, PulsePause, PulseRound
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE, free_port, server_env
 from tests.irritant_helpers import EXTRA, big_team

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.config import Settings
 from bot.pulse import results
 from bot.pulse.overview import home_results
+from bot.runtime.config import Settings
 from storage import queries
 from storage.models import Membership, PulseAnswer, PulseRound, Team, TeamManager
 

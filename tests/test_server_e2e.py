@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import func, select
 
-from bot.slacksim import SimUser, sign
+from bot.demo.slack import SimUser, sign
 from storage.models import SlackUser
 from tests.conftest import (
     EMPLOYEE,
@@ -121,7 +121,7 @@ class TestHealthUnavailable:
         """/healthz answers 503 when the database cannot be reached."""
         from wsgiref.util import setup_testing_defaults
 
-        from bot.server import wsgi_app
+        from bot.runtime.server import wsgi_app
         from storage.db import make_engine
 
         engine = make_engine(f"sqlite:///{tmp_path}/missing/dir/db.sqlite")

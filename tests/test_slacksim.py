@@ -1,4 +1,4 @@
-"""Tests for the simulated Slack workspace (bot.slacksim)."""
+"""Tests for the simulated Slack workspace (bot.demo.slack)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from bot.slacksim import SimChannel, SimUser, SlackClientSim, SlackSim, sign
+from bot.demo.slack import SimChannel, SimUser, SlackClientSim, SlackSim, sign
 
 SECRET = "sim-signing-secret"
 

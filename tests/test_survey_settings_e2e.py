@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import select
 
-from bot.slacksim import form_values
+from bot.demo.slack import form_values
 from storage.models import PulseQuestion, Team
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, answer_of
 from tests.irritant_helpers import big_team

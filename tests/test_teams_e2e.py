@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy import func, select
 
-from bot.slacksim import form_values
+from bot.demo.slack import form_values
 from storage.models import Membership, ProcessedEvent, Team, Workspace
 from tests.conftest import (
     ADMIN,

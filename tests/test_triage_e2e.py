@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, text
 
-from bot.i18n import translate
+from bot.demo.slack import form_values
 from bot.irritants.triage import ERRORS
-from bot.slacksim import form_values
+from bot.shared.i18n import translate
 from storage.models import Irritant, IrritantEvent, Membership, OutboxMessage
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE, free_port, server_env
 from tests.irritant_helpers import big_team, irritants, open_modal, report, wait_until
@@ -460,8 +460,8 @@ class TestConcurrentTriage:
         """Two triage decisions applied concurrently: one wins, the other is stale."""
         from concurrent.futures import ThreadPoolExecutor
 
-        from bot.config import Settings
         from bot.irritants import triage
+        from bot.runtime.config import Settings
         from storage import irritants as store
         from storage.models import Team
 

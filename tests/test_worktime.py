@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.worktime import is_working_time, next_opening, zone
+from bot.shared.worktime import is_working_time, next_opening, zone
 
 
 def utc(*args: int) -> datetime:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.i18n import N_
-from bot.slacksim import SimChannel, SimUser, SlackSim
+from bot.demo.slack import SimChannel, SimUser, SlackSim
+from bot.shared.i18n import N_
 
 WORKSPACE_ID = "T0LUMIERE"
 WORKSPACE_NAME = "Maison Lumière"

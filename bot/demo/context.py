@@ -19,10 +19,10 @@ from sqlalchemy import text as sql_text
 
 from bot.demo import cast, text
 from bot.demo.narrator import Narrator
+from bot.demo.slack import Call, Response, SlackClientSim, SlackSim
 from bot.demo.stage import Stage
-from bot.i18n import translate
-from bot.slacksim import Call, Response, SlackClientSim, SlackSim
-from bot.worktime import CLOSING, OPENING
+from bot.shared.i18n import translate
+from bot.shared.worktime import CLOSING, OPENING
 from storage import queries
 from storage.db import session_scope
 from storage.models import OutboxMessage

@@ -25,10 +25,10 @@ from babel.dates import format_date
 
 from bot.demo import cast
 from bot.demo.context import Demo, DemoError, opened_with
-from bot.i18n import translate
+from bot.demo.slack import Call, form_values
 from bot.irritants.catalog import STATUSES
-from bot.slacksim import Call, form_values
-from bot.worktime import WORKDAYS
+from bot.shared.i18n import translate
+from bot.shared.worktime import WORKDAYS
 
 PARIS = ZoneInfo("Europe/Paris")  # the team's time zone
 MORNING, ROUNDUP, AFTER_TRIAGE = time(9, 0), time(16, 5), time(16, 30)

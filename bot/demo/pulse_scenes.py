@@ -25,13 +25,13 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
-from bot.config import Settings
 from bot.demo import cast, text
 from bot.demo.context import Demo, DemoError, opened_with
 from bot.demo.irritant_scenes import NAMED_DAY, _story
-from bot.i18n import translate
+from bot.demo.slack import Call, form_values
 from bot.pulse import bank
-from bot.slacksim import Call, form_values
+from bot.runtime.config import Settings
+from bot.shared.i18n import translate
 
 PARIS = ZoneInfo("Europe/Paris")  # both teams' time zone
 SURVEY_TIME = time(10, 0)  # the default survey time, in each person's time zone

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.config import LOCALES
 from bot.demo import cast, irritant_scenes, pulse_scenes, text
 from bot.demo.context import Demo, DemoError
-from bot.i18n import N_, translate
-from bot.slacksim import Call, form_values
-from bot.welcome import KIND as WELCOME
+from bot.demo.slack import Call, form_values
+from bot.runtime.config import LOCALES
+from bot.shared.i18n import N_, translate
+from bot.teams.welcome import KIND as WELCOME
 
 # The instants the clock ticks at, in the team's time zone (in January: Paris is UTC+1,
 # London UTC+0, New York UTC-5).

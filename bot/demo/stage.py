@@ -26,7 +26,7 @@ from typing import IO
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.slacksim import SlackSim
+from bot.demo.slack import SlackSim
 from storage.db import make_engine, make_session_factory, upgrade
 
 START_TIMEOUT = 20.0

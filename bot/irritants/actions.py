@@ -10,11 +10,11 @@ from typing import Any
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
-from bot.i18n import translate
 from bot.irritants import triage
 from bot.irritants.catalog import STATUSES
 from bot.irritants.ownership import Person
+from bot.runtime.config import Settings
+from bot.shared.i18n import translate
 from storage import irritants as store
 
 

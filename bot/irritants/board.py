@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
 from bot.irritants import notify
 from bot.irritants.ownership import Person, goes_to_admins, reports_of, visible_to_managers
+from bot.runtime.config import Settings
 from storage import irritants as store
 from storage.models import Irritant, Team
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.i18n import N_
+from bot.shared.i18n import N_
 
 CATEGORIES: dict[str, str] = {
     "temperature": N_("Temperature"),

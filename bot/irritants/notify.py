@@ -9,12 +9,12 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import people
-from bot.blocks import render
-from bot.config import Settings
 from bot.irritants.catalog import SEVERITY_RANK, labels
 from bot.irritants.ownership import goes_to_admins, reporter_of
-from bot.worktime import WORKDAYS, day_of, next_opening, zone
+from bot.runtime.config import Settings
+from bot.shared.blocks import render
+from bot.shared.worktime import WORKDAYS, day_of, next_opening, zone
+from bot.teams import directory as people
 from storage import irritants as store
 from storage import outbox, queries
 from storage.db import session_scope

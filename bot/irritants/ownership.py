@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
-from bot.pseudonyms import keyed_hash, matches, nonce
+from bot.runtime.config import Settings
+from bot.shared.pseudonyms import keyed_hash, matches, nonce
 from storage import irritants as store
 from storage.models import Irritant, Membership, SlackUser
 

@@ -17,14 +17,14 @@ from rapidfuzz import fuzz, utils
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from bot.blocks import Kept, kept, render
-from bot.config import Settings
-from bot.i18n import N_, translate
 from bot.irritants import catalog, notify
 from bot.irritants.catalog import labels
 from bot.irritants.ownership import Person, goes_to_admins, reporter_fields, visible_to_managers
-from bot.pseudonyms import keyed_hash
-from bot.worktime import day_of
+from bot.runtime.config import Settings
+from bot.shared.blocks import Kept, kept, render
+from bot.shared.i18n import N_, translate
+from bot.shared.pseudonyms import keyed_hash
+from bot.shared.worktime import day_of
 from storage import irritants as store
 from storage import queries
 from storage.models import Irritant, IrritantDraft, IrritantEvent, Team

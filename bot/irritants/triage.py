@@ -13,14 +13,14 @@ from slack_sdk import WebClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot import people
-from bot.blocks import render
-from bot.config import Settings
-from bot.i18n import N_, translate
 from bot.irritants import notify
 from bot.irritants.catalog import STATUSES, labels
 from bot.irritants.ownership import visible_to_managers
-from bot.worktime import day_of, zone
+from bot.runtime.config import Settings
+from bot.shared.blocks import render
+from bot.shared.i18n import N_, translate
+from bot.shared.worktime import day_of, zone
+from bot.teams import directory as people
 from storage.models import Irritant, IrritantEvent
 
 MAX_NOTE = 2000

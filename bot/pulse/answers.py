@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.blocks import fresh, render
-from bot.config import Settings
-from bot.i18n import N_, translate
-from bot.pseudonyms import keyed_hash
 from bot.pulse import bank
-from bot.worktime import zone
+from bot.runtime.config import Settings
+from bot.shared.blocks import fresh, render
+from bot.shared.i18n import N_, translate
+from bot.shared.pseudonyms import keyed_hash
+from bot.shared.worktime import zone
 from storage import pulse as store
 from storage.models import PulseRound, Team
 

@@ -11,7 +11,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.i18n import N_, translate
+from bot.shared.i18n import N_, translate
 from storage.models import PulseQuestion
 
 BANK_FILE = Path(__file__).parent / "questions.yml"

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
 from bot.pulse import results
+from bot.runtime.config import Settings
 from storage.models import Team
 
 TEAMS_SHOWN = 3

@@ -17,8 +17,8 @@ from statistics import fmean
 
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
 from bot.pulse import bank
+from bot.runtime.config import Settings
 from storage import pulse as store
 from storage.models import PulseRound, Team
 

@@ -16,13 +16,13 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import people
-from bot.blocks import render
-from bot.config import Settings
-from bot.i18n import pick_locale
 from bot.pulse import bank
 from bot.pulse.answers import respondent, survey_context
-from bot.worktime import next_opening, zone
+from bot.runtime.config import Settings
+from bot.shared.blocks import render
+from bot.shared.i18n import pick_locale
+from bot.shared.worktime import next_opening, zone
+from bot.teams import directory as people
 from storage import outbox, queries
 from storage import pulse as store
 from storage.models import PulseParticipant, PulseRound, Team

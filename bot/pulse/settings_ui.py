@@ -10,12 +10,12 @@ from typing import Any
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import people
-from bot.blocks import render
-from bot.config import Settings
-from bot.i18n import N_, translate
 from bot.pulse import bank
-from bot.setup import Actor
+from bot.runtime.config import Settings
+from bot.shared.blocks import render
+from bot.shared.i18n import N_, translate
+from bot.teams import directory as people
+from bot.teams.setup_modal import Actor
 from storage import queries
 from storage.models import Team
 

@@ -16,7 +16,7 @@ def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
 config = context.config
 engine = config.attributes.get("engine")
 if engine is None:  # plain `alembic` command line: take the URL from the settings
-    from bot.config import load_settings
+    from bot.runtime.config import load_settings
 
     engine = create_engine(load_settings().database_url)
 

@@ -13,11 +13,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
-from bot import clock, teams
-from bot.app import create_app, slack_client, workspace_clients
-from bot.cli import CommandError, print_json
-from bot.config import Settings
-from bot.services import utcnow
+from bot.runtime import clock
+from bot.runtime.app import create_app, slack_client, workspace_clients
+from bot.runtime.config import Settings
+from bot.runtime.console import CommandError, print_json
+from bot.runtime.services import utcnow
+from bot.teams import roster as teams
 from storage import outbox, queries
 from storage.db import make_engine, make_session_factory, pending_migrations, session_scope, upgrade
 
@@ -55,7 +56,7 @@ def db_upgrade(settings: Settings) -> int:
 
 
 def serve(settings: Settings) -> int:
-    from bot.server import GunicornServer, wsgi_app
+    from bot.runtime.server import GunicornServer, wsgi_app
 
     migrated_engine(settings).dispose()
 
@@ -211,7 +212,7 @@ def team(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import export as exporting
+    from bot.runtime import exports as exporting
 
     engine = migrated_engine(settings)
     with session_scope(make_session_factory(engine)) as session:
@@ -249,7 +250,7 @@ def workspace_client(settings: Settings, slack_team_id: str | None) -> tuple[Web
     """A client for one workspace and its Slack team ID (from auth.test when not given)."""
     token = settings.slack_bot_token
     if settings.multi_workspace and slack_team_id:
-        from bot.app import oauth_settings
+        from bot.runtime.app import oauth_settings
 
         store = oauth_settings(settings, make_engine(settings.database_url)).installation_store
         bot = store.find_bot(enterprise_id=None, team_id=slack_team_id)

@@ -5,20 +5,22 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import help, people, setup
-from bot.blocks import render
 from bot.pulse import settings_ui
-from bot.services import Services
+from bot.runtime import usage
+from bot.runtime.services import Services
+from bot.shared.blocks import render
+from bot.teams import directory as people
+from bot.teams import setup_modal as setup
 
 
 def symmetry_command(
     ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond
 ) -> None:
     services: Services = context["services"]
-    subcommand, _rest = help.parse(body.get("text", ""))
+    subcommand, _rest = usage.parse(body.get("text", ""))
     workspace_id = services.workspace_id(context.team_id or body["team_id"])
     user_id = body["user_id"]
-    unknown = None if subcommand in help.SUBCOMMANDS else subcommand
+    unknown = None if subcommand in usage.SUBCOMMANDS else subcommand
     locale = services.known_locale(workspace_id, user_id)
     if locale is None:
         with services.session() as session:
@@ -28,7 +30,7 @@ def symmetry_command(
                 ).locale
                 services.remember_locale(workspace_id, user_id, locale)
     if subcommand not in ("team", "survey") and locale is not None:
-        ack(**help.help_message(locale, unknown=unknown))
+        ack(**usage.help_message(locale, unknown=unknown))
         return
     ack()
     with services.session() as session:
@@ -61,7 +63,7 @@ def symmetry_command(
             who = setup.actor(
                 session, services.settings, workspace_id=workspace_id, user_id=user_id
             )
-        respond(**help.help_message(who.locale, unknown=unknown))
+        respond(**usage.help_message(who.locale, unknown=unknown))
         return
     with services.session() as session:
         view, refusal = setup.opening(

@@ -12,7 +12,7 @@ from slack_sdk.oauth.installation_store import InstallationStore
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import Settings
+from bot.runtime.config import Settings
 from storage import queries
 from storage.db import read_connection, session_scope
 

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Sequence
 
-from bot.config import ConfigError, Settings, load_settings, require
+from bot.runtime.config import ConfigError, Settings, load_settings, require
+from bot.runtime.console import CommandError
 
 log = logging.getLogger("symmetry")
-
-
-class CommandError(Exception):
-    """A command cannot be carried out; the message says why (exit status 1)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,11 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo":
-            from bot.demo import run_demo
+            from bot.demo.runner import run_demo
 
             return run_demo(locale=args.locale)
         if args.command == "manifest":
-            from bot.manifest import render_yaml
+            from bot.runtime.manifest import render_yaml
 
             sys.stdout.write(render_yaml(args.url))
             return 0
@@ -101,33 +97,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import commands
+    from bot.runtime import operations
 
     if args.command == "db":
-        return commands.db_upgrade(settings)
+        return operations.db_upgrade(settings)
     if args.command == "team":
-        return commands.team(args, settings)
+        return operations.team(args, settings)
     if args.command == "export":
-        return commands.export(args, settings)
+        return operations.export(args, settings)
     if args.command == "outbox":
-        return commands.outbox_status(settings)
-    commands.configure_logging()
+        return operations.outbox_status(settings)
+    operations.configure_logging()
     if args.command == "serve":
-        return commands.serve(settings)
+        return operations.serve(settings)
     if args.command == "socket":
-        return commands.socket(settings)
+        return operations.socket(settings)
     if args.command == "clock":
-        return commands.clock_process(settings)
+        return operations.clock_process(settings)
     if args.command == "tick":
-        return commands.tick(settings, now=args.now)
+        return operations.tick(settings, now=args.now)
     if args.command == "worker":
-        return commands.worker(settings, now=args.now)
+        return operations.worker(settings, now=args.now)
     raise AssertionError(args.command)
-
-
-def print_json(value: object) -> None:
-    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
+from bot.runtime.config import Settings
 from storage import irritants as store
 from storage import pulse as pulse_store
 from storage import queries

@@ -13,8 +13,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
-from bot.i18n import pick_locale, slack_locale
+from bot.runtime.config import Settings
+from bot.shared.i18n import pick_locale, slack_locale
 from storage import queries
 from storage.models import SlackUser
 

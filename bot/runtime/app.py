@@ -24,10 +24,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import handlers
-from bot import workspaces
-from bot.config import Settings
-from bot.manifest import BOT_SCOPES
-from bot.services import Services, utcnow
+from bot.runtime import workspaces
+from bot.runtime.config import Settings
+from bot.runtime.manifest import BOT_SCOPES
+from bot.runtime.services import Services, utcnow
 from storage import queries
 from storage.db import session_scope
 from storage.models import Workspace

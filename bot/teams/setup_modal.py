@@ -15,10 +15,11 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import people, teams
-from bot.blocks import render
-from bot.config import Settings, is_timezone
-from bot.i18n import translate
+from bot.runtime.config import Settings, is_timezone
+from bot.shared.blocks import render
+from bot.shared.i18n import translate
+from bot.teams import directory as people
+from bot.teams import roster as teams
 from storage import queries
 
 CALLBACK_ID = "team_setup"

@@ -15,11 +15,11 @@ from slack_sdk import WebClient
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
-from bot import people
-from bot.blocks import render
-from bot.config import Settings
-from bot.i18n import pick_locale
-from bot.worktime import next_opening, zone
+from bot.runtime.config import Settings
+from bot.shared.blocks import render
+from bot.shared.i18n import pick_locale
+from bot.shared.worktime import next_opening, zone
+from bot.teams import directory as people
 from storage import outbox
 from storage.models import Membership, OutboxMessage, Team, Workspace
 

@@ -19,12 +19,12 @@ from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import welcome
-from bot.config import Settings
-from bot.delivery import Deliverer
 from bot.irritants import notify
 from bot.pulse import schedule
-from bot.services import utcnow
+from bot.runtime.config import Settings
+from bot.runtime.delivery import Deliverer
+from bot.runtime.services import utcnow
+from bot.teams import welcome
 from storage import irritants as irritant_store
 from storage import queries
 from storage.db import session_scope

@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot import people
-from bot.blocks import render
-from bot.config import Settings
-from bot.i18n import N_, translate
 from bot.irritants.catalog import labels
 from bot.irritants.ownership import Person, owns, reports_of
-from bot.worktime import day_of
+from bot.runtime.config import Settings
+from bot.shared.blocks import render
+from bot.shared.i18n import N_, translate
+from bot.shared.worktime import day_of
+from bot.teams import directory as people
 from storage import irritants as store
 from storage.models import IrritantEvent
 

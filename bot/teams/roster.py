@@ -13,9 +13,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot import people
-from bot.config import LOCALES, Settings, is_timezone
-from bot.i18n import N_
+from bot.runtime.config import LOCALES, Settings, is_timezone
+from bot.shared.i18n import N_
+from bot.teams import directory as people
 from storage import queries
 from storage.models import Team
 

@@ -20,7 +20,7 @@ from storage.db import ping
 log = logging.getLogger(__name__)
 
 # Request threads per worker process. Each request holds one until its ack is written; the
-# listener pool (bot.app.LISTENER_THREADS) is sized to match.
+# listener pool (bot.runtime.app.LISTENER_THREADS) is sized to match.
 SERVER_THREADS = 64
 MAX_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything bigger unread
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from bot.blocks import Kept, kept, render
+from bot.shared.blocks import Kept, kept, render
 
 SUBCOMMANDS = ("help", "team", "survey")
 

@@ -28,7 +28,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.worktime import is_working_time, next_opening, zone
+from bot.shared.worktime import is_working_time, next_opening, zone
 from storage import outbox
 from storage.db import session_scope
 from storage.models import OutboxMessage

@@ -17,8 +17,8 @@ from typing import Any
 from babel.dates import format_date
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from bot.i18n import translations
-from bot.worktime import day_of, zone
+from bot.shared.i18n import translations
+from bot.shared.worktime import day_of, zone
 
 
 class BlockKitLimitError(ValueError):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import home
+from bot import home_tab as home
 from bot.irritants import actions
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.common import acting_person
 
 BUTTONS = {

@@ -2,7 +2,7 @@
 
 Source strings are English; `bot/locale/fr/LC_MESSAGES/messages.po` holds the French. The
 catalogs are compiled in memory when first used, so no generated `.mo` file is committed.
-After changing strings, run `python -m bot.i18n` to extract them into
+After changing strings, run `python -m bot.shared.i18n` to extract them into
 `bot/locale/messages.pot` and merge them into each catalog; then translate the new entries.
 """
 
@@ -16,9 +16,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from bot.config import LOCALES
+from bot.runtime.config import LOCALES
 
-LOCALE_DIR = Path(__file__).parent / "locale"
+LOCALE_DIR = Path(__file__).parent.parent / "locale"
 
 
 @cache

@@ -8,13 +8,13 @@ from typing import Any
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import people
-from bot.blocks import render
-from bot.config import Settings
 from bot.irritants import board
 from bot.irritants.catalog import labels
 from bot.irritants.ownership import Person
 from bot.pulse import overview
+from bot.runtime.config import Settings
+from bot.shared.blocks import render
+from bot.teams import directory as people
 from storage import queries
 
 

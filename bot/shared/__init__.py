@@ -1,0 +1,2 @@
+"""Helpers every capability uses: Block Kit rendering, translations, working time,
+pseudonymous hashes."""

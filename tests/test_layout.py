@@ -1,0 +1,102 @@
+"""The code's shape: imports point one way and never go round in a circle."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+PACKAGES = ("bot", "handlers", "storage")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports() -> dict[str, set[str]]:
+    """Each project module and the project modules it imports (anywhere in its body)."""
+    files = {
+        _module_name(path): path
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts
+    }
+    graph: dict[str, set[str]] = {name: set() for name in files}
+    for name, path in files.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
+                    base = f"{base}.{node.module}" if node.module else base
+                # `from pkg import mod` imports a module; `from mod import name` the module.
+                targets = [f"{base}.{alias.name}" for alias in node.names] + [base]
+            else:
+                continue
+            for target in targets:
+                if target in files and target != name:
+                    graph[name].add(target)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+class TestImports:
+    def test_no_import_cycle(self):
+        """No two project modules import each other, directly or through others."""
+        assert _cycles(_imports()) == []
+
+    def test_dependencies_point_one_way(self):
+        """storage imports nothing of bot or handlers; the domain never imports handlers."""
+        graph = _imports()
+        upward = sorted(
+            (name, target)
+            for name, targets in graph.items()
+            for target in targets
+            if (name.startswith("storage") and target.startswith(("bot", "handlers")))
+            or (
+                name.startswith("bot")
+                and target.startswith("handlers")
+                and name != "bot.runtime.app"
+            )
+        )
+        assert upward == []
+
+    def test_the_checker_sees_a_cycle(self):
+        """The cycle finder is not blind: a made-up pair importing each other is reported."""
+        assert _cycles({"a": {"b"}, "b": {"a"}, "c": set()}) == [["a", "b"]]
