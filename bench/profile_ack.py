@@ -5,8 +5,8 @@ that instruments it from the outside (no product file is changed, no product set
 drives it with the same signed commands and client code as `bench/ack.py`, then prints:
 
 * CPU time per request: the request thread (gunicorn + Bolt) and the listener thread;
-* for ours, the listener's phases: `services.workspace_id`, the database session (with the
-  `people.is_known` and `setup.actor` queries inside it), `help.help_message`, the rest
+* for ours, the listener's phases: `services.workspace_id`, the database sessions (with the
+  "seen before?" check and `actors.resolve` around them), `help.help_message`, the rest
   (`ack()` itself, Bolt's argument building);
 * SQL statements per command, database connections opened, pool checkouts;
 * garbage-collector pauses (count and duration, per generation);
@@ -176,8 +176,8 @@ def instrument(recorder: Recorder, server: str) -> None:
     if server == "ours":
         import bot.runtime.services
         import bot.runtime.usage
+        import bot.teams.actors
         import bot.teams.directory
-        import bot.teams.setup_modal
         import handlers.symmetry
 
         handlers.symmetry.symmetry_command = wrap_listener(handlers.symmetry.symmetry_command)
@@ -195,11 +195,10 @@ def instrument(recorder: Recorder, server: str) -> None:
 
             return timed_scope()
 
-        bot.runtime.services.session_scope = session_scope
-        bot.teams.directory.is_known = recorder.timed(
-            "  people.is_known", bot.teams.directory.is_known
-        )
-        bot.teams.setup_modal.actor = recorder.timed("  setup.actor", bot.teams.setup_modal.actor)
+        for module in (bot.runtime.services, bot.teams.directory, bot.teams.actors):
+            module.session_scope = session_scope  # type: ignore[attr-defined]
+        handlers.symmetry._seen = recorder.timed("seen before?", handlers.symmetry._seen)
+        bot.teams.actors.resolve = recorder.timed("actors.resolve", bot.teams.actors.resolve)
         bot.runtime.usage.help_message = recorder.timed(
             "help.help_message", bot.runtime.usage.help_message
         )

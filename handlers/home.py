@@ -5,25 +5,19 @@ from __future__ import annotations
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot import home_tab as home
+from bot import home_tab
 from bot.runtime.services import Services
+from handlers.common import actor
 
 
-def home_opened(event: dict, client: WebClient, context: BoltContext) -> None:
+def home_opened(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
     if event.get("tab", "home") != "home":
         return
     services: Services = context["services"]
+    who = actor(context, body, client, user_id=event["user"], roles=True, fresh=True)
     with services.session() as session:
-        view = home.home_view(
-            session,
-            client,
-            services.settings,
-            workspace_id=services.workspace_id(context.team_id),
-            slack_team_id=context.team_id,
-            user_id=event["user"],
-            now=services.now(),
-        )
-    client.views_publish(user_id=event["user"], view=view)
+        view = home_tab.home_view(session, services.policy, who=who, now=services.now())
+    client.views_publish(user_id=who.user_id, view=view)
 
 
 def register(app: App) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import home_tab as home
+from bot import home_tab
 from bot.irritants import actions
 from bot.runtime.services import Services
-from handlers.common import acting_person
+from bot.teams.actors import Actor
+from handlers.common import actor
 
 BUTTONS = {
     "irritant_acknowledge": "acknowledge",
@@ -27,12 +28,11 @@ def triage_click(
     action = body["actions"][0]
     value = action.get("value", "")
     origin = "home" if body.get("view", {}).get("type") == "home" else "message"
+    who = actor(context, body, client, roles=True)
     with services.session() as session:
-        who = acting_person(services, session, context, body)
         result = actions.click(
             session,
-            client,
-            services.settings,
+            services.policy,
             who=who,
             action=BUTTONS[action["action_id"]],
             irritant_id=int(value) if value.isdigit() else -1,
@@ -44,29 +44,30 @@ def triage_click(
         return
     _tell(client, respond, body, result.error or result.done or "")
     if origin == "home":
-        _republish(services, client, context, body)
+        _republish(services, client, who)
 
 
 def triage_submit(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     services: Services = context["services"]
+    who = actor(context, body, client, roles=True)
     with services.session() as session:
-        who = acting_person(services, session, context, body)
         errors, origin = actions.submit(
-            session, client, services.settings, who=who, view=body["view"], now=services.now()
+            session, services.policy, who=who, view=body["view"], now=services.now()
         )
     if errors:
         ack(response_action="errors", errors=errors)
         return
     ack()
     if origin == "home":
-        _republish(services, client, context, body)
+        _republish(services, client, who)
 
 
 def home_page(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     value = body["actions"][0].get("value", "1")
     services: Services = context["services"]
-    _republish(services, client, context, body, page=int(value) if value.isdigit() else 1)
+    who = actor(context, body, client, roles=True)
+    _republish(services, client, who, page=int(value) if value.isdigit() else 1)
 
 
 def _tell(client: WebClient, respond: Respond, body: dict, text: str) -> None:
@@ -77,22 +78,10 @@ def _tell(client: WebClient, respond: Respond, body: dict, text: str) -> None:
         client.chat_postMessage(channel=body["user"]["id"], text=text)
 
 
-def _republish(
-    services: Services, client: WebClient, context: BoltContext, body: dict, page: int = 1
-) -> None:
-    slack_team_id = context.team_id or body["team"]["id"]
+def _republish(services: Services, client: WebClient, who: Actor, page: int = 1) -> None:
     with services.session() as session:
-        view = home.home_view(
-            session,
-            client,
-            services.settings,
-            workspace_id=services.workspace_id(slack_team_id),
-            slack_team_id=slack_team_id,
-            user_id=body["user"]["id"],
-            now=services.now(),
-            page=page,
-        )
-    client.views_publish(user_id=body["user"]["id"], view=view)
+        view = home_tab.home_view(session, services.policy, who=who, now=services.now(), page=page)
+    client.views_publish(user_id=who.user_id, view=view)
 
 
 def register(app: App) -> None:

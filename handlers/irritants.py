@@ -6,10 +6,8 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.irritants import reporter, reporting
-from bot.irritants.ownership import Person
 from bot.runtime.services import Services
-from bot.teams import directory as people
-from handlers.common import acting_person
+from handlers.common import actor
 
 
 def irritant_command(
@@ -18,11 +16,11 @@ def irritant_command(
     ack()
     services: Services = context["services"]
     subcommand, prefill = reporter.parse(body.get("text", ""))
-    who = _reporter(services, client, context, body)
+    who = actor(context, body, client)  # first contact: the language Slack knows
     if subcommand is None:
         # The report modal: one read, then views.open while the trigger lives (3 s).
         with services.reading() as connection:
-            view = reporting.modal(connection, services.settings, who=who, prefill=prefill)
+            view = reporting.modal(connection, services.policy, who=who, prefill=prefill)
         if view is not None:
             client.views_open(trigger_id=body["trigger_id"], view=view)
             return
@@ -31,42 +29,18 @@ def irritant_command(
             answer = reporter.help_message(who)
         elif subcommand == "list":
             page = int(prefill) if prefill else 1  # `parse` let only a few digits through
-            answer = reporter.list_message(session, services.settings, who=who, page=page)
+            answer = reporter.list_message(session, services.policy, who=who, page=page)
         else:
             answer = reporting.no_team_message(session, who=who)
     respond(**answer)
 
 
-def _reporter(services: Services, client: WebClient, context: BoltContext, body: dict) -> Person:
-    """Who typed the command, with their language: from memory, or read (their profile asked
-    of Slack at first contact) and then remembered."""
-    slack_team_id = context.team_id or body["team_id"]
-    workspace_id = services.workspace_id(slack_team_id)
-    user_id = body["user_id"]
-    locale = services.known_locale(workspace_id, user_id)
-    if locale is None:
-        with services.session() as session:
-            if not people.is_known(session, workspace_id=workspace_id, user_id=user_id):
-                people.profile(
-                    session, client, workspace_id=workspace_id, user_id=user_id, now=services.now()
-                )
-            locale = reporter.person(
-                session,
-                services.settings,
-                workspace_id=workspace_id,
-                slack_team_id=slack_team_id,
-                user_id=user_id,
-            ).locale
-        services.remember_locale(workspace_id, user_id, locale)
-    return Person(workspace_id, slack_team_id, user_id, locale)
-
-
 def submit_report(ack: Ack, body: dict, context: BoltContext) -> None:
     services: Services = context["services"]
+    who = actor(context, body, ask_slack=False)
     with services.session() as session:
-        who = acting_person(services, session, context, body)
         outcome = reporting.submit(
-            session, services.settings, who=who, view=body["view"], now=services.now()
+            session, services.policy, who=who, view=body["view"], now=services.now()
         )
     if outcome.errors:
         ack(response_action="errors", errors=outcome.errors)
@@ -79,11 +53,11 @@ def similar_choice(ack: Ack, body: dict, client: WebClient, context: BoltContext
     services: Services = context["services"]
     action = body["actions"][0]
     token, _, irritant_id = action.get("value", "").partition(":")
+    who = actor(context, body, ask_slack=False)
     with services.session() as session:
-        who = acting_person(services, session, context, body)
         view = reporting.decide_similar(
             session,
-            services.settings,
+            services.policy,
             who=who,
             token=token,
             choice="vote" if action["action_id"] == "irritant_similar_vote" else "send",
@@ -97,11 +71,11 @@ def open_details(ack: Ack, body: dict, client: WebClient, context: BoltContext) 
     ack()
     services: Services = context["services"]
     value = body["actions"][0].get("value", "")
+    who = actor(context, body, ask_slack=False)
     with services.session() as session:
-        who = acting_person(services, session, context, body)
         view = reporter.details_modal(
             session,
-            services.settings,
+            services.policy,
             who=who,
             irritant_id=int(value) if value.isdigit() else -1,
         )
@@ -114,11 +88,11 @@ def submit_details(ack: Ack, body: dict, context: BoltContext) -> None:
     view = body["view"]
     value = view.get("private_metadata", "")
     text = view.get("state", {}).get("values", {}).get("details", {}).get("value", {})
+    who = actor(context, body, ask_slack=False)
     with services.session() as session:
-        who = acting_person(services, session, context, body)
         errors = reporter.add_details(
             session,
-            services.settings,
+            services.policy,
             who=who,
             irritant_id=int(value) if value.isdigit() else -1,
             text=text.get("value") or "",

@@ -11,38 +11,30 @@ from slack_sdk import WebClient
 from bot.pulse import answers, settings_ui
 from bot.runtime.services import Services
 from bot.shared.blocks import render
-from bot.shared.worktime import zone
-from bot.teams.setup_modal import actor
-from handlers.common import acting_person
+from handlers.common import actor
 
 
-def answer_click(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
+def answer_click(
+    ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond
+) -> None:
     ack()
     services: Services = context["services"]
     action = body["actions"][0]
     click = answers.Click.parse(action.get("value", ""))
+    who = actor(context, body, client, ask_slack=False)
     with services.session() as session:
-        who = acting_person(services, session, context, body)
         if click is None:
             outcome = answers.Outcome(error=answers.error_text(who.locale, "unknown"))
         elif action["action_id"] == "pulse_skip":
             outcome = answers.skip(
-                session,
-                services.settings,
-                click=click,
-                user_id=who.user_id,
-                workspace_id=who.workspace_id,
-                locale=who.locale,
-                now=services.now(),
+                session, services.policy, click=click, who=who, now=services.now()
             )
         else:
             outcome = answers.answer(
                 session,
-                services.settings,
+                services.policy,
                 click=click,
-                user_id=who.user_id,
-                workspace_id=who.workspace_id,
-                locale=who.locale,
+                who=who,
                 now=services.now(),
                 message=body.get("message"),
             )
@@ -56,12 +48,11 @@ def open_form(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> 
     ack()
     services: Services = context["services"]
     value = body["actions"][0].get("value", "")
-    with services.session() as session:
-        who = acting_person(services, session, context, body)
+    who = actor(context, body, client, ask_slack=False)
     if body["actions"][0]["action_id"] == "pulse_comment":
         view = render("pulse_comment_modal", who.locale, value=value)
     else:
-        today = services.now().astimezone(zone(None)).date()
+        today = who.today(services.now())
         view = render(
             "pulse_pause_modal", who.locale, value=value, suggested=today + timedelta(days=14)
         )
@@ -73,20 +64,13 @@ def submit_comment(ack: Ack, body: dict, context: BoltContext) -> None:
     view = body["view"]
     click = answers.Click.parse(view.get("private_metadata", ""))
     text = view["state"]["values"].get("comment", {}).get("value", {}).get("value") or ""
+    who = actor(context, body, ask_slack=False)
     with services.session() as session:
-        who = acting_person(services, session, context, body)
         if click is None:
             errors = {"comment": answers.error_text(who.locale, "unknown")}
         else:
             errors = answers.comment(
-                session,
-                services.settings,
-                click=click,
-                user_id=who.user_id,
-                workspace_id=who.workspace_id,
-                text=text,
-                locale=who.locale,
-                now=services.now(),
+                session, services.policy, click=click, who=who, text=text, now=services.now()
             )
     ack(response_action="errors", errors=errors) if errors else ack()
 
@@ -98,18 +82,9 @@ def submit_pause(ack: Ack, body: dict, context: BoltContext) -> None:
         until = date.fromisoformat(picked) if picked else None
     except ValueError:
         until = None
+    who = actor(context, body, ask_slack=False)
     with services.session() as session:
-        who = acting_person(services, session, context, body)
-        today = services.now().date()
-        errors = answers.pause(
-            session,
-            workspace_id=who.workspace_id,
-            user_id=who.user_id,
-            until=until,
-            today=today,
-            locale=who.locale,
-            now=services.now(),
-        )
+        errors = answers.pause(session, who=who, until=until, now=services.now())
     ack(response_action="errors", errors=errors) if errors else ack()
 
 
@@ -117,37 +92,18 @@ def pick_team(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> 
     ack()
     services: Services = context["services"]
     value = body["actions"][0].get("selected_option", {}).get("value", "")
-    slack_team_id = context.team_id or body["team"]["id"]
+    who = actor(context, body, client, roles=True)
     with services.session() as session:
-        who = actor(
-            session,
-            services.settings,
-            workspace_id=services.workspace_id(slack_team_id),
-            user_id=body["user"]["id"],
-        )
-        teams, admin = settings_ui.teams_for(
-            session, client, services.settings, who=who, now=services.now()
-        )
-        team = next((t for t in teams if str(t.id) == value), None)
-        view = settings_ui.modal(teams, team, admin=admin, locale=who.locale) if team else None
+        view = settings_ui.switched_team(session, who=who, picked=value)
     if view is not None:
         client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view)
 
 
 def submit_settings(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     services: Services = context["services"]
-    slack_team_id = context.team_id or body["team"]["id"]
-    user_id = body["user"]["id"]
+    who = actor(context, body, client, roles=True)
     with services.session() as session:
-        who = actor(
-            session,
-            services.settings,
-            workspace_id=services.workspace_id(slack_team_id),
-            user_id=user_id,
-        )
-        errors, team = settings_ui.save(
-            session, client, services.settings, who=who, view=body["view"], now=services.now()
-        )
+        errors, team = settings_ui.save(session, who=who, view=body["view"])
         if errors:
             version = team.id if team else ""
             blocks = {(f"{k}-{version}" if k in _VERSIONED else k): v for k, v in errors.items()}
@@ -155,7 +111,7 @@ def submit_settings(ack: Ack, body: dict, client: WebClient, context: BoltContex
             return
         message = settings_ui.saved_message(team, locale=who.locale)
     ack()
-    client.chat_postMessage(channel=user_id, **message)
+    client.chat_postMessage(channel=who.user_id, **message)
 
 
 _VERSIONED = ("enabled", "cadence", "weekday", "time", "questions", "days")

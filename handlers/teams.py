@@ -6,65 +6,59 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.runtime.services import Services
-from bot.teams import roster as teams
-from bot.teams import setup_modal as setup
+from bot.teams import roster, setup_modal
+from handlers.common import actor
 
 
 def pick_team(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     services: Services = context["services"]
-    workspace_id = services.workspace_id(context.team_id)
+    who = actor(context, body, client, roles=True)
+    picked = body["actions"][0].get("selected_option", {}).get("value", "new")
     with services.session() as session:
-        who = setup.actor(
-            session, services.settings, workspace_id=workspace_id, user_id=body["user"]["id"]
-        )
-        view = setup.switched_team(
-            session,
-            client,
-            services.settings,
-            who=who,
-            picked=body["actions"][0].get("selected_option", {}).get("value", "new"),
-            now=services.now(),
-        )
+        view = setup_modal.switched_team(session, services.policy, who=who, picked=picked)
     if view is not None:
         client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view)
 
 
 def submit_team(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     services: Services = context["services"]
-    workspace_id = services.workspace_id(context.team_id)
-    user_id = body["user"]["id"]
-    with services.session() as session:
-        who = setup.actor(session, services.settings, workspace_id=workspace_id, user_id=user_id)
-        form, errors = setup.check_submission(
-            session, client, services.settings, who=who, view=body["view"], now=services.now()
-        )
+    who = actor(context, body, client, roles=True)
+    form, errors = setup_modal.check_submission(
+        services.sessions,
+        services.directory,
+        who=who,
+        view=body["view"],
+        now=services.now(),
+        client=client,
+    )
     if errors:
         ack(response_action="errors", errors=errors)
         return
     ack()
-    with services.session() as session:
-        message = setup.apply_submission(session, client, who=who, form=form, now=services.now())
-    client.chat_postMessage(channel=user_id, **message)
+    message = setup_modal.apply_submission(
+        services.sessions, services.directory, who=who, form=form, now=services.now(), client=client
+    )
+    client.chat_postMessage(channel=who.user_id, **message)
 
 
 def member_joined(event: dict, client: WebClient, context: BoltContext) -> None:
     services: Services = context["services"]
-    with services.session() as session:
-        teams.member_joined(
-            session,
-            client,
-            workspace_id=services.workspace_id(context.team_id),
-            channel_id=event["channel"],
-            user_id=event["user"],
-            now=services.now(),
-        )
+    roster.member_joined(
+        services.sessions,
+        services.directory,
+        workspace_id=services.workspace_id(context.team_id),
+        channel_id=event["channel"],
+        user_id=event["user"],
+        now=services.now(),
+        client=client,
+    )
 
 
 def member_left(event: dict, context: BoltContext) -> None:
     services: Services = context["services"]
     with services.session() as session:
-        teams.member_left(
+        roster.member_left(
             session,
             workspace_id=services.workspace_id(context.team_id),
             channel_id=event["channel"],
@@ -74,6 +68,6 @@ def member_left(event: dict, context: BoltContext) -> None:
 
 def register(app: App) -> None:
     app.action("team_pick")(pick_team)
-    app.view(setup.CALLBACK_ID)(submit_team)
+    app.view(setup_modal.CALLBACK_ID)(submit_team)
     app.event("member_joined_channel")(member_joined)
     app.event("member_left_channel")(member_left)

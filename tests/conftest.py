@@ -22,12 +22,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.demo.slack import SimChannel, SimUser, SlackClientSim, SlackSim
 from bot.runtime.config import Settings
+from bot.shared.policy import Policy
 from storage.db import make_engine, make_session_factory, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGNING_SECRET = "test-signing-secret"
 SECRET_KEY = "test-secret-key"
 BACKENDS = ["sqlite", "postgres"]
+POLICY = Policy(secret_key=SECRET_KEY)  # what domain tests hand the domain
 
 # The simulated people every test starts with.
 ADMIN = "UADMIN01"  # workspace admin, English, New York

@@ -11,11 +11,17 @@ import pytest
 from sqlalchemy import select
 
 from bot.irritants import notify
-from bot.runtime.config import Settings
+from bot.teams.directory import Directory
 from storage.models import Irritant, OutboxMessage
+from tests.conftest import POLICY
 from tests.irritant_helpers import stored_report
 
 TUESDAY = date(2026, 12, 1)
+
+
+def _no_slack(db) -> Directory:
+    """A directory with no workspace to ask: these tests need nothing from Slack."""
+    return Directory(db.sessions, lambda _workspace_id: None)
 
 
 @pytest.mark.parametrize(
@@ -30,10 +36,9 @@ def test_the_roundup_takes_a_report_made_earlier_that_day(db, timezone, roundup)
     roundup_at = datetime.combine(TUESDAY, time(hour, minute), tzinfo=tz)
     reported = roundup_at.replace(hour=hour - 1)
     stored_report(db, timezone=timezone, roundup=roundup, reported=reported)
-    with db.sessions.begin() as session:
-        planned = notify.plan_roundups(
-            session, Settings(), lambda _workspace_id: None, now=roundup_at.replace(minute=5)
-        )
+    planned = notify.plan_roundups(
+        db.sessions, POLICY, _no_slack(db), now=roundup_at.replace(minute=5)
+    )
     assert planned == 1
     with db.sessions() as session:
         irritant = session.scalars(select(Irritant)).one()
@@ -59,10 +64,8 @@ def test_the_roundup_puts_the_most_severe_first(db):
                 created_at=first.created_at, updated_at=first.created_at,
             )
         )  # fmt: skip
-    with db.sessions.begin() as session:
-        notify.plan_roundups(
-            session, Settings(), lambda _workspace_id: None, now=reported.replace(hour=16, minute=5)
-        )
+    now = reported.replace(hour=16, minute=5)
+    notify.plan_roundups(db.sessions, POLICY, _no_slack(db), now=now)
     with db.sessions() as session:
         (row,) = session.scalars(select(OutboxMessage)).all()
         text = json.dumps(row.payload)

@@ -15,9 +15,9 @@ from bot.irritants import reporter, triage
 from bot.irritants.catalog import guess_category
 from bot.irritants.reporting import similar
 from bot.runtime import exports as export
-from bot.runtime.config import Settings
 from storage import irritants as store
 from storage.models import Irritant
+from tests.conftest import POLICY
 from tests.irritant_helpers import stored_report
 
 
@@ -98,7 +98,7 @@ def test_reopening_forgets_the_old_date(db):
             irritant = store.get(session, irritant_id=session.scalars(select(Irritant.id)).one())
             triage.apply(
                 session,
-                Settings(),
+                POLICY,
                 irritant=irritant,
                 change=change,
                 actor_id="U0NIGHT0",

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from bot.pulse import results
 from bot.pulse.overview import home_results
-from bot.runtime.config import Settings
 from storage import queries
 from storage.models import Membership, PulseAnswer, PulseRound, Team, TeamManager
+from tests.conftest import POLICY
 
 NOW = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
 
@@ -85,7 +85,7 @@ class TestRoundResult:
         team_with_round(db, name="A", respondents=respondents)
         with db.sessions() as session:
             round_ = session.query(PulseRound).one()
-            result = results.round_result(session, Settings(), round_, locale="en")
+            result = results.round_result(session, POLICY.anonymity_threshold, round_, locale="en")
         assert result.responded == respondents and result.suppressed is suppressed
         means = [q.mean for q in result.questions]
         assert means == ([None, None] if suppressed else [9, 4])
@@ -100,7 +100,7 @@ class TestHomeOverview:
             team_with_round(db, name=name, respondents=count)
         with db.sessions() as session:
             teams = list(queries.list_teams(session))
-            lines, total = home_results(session, Settings(), teams=teams, locale="en", now=NOW)
+            lines, total = home_results(session, POLICY, teams=teams, locale="en", now=NOW)
             shown = {line.team.name: line.hidden for line in lines}
         assert shown == {"Big": False, "Mid": True, "Small": True}
         assert total is not None and total.responded == 21 and total.enps == 100
@@ -124,7 +124,7 @@ class TestNoSubtractionThroughWiderFigures:
             session.add(PulseAnswer(round_id=hidden.id, question="enps", respondent="x", value=0))
         with db.sessions() as session:
             team = session.get(Team, team.id)
-            assert results.enps_90_days(session, Settings(), team, now=NOW) == 100
+            assert results.enps_90_days(session, POLICY.anonymity_threshold, team, now=NOW) == 100
 
     def test_total_enps_leaves_out_a_hidden_team(self, db):
         """Beside a total, a 3-answer team's eNPS is not part of the total's eNPS."""
@@ -138,5 +138,5 @@ class TestNoSubtractionThroughWiderFigures:
                 answer.value = 0 if answer.question == "enps" else answer.value
         with db.sessions() as session:
             teams = list(queries.list_teams(session))
-            _lines, total = home_results(session, Settings(), teams=teams, locale="en", now=NOW)
+            _lines, total = home_results(session, POLICY, teams=teams, locale="en", now=NOW)
         assert total.enps == 100 and total.responded == 15

@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.irritants import triage
 from bot.irritants.catalog import STATUSES
-from bot.irritants.ownership import Person
-from bot.runtime.config import Settings
 from bot.shared.i18n import translate
+from bot.shared.policy import Policy
+from bot.teams.actors import Actor
 from storage import irritants as store
 
 
@@ -29,10 +28,9 @@ class Result:
 
 def click(
     session: Session,
-    client: WebClient,
-    settings: Settings,
+    policy: Policy,
     *,
-    who: Person,
+    who: Actor,
     action: str,
     irritant_id: int,
     origin: str,
@@ -42,9 +40,7 @@ def click(
     irritant = store.get(session, irritant_id=irritant_id)
     if irritant is None or irritant.workspace_id != who.workspace_id:
         return Result(error=triage.error_text("unknown", locale=who.locale))
-    if not triage.may_triage(
-        session, client, settings, irritant=irritant, user_id=who.user_id, now=now
-    ):
+    if not triage.may_triage(policy, irritant=irritant, who=who):
         return Result(error=triage.error_text("not_allowed", locale=who.locale))
     change = triage.Change(action=action)
     errors = triage.check(irritant, change, today=triage.local_today(irritant, now))
@@ -56,7 +52,7 @@ def click(
     try:
         triage.apply(
             session,
-            settings,
+            policy,
             irritant=irritant,
             change=change,
             actor_id=who.user_id,
@@ -70,10 +66,9 @@ def click(
 
 def submit(
     session: Session,
-    client: WebClient,
-    settings: Settings,
+    policy: Policy,
     *,
-    who: Person,
+    who: Actor,
     view: dict[str, Any],
     now: datetime,
 ) -> tuple[dict[str, str], str]:
@@ -84,9 +79,7 @@ def submit(
         irritant = None  # a form this app never sent
     if irritant is None or irritant.workspace_id != who.workspace_id:
         return {"note": triage.error_text("unknown", locale=who.locale)}, origin
-    if not triage.may_triage(
-        session, client, settings, irritant=irritant, user_id=who.user_id, now=now
-    ):
+    if not triage.may_triage(policy, irritant=irritant, who=who):
         return {"note": triage.error_text("not_allowed", locale=who.locale)}, origin
     codes = triage.check(irritant, change, today=triage.local_today(irritant, now))
     if codes:
@@ -100,7 +93,7 @@ def submit(
     try:
         triage.apply(
             session,
-            settings,
+            policy,
             irritant=irritant,
             change=change,
             actor_id=who.user_id,

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.irritants import notify
-from bot.irritants.ownership import Person, goes_to_admins, reports_of, visible_to_managers
-from bot.runtime.config import Settings
+from bot.irritants.ownership import goes_to_admins, reports_of, visible_to_managers
+from bot.shared.policy import Policy
+from bot.teams.actors import Actor
 from storage import irritants as store
 from storage.models import Irritant, Team
 
@@ -73,13 +74,11 @@ def board_entries(
     return entries
 
 
-def admin_entries(
-    session: Session, settings: Settings, *, who: Person, now: datetime
-) -> list[Entry]:
+def admin_entries(session: Session, policy: Policy, *, who: Actor, now: datetime) -> list[Entry]:
     """For an admin: the anonymous reports that went to the admins because their team was too
     small for anonymity, once their roundup has shown them — open ones, then recently closed
     ones — team by team; a team's own managers are left out as in the roundup."""
-    threshold = settings.anonymity_threshold
+    threshold = policy.anonymity_threshold
     recipients: dict[int, list[str]] = {}
     by_team: dict[int, list[Irritant]] = {}
     found = store.rounded_up_for_admins(
@@ -90,7 +89,7 @@ def admin_entries(
         if not goes_to_admins(irritant, team_size=len(team.memberships), threshold=threshold):
             continue
         if team.id not in recipients:
-            recipients[team.id] = notify.admins_of_team(session, settings, team=team)
+            recipients[team.id] = notify.admins_of_team(session, policy, team=team)
         if who.user_id not in recipients[team.id]:
             continue
         closed = irritant.status in ("resolved", "declined")
@@ -131,9 +130,9 @@ def paginate(entries: list[Entry], *, budget: int = BOARD_BUDGET) -> list[list[E
 
 def home_context(
     session: Session,
-    settings: Settings,
+    policy: Policy,
     *,
-    who: Person,
+    who: Actor,
     managed: list[Team],
     admin: bool,
     page: int,
@@ -141,11 +140,11 @@ def home_context(
 ) -> dict[str, Any]:
     """The irritant parts of a person's Home tab: their reports; the board of the teams they
     manage; for an admin, the reports of small teams that went to the admins."""
-    mine = reports_of(session, settings, who=who)
-    threshold = settings.anonymity_threshold
+    mine = reports_of(session, policy, who=who)
+    threshold = policy.anonymity_threshold
     entries = board_entries(session, teams=managed, now=now, threshold=threshold)
     if admin:
-        entries += admin_entries(session, settings, who=who, now=now)
+        entries += admin_entries(session, policy, who=who, now=now)
     pages = paginate(entries)
     page = min(max(page, 1), max(len(pages), 1))
     return {

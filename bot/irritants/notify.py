@@ -7,23 +7,24 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.irritants.catalog import SEVERITY_RANK, labels
 from bot.irritants.ownership import goes_to_admins, reporter_of
-from bot.runtime.config import Settings
 from bot.shared.blocks import render
-from bot.shared.worktime import WORKDAYS, day_of, next_opening, zone
-from bot.teams import directory as people
+from bot.shared.policy import Policy
+from bot.shared.sending import Recipient, queue
+from bot.shared.worktime import WORKDAYS, day_of, zone
+from bot.teams.directory import Directory, locale_for
 from storage import irritants as store
-from storage import outbox, queries
+from storage import queries
 from storage.db import session_scope
 from storage.models import Irritant, IrritantEvent, SlackUser, Team, Workspace
 
 ROUNDUP_SHOWN = 8  # irritants detailed in one roundup message (Slack: 50 blocks a message)
 
 
-def admins(session: Session, settings: Settings, *, workspace_id: int) -> list[str]:
+def admins(session: Session, policy: Policy, *, workspace_id: int) -> list[str]:
     """The bot's admins in a workspace: SYMMETRY_ADMINS and the known owners and admins."""
     known = session.scalars(
         select(SlackUser.user_id).where(
@@ -32,12 +33,12 @@ def admins(session: Session, settings: Settings, *, workspace_id: int) -> list[s
             SlackUser.deleted.is_(False),
         )
     )
-    return sorted(set(settings.admins) | set(known))
+    return sorted(set(policy.admins) | set(known))
 
 
 def _send(
     session: Session,
-    settings: Settings,
+    policy: Policy,
     *,
     team: Team,
     recipient: str,
@@ -49,33 +50,33 @@ def _send(
     **context: object,
 ) -> bool:
     """Render `template` in the recipient's language and queue it for their working hours."""
-    locale = people.locale_for(session, settings, workspace_id=team.workspace_id, user_id=recipient)
+    locale = locale_for(session, policy, workspace_id=team.workspace_id, user_id=recipient)
     profile = queries.get_slack_user(session, workspace_id=team.workspace_id, user_id=recipient)
-    tz = zone((profile.timezone if profile else None) or team.timezone, settings.default_timezone)
     payload = render(template, locale, team=team, **labels(), **context)
     if scrub:
         payload["scrub_recipient"] = True
-    return outbox.enqueue(
+    return queue(
         session,
-        workspace_id=team.workspace_id,
+        to=Recipient(
+            team.workspace_id, recipient, profile.timezone if profile else None, team.timezone
+        ),
         key=key,
         kind=kind,
-        recipient=recipient,
         payload=payload,
-        timezone=tz.key,
-        not_before=next_opening(now, tz),
+        earliest=now,
+        default_timezone=policy.default_timezone,
     )
 
 
 def new_named_report(
-    session: Session, settings: Settings, *, irritant: Irritant, now: datetime
+    session: Session, policy: Policy, *, irritant: Irritant, now: datetime
 ) -> None:
     """A named report reaches the team's managers at once (in their working hours)."""
     team = irritant.team or session.get(Team, irritant.team_id)
     for manager in sorted(m.user_id for m in team.managers):
         _send(
             session,
-            settings,
+            policy,
             team=team,
             recipient=manager,
             key=f"irritant:{irritant.id}:new:{manager}",
@@ -88,7 +89,7 @@ def new_named_report(
 
 
 def status_changed(
-    session: Session, settings: Settings, *, irritant: Irritant, event: IrritantEvent, now: datetime
+    session: Session, policy: Policy, *, irritant: Irritant, event: IrritantEvent, now: datetime
 ) -> bool:
     """Tell the reporter what happened, anonymous or not.
 
@@ -102,7 +103,7 @@ def status_changed(
     if not irritant.anonymous:
         return _send(
             session,
-            settings,
+            policy,
             team=team,
             recipient=irritant.reporter_id,
             key=key,
@@ -112,28 +113,26 @@ def status_changed(
             irritant=irritant,
             event=event,
         )
-    tz = zone(team.timezone, settings.default_timezone)
-    return outbox.enqueue(
+    return queue(
         session,
-        workspace_id=team.workspace_id,
+        to=Recipient(team.workspace_id, None, None, team.timezone),  # the team's hours
         key=key,
         kind="irritant_update",
-        recipient=None,
         payload={
             "resolve": RESOLVE_REPORTER,
             "irritant": irritant.id,
             "event": event.id,
             "scrub_recipient": True,
         },
-        timezone=tz.key,
-        not_before=next_opening(now, tz),
+        earliest=now,
+        default_timezone=policy.default_timezone,
     )
 
 
 RESOLVE_REPORTER = "irritant_reporter"
 
 
-def reporter_resolver(settings: Settings, sessions):  # type: ignore[no-untyped-def]
+def reporter_resolver(policy: Policy, sessions):  # type: ignore[no-untyped-def]
     """For the deliverer: (reporter's user ID, the message in their language) of an anonymous
     follow-up, or None when the reporter can no longer be found."""
 
@@ -146,13 +145,11 @@ def reporter_resolver(settings: Settings, sessions):  # type: ignore[no-untyped-
             if irritant is None or event is None:
                 return None
             workspace = session.get(Workspace, irritant.workspace_id)
-            reporter = reporter_of(
-                session, settings, irritant, slack_team_id=workspace.slack_team_id
-            )
+            reporter = reporter_of(session, policy, irritant, slack_team_id=workspace.slack_team_id)
             if reporter is None:
                 return None
-            locale = people.locale_for(
-                session, settings, workspace_id=irritant.workspace_id, user_id=reporter
+            locale = locale_for(
+                session, policy, workspace_id=irritant.workspace_id, user_id=reporter
             )
             message = render(
                 "irritant_update",
@@ -180,31 +177,56 @@ def roundup_due(team: Team, now: datetime) -> datetime | None:
     return instant
 
 
-def _admins_for(  # type: ignore[no-untyped-def]
-    session: Session, settings: Settings, client_for, *, team: Team, now: datetime
-) -> list[str]:
-    """`admins_of_team`, after asking Slack who the admins are when none is known yet."""
-    if not admins(session, settings, workspace_id=team.workspace_id):
-        client = client_for(team.workspace_id)
-        if client is not None:
-            people.refresh_all(session, client, workspace_id=team.workspace_id, now=now)
-    return admins_of_team(session, settings, team=team)
-
-
-def admins_of_team(session: Session, settings: Settings, *, team: Team) -> list[str]:
+def admins_of_team(session: Session, policy: Policy, *, team: Team) -> list[str]:
     """Who gets a small team's anonymous reports: the admins, without the team's own managers
     unless nobody else is an admin."""
-    recipients = admins(session, settings, workspace_id=team.workspace_id)
+    recipients = admins(session, policy, workspace_id=team.workspace_id)
     managers = {m.user_id for m in team.managers}
     return [r for r in recipients if r not in managers] or recipients
 
 
-def plan_roundups(session: Session, settings: Settings, client_for, *, now: datetime) -> int:  # type: ignore[no-untyped-def]
-    """Queue today's roundup of anonymous reports for every team whose time has come."""
+def plan_roundups(
+    sessions: sessionmaker[Session], policy: Policy, directory: Directory, *, now: datetime
+) -> int:
+    """Queue today's roundup of anonymous reports for every team whose time has come.
+
+    When a small team's reports must go to the admins and none is known yet, Slack is asked
+    who they are first, with no transaction open.
+    """
+    for workspace_id in _admins_unknown(sessions, policy, now=now):
+        directory.refresh_all(workspace_id=workspace_id, now=now)
+    with session_scope(sessions) as session:
+        return _plan_roundups(session, policy, now=now)
+
+
+def _roundup_teams(session: Session, *, now: datetime) -> list[Team]:
+    return [
+        team
+        for team in queries.list_teams(session)
+        if team.workspace.uninstalled_at is None and roundup_due(team, now) is not None
+    ]
+
+
+def _admins_unknown(sessions: sessionmaker[Session], policy: Policy, *, now: datetime) -> set:
+    """Workspaces with a roundup due for the admins, and no admin known yet."""
+    unknown = set()
+    with session_scope(sessions) as session:
+        for team in _roundup_teams(session, now=now):
+            if team.workspace_id in unknown or admins(
+                session, policy, workspace_id=team.workspace_id
+            ):
+                continue
+            tomorrow = day_of(now, team.timezone) + timedelta(days=1)
+            waiting = store.unrounded_anonymous(session, team_id=team.id, before=tomorrow)
+            size, threshold = len(team.memberships), policy.anonymity_threshold
+            if any(goes_to_admins(i, team_size=size, threshold=threshold) for i in waiting):
+                unknown.add(team.workspace_id)
+    return unknown
+
+
+def _plan_roundups(session: Session, policy: Policy, *, now: datetime) -> int:
     planned = 0
-    for team in queries.list_teams(session):
-        if team.workspace.uninstalled_at is not None or roundup_due(team, now) is None:
-            continue
+    for team in _roundup_teams(session, now=now):
         today = now.astimezone(zone(team.timezone)).date()
         # Today's roundup time has passed: whatever comes later waits for tomorrow's, even on
         # a day with nothing to send, or a lone report's timing would show.
@@ -213,7 +235,7 @@ def plan_roundups(session: Session, settings: Settings, client_for, *, now: date
         # at the latest (in a zone east of UTC, today's date is kept as a later instant).
         tomorrow = day_of(now, team.timezone) + timedelta(days=1)
         waiting = store.unrounded_anonymous(session, team_id=team.id, before=tomorrow)
-        size, threshold = len(team.memberships), settings.anonymity_threshold
+        size, threshold = len(team.memberships), policy.anonymity_threshold
         for for_admins in (False, True):
             group = [
                 i
@@ -225,7 +247,7 @@ def plan_roundups(session: Session, settings: Settings, client_for, *, now: date
             # The most severe first: past ROUNDUP_SHOWN, the message details those.
             group.sort(key=lambda i: (-SEVERITY_RANK.get(i.severity, 0), i.id))
             if for_admins:
-                recipients = _admins_for(session, settings, client_for, team=team, now=now)
+                recipients = admins_of_team(session, policy, team=team)
             else:
                 recipients = sorted(m.user_id for m in team.managers)
             if not recipients:
@@ -234,7 +256,7 @@ def plan_roundups(session: Session, settings: Settings, client_for, *, now: date
             for recipient in recipients:
                 planned += _send(
                     session,
-                    settings,
+                    policy,
                     team=team,
                     recipient=recipient,
                     key=f"{kind}:{team.id}:{today.isoformat()}:{recipient}",

@@ -9,26 +9,16 @@ nobody without the key can do either.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.runtime.config import Settings
+from bot.shared.policy import Policy
 from bot.shared.pseudonyms import keyed_hash, matches, nonce
+from bot.teams.actors import Actor
 from storage import irritants as store
 from storage.models import Irritant, Membership, SlackUser
-
-
-@dataclass(frozen=True)
-class Person:
-    """Someone acting in Slack: where, who, in which language."""
-
-    workspace_id: int
-    slack_team_id: str
-    user_id: str
-    locale: str
 
 
 def goes_to_admins(irritant: Irritant, *, team_size: int, threshold: int) -> bool:
@@ -56,30 +46,30 @@ def visible_to_managers(irritant: Irritant, *, team_size: int, threshold: int) -
     return irritant.rounded_up_at is not None
 
 
-def _reporter_hash(settings: Settings, slack_team_id: str, user_id: str, salt: str) -> str:
-    return keyed_hash(settings.secret_key or "", "reporter", slack_team_id, user_id, salt)
+def _reporter_hash(policy: Policy, slack_team_id: str, user_id: str, salt: str) -> str:
+    return keyed_hash(policy.secret_key, "reporter", slack_team_id, user_id, salt)
 
 
-def reporter_fields(settings: Settings, *, who: Person, anonymous: bool) -> dict[str, Any]:
+def reporter_fields(policy: Policy, *, who: Actor, anonymous: bool) -> dict[str, Any]:
     """The reporter columns of a new report: an ID when named, a keyed hash when not."""
     if not anonymous:
         return {"reporter_id": who.user_id, "reporter_hash": None, "reporter_nonce": None}
     salt = nonce()
     return {
         "reporter_id": None,
-        "reporter_hash": _reporter_hash(settings, who.slack_team_id, who.user_id, salt),
+        "reporter_hash": _reporter_hash(policy, who.slack_team_id, who.user_id, salt),
         "reporter_nonce": salt,
     }
 
 
-def owns(settings: Settings, irritant: Irritant, *, slack_team_id: str, user_id: str) -> bool:
+def owns(policy: Policy, irritant: Irritant, *, slack_team_id: str, user_id: str) -> bool:
     """True when `user_id` reported `irritant`."""
     if not irritant.anonymous:
         return irritant.reporter_id == user_id
     if not (irritant.reporter_hash and irritant.reporter_nonce):
         return False
     return matches(
-        settings.secret_key or "",
+        policy.secret_key,
         irritant.reporter_hash,
         "reporter",
         slack_team_id,
@@ -88,19 +78,19 @@ def owns(settings: Settings, irritant: Irritant, *, slack_team_id: str, user_id:
     )
 
 
-def reports_of(session: Session, settings: Settings, *, who: Person) -> list[Irritant]:
+def reports_of(session: Session, policy: Policy, *, who: Actor) -> list[Irritant]:
     """A person's reports, named and anonymous, newest first."""
     named = list(store.named_by(session, workspace_id=who.workspace_id, user_id=who.user_id))
     anonymous = [
         irritant
         for irritant in store.anonymous_in(session, workspace_id=who.workspace_id)
-        if owns(settings, irritant, slack_team_id=who.slack_team_id, user_id=who.user_id)
+        if owns(policy, irritant, slack_team_id=who.slack_team_id, user_id=who.user_id)
     ]
     return sorted(named + anonymous, key=lambda i: (i.created_at, i.id), reverse=True)
 
 
 def reporter_of(
-    session: Session, settings: Settings, irritant: Irritant, *, slack_team_id: str
+    session: Session, policy: Policy, irritant: Irritant, *, slack_team_id: str
 ) -> str | None:
     """The user ID of whoever reported `irritant`, found without it being stored.
 
@@ -110,7 +100,7 @@ def reporter_of(
     if not irritant.anonymous:
         return irritant.reporter_id
     for user_id in _candidates(session, irritant):
-        if owns(settings, irritant, slack_team_id=slack_team_id, user_id=user_id):
+        if owns(policy, irritant, slack_team_id=slack_team_id, user_id=user_id):
             return user_id
     return None
 

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.irritants.catalog import labels
-from bot.irritants.ownership import Person, owns, reports_of
-from bot.runtime.config import Settings
+from bot.irritants.ownership import owns, reports_of
 from bot.shared.blocks import render
 from bot.shared.i18n import N_, translate
+from bot.shared.policy import Policy
 from bot.shared.worktime import day_of
-from bot.teams import directory as people
+from bot.teams.actors import Actor
 from storage import irritants as store
 from storage.models import IrritantEvent
 
@@ -22,14 +22,6 @@ MAX_DETAILS = 2000
 LIST_PAGE = 15  # reports per `/irritant list` answer (3 blocks each, under Slack's 50)
 DETAILS_CALLBACK = "irritant_details"
 NOT_YOURS = N_("You can only add details to your own reports. Nothing was changed.")
-
-
-def person(
-    session: Session, settings: Settings, *, workspace_id: int, slack_team_id: str, user_id: str
-) -> Person:
-    """The acting person, with their language (from the cache)."""
-    locale = people.locale_for(session, settings, workspace_id=workspace_id, user_id=user_id)
-    return Person(workspace_id, slack_team_id, user_id, locale)
 
 
 def parse(text: str) -> tuple[str | None, str]:
@@ -44,15 +36,13 @@ def parse(text: str) -> tuple[str | None, str]:
     return None, stripped
 
 
-def help_message(who: Person) -> dict[str, Any]:
+def help_message(who: Actor) -> dict[str, Any]:
     return render("irritant_help", who.locale, unknown=None)
 
 
-def list_message(
-    session: Session, settings: Settings, *, who: Person, page: int = 1
-) -> dict[str, Any]:
+def list_message(session: Session, policy: Policy, *, who: Actor, page: int = 1) -> dict[str, Any]:
     """The person's own reports, newest first, a page at a time (`/irritant list [PAGE]`)."""
-    mine = reports_of(session, settings, who=who)
+    mine = reports_of(session, policy, who=who)
     pages = max(1, -(-len(mine) // LIST_PAGE))
     page = min(max(page, 1), pages)
     shown = mine[(page - 1) * LIST_PAGE : page * LIST_PAGE]
@@ -68,12 +58,12 @@ def list_message(
 
 
 def details_modal(
-    session: Session, settings: Settings, *, who: Person, irritant_id: int
+    session: Session, policy: Policy, *, who: Actor, irritant_id: int
 ) -> dict[str, Any] | None:
     """The modal to add details to one's own report (None when it is not theirs)."""
     irritant = store.get(session, irritant_id=irritant_id)
     if irritant is None or not owns(
-        settings, irritant, slack_team_id=who.slack_team_id, user_id=who.user_id
+        policy, irritant, slack_team_id=who.slack_team_id, user_id=who.user_id
     ):
         return None
     return render("irritant_details_modal", who.locale, irritant=irritant, **labels())
@@ -81,9 +71,9 @@ def details_modal(
 
 def add_details(
     session: Session,
-    settings: Settings,
+    policy: Policy,
     *,
-    who: Person,
+    who: Actor,
     irritant_id: int,
     text: str,
     now: datetime,
@@ -91,7 +81,7 @@ def add_details(
     """Append the reporter's details to their report; {block: error} when refused."""
     irritant = store.get(session, irritant_id=irritant_id)
     if irritant is None or not owns(
-        settings, irritant, slack_team_id=who.slack_team_id, user_id=who.user_id
+        policy, irritant, slack_team_id=who.slack_team_id, user_id=who.user_id
     ):
         return {"details": translate(who.locale, NOT_YOURS)}
     text = text.strip()

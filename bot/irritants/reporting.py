@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 
 from bot.irritants import catalog, notify
 from bot.irritants.catalog import labels
-from bot.irritants.ownership import Person, goes_to_admins, reporter_fields, visible_to_managers
-from bot.runtime.config import Settings
+from bot.irritants.ownership import goes_to_admins, reporter_fields, visible_to_managers
 from bot.shared.blocks import Kept, kept, render
 from bot.shared.i18n import N_, translate
+from bot.shared.policy import Policy
 from bot.shared.pseudonyms import keyed_hash
 from bot.shared.worktime import day_of
+from bot.teams.actors import Actor
 from storage import irritants as store
 from storage import queries
 from storage.models import Irritant, IrritantDraft, IrritantEvent, Team
@@ -54,14 +55,14 @@ class Outcome:
     irritant: Irritant | None = None
 
 
-def small_teams(session: Session, settings: Settings, teams: list[Team]) -> list[Team]:
+def small_teams(session: Session, policy: Policy, teams: list[Team]) -> list[Team]:
     """Teams too small for anonymity: their anonymous reports go to the admins."""
     sizes = queries.member_counts(session, team_ids=[t.id for t in teams])
-    return [t for t in teams if sizes.get(t.id, 0) < settings.anonymity_threshold]
+    return [t for t in teams if sizes.get(t.id, 0) < policy.anonymity_threshold]
 
 
 def modal(
-    session: Session | Connection, settings: Settings, *, who: Person, prefill: str = ""
+    session: Session | Connection, policy: Policy, *, who: Actor, prefill: str = ""
 ) -> dict[str, Any] | None:
     """The report modal for a member of at least one team (None for anyone else). One
     read: a plain connection will do."""
@@ -72,7 +73,7 @@ def modal(
     small = tuple(
         _TeamChoice(team_id, name)
         for team_id, name, size in choices.teams
-        if size < settings.anonymity_threshold
+        if size < policy.anonymity_threshold
     )
     locations = tuple(choices.locations)
     prefill = prefill.strip()
@@ -84,7 +85,7 @@ def modal(
         cut,
         teams,
         small,
-        settings.anonymity_threshold,
+        policy.anonymity_threshold,
         locations,
     ).copy()
 
@@ -123,7 +124,7 @@ def _report_modal(
     )
 
 
-def no_team_message(session: Session, *, who: Person) -> dict[str, Any]:
+def no_team_message(session: Session, *, who: Actor) -> dict[str, Any]:
     """Told to someone in no team: how to join one."""
     teams = queries.list_teams(session, workspace_id=who.workspace_id)
     return render("irritant_no_team", who.locale, teams=teams)
@@ -202,53 +203,53 @@ def similar(
 
 
 def _seen_by(
-    settings: Settings, who: Person, teams: Sequence[Team], fields: dict[str, Any]
+    policy: Policy, who: Actor, teams: Sequence[Team], fields: dict[str, Any]
 ) -> Callable[[Irritant], bool] | None:
     """For a manager of the chosen team: only the reports their board may show are offered
     as "me too" (the modal must not show them an anonymous report before its roundup)."""
     team = next(t for t in teams if t.id == int(fields["team_id"]))
     if not any(m.user_id == who.user_id for m in team.managers):
         return None
-    size, threshold = len(team.memberships), settings.anonymity_threshold
+    size, threshold = len(team.memberships), policy.anonymity_threshold
     return lambda irritant: visible_to_managers(irritant, team_size=size, threshold=threshold)
 
 
 def submit(
-    session: Session, settings: Settings, *, who: Person, view: dict[str, Any], now: datetime
+    session: Session, policy: Policy, *, who: Actor, view: dict[str, Any], now: datetime
 ) -> Outcome:
     """Validate a submission; store it, or offer "me too" on a similar open report."""
-    submission_key = keyed_hash(settings.secret_key or "", "submission", view.get("id", ""))
+    submission_key = keyed_hash(policy.secret_key, "submission", view.get("id", ""))
     stored = store.by_submission(session, submission_key=submission_key)
     if stored is not None:  # Slack delivered the same submission again
-        return Outcome(view=thanks(session, settings, who=who, irritant=stored), irritant=stored)
+        return Outcome(view=thanks(session, policy, who=who, irritant=stored), irritant=stored)
     teams = queries.teams_of_member(session, workspace_id=who.workspace_id, user_id=who.user_id)
     fields = parse(view)
     codes = validate(fields, {t.id for t in teams})
     if codes:
         return Outcome(errors={f: translate(who.locale, ERRORS[c]) for f, c in codes.items()})
-    match = similar(session, fields, seen_by=_seen_by(settings, who, teams, fields))
+    match = similar(session, fields, seen_by=_seen_by(policy, who, teams, fields))
     if match is not None:
         token = secrets.token_hex(16)
         store.save_draft(
             session,
             draft=IrritantDraft(
                 token=token,
-                owner_hash=keyed_hash(settings.secret_key or "", "draft", token, who.user_id),
+                owner_hash=keyed_hash(policy.secret_key, "draft", token, who.user_id),
                 fields={**fields, "submission_key": submission_key},
                 expires_at=now + DRAFT_LIFETIME,
             ),
         )
         view_out = render("irritant_similar", who.locale, irritant=match, token=token, **labels())
         return Outcome(view=view_out)
-    irritant = create(session, settings, who=who, fields=fields, key=submission_key, now=now)
-    return Outcome(view=thanks(session, settings, who=who, irritant=irritant), irritant=irritant)
+    irritant = create(session, policy, who=who, fields=fields, key=submission_key, now=now)
+    return Outcome(view=thanks(session, policy, who=who, irritant=irritant), irritant=irritant)
 
 
 def create(
     session: Session,
-    settings: Settings,
+    policy: Policy,
     *,
-    who: Person,
+    who: Actor,
     fields: dict[str, Any],
     key: str | None,
     now: datetime,
@@ -259,7 +260,7 @@ def create(
     when = day_of(now, team.timezone if team else None) if anonymous else now
     # The modal said where an anonymous report goes: that holds even if the team grows.
     size = len(team.memberships) if team else 0
-    for_admins = anonymous and size < settings.anonymity_threshold
+    for_admins = anonymous and size < policy.anonymity_threshold
     irritant = Irritant(
         workspace_id=who.workspace_id,
         team_id=int(fields["team_id"]),
@@ -274,7 +275,7 @@ def create(
         created_at=when,
         updated_at=when,
         for_admins=for_admins,
-        **reporter_fields(settings, who=who, anonymous=anonymous),
+        **reporter_fields(policy, who=who, anonymous=anonymous),
     )
     irritant.events.append(
         IrritantEvent(
@@ -288,15 +289,15 @@ def create(
     session.add(irritant)
     session.flush()
     if not anonymous:
-        notify.new_named_report(session, settings, irritant=irritant, now=now)
+        notify.new_named_report(session, policy, irritant=irritant, now=now)
     return irritant
 
 
-def thanks(session: Session, settings: Settings, *, who: Person, irritant: Irritant) -> dict:
+def thanks(session: Session, policy: Policy, *, who: Actor, irritant: Irritant) -> dict:
     """The view that replaces the modal once the report is stored."""
     team = irritant.team or session.get(Team, irritant.team_id)
     to_admins = goes_to_admins(
-        irritant, team_size=len(team.memberships), threshold=settings.anonymity_threshold
+        irritant, team_size=len(team.memberships), threshold=policy.anonymity_threshold
     )
     return render(
         "irritant_thanks",
@@ -309,16 +310,16 @@ def thanks(session: Session, settings: Settings, *, who: Person, irritant: Irrit
     )
 
 
-def draft_owned(settings: Settings, draft: IrritantDraft, user_id: str) -> bool:
+def draft_owned(policy: Policy, draft: IrritantDraft, user_id: str) -> bool:
     """True when `user_id` is the person who submitted the draft."""
-    return draft.owner_hash == keyed_hash(settings.secret_key or "", "draft", draft.token, user_id)
+    return draft.owner_hash == keyed_hash(policy.secret_key, "draft", draft.token, user_id)
 
 
 def decide_similar(
     session: Session,
-    settings: Settings,
+    policy: Policy,
     *,
-    who: Person,
+    who: Actor,
     token: str,
     choice: str,
     irritant_id: int | None,
@@ -328,7 +329,7 @@ def decide_similar(
     draft = store.take_draft(session, token=token)
     # A draft is honoured for as long as it is kept, even past its lifetime: the text the
     # person typed is not thrown away because they took their time to choose.
-    if draft is None or not draft_owned(settings, draft, who.user_id):
+    if draft is None or not draft_owned(policy, draft, who.user_id):
         return render("irritant_expired", who.locale)
     fields = dict(draft.fields)
     key = fields.pop("submission_key", None)
@@ -337,9 +338,9 @@ def decide_similar(
         target = store.get(session, irritant_id=irritant_id)
         still_open = target is not None and target.status in catalog.OPEN_STATUSES
         if still_open and target.team_id == int(fields["team_id"]):
-            voter = keyed_hash(settings.secret_key or "", "vote", str(target.id), who.user_id)
+            voter = keyed_hash(policy.secret_key, "vote", str(target.id), who.user_id)
             added = store.add_vote(session, irritant_id=target.id, voter_hash=voter)
             session.refresh(target, ["votes"])
             return render("irritant_voted", who.locale, irritant=target, added=added, **labels())
-    irritant = create(session, settings, who=who, fields=fields, key=key, now=now)
-    return thanks(session, settings, who=who, irritant=irritant)
+    irritant = create(session, policy, who=who, fields=fields, key=key, now=now)
+    return thanks(session, policy, who=who, irritant=irritant)

@@ -9,18 +9,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from slack_sdk import WebClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.irritants import notify
 from bot.irritants.catalog import STATUSES, labels
 from bot.irritants.ownership import visible_to_managers
-from bot.runtime.config import Settings
 from bot.shared.blocks import render
 from bot.shared.i18n import N_, translate
+from bot.shared.policy import Policy
 from bot.shared.worktime import day_of, zone
-from bot.teams import directory as people
+from bot.teams.actors import Actor
 from storage.models import Irritant, IrritantEvent
 
 MAX_NOTE = 2000
@@ -61,25 +60,18 @@ class Change:
     eta: date | None = None
 
 
-def may_triage(
-    session: Session,
-    client: WebClient,
-    settings: Settings,
-    *,
-    irritant: Irritant,
-    user_id: str,
-    now: datetime,
-) -> bool:
+def may_triage(policy: Policy, *, irritant: Irritant, who: Actor) -> bool:
     """True for admins, and for the irritant's team managers when they may see it: an
-    anonymous report only once its roundup has shown it, and never one for the admins."""
+    anonymous report only once its roundup has shown it, and never one for the admins.
+    `who` must have been resolved with its roles."""
+    if irritant.workspace_id != who.workspace_id:
+        return False
     team = irritant.team
-    if any(m.user_id == user_id for m in team.managers) and visible_to_managers(
-        irritant, team_size=len(team.memberships), threshold=settings.anonymity_threshold
+    if any(m.user_id == who.user_id for m in team.managers) and visible_to_managers(
+        irritant, team_size=len(team.memberships), threshold=policy.anonymity_threshold
     ):
         return True
-    return people.is_admin(
-        session, client, settings, workspace_id=irritant.workspace_id, user_id=user_id, now=now
-    )
+    return who.is_admin
 
 
 def check(irritant: Irritant, change: Change, *, today: date) -> dict[str, str]:
@@ -102,7 +94,7 @@ def check(irritant: Irritant, change: Change, *, today: date) -> dict[str, str]:
 
 def apply(
     session: Session,
-    settings: Settings,
+    policy: Policy,
     *,
     irritant: Irritant,
     change: Change,
@@ -150,7 +142,7 @@ def apply(
     )
     irritant.events.append(event)
     session.flush()
-    notify.status_changed(session, settings, irritant=irritant, event=event, now=now)
+    notify.status_changed(session, policy, irritant=irritant, event=event, now=now)
     return event
 
 

@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.pulse import bank
-from bot.runtime.config import Settings
 from bot.shared.blocks import fresh, render
 from bot.shared.i18n import N_, translate
+from bot.shared.policy import Policy
 from bot.shared.pseudonyms import keyed_hash
 from bot.shared.worktime import zone
+from bot.teams.actors import Actor
 from storage import pulse as store
 from storage.models import PulseRound, Team
 
@@ -44,18 +45,18 @@ def error_text(locale: str, code: str) -> str:
     return translate(locale, ERRORS[code])
 
 
-def respondent(settings: Settings, round_id: int, user_id: str) -> str:
+def respondent(policy: Policy, round_id: int, user_id: str) -> str:
     """The keyed hash that stands for a person in one round's answers."""
-    return keyed_hash(settings.secret_key or "", "pulse-answer", str(round_id), user_id)
+    return keyed_hash(policy.secret_key, "pulse-answer", str(round_id), user_id)
 
 
-def signature(settings: Settings, round_id: int, user_id: str) -> str:
+def signature(policy: Policy, round_id: int, user_id: str) -> str:
     """What a survey message's buttons carry to prove whom the message was sent to."""
-    return keyed_hash(settings.secret_key or "", "pulse-message", str(round_id), user_id)[:24]
+    return keyed_hash(policy.secret_key, "pulse-message", str(round_id), user_id)[:24]
 
 
 def survey_context(
-    settings: Settings,
+    policy: Policy,
     *,
     round_: PulseRound,
     team: Team,
@@ -71,7 +72,7 @@ def survey_context(
     return {
         "round": round_,
         "team": team,
-        "sig": signature(settings, round_.id, user_id),
+        "sig": signature(policy, round_.id, user_id),
         "questions": [
             {
                 "key": q.key,
@@ -121,7 +122,7 @@ class Outcome:
 
 def _check(
     session: Session,
-    settings: Settings,
+    policy: Policy,
     *,
     click: Click,
     user_id: str,
@@ -131,7 +132,7 @@ def _check(
     round_ = store.get_round(session, round_id=click.round_id)
     if round_ is None or round_.team.workspace_id != workspace_id:
         return None, "unknown"
-    if click.sig != signature(settings, round_.id, user_id):
+    if click.sig != signature(policy, round_.id, user_id):
         return None, "not_yours"
     if store.participant(session, round_id=round_.id, user_id=user_id) is None:
         return None, "not_yours"
@@ -141,16 +142,16 @@ def _check(
 
 
 def message_for(
-    session: Session, settings: Settings, *, round_: PulseRound, user_id: str, locale: str
+    session: Session, policy: Policy, *, round_: PulseRound, user_id: str, locale: str
 ) -> dict[str, Any]:
     """A person's survey message as it stands (their answers shown, still changeable)."""
     participant = store.participant(session, round_id=round_.id, user_id=user_id)
     answers = store.answers_of(
-        session, round_id=round_.id, respondent=respondent(settings, round_.id, user_id)
+        session, round_id=round_.id, respondent=respondent(policy, round_.id, user_id)
     )
     questions = bank.by_key(session, workspace_id=round_.team.workspace_id)
     context = survey_context(
-        settings,
+        policy,
         round_=round_,
         team=round_.team,
         user_id=user_id,
@@ -164,12 +165,10 @@ def message_for(
 
 def answer(
     session: Session,
-    settings: Settings,
+    policy: Policy,
     *,
     click: Click,
-    user_id: str,
-    workspace_id: int,
-    locale: str,
+    who: Actor,
     now: datetime,
     message: dict[str, Any] | None = None,
 ) -> Outcome:
@@ -179,12 +178,13 @@ def answer(
     (the chosen button marked, the answer written under the question) instead of being
     rendered again — a tap is the hottest path of a survey round.
     """
+    user_id, workspace_id, locale = who.user_id, who.workspace_id, who.locale
     facts = _round_facts(session, click.round_id)
     if facts is None or facts.workspace_id != workspace_id:
         return Outcome(error=error_text(locale, "unknown"))
     # The buttons carry a keyed signature of the person the message was sent to: a tap
     # signed for someone else, or forged, records nothing.
-    if click.sig != signature(settings, click.round_id, user_id):
+    if click.sig != signature(policy, click.round_id, user_id):
         return Outcome(error=error_text(locale, "not_yours"))
     if facts.state != "open" or now >= facts.closes_at:
         return Outcome(error=error_text(locale, "closed"))
@@ -197,14 +197,14 @@ def answer(
         session,
         round_id=click.round_id,
         question=click.question,
-        respondent=respondent(settings, click.round_id, user_id),
+        respondent=respondent(policy, click.round_id, user_id),
         value=click.value,
     )
     if message and message.get("blocks"):
         return Outcome(message=marked(message, question=question, value=click.value, locale=locale))
     round_ = store.get_round(session, round_id=click.round_id)
     return Outcome(
-        message=message_for(session, settings, round_=round_, user_id=user_id, locale=locale)
+        message=message_for(session, policy, round_=round_, user_id=user_id, locale=locale)
     )
 
 
@@ -232,41 +232,39 @@ def marked(message: dict[str, Any], *, question: bank.Question, value: int, loca
 
 def skip(
     session: Session,
-    settings: Settings,
+    policy: Policy,
     *,
     click: Click,
-    user_id: str,
-    workspace_id: int,
-    locale: str,
+    who: Actor,
     now: datetime,
 ) -> Outcome:
     """Skip this round: no reminder, answers already given still count."""
+    user_id, workspace_id, locale = who.user_id, who.workspace_id, who.locale
     round_, error = _check(
-        session, settings, click=click, user_id=user_id, workspace_id=workspace_id, now=now
+        session, policy, click=click, user_id=user_id, workspace_id=workspace_id, now=now
     )
     if round_ is None:
         return Outcome(error=error_text(locale, error or "unknown"))
     participant = store.participant(session, round_id=round_.id, user_id=user_id)
     participant.skipped = True
     return Outcome(
-        message=message_for(session, settings, round_=round_, user_id=user_id, locale=locale)
+        message=message_for(session, policy, round_=round_, user_id=user_id, locale=locale)
     )
 
 
 def comment(
     session: Session,
-    settings: Settings,
+    policy: Policy,
     *,
     click: Click,
-    user_id: str,
-    workspace_id: int,
+    who: Actor,
     text: str,
-    locale: str,
     now: datetime,
 ) -> dict[str, str]:
     """Keep an optional comment on the round; {block: error} when refused."""
+    user_id, workspace_id, locale = who.user_id, who.workspace_id, who.locale
     round_, error = _check(
-        session, settings, click=click, user_id=user_id, workspace_id=workspace_id, now=now
+        session, policy, click=click, user_id=user_id, workspace_id=workspace_id, now=now
     )
     if round_ is None:
         return {"comment": error_text(locale, error or "unknown")}
@@ -276,7 +274,7 @@ def comment(
     if len(text) > MAX_COMMENT:
         return {"comment": error_text(locale, "comment_too_long")}
     store.save_comment(
-        session, round_id=round_.id, respondent=respondent(settings, round_.id, user_id), text=text
+        session, round_id=round_.id, respondent=respondent(policy, round_.id, user_id), text=text
     )
     return {}
 
@@ -284,14 +282,14 @@ def comment(
 def pause(
     session: Session,
     *,
-    workspace_id: int,
-    user_id: str,
+    who: Actor,
     until: date | None,
-    today: date,
-    locale: str,
     now: datetime,
 ) -> dict[str, str]:
-    """Pause surveys until a date (inclusive, at most six months ahead); {block: error}."""
+    """Pause surveys until a date (inclusive, at most six months ahead, counted in the
+    person's own calendar); {block: error}."""
+    user_id, workspace_id, locale = who.user_id, who.workspace_id, who.locale
+    today = who.today(now)
     if until is None or until < today:
         return {"until": error_text(locale, "pause_past")}
     if until > today + MAX_PAUSE:

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.pulse import results
-from bot.runtime.config import Settings
+from bot.shared.policy import Policy
 from storage.models import Team
 
 TEAMS_SHOWN = 3
@@ -30,26 +30,28 @@ class Total:
 
 
 def home_results(
-    session: Session, settings: Settings, *, teams: list[Team], locale: str, now: datetime
+    session: Session, policy: Policy, *, teams: list[Team], locale: str, now: datetime
 ) -> tuple[list[TeamLine], Total | None]:
     """Lines for up to a few teams, and a total when there are several."""
     lines: list[TeamLine] = []
     for team in teams[:TEAMS_SHOWN]:
-        history = results.team_history(session, settings, team, locale=locale, limit=1)
+        history = results.team_history(
+            session, policy.anonymity_threshold, team, locale=locale, limit=1
+        )
         result = history[-1] if history else None
         lines.append(
             TeamLine(
                 team=team,
                 result=result,
                 hidden=result is None or result.suppressed,
-                enps_90=results.enps_90_days(session, settings, team, now=now),
+                enps_90=results.enps_90_days(session, policy.anonymity_threshold, team, now=now),
             )
         )
     with_rounds = [line for line in lines if line.result is not None]
     if len(with_rounds) < 2:
         return lines, None
     sizes = {str(line.team.id): line.result.responded for line in with_rounds}  # type: ignore[union-attr]
-    hidden = results.hidden_groups(sizes, settings.anonymity_threshold)
+    hidden = results.hidden_groups(sizes, policy.anonymity_threshold)
     for line in with_rounds:
         if str(line.team.id) in hidden:
             line.hidden = True
@@ -59,13 +61,13 @@ def home_results(
     # team's figure can be recovered from it.
     enps_values = results.shown_enps_values(
         session,
-        settings,
+        policy.anonymity_threshold,
         [line.result.round for line in with_rounds],  # type: ignore[union-attr]
     )
     total = Total(
         responded=responded,
         enps=results.enps(enps_values)
-        if responded >= settings.anonymity_threshold and enps_values
+        if responded >= policy.anonymity_threshold and enps_values
         else None,
     )
     return lines, total

@@ -18,7 +18,6 @@ from statistics import fmean
 from sqlalchemy.orm import Session
 
 from bot.pulse import bank
-from bot.runtime.config import Settings
 from storage import pulse as store
 from storage.models import PulseRound, Team
 
@@ -67,15 +66,15 @@ class RoundResult:
 
 def round_result(
     session: Session,
-    settings: Settings,
+    threshold: int,
     round_: PulseRound,
     *,
     locale: str,
     answers: Sequence[tuple[int, str, str, int]] | None = None,
     previous: RoundResult | None = None,
 ) -> RoundResult:
-    """One round's figures, with the anonymity rules applied."""
-    threshold = settings.anonymity_threshold
+    """One round's figures, with the anonymity rules applied (`threshold`: the smallest
+    group shown)."""
     rows = answers if answers is not None else store.all_answers(session, round_ids=[round_.id])
     by_question: dict[str, list[int]] = defaultdict(list)
     people: set[str] = set()
@@ -120,7 +119,7 @@ def round_result(
 
 
 def team_history(
-    session: Session, settings: Settings, team: Team, *, locale: str, limit: int = 6
+    session: Session, threshold: int, team: Team, *, locale: str, limit: int = 6
 ) -> list[RoundResult]:
     """A team's latest closed rounds, oldest first, each compared with the one before."""
     rounds = [r for r in store.rounds_of(session, team_id=team.id) if r.state == "closed"]
@@ -130,18 +129,15 @@ def team_history(
     previous = None
     for round_ in rounds:
         previous = round_result(
-            session, settings, round_, locale=locale, answers=answers, previous=previous
+            session, threshold, round_, locale=locale, answers=answers, previous=previous
         )
         results.append(previous)
     return results[-limit:]
 
 
-def shown_enps_values(
-    session: Session, settings: Settings, rounds: Sequence[PulseRound]
-) -> list[int]:
+def shown_enps_values(session: Session, threshold: int, rounds: Sequence[PulseRound]) -> list[int]:
     """eNPS answers of the rounds whose eNPS question could be shown on its own: a round
     under the threshold never enters a wider figure, or it could be subtracted out."""
-    threshold = settings.anonymity_threshold
     by_round: dict[int, list[int]] = defaultdict(list)
     people: dict[int, set[str]] = defaultdict(set)
     for round_id, question, who, value in store.all_answers(
@@ -157,14 +153,14 @@ def shown_enps_values(
     return values
 
 
-def enps_90_days(session: Session, settings: Settings, team: Team, *, now: datetime) -> int | None:
+def enps_90_days(session: Session, threshold: int, team: Team, *, now: datetime) -> int | None:
     """eNPS over the team's closed rounds of the last 90 days, from shown rounds only."""
     rounds = [
         r
         for r in store.rounds_of(session, team_id=team.id, since=(now - ENPS_WINDOW).date())
         if r.state == "closed" and bank.ENPS in r.questions
     ]
-    values = shown_enps_values(session, settings, rounds)
+    values = shown_enps_values(session, threshold, rounds)
     return enps(values) if values else None
 
 

@@ -12,19 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.pulse import bank
 from bot.pulse.answers import respondent, survey_context
-from bot.runtime.config import Settings
 from bot.shared.blocks import render
 from bot.shared.i18n import pick_locale
-from bot.shared.worktime import next_opening, zone
-from bot.teams import directory as people
-from storage import outbox, queries
+from bot.shared.policy import Policy
+from bot.shared.sending import Recipient, queue, timezone_for
+from bot.shared.worktime import zone
+from bot.teams.directory import Directory, Profile, is_human
 from storage import pulse as store
+from storage import queries
+from storage.db import session_scope
 from storage.models import PulseParticipant, PulseRound, Team
 
 PLAN_AHEAD = timedelta(hours=24)
@@ -98,49 +99,52 @@ def choose_questions(session: Session, team: Team, period: date) -> list[str]:
 
 
 def plan_rounds(
-    session: Session,
-    client_for,
-    settings: Settings,
-    *,
-    now: datetime,  # type: ignore[no-untyped-def]
+    sessions: sessionmaker[Session], policy: Policy, directory: Directory, *, now: datetime
 ) -> Report:
-    """Open every due round and queue its DMs, each for the survey time in the person's zone."""
+    """Open every due round and queue its DMs, each for the survey time in the person's zone.
+
+    The teams due are read first; their members' profiles are then asked of Slack with no
+    transaction open; each round is written last, in its own transaction.
+    """
     report = Report()
-    for team in queries.list_teams(session):
-        if not team.survey_enabled or team.workspace.uninstalled_at is not None:
+    with session_scope(sessions) as session:
+        due = []
+        for team in queries.list_teams(session):
+            if not team.survey_enabled or team.workspace.uninstalled_at is not None:
+                continue
+            period = due_period(team, now)
+            if period is None or store.round_for(session, team_id=team.id, period=period):
+                continue
+            members = [m.user_id for m in team.memberships]
+            due.append((team.id, team.workspace_id, period, members))
+    for team_id, workspace_id, period, members in due:
+        if directory.client_for(workspace_id) is None:
             continue
-        period = due_period(team, now)
-        if period is None or store.round_for(session, team_id=team.id, period=period):
-            continue
-        client = client_for(team.workspace_id)
-        if client is None:
-            continue
-        # Slack first (profiles are refreshed before any row is written: no write lock is
-        # held while waiting on Slack), then the round, in a savepoint: a second clock that
-        # planned the same round a moment earlier makes this one a no-op, not an error.
-        people.profiles(
-            session,
-            client,
-            workspace_id=team.workspace_id,
-            user_ids=[m.user_id for m in team.memberships],
-            now=now,
-        )
-        opens = opening(team, period)
-        try:
-            with session.begin_nested():
-                round_ = PulseRound(
-                    team_id=team.id,
-                    period=period,
-                    questions=choose_questions(session, team, period),
-                    state="open",
-                    opens_at=opens,
-                    closes_at=opens + timedelta(days=team.survey_days),
-                )
-                session.add(round_)
-                session.flush()
-                surveys = _invite(session, client, settings, team=team, round_=round_, now=now)
-        except IntegrityError:
-            continue
+        profiles = directory.profiles(workspace_id=workspace_id, user_ids=members, now=now)
+        # A savepoint: a second clock that planned the same round a moment earlier makes
+        # this one a no-op, not an error.
+        with session_scope(sessions) as session:
+            team = queries.get_team(session, team_id=team_id)
+            if team is None or store.round_for(session, team_id=team_id, period=period):
+                continue
+            opens = opening(team, period)
+            try:
+                with session.begin_nested():
+                    round_ = PulseRound(
+                        team_id=team.id,
+                        period=period,
+                        questions=choose_questions(session, team, period),
+                        state="open",
+                        opens_at=opens,
+                        closes_at=opens + timedelta(days=team.survey_days),
+                    )
+                    session.add(round_)
+                    session.flush()
+                    surveys = _invite(
+                        session, policy, team=team, round_=round_, profiles=profiles, now=now
+                    )
+            except IntegrityError:
+                continue
         report.rounds += 1
         report.surveys += surveys
     return report
@@ -148,11 +152,11 @@ def plan_rounds(
 
 def _invite(
     session: Session,
-    client: WebClient,
-    settings: Settings,
+    policy: Policy,
     *,
     team: Team,
     round_: PulseRound,
+    profiles: dict[str, Profile],
     now: datetime,
 ) -> int:
     members = sorted(m.user_id for m in team.memberships)
@@ -162,25 +166,23 @@ def _invite(
         session, user_ids=members, week=week, workspace_id=team.workspace_id
     )
     invited = [m for m in members if m not in skip]
-    profiles = people.profiles(
-        session, client, workspace_id=team.workspace_id, user_ids=invited, now=now
-    )
     questions = bank.by_key(session, workspace_id=team.workspace_id)
     queued = 0
     for user_id in invited:
         profile = profiles.get(user_id)
-        if not people.is_human(profile):
+        if not is_human(profile):
             continue
         session.add(PulseParticipant(round_id=round_.id, user_id=user_id, week=week))
-        locale = pick_locale(profile.locale, team.locale, default=settings.default_locale)
-        tz = zone(profile.timezone or team.timezone, settings.default_timezone)
+        locale = pick_locale(profile.locale, team.locale, default=policy.default_locale)
+        to = Recipient(team.workspace_id, user_id, profile.timezone, team.timezone)
+        tz = timezone_for(to.timezone, to.team_timezone, policy.default_timezone)
         local_time = opening(team, round_.period).timetz().replace(tzinfo=None)
         due = max(datetime.combine(round_.period, local_time, tzinfo=tz), now)
         message = render(
             "pulse_survey",
             locale,
             **survey_context(
-                settings,
+                policy,
                 round_=round_,
                 team=team,
                 user_id=user_id,
@@ -190,20 +192,19 @@ def _invite(
                 skipped=False,
             ),
         )
-        queued += outbox.enqueue(
+        queued += queue(
             session,
-            workspace_id=team.workspace_id,
+            to=to,
             key=f"pulse:{round_.id}:{user_id}",
             kind="pulse",
-            recipient=user_id,
             payload=message,
-            timezone=tz.key,
-            not_before=next_opening(due, tz),
+            earliest=due,
+            default_timezone=policy.default_timezone,
         )
     return queued
 
 
-def remind_and_close(session: Session, settings: Settings, *, now: datetime) -> Report:
+def remind_and_close(session: Session, policy: Policy, *, now: datetime) -> Report:
     """Remind once, halfway, those who have not answered; close rounds whose time is up."""
     report = Report()
     for round_ in store.open_rounds(session):
@@ -225,23 +226,19 @@ def remind_and_close(session: Session, settings: Settings, *, now: datetime) -> 
         for participant in store.participants(session, round_id=round_.id):
             if participant.skipped or participant.user_id in paused:
                 continue
-            if respondent(settings, round_.id, participant.user_id) in answered:
+            if respondent(policy, round_.id, participant.user_id) in answered:
                 continue
             profile = queries.get_slack_user(
                 session, workspace_id=team.workspace_id, user_id=participant.user_id
             )
-            tz = zone((profile.timezone if profile else None) or team.timezone)
-            at = next_opening(now, tz)
-            if at >= round_.closes_at:
-                continue  # no reminder for a round that will be closed by then
             locale = pick_locale(
-                profile.locale if profile else None, team.locale, default=settings.default_locale
+                profile.locale if profile else None, team.locale, default=policy.default_locale
             )
             message = render(
                 "pulse_reminder",
                 locale,
                 **survey_context(
-                    settings,
+                    policy,
                     round_=round_,
                     team=team,
                     user_id=participant.user_id,
@@ -251,14 +248,20 @@ def remind_and_close(session: Session, settings: Settings, *, now: datetime) -> 
                     skipped=False,
                 ),
             )
-            report.reminders += outbox.enqueue(
+            # No reminder for a round that will be closed by the time it may be sent.
+            report.reminders += queue(
                 session,
-                workspace_id=team.workspace_id,
+                to=Recipient(
+                    team.workspace_id,
+                    participant.user_id,
+                    profile.timezone if profile else None,
+                    team.timezone,
+                ),
                 key=f"pulse-reminder:{round_.id}:{participant.user_id}",
                 kind="pulse_reminder",
-                recipient=participant.user_id,
                 payload=message,
-                timezone=tz.key,
-                not_before=at,
+                earliest=now,
+                default_timezone=policy.default_timezone,
+                latest=round_.closes_at,
             )
     return report

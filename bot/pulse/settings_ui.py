@@ -1,21 +1,17 @@
-"""`/symmetry survey`: a team's survey settings, for admins and the team's managers; admins
+"""`/symmetry survey`: a team's survey policy, for admins and the team's managers; admins
 may also add their own questions to the bank."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
-from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.pulse import bank
-from bot.runtime.config import Settings
 from bot.shared.blocks import render
 from bot.shared.i18n import N_, translate
-from bot.teams import directory as people
-from bot.teams.setup_modal import Actor
+from bot.teams.actors import Actor
 from storage import queries
 from storage.models import Team
 
@@ -39,18 +35,31 @@ ERRORS = {
 }
 
 
-def teams_for(
-    session: Session, client: WebClient, settings: Settings, *, who: Actor, now: datetime
-) -> tuple[list[Team], bool]:
-    """(the teams this person may configure, whether they are an admin)."""
-    admin = people.is_admin(
-        session, client, settings, workspace_id=who.workspace_id, user_id=who.user_id, now=now
-    )
-    if admin:
-        return list(queries.list_teams(session, workspace_id=who.workspace_id)), True
-    return list(
-        queries.teams_managed_by(session, workspace_id=who.workspace_id, user_id=who.user_id)
-    ), False
+def teams_for(session: Session, *, who: Actor) -> list[Team]:
+    """The teams this person may configure: every team for an admin, else those they manage."""
+    if who.is_admin:
+        return list(queries.list_teams(session, workspace_id=who.workspace_id))
+    return [
+        team
+        for team in queries.list_teams(session, workspace_id=who.workspace_id)
+        if who.manages(team.id)
+    ]
+
+
+def opening(session: Session, *, who: Actor) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(the settings modal for the first team they may configure, None), or (None, the
+    refusal) for someone who may configure none."""
+    teams = teams_for(session, who=who)
+    if not teams:
+        return None, render("not_allowed_survey", who.locale)
+    return modal(teams, teams[0], admin=who.is_admin, locale=who.locale), None
+
+
+def switched_team(session: Session, *, who: Actor, picked: str) -> dict[str, Any] | None:
+    """The modal showing the team picked in it; None for a team they may not configure."""
+    teams = teams_for(session, who=who)
+    team = next((t for t in teams if str(t.id) == picked), None)
+    return modal(teams, team, admin=who.is_admin, locale=who.locale) if team else None
 
 
 def modal(teams: list[Team], team: Team, *, admin: bool, locale: str) -> dict[str, Any]:
@@ -88,17 +97,11 @@ def parse(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def save(
-    session: Session,
-    client: WebClient,
-    settings: Settings,
-    *,
-    who: Actor,
-    view: dict[str, Any],
-    now: datetime,
+    session: Session, *, who: Actor, view: dict[str, Any]
 ) -> tuple[dict[str, str], Team | None]:
     """Apply submitted settings; ({field: error text}, the team) — nothing saved on error."""
     picked = parse(view)
-    allowed, admin = teams_for(session, client, settings, who=who, now=now)
+    allowed, admin = teams_for(session, who=who), who.is_admin
     team = next((t for t in allowed if t.id == picked.get("team")), None)
     say = lambda code: translate(who.locale, ERRORS[code])  # noqa: E731
     if team is None:

@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import handlers
 from bot.runtime import workspaces
-from bot.runtime.config import Settings
+from bot.runtime.config import Settings, policy_of
 from bot.runtime.manifest import BOT_SCOPES
 from bot.runtime.services import Services, utcnow
+from bot.teams.directory import Directory
 from storage import queries
 from storage.db import session_scope
 from storage.models import Workspace
@@ -127,9 +128,15 @@ def create_app(
     """Build the Bolt app and register every feature's listeners."""
     multi = settings.multi_workspace
     oauth = oauth_settings(settings, engine) if multi and engine is not None else None
+    policy = policy_of(settings)
+    engine = engine if engine is not None else sessions.kw["bind"]
     services = Services(
         settings=settings,
+        policy=policy,
         sessions=sessions,
+        directory=Directory(
+            sessions, workspace_clients(settings, sessions, engine), admins=policy.admins
+        ),
         now=now,
         installation_store=oauth.installation_store if oauth else None,
     )

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -21,10 +22,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.irritants import notify
 from bot.pulse import schedule
-from bot.runtime.config import Settings
 from bot.runtime.delivery import Deliverer
 from bot.runtime.services import utcnow
+from bot.shared.policy import Policy
 from bot.teams import welcome
+from bot.teams.directory import Directory
 from storage import irritants as irritant_store
 from storage import queries
 from storage.db import session_scope
@@ -46,47 +48,97 @@ def running_clock(start: datetime) -> Callable[[], datetime]:
     return lambda: start + timedelta(seconds=time.monotonic() - origin)
 
 
-def plan(
-    settings: Settings, sessions: sessionmaker[Session], client_for: ClientFor, *, now: datetime
-) -> str:
-    """Queue everything due at `now`; return a one-line report.
+@dataclass(frozen=True)
+class TickContext:
+    """What every stage of a tick works with."""
 
-    Each kind of work runs in its own transaction, and one that fails is logged and left for
-    the next tick: a bad row in one team must not stop the clock, or delivery, for everyone.
+    sessions: sessionmaker[Session]
+    policy: Policy
+    directory: Directory
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One kind of work the clock plans: `run` takes the tick's context and returns what it
+    did (printed in the tick's report). A stage opens its own transactions, none of them
+    across a Slack call."""
+
+    name: str
+    run: Callable[[TickContext], object]
+
+
+def _in_transaction(
+    work: Callable[[Session, TickContext], object],
+) -> Callable[[TickContext], object]:
+    """A stage whose work is one transaction."""
+
+    def run(context: TickContext) -> object:
+        with session_scope(context.sessions) as session:
+            return work(session, context)
+
+    return run
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage(
+        "event claims pruned",
+        _in_transaction(lambda s, c: queries.prune_events(s, before=c.now - EVENT_CLAIM_TTL)),
+    ),
+    Stage("welcomes", lambda c: welcome.plan(c.sessions, c.policy, c.directory, now=c.now)),
+    Stage("roundups", lambda c: notify.plan_roundups(c.sessions, c.policy, c.directory, now=c.now)),
+    Stage("drafts pruned", _in_transaction(lambda s, c: irritant_store.prune_drafts(s, now=c.now))),
+    Stage(
+        "pulse rounds", lambda c: schedule.plan_rounds(c.sessions, c.policy, c.directory, now=c.now)
+    ),
+    Stage(
+        "pulse follow-ups",
+        _in_transaction(lambda s, c: schedule.remind_and_close(s, c.policy, now=c.now)),
+    ),
+)
+
+
+def plan(context: TickContext, stages: Sequence[Stage] = STAGES) -> str:
+    """Queue everything due at `context.now`; return a one-line report.
+
+    Each stage runs on its own, and one that fails is logged and left for the next tick: a
+    bad row in one team must not stop the clock, or delivery, for everyone.
     """
-    stages = {
-        "event claims pruned": lambda s: queries.prune_events(s, before=now - EVENT_CLAIM_TTL),
-        "welcomes": lambda s: welcome.plan(s, client_for, settings, now=now),
-        "roundups": lambda s: notify.plan_roundups(s, settings, client_for, now=now),
-        "drafts pruned": lambda s: irritant_store.prune_drafts(s, now=now),
-        "pulse rounds": lambda s: schedule.plan_rounds(s, client_for, settings, now=now),
-        "pulse follow-ups": lambda s: schedule.remind_and_close(s, settings, now=now),
-    }
     done = []
-    for name, stage in stages.items():
+    for stage in stages:
         try:
-            with session_scope(sessions) as session:
-                done.append(f"{name}: {stage(session)}")
+            done.append(f"{stage.name}: {stage.run(context)}")
         except Exception:  # the edge of the process: log it, carry on with the rest
-            log.exception("tick: %s failed", name)
-            done.append(f"{name}: failed")
+            log.exception("tick: %s failed", stage.name)
+            done.append(f"{stage.name}: failed")
     return "; ".join(done)
 
 
+def context_for(
+    policy: Policy, sessions: sessionmaker[Session], client_for: ClientFor, *, now: datetime
+) -> TickContext:
+    return TickContext(
+        sessions=sessions,
+        policy=policy,
+        directory=Directory(sessions, client_for, admins=policy.admins),
+        now=now,
+    )
+
+
 def tick(
-    settings: Settings,
+    policy: Policy,
     sessions: sessionmaker[Session],
     client_for: ClientFor,
     *,
     now: datetime,
 ) -> str:
     """Plan then deliver the work due at `now`; return a one-line report."""
-    planned = plan(settings, sessions, client_for, now=now)
+    planned = plan(context_for(policy, sessions, client_for, now=now))
     deliverer = Deliverer(
         sessions,
         client_for,
         now=running_clock(now),
-        resolve=notify.reporter_resolver(settings, sessions),
+        resolve=notify.reporter_resolver(policy, sessions),
     )
     try:
         report = deliverer.run(wait_up_to=RETRY_WAIT)
@@ -95,12 +147,12 @@ def tick(
     return f"{planned}; delivery: {report}"
 
 
-def run_forever(settings: Settings, sessions: sessionmaker[Session], client_for: ClientFor) -> None:
+def run_forever(policy: Policy, sessions: sessionmaker[Session], client_for: ClientFor) -> None:
     """Tick at the start of every minute until SIGTERM or SIGINT."""
     scheduler = BlockingScheduler(timezone="UTC")
 
     def job() -> None:
-        log.info("tick: %s", tick(settings, sessions, client_for, now=utcnow()))
+        log.info("tick: %s", tick(policy, sessions, client_for, now=utcnow()))
 
     # One tick at a time; a late tick still runs (the work is computed from `now`).
     scheduler.add_job(
@@ -118,7 +170,7 @@ def run_forever(settings: Settings, sessions: sessionmaker[Session], client_for:
 
 
 def work_forever(
-    settings: Settings,
+    policy: Policy,
     sessions: sessionmaker[Session],
     client_for: ClientFor,
     *,
@@ -128,7 +180,7 @@ def work_forever(
     """`symmetry worker`: deliver due messages as they become due, until `stop()`; `now` is
     the clock it reads (`worker --now` starts it at a given instant, as `tick --now` does)."""
     deliverer = Deliverer(
-        sessions, client_for, now=now, resolve=notify.reporter_resolver(settings, sessions)
+        sessions, client_for, now=now, resolve=notify.reporter_resolver(policy, sessions)
     )
     try:
         while not stop():

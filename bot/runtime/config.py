@@ -8,12 +8,13 @@ one line on stderr and exit status 2.
 from __future__ import annotations
 
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-LOCALES = ("en", "fr")
+from bot.shared.i18n import LOCALES
+from bot.shared.policy import Policy
+from bot.shared.worktime import is_timezone
 
 # Which command needs which variable; `require()` enforces it.
 REQUIRED_BY = {
@@ -110,15 +111,6 @@ _ENV_NAMES["admins"] = "SYMMETRY_ADMINS"
 _ATTRS = {env: attr for attr, env in _ENV_NAMES.items()}
 
 
-def is_timezone(name: str) -> bool:
-    """True when `name` is an IANA time zone known to this machine."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return bool(name)
-
-
 def load_settings(**overrides: object) -> Settings:
     """Read the environment and `.env`; raise ConfigError naming the first bad variable."""
     try:
@@ -129,6 +121,19 @@ def load_settings(**overrides: object) -> Settings:
         variable = _ENV_NAMES.get(field, field)
         message = error["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{variable}: {message}") from None
+
+
+def policy_of(settings: Settings) -> Policy:
+    """What the domain needs from the settings; a missing secret key is a ConfigError."""
+    if not settings.secret_key:
+        raise ConfigError("SYMMETRY_SECRET_KEY: required but not set")
+    return Policy(
+        secret_key=settings.secret_key,
+        anonymity_threshold=settings.anonymity_threshold,
+        default_locale=settings.default_locale,
+        default_timezone=settings.default_timezone,
+        admins=settings.admins,
+    )
 
 
 def require(settings: Settings, command: str) -> None:

@@ -111,7 +111,11 @@ def pulses(
             if round_.state != "closed":
                 continue  # like the Home tab: results once the round is closed
             result = round_result(
-                session, settings, round_, locale=settings.default_locale, previous=previous
+                session,
+                settings.anonymity_threshold,
+                round_,
+                locale=settings.default_locale,
+                previous=previous,
             )
             previous = result
             rows.append(

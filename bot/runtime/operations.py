@@ -15,10 +15,11 @@ from sqlalchemy import Engine
 
 from bot.runtime import clock
 from bot.runtime.app import create_app, slack_client, workspace_clients
-from bot.runtime.config import Settings
+from bot.runtime.config import Settings, policy_of
 from bot.runtime.console import CommandError, print_json
 from bot.runtime.services import utcnow
 from bot.teams import roster as teams
+from bot.teams.directory import Directory
 from storage import outbox, queries
 from storage.db import make_engine, make_session_factory, pending_migrations, session_scope, upgrade
 
@@ -96,7 +97,7 @@ def clock_process(settings: Settings) -> int:
     engine = migrated_engine(settings)
     sessions = make_session_factory(engine)
     clock.run_forever(
-        settings, sessions, workspace_clients(settings, sessions, engine, retries=False)
+        policy_of(settings), sessions, workspace_clients(settings, sessions, engine, retries=False)
     )
     return 0
 
@@ -110,7 +111,7 @@ def worker(settings: Settings, *, now: str | None = None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     log.info("worker started")
     clock.work_forever(
-        settings,
+        policy_of(settings),
         sessions,
         workspace_clients(settings, sessions, engine, retries=False),
         stop=stopping.is_set,
@@ -141,7 +142,7 @@ def tick(settings: Settings, *, now: str | None) -> int:
     engine = migrated_engine(settings)
     sessions = make_session_factory(engine)
     client_for = workspace_clients(settings, sessions, engine, retries=False)
-    report = clock.tick(settings, sessions, client_for, now=instant)
+    report = clock.tick(policy_of(settings), sessions, client_for, now=instant)
     print(f"symmetry: tick at {instant.isoformat()}: {report}")
     return 0
 
@@ -175,6 +176,9 @@ def team(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     client, slack_team_id = workspace_client(settings, args.workspace)
     now = utcnow()
+    directory = Directory(sessions, lambda _workspace_id: client, admins=settings.admins)
+    with session_scope(sessions) as session:
+        workspace_id = queries.get_or_create_workspace(session, slack_team_id=slack_team_id).id
     if args.team_command == "add":
         form = teams.TeamForm(
             name=args.name,
@@ -183,28 +187,26 @@ def team(args: argparse.Namespace, settings: Settings) -> int:
             timezone=args.timezone or settings.default_timezone,
             locale=args.locale or settings.default_locale,
         )
-        with session_scope(sessions) as session:
-            workspace = queries.get_or_create_workspace(session, slack_team_id=slack_team_id)
-            try:
-                result = teams.save(session, client, workspace_id=workspace.id, form=form, now=now)
-            except teams.TeamError as exc:
-                problems = "; ".join(
-                    f"{field}: {teams.ERROR_TEXT[code]}" for field, code in exc.errors.items()
-                )
-                raise CommandError(f"team not created: {problems}") from None
-            print(
-                f"Team {result.team.name!r} created from {result.team.channel_id}: "
-                f"{len(result.team.memberships)} members, "
-                f"managers {', '.join(sorted(m.user_id for m in result.team.managers))}"
+        try:
+            saved = teams.save(sessions, directory, workspace_id=workspace_id, form=form, now=now)
+        except teams.TeamError as exc:
+            problems = "; ".join(
+                f"{field}: {teams.ERROR_TEXT[code]}" for field, code in exc.errors.items()
             )
+            raise CommandError(f"team not created: {problems}") from None
+        print(
+            f"Team {saved['name']!r} created from {saved['channel']}: "
+            f"{saved['members']} members, managers {', '.join(saved['managers'])}"
+        )
         return 0
     if args.team_command == "sync":
         with session_scope(sessions) as session:
-            workspace = queries.get_or_create_workspace(session, slack_team_id=slack_team_id)
-            for row in queries.list_teams(session, workspace_id=workspace.id):
-                result = teams.sync(session, client, team=row, now=now)
+            team_ids = [t.id for t in queries.list_teams(session, workspace_id=workspace_id)]
+        for team_id in team_ids:
+            result = teams.sync(sessions, directory, team_id=team_id, now=now)
+            if result is not None:
                 print(
-                    f"{row.name}: {len(row.memberships)} members "
+                    f"{result.name}: {result.members} members "
                     f"({result.added} joined, {result.removed} left)"
                 )
         return 0

@@ -1,9 +1,9 @@
-"""Services: what listeners need (settings, sessions, the clock), carried in `context`."""
+"""Services: what listeners need (settings, the policy, sessions, the directory of people,
+the clock), carried in `context`."""
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,11 +13,10 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.runtime.config import Settings
+from bot.shared.policy import Policy
+from bot.teams.directory import Directory
 from storage import queries
 from storage.db import read_connection, session_scope
-
-LOCALE_TTL = 600.0  # seconds a person's language is trusted from memory
-LOCALE_CACHE_SIZE = 50_000
 
 
 def utcnow() -> datetime:
@@ -30,11 +29,12 @@ class Services:
     """What listeners need, handed to them through `context["services"]`."""
 
     settings: Settings
+    policy: Policy
     sessions: sessionmaker[Session]
+    directory: Directory
     now: Callable[[], datetime] = utcnow
     installation_store: InstallationStore | None = None
     _workspace_ids: dict[str, int] = field(default_factory=dict)
-    _locales: dict[tuple[int, str], tuple[str, float]] = field(default_factory=dict)
     _uninstalled: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -74,21 +74,3 @@ class Services:
                 return False
             self._uninstalled.discard(workspace_id)
             return True
-
-    def known_locale(self, workspace_id: int, user_id: str) -> str | None:
-        """The language of someone recently seen, without touching the database.
-
-        Acknowledgements must be fast: a command from a person met in the last few minutes
-        is answered from this memory. None means "look it up" (and `remember_locale` it).
-        """
-        with self._lock:
-            entry = self._locales.get((workspace_id, user_id))
-        if entry is None or entry[1] < time.monotonic():
-            return None
-        return entry[0]
-
-    def remember_locale(self, workspace_id: int, user_id: str, locale: str) -> None:
-        with self._lock:
-            if len(self._locales) > LOCALE_CACHE_SIZE:
-                self._locales.clear()  # bounded memory; it refills from the database
-            self._locales[(workspace_id, user_id)] = (locale, time.monotonic() + LOCALE_TTL)

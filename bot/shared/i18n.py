@@ -16,8 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from bot.runtime.config import LOCALES
-
+LOCALES = ("en", "fr")
 LOCALE_DIR = Path(__file__).parent.parent / "locale"
 
 

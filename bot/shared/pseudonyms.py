@@ -12,7 +12,10 @@ import secrets
 
 
 def keyed_hash(key: str, *parts: str) -> str:
-    """HMAC-SHA256 of the parts, hex-encoded."""
+    """HMAC-SHA256 of the parts, hex-encoded. An empty key is refused: a hash anyone could
+    recompute would tie an anonymous row to a person."""
+    if not key:
+        raise ValueError("keyed_hash needs the secret key (SYMMETRY_SECRET_KEY)")
     message = "\x1f".join(parts).encode()
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 

@@ -14,6 +14,15 @@ CLOSING = time(19, 0)
 WORKDAYS = range(0, 5)  # Monday..Friday
 
 
+def is_timezone(name: str) -> bool:
+    """True when `name` is an IANA time zone known to this machine."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return bool(name)
+
+
 def zone(name: str | None, fallback: str = "UTC") -> ZoneInfo:
     """The zone called `name`, or `fallback` when it is empty or unknown."""
     for candidate in (name, fallback, "UTC"):

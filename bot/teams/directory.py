@@ -1,29 +1,71 @@
-"""People: what Slack says about a person (timezone, locale, roles), cached in the database.
+"""The directory: what Slack says about people and channels, asked once and remembered.
 
-`users.info` is asked only when the cached answer is older than the freshness a caller
-needs: a day for timezone and locale, minutes for the admin flag that guards setup.
+Every Slack look-up about a person (profile, language, time zone, admin flag) or a channel's
+members goes through here. Profiles are cached in the database (a day for time zone and
+language, minutes for the admin flag that guards setup) and languages in memory for minutes,
+so that an acknowledgement can be answered without the database.
+
+No database transaction is ever held across a Slack call: a look-up reads the cache in its
+own short transaction, asks Slack with none open, then writes what it learned in another.
+Callers therefore call the directory *before* opening their own transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.runtime.config import Settings
 from bot.shared.i18n import pick_locale, slack_locale
+from bot.shared.policy import Policy
 from storage import queries
+from storage.db import session_scope
 from storage.models import SlackUser
 
 PROFILE_MAX_AGE = timedelta(days=1)
 ADMIN_MAX_AGE = timedelta(minutes=10)
+LOCALE_TTL = 600.0  # seconds a person's language is trusted from memory
+LOCALE_CACHE_SIZE = 50_000
 SLACKBOT = "USLACKBOT"
+NOT_FOUND = ("user_not_found", "users_not_found")
+
+ClientFor = Callable[[int], WebClient | None]
 
 
-def is_fresh(profile: SlackUser | None, *, now: datetime, max_age: timedelta) -> bool:
+@dataclass(frozen=True)
+class Profile:
+    """A person as Slack described them, detached from any database session."""
+
+    user_id: str
+    real_name: str | None
+    timezone: str | None
+    locale: str | None
+    is_admin: bool
+    is_bot: bool
+    deleted: bool
+    fetched_at: datetime
+
+    @classmethod
+    def of(cls, row: SlackUser) -> Profile:
+        return cls(
+            user_id=row.user_id,
+            real_name=row.real_name,
+            timezone=row.timezone,
+            locale=row.locale,
+            is_admin=row.is_admin,
+            is_bot=row.is_bot,
+            deleted=row.deleted,
+            fetched_at=row.fetched_at,
+        )
+
+
+def is_fresh(profile: SlackUser | Profile | None, *, now: datetime, max_age: timedelta) -> bool:
     """True when a cached profile exists and is younger than `max_age`."""
     if profile is None:
         return False
@@ -31,6 +73,11 @@ def is_fresh(profile: SlackUser | None, *, now: datetime, max_age: timedelta) ->
     if fetched.tzinfo is None:  # SQLite hands back naive datetimes; they are UTC
         fetched = fetched.replace(tzinfo=now.tzinfo)
     return now - fetched < max_age
+
+
+def is_human(profile: SlackUser | Profile | None) -> bool:
+    """True for an active person (not a bot, not deactivated)."""
+    return profile is not None and not profile.is_bot and not profile.deleted
 
 
 def store_profile(session: Session, *, workspace_id: int, user: dict, now: datetime) -> SlackUser:
@@ -49,106 +96,185 @@ def store_profile(session: Session, *, workspace_id: int, user: dict, now: datet
     )
 
 
-def profile(
-    session: Session,
-    client: WebClient,
-    *,
-    workspace_id: int,
-    user_id: str,
-    now: datetime,
-    max_age: timedelta = PROFILE_MAX_AGE,
-) -> SlackUser | None:
-    """A person's profile, from the cache when fresh enough, else from `users.info`.
-
-    Returns None when Slack does not know the person.
-    """
-    cached = queries.get_slack_user(session, workspace_id=workspace_id, user_id=user_id)
-    if is_fresh(cached, now=now, max_age=max_age):
-        return cached
-    try:
-        user = client.users_info(user=user_id, include_locale=True)["user"]
-    except SlackApiError as exc:
-        if exc.response.get("error") in ("user_not_found", "users_not_found"):
-            return None
-        raise
-    return store_profile(session, workspace_id=workspace_id, user=user, now=now)
-
-
-def profiles(
-    session: Session,
-    client: WebClient,
-    *,
-    workspace_id: int,
-    user_ids: Iterable[str],
-    now: datetime,
-    max_age: timedelta = PROFILE_MAX_AGE,
-) -> dict[str, SlackUser]:
-    """Profiles of many people; stale ones are refreshed with `users.list` when many are.
-
-    Everything is fetched from Slack before anything is written, so no database write lock
-    is held while waiting on Slack.
-    """
-    ids = set(user_ids)
-    cached = queries.get_slack_users(session, workspace_id=workspace_id, user_ids=ids)
-    stale = {i for i in ids if not is_fresh(cached.get(i), now=now, max_age=max_age)}
-    fetched: dict[str, dict] = {}
-    if len(stale) > 20:
-        # One page of users.list holds 200 people: far fewer calls than one users.info each.
-        for page in client.users_list(limit=200):
-            fetched.update({u["id"]: u for u in page["members"] if u["id"] in stale})
-    for user_id in sorted(stale - fetched.keys()):
-        try:
-            fetched[user_id] = client.users_info(user=user_id, include_locale=True)["user"]
-        except SlackApiError as exc:
-            if exc.response.get("error") not in ("user_not_found", "users_not_found"):
-                raise
-    for user_id, user in fetched.items():
-        cached[user_id] = store_profile(session, workspace_id=workspace_id, user=user, now=now)
-    return {i: p for i, p in cached.items() if i in ids}
-
-
-def refresh_all(session: Session, client: WebClient, *, workspace_id: int, now: datetime) -> int:
-    """Cache everyone in the workspace (`users.list`, 200 a page); return how many."""
-    users = [user for page in client.users_list(limit=200) for user in page["members"]]
-    for user in users:
-        store_profile(session, workspace_id=workspace_id, user=user, now=now)
-    return len(users)
-
-
-def is_known(session: Session, *, workspace_id: int, user_id: str) -> bool:
-    """True when the person's profile is cached (their language is known without Slack)."""
-    return queries.get_slack_user(session, workspace_id=workspace_id, user_id=user_id) is not None
-
-
-def is_human(profile: SlackUser | None) -> bool:
-    """True for an active person (not a bot, not deactivated)."""
-    return profile is not None and not profile.is_bot and not profile.deleted
-
-
-def is_admin(
-    session: Session,
-    client: WebClient,
-    settings: Settings,
-    *,
-    workspace_id: int,
-    user_id: str,
-    now: datetime,
-) -> bool:
-    """True for workspace owners and admins (per `users.info`) and for SYMMETRY_ADMINS."""
-    if user_id in settings.admins:
-        return True
-    found = profile(
-        session, client, workspace_id=workspace_id, user_id=user_id, now=now, max_age=ADMIN_MAX_AGE
-    )
-    return bool(found and found.is_admin and not found.deleted)
-
-
-def locale_for(session: Session, settings: Settings, *, workspace_id: int, user_id: str) -> str:
-    """The person's language: their Slack locale, then their team's, then the default."""
+def locale_for(session: Session, policy: Policy, *, workspace_id: int, user_id: str) -> str:
+    """The person's language from the cache: their Slack locale, then their team's, then the
+    default (no Slack call)."""
     cached = queries.get_slack_user(session, workspace_id=workspace_id, user_id=user_id)
     teams = queries.teams_of_member(session, workspace_id=workspace_id, user_id=user_id)
     return pick_locale(
         cached.locale if cached else None,
         teams[0].locale if teams else None,
-        default=settings.default_locale,
+        default=policy.default_locale,
     )
+
+
+class Directory:
+    """Slack look-ups about people and channels, cached; see the module docstring."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        client_for: ClientFor,
+        *,
+        admins: frozenset[str] = frozenset(),
+    ) -> None:
+        self.sessions = sessions
+        self.client_for = client_for
+        self.admins = admins  # SYMMETRY_ADMINS: admins whatever Slack says
+        self._known: dict[tuple[int, str], tuple[str, str, float]] = {}
+        self._lock = threading.Lock()
+
+    # Language and time zone in memory: what an acknowledgement needs, without the database.
+
+    def recall(self, workspace_id: int, user_id: str) -> tuple[str, str] | None:
+        """(language, time zone) of someone seen in the last few minutes, or None."""
+        with self._lock:
+            entry = self._known.get((workspace_id, user_id))
+        if entry is None or entry[2] < time.monotonic():
+            return None
+        return entry[0], entry[1]
+
+    def remember(self, workspace_id: int, user_id: str, locale: str, timezone: str) -> None:
+        with self._lock:
+            if len(self._known) > LOCALE_CACHE_SIZE:
+                self._known.clear()  # bounded memory; it refills from the database
+            self._known[(workspace_id, user_id)] = (locale, timezone, time.monotonic() + LOCALE_TTL)
+
+    # Profiles: the database cache, then Slack.
+
+    def cached(self, *, workspace_id: int, user_id: str) -> Profile | None:
+        """The cached profile, whatever its age (no Slack call)."""
+        with session_scope(self.sessions) as session:
+            row = queries.get_slack_user(session, workspace_id=workspace_id, user_id=user_id)
+            return Profile.of(row) if row else None
+
+    def profile(
+        self,
+        *,
+        workspace_id: int,
+        user_id: str,
+        now: datetime,
+        max_age: timedelta = PROFILE_MAX_AGE,
+        client: WebClient | None = None,
+    ) -> Profile | None:
+        """A person's profile, from the cache when fresh enough, else from `users.info`.
+
+        None when Slack does not know the person (or the workspace has no client).
+        """
+        return self.profiles(
+            workspace_id=workspace_id, user_ids=[user_id], now=now, max_age=max_age, client=client
+        ).get(user_id)
+
+    def profiles(
+        self,
+        *,
+        workspace_id: int,
+        user_ids: Iterable[str],
+        now: datetime,
+        max_age: timedelta = PROFILE_MAX_AGE,
+        client: WebClient | None = None,
+    ) -> dict[str, Profile]:
+        """Profiles of many people; stale ones are refreshed, with `users.list` when many are."""
+        ids = set(user_ids)
+        with session_scope(self.sessions) as session:
+            rows = queries.get_slack_users(session, workspace_id=workspace_id, user_ids=ids)
+            cached = {i: Profile.of(row) for i, row in rows.items()}
+        stale = {i for i in ids if not is_fresh(cached.get(i), now=now, max_age=max_age)}
+        if not stale:
+            return cached
+        client = client or self.client_for(workspace_id)
+        if client is None:
+            return cached
+        fetched: dict[str, dict] = {}
+        if len(stale) > 20:
+            # One page of users.list holds 200 people: far fewer calls than one users.info each.
+            for page in client.users_list(limit=200):
+                fetched.update({u["id"]: u for u in page["members"] if u["id"] in stale})
+        for user_id in sorted(stale - fetched.keys()):
+            try:
+                fetched[user_id] = client.users_info(user=user_id, include_locale=True)["user"]
+            except SlackApiError as exc:
+                if exc.response.get("error") not in NOT_FOUND:
+                    raise
+        cached.update(self._store(workspace_id, fetched.values(), now=now))
+        return {i: p for i, p in cached.items() if i in ids}
+
+    def refresh_all(self, *, workspace_id: int, now: datetime) -> int:
+        """Cache everyone in the workspace (`users.list`, 200 a page); return how many."""
+        client = self.client_for(workspace_id)
+        if client is None:
+            return 0
+        users = [user for page in client.users_list(limit=200) for user in page["members"]]
+        return len(self._store(workspace_id, users, now=now))
+
+    def _store(self, workspace_id: int, users: Iterable[dict], *, now: datetime) -> dict:
+        with session_scope(self.sessions) as session:
+            return {
+                user["id"]: Profile.of(
+                    store_profile(session, workspace_id=workspace_id, user=user, now=now)
+                )
+                for user in users
+            }
+
+    def is_admin(
+        self, *, workspace_id: int, user_id: str, now: datetime, client: WebClient | None = None
+    ) -> bool:
+        """True for workspace owners and admins (per `users.info`, at most minutes old) and for
+        SYMMETRY_ADMINS."""
+        if user_id in self.admins:
+            return True
+        found = self.profile(
+            workspace_id=workspace_id,
+            user_id=user_id,
+            now=now,
+            max_age=ADMIN_MAX_AGE,
+            client=client,
+        )
+        return bool(found and found.is_admin and not found.deleted)
+
+    # Channels.
+
+    def channel_humans(
+        self, *, workspace_id: int, channel_id: str, now: datetime, client: WebClient | None = None
+    ) -> list[str]:
+        """The human members of a channel: bots, Slackbot and deactivated accounts left out."""
+        client = client or self.client_for(workspace_id)
+        if client is None:
+            return []
+        member_ids: list[str] = []
+        for page in client.conversations_members(channel=channel_id, limit=200):
+            member_ids.extend(page["members"])
+        found = self.profiles(
+            workspace_id=workspace_id, user_ids=member_ids, now=now, client=client
+        )
+        return sorted(i for i in member_ids if is_human(found.get(i)))
+
+    def check_channel(
+        self, *, workspace_id: int, channel_id: str, client: WebClient | None = None
+    ) -> str | None:
+        """Make sure the bot can read the channel (joining a public one); return an error
+        code (`channel_not_found`, `channel_archived`) or None."""
+        client = client or self.client_for(workspace_id)
+        if client is None:
+            return "channel_not_found"
+        try:
+            channel = client.conversations_info(channel=channel_id)["channel"]
+        except SlackApiError as exc:
+            if _channel_missing(exc):
+                return "channel_not_found"
+            raise
+        if channel.get("is_archived"):
+            return "channel_archived"
+        if not channel.get("is_private") and not channel.get("is_member"):
+            # Joining lets the bot receive the channel's join/leave events.
+            try:
+                client.conversations_join(channel=channel_id)
+            except SlackApiError as exc:
+                if _channel_missing(exc):
+                    return "channel_not_found"
+                raise
+        return None
+
+
+def _channel_missing(exc: SlackApiError) -> bool:
+    return exc.response.get("error") in ("channel_not_found", "not_in_channel", "is_archived")

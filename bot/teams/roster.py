@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.runtime.config import LOCALES, Settings, is_timezone
-from bot.shared.i18n import N_
-from bot.teams import directory as people
+from bot.shared.i18n import LOCALES, N_
+from bot.shared.policy import Policy
+from bot.shared.worktime import is_timezone
+from bot.teams.directory import Directory, is_human
 from storage import queries
+from storage.db import session_scope
 from storage.models import Team
 
 MAX_NAME = 80
@@ -41,6 +42,8 @@ class SyncResult:
     added: int = 0
     removed: int = 0
     errors: list[str] = field(default_factory=list)
+    name: str = ""  # what a caller may print once the session is closed
+    members: int = 0
 
 
 class TeamError(Exception):
@@ -101,74 +104,35 @@ def validate(session: Session, *, workspace_id: int, form: TeamForm) -> dict[str
     return errors
 
 
-def check_channel(client: WebClient, *, channel_id: str) -> str | None:
-    """Make sure the bot can read the channel (joining a public one); return an error code."""
-    try:
-        channel = client.conversations_info(channel=channel_id)["channel"]
-    except SlackApiError as exc:
-        return "channel_not_found" if _is_not_found(exc) else _reraise(exc)
-    if channel.get("is_archived"):
-        return "channel_archived"
-    if not channel.get("is_private") and not channel.get("is_member"):
-        # Joining lets the bot receive the channel's join/leave events.
-        try:
-            client.conversations_join(channel=channel_id)
-        except SlackApiError as exc:
-            return "channel_not_found" if _is_not_found(exc) else _reraise(exc)
-    return None
-
-
-def check_managers(
-    session: Session, client: WebClient, *, workspace_id: int, manager_ids: list[str], now: datetime
-) -> str | None:
-    """Return `manager_unknown` unless every manager is an active person."""
-    found = people.profiles(
-        session, client, workspace_id=workspace_id, user_ids=manager_ids, now=now
-    )
-    if all(people.is_human(found.get(user_id)) for user_id in manager_ids):
-        return None
-    return "manager_unknown"
-
-
-def channel_humans(
-    session: Session, client: WebClient, *, workspace_id: int, channel_id: str, now: datetime
-) -> list[str]:
-    """The human members of a channel: bots, Slackbot and deactivated accounts left out."""
-    member_ids: list[str] = []
-    for page in client.conversations_members(channel=channel_id, limit=200):
-        member_ids.extend(page["members"])
-    found = people.profiles(
-        session, client, workspace_id=workspace_id, user_ids=member_ids, now=now
-    )
-    return sorted(i for i in member_ids if people.is_human(found.get(i)))
-
-
-def check(
-    session: Session, client: WebClient, *, workspace_id: int, form: TeamForm, now: datetime
+def check_in_slack(
+    directory: Directory,
+    *,
+    workspace_id: int,
+    form: TeamForm,
+    now: datetime,
+    client: WebClient | None = None,
 ) -> dict[str, str]:
-    """Every check a team form must pass, the Slack ones included: {field: error code}."""
-    errors = validate(session, workspace_id=workspace_id, form=form)
-    if errors:
-        return errors
-    channel_error = check_channel(client, channel_id=form.channel_id)
+    """The checks only Slack can answer (call with no transaction open): the bot can read the
+    channel (joining a public one), and every manager is an active person."""
+    errors: dict[str, str] = {}
+    channel_error = directory.check_channel(
+        workspace_id=workspace_id, channel_id=form.channel_id, client=client
+    )
     if channel_error:
         errors["channel"] = channel_error
-    manager_error = check_managers(
-        session, client, workspace_id=workspace_id, manager_ids=form.manager_ids, now=now
+    found = directory.profiles(
+        workspace_id=workspace_id, user_ids=form.manager_ids, now=now, client=client
     )
-    if manager_error:
-        errors["managers"] = manager_error
+    if not all(is_human(found.get(user_id)) for user_id in form.manager_ids):
+        errors["managers"] = "manager_unknown"
     return errors
 
 
 def apply(
-    session: Session, client: WebClient, *, workspace_id: int, form: TeamForm, now: datetime
+    session: Session, *, workspace_id: int, form: TeamForm, humans: list[str], now: datetime
 ) -> SyncResult:
-    """Create or update a team from a checked form, then read its members from the channel."""
-    # Slack first, writes after: no write lock is held while waiting on Slack.
-    humans = channel_humans(
-        session, client, workspace_id=workspace_id, channel_id=form.channel_id, now=now
-    )
+    """Create or update a team from a checked form, with `humans` (the channel's human
+    members, read from Slack beforehand) as its members."""
     team = queries.get_team(session, team_id=form.team_id) if form.team_id else None
     if team is None:
         team = Team(workspace_id=workspace_id)
@@ -186,41 +150,86 @@ def apply(
 
 
 def save(
-    session: Session, client: WebClient, *, workspace_id: int, form: TeamForm, now: datetime
-) -> SyncResult:
-    """Check then apply a form; raise TeamError when it is not acceptable."""
-    errors = check(session, client, workspace_id=workspace_id, form=form, now=now)
+    sessions: sessionmaker[Session],
+    directory: Directory,
+    *,
+    workspace_id: int,
+    form: TeamForm,
+    now: datetime,
+    client: WebClient | None = None,
+) -> dict:
+    """Check then apply a form (`symmetry team add`); raise TeamError when it is not
+    acceptable. Returns the team as `describe` shows it."""
+    with session_scope(sessions) as session:
+        errors = validate(session, workspace_id=workspace_id, form=form)
+    if not errors:
+        errors = check_in_slack(
+            directory, workspace_id=workspace_id, form=form, now=now, client=client
+        )
     if errors:
         raise TeamError(errors)
-    return apply(session, client, workspace_id=workspace_id, form=form, now=now)
-
-
-def sync(session: Session, client: WebClient, *, team: Team, now: datetime) -> SyncResult:
-    """Make the team's members the human members of its channel."""
-    humans = channel_humans(
-        session, client, workspace_id=team.workspace_id, channel_id=team.channel_id, now=now
+    humans = directory.channel_humans(
+        workspace_id=workspace_id, channel_id=form.channel_id, now=now, client=client
     )
-    added, removed = queries.set_members(session, team=team, user_ids=humans)
-    return SyncResult(team=team, added=added, removed=removed)
+    with session_scope(sessions) as session:
+        return describe(
+            apply(session, workspace_id=workspace_id, form=form, humans=humans, now=now).team
+        )
+
+
+def sync(
+    sessions: sessionmaker[Session],
+    directory: Directory,
+    *,
+    team_id: int,
+    now: datetime,
+    client: WebClient | None = None,
+) -> SyncResult | None:
+    """Make the team's members the human members of its channel (read from Slack first).
+    None when the team no longer exists."""
+    with session_scope(sessions) as session:
+        team = queries.get_team(session, team_id=team_id)
+        if team is None:
+            return None
+        workspace_id, channel_id = team.workspace_id, team.channel_id
+    humans = directory.channel_humans(
+        workspace_id=workspace_id, channel_id=channel_id, now=now, client=client
+    )
+    with session_scope(sessions) as session:
+        team = queries.get_team(session, team_id=team_id)
+        if team is None:
+            return None
+        added, removed = queries.set_members(session, team=team, user_ids=humans)
+        return SyncResult(
+            team=team, added=added, removed=removed, name=team.name, members=len(team.memberships)
+        )
 
 
 def member_joined(
-    session: Session,
-    client: WebClient,
+    sessions: sessionmaker[Session],
+    directory: Directory,
     *,
     workspace_id: int,
     channel_id: str,
     user_id: str,
     now: datetime,
-) -> Team | None:
-    """A person joined a channel: add them to its team if they are human. Returns the team."""
-    team = queries.get_team_by_channel(session, workspace_id=workspace_id, channel_id=channel_id)
-    if team is None:
-        return None
-    found = people.profile(session, client, workspace_id=workspace_id, user_id=user_id, now=now)
-    if not people.is_human(found):
-        return None
-    return team if queries.add_member(session, team=team, user_id=user_id) else None
+    client: WebClient | None = None,
+) -> bool:
+    """A person joined a channel: add them to its team if they are human. True when added."""
+    with session_scope(sessions) as session:
+        team = queries.get_team_by_channel(
+            session, workspace_id=workspace_id, channel_id=channel_id
+        )
+        if team is None:
+            return False
+    found = directory.profile(workspace_id=workspace_id, user_id=user_id, now=now, client=client)
+    if not is_human(found):
+        return False
+    with session_scope(sessions) as session:
+        team = queries.get_team_by_channel(
+            session, workspace_id=workspace_id, channel_id=channel_id
+        )
+        return team is not None and queries.add_member(session, team=team, user_id=user_id)
 
 
 def member_left(session: Session, *, workspace_id: int, channel_id: str, user_id: str) -> bool:
@@ -241,14 +250,14 @@ def describe(team: Team) -> dict:
     }
 
 
-def default_form(settings: Settings) -> TeamForm:
+def default_form(policy: Policy) -> TeamForm:
     """An empty form with the deployment's default timezone and language."""
     return TeamForm(
         name="",
         channel_id="",
         manager_ids=[],
-        timezone=settings.default_timezone,
-        locale=settings.default_locale,
+        timezone=policy.default_timezone,
+        locale=policy.default_locale,
     )
 
 
@@ -262,11 +271,3 @@ def _working_time(value: str) -> bool:
         and 8 <= int(hour) <= 18
         and int(minute) < 60
     )
-
-
-def _is_not_found(exc: SlackApiError) -> bool:
-    return exc.response.get("error") in ("channel_not_found", "not_in_channel", "is_archived")
-
-
-def _reraise(exc: SlackApiError) -> str:
-    raise exc

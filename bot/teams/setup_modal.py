@@ -7,38 +7,25 @@ someone who is not an admin is refused and changes nothing.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.runtime.config import Settings, is_timezone
 from bot.shared.blocks import render
 from bot.shared.i18n import translate
-from bot.teams import directory as people
+from bot.shared.policy import Policy
+from bot.shared.worktime import is_timezone
 from bot.teams import roster as teams
+from bot.teams.actors import Actor
+from bot.teams.directory import Directory
 from storage import queries
+from storage.db import session_scope
 
 CALLBACK_ID = "team_setup"
 FIELDS = ("name", "channel", "managers", "timezone", "locale", "roundup")
-
-
-@dataclass
-class Actor:
-    """Who is acting, where, and in which language."""
-
-    workspace_id: int
-    user_id: str
-    locale: str
-
-
-def actor(session: Session, settings: Settings, *, workspace_id: int, user_id: str) -> Actor:
-    """The acting person, with their language from the cache (no Slack call)."""
-    locale = people.locale_for(session, settings, workspace_id=workspace_id, user_id=user_id)
-    return Actor(workspace_id=workspace_id, user_id=user_id, locale=locale)
 
 
 def modal(session: Session, who: Actor, form: teams.TeamForm) -> dict[str, Any]:
@@ -53,11 +40,11 @@ def modal(session: Session, who: Actor, form: teams.TeamForm) -> dict[str, Any]:
     )
 
 
-def form_for(session: Session, settings: Settings, *, team_id: int | None) -> teams.TeamForm:
+def form_for(session: Session, policy: Policy, *, team_id: int | None) -> teams.TeamForm:
     """The form for an existing team, or an empty one with the defaults."""
     team = queries.get_team(session, team_id=team_id) if team_id else None
     if team is None:
-        return teams.default_form(settings)
+        return teams.default_form(policy)
     return teams.TeamForm(
         name=team.name,
         channel_id=team.channel_id,
@@ -70,49 +57,34 @@ def form_for(session: Session, settings: Settings, *, team_id: int | None) -> te
 
 
 def opening(
-    session: Session, client: WebClient, settings: Settings, *, who: Actor, now: datetime
+    session: Session, policy: Policy, *, who: Actor
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """(the modal to open, None) for an admin; (None, the refusal to send) for anyone else.
 
-    The admin check reads the person's profile from Slack on first contact, so the language
-    is decided after it; a new team starts with the admin's own time zone and language.
+    A new team starts with the admin's own time zone and language.
     """
-    admin = people.is_admin(
-        session, client, settings, workspace_id=who.workspace_id, user_id=who.user_id, now=now
-    )
-    who = actor(session, settings, workspace_id=who.workspace_id, user_id=who.user_id)
-    if not admin:
+    if not who.is_admin:
         return None, render("not_admin", who.locale)
-    form = teams.default_form(settings)
-    profile = queries.get_slack_user(session, workspace_id=who.workspace_id, user_id=who.user_id)
-    if profile is not None and profile.timezone and is_timezone(profile.timezone):
-        form.timezone = profile.timezone
+    form = teams.default_form(policy)
+    form.timezone = who.timezone if is_timezone(who.timezone) else form.timezone
     form.locale = who.locale
     return modal(session, who, form), None
 
 
 def switched_team(
-    session: Session,
-    client: WebClient,
-    settings: Settings,
-    *,
-    who: Actor,
-    picked: str,
-    now: datetime,
+    session: Session, policy: Policy, *, who: Actor, picked: str
 ) -> dict[str, Any] | None:
     """The admin picked another team in the modal: the modal showing its values.
 
     None (nothing to update) for anyone but an admin, or for a team of another workspace.
     """
-    if not people.is_admin(
-        session, client, settings, workspace_id=who.workspace_id, user_id=who.user_id, now=now
-    ):
+    if not who.is_admin:
         return None
     team_id = int(picked) if picked.isdigit() else None
     team = queries.get_team(session, team_id=team_id) if team_id else None
     if team is not None and team.workspace_id != who.workspace_id:
         return None
-    return modal(session, who, form_for(session, settings, team_id=team_id))
+    return modal(session, who, form_for(session, policy, team_id=team_id))
 
 
 def parse_submission(view: dict[str, Any]) -> tuple[teams.TeamForm, dict[str, str]]:
@@ -142,27 +114,34 @@ def parse_submission(view: dict[str, Any]) -> tuple[teams.TeamForm, dict[str, st
 
 
 def check_submission(
-    session: Session,
-    client: WebClient,
-    settings: Settings,
+    sessions: sessionmaker[Session],
+    directory: Directory,
     *,
     who: Actor,
     view: dict[str, Any],
     now: datetime,
+    client: WebClient | None = None,
 ) -> tuple[teams.TeamForm, dict[str, str]]:
-    """Validate a submission before it is acknowledged: (form, {block_id: error text})."""
+    """Validate a submission before it is acknowledged: (form, {block_id: error text}).
+
+    The database checks run in their own transaction, the Slack ones (channel, managers)
+    after it, with none open.
+    """
     form, blocks = parse_submission(view)
     first_block = blocks.get("name") or next(iter(blocks.values()), "name-new")
-    if not people.is_admin(
-        session, client, settings, workspace_id=who.workspace_id, user_id=who.user_id, now=now
-    ):
+    if not who.is_admin:
         text = translate(who.locale, "Only Symmetry admins can set up teams. Nothing was changed.")
         return form, {first_block: text}
-    if form.team_id is not None:
-        team = queries.get_team(session, team_id=form.team_id)
-        if team is None or team.workspace_id != who.workspace_id:
-            return form, {first_block: translate(who.locale, "This team no longer exists.")}
-    codes = teams.check(session, client, workspace_id=who.workspace_id, form=form, now=now)
+    with session_scope(sessions) as session:
+        if form.team_id is not None:
+            team = queries.get_team(session, team_id=form.team_id)
+            if team is None or team.workspace_id != who.workspace_id:
+                return form, {first_block: translate(who.locale, "This team no longer exists.")}
+        codes = teams.validate(session, workspace_id=who.workspace_id, form=form)
+    if not codes:
+        codes = teams.check_in_slack(
+            directory, workspace_id=who.workspace_id, form=form, now=now, client=client
+        )
     errors = {
         blocks.get(field, first_block): translate(who.locale, teams.ERROR_TEXT[code])
         for field, code in codes.items()
@@ -171,27 +150,35 @@ def check_submission(
 
 
 def apply_submission(
-    session: Session,
-    client: WebClient,
+    sessions: sessionmaker[Session],
+    directory: Directory,
     *,
     who: Actor,
     form: teams.TeamForm,
     now: datetime,
+    client: WebClient | None = None,
 ) -> dict[str, Any]:
-    """Save a checked form, read the members, and return the message for the admin."""
-    try:
-        with session.begin_nested():
-            result = teams.apply(session, client, workspace_id=who.workspace_id, form=form, now=now)
-    except IntegrityError:  # another admin took the name or channel since the check
-        problem = translate(who.locale, "Another team took this name or channel meanwhile.")
-        return render("team_failed", who.locale, name=form.name, problems=[problem])
-    team = result.team
-    return render(
-        "team_saved",
-        who.locale,
-        team=team,
-        members=len(team.memberships),
-        managers=sorted(m.user_id for m in team.managers),
-        added=result.added,
-        removed=result.removed,
+    """Read the channel's members from Slack, then save the checked form; return the message
+    for the admin."""
+    humans = directory.channel_humans(
+        workspace_id=who.workspace_id, channel_id=form.channel_id, now=now, client=client
     )
+    with session_scope(sessions) as session:
+        try:
+            with session.begin_nested():
+                result = teams.apply(
+                    session, workspace_id=who.workspace_id, form=form, humans=humans, now=now
+                )
+        except IntegrityError:  # another admin took the name or channel since the check
+            problem = translate(who.locale, "Another team took this name or channel meanwhile.")
+            return render("team_failed", who.locale, name=form.name, problems=[problem])
+        team = result.team
+        return render(
+            "team_saved",
+            who.locale,
+            team=team,
+            members=len(team.memberships),
+            managers=sorted(m.user_id for m in team.managers),
+            added=result.added,
+            removed=result.removed,
+        )

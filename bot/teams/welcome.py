@@ -7,24 +7,21 @@ after a restart or a missed hour.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from slack_sdk import WebClient
 from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.runtime.config import Settings
 from bot.shared.blocks import render
 from bot.shared.i18n import pick_locale
-from bot.shared.worktime import next_opening, zone
-from bot.teams import directory as people
-from storage import outbox
+from bot.shared.policy import Policy
+from bot.shared.sending import Recipient, queue
+from bot.teams.directory import Directory, Profile
+from storage.db import session_scope
 from storage.models import Membership, OutboxMessage, Team, Workspace
 
 KIND = "welcome"
-ClientFor = Callable[[int], WebClient | None]
 
 
 def key(slack_team_id: str, user_id: str) -> str:
@@ -66,50 +63,52 @@ def newcomers(session: Session) -> list[Newcomer]:
 
 
 def plan(
-    session: Session,
-    client_for: ClientFor,
-    settings: Settings,
-    *,
-    now: datetime,
+    sessions: sessionmaker[Session], policy: Policy, directory: Directory, *, now: datetime
 ) -> int:
-    """Queue a welcome for every newcomer, in their language, held to their working hours."""
-    planned = 0
-    pending = newcomers(session)
-    by_workspace: dict[int, list[Newcomer]] = {}
-    for newcomer in pending:
-        by_workspace.setdefault(newcomer.workspace_id, []).append(newcomer)
-    for workspace_id, group in by_workspace.items():
-        client = client_for(workspace_id)
-        if client is None:
-            continue
+    """Queue a welcome for every newcomer, in their language, held to their working hours.
+
+    Who is new is read first; their profiles are then asked of Slack with no transaction
+    open; the welcomes are queued last, for the newcomers still waiting.
+    """
+    with session_scope(sessions) as session:
+        by_workspace: dict[int, list[str]] = {}
+        for newcomer in newcomers(session):
+            by_workspace.setdefault(newcomer.workspace_id, []).append(newcomer.user_id)
+    profiles: dict[int, dict[str, Profile]] = {}
+    for workspace_id, user_ids in by_workspace.items():
+        if directory.client_for(workspace_id) is None:
+            continue  # uninstalled meanwhile, or no token: nobody to welcome there
         # One refresh for the whole group: users.list when many are stale, cache otherwise.
-        profiles = people.profiles(
-            session, client, workspace_id=workspace_id, user_ids=[n.user_id for n in group], now=now
+        profiles[workspace_id] = directory.profiles(
+            workspace_id=workspace_id, user_ids=user_ids, now=now
         )
-        for newcomer in group:
+    planned = 0
+    with session_scope(sessions) as session:
+        for newcomer in newcomers(session):
+            if newcomer.workspace_id not in profiles:
+                continue
             # Someone Slack no longer knows is queued too: delivery marks it dead, once.
-            profile = profiles.get(newcomer.user_id)
+            profile = profiles[newcomer.workspace_id].get(newcomer.user_id)
             locale = pick_locale(
                 profile.locale if profile else None,
                 newcomer.team.locale,
-                default=settings.default_locale,
+                default=policy.default_locale,
             )
-            timezone = (profile.timezone if profile else None) or newcomer.team.timezone
-            tz = zone(timezone, settings.default_timezone)
             message = render(
-                "welcome",
-                locale,
-                team=newcomer.team,
-                threshold=settings.anonymity_threshold,
+                "welcome", locale, team=newcomer.team, threshold=policy.anonymity_threshold
             )
-            planned += outbox.enqueue(
+            planned += queue(
                 session,
-                workspace_id=workspace_id,
+                to=Recipient(
+                    workspace_id=newcomer.workspace_id,
+                    user_id=newcomer.user_id,
+                    timezone=profile.timezone if profile else None,
+                    team_timezone=newcomer.team.timezone,
+                ),
                 key=key(newcomer.slack_team_id, newcomer.user_id),
                 kind=KIND,
-                recipient=newcomer.user_id,
                 payload=message,
-                timezone=tz.key,
-                not_before=next_opening(now, tz),
+                earliest=now,
+                default_timezone=policy.default_timezone,
             )
     return planned

@@ -1,0 +1,34 @@
+"""The policy: what the domain needs from the deployment's settings, and nothing else.
+
+`Settings` holds every environment variable (tokens, URLs, ports); the domain needs five of
+them. A `Policy` carries those five, checked: the secret key that keys every pseudonymous
+hash is required and never empty, so no path can hash with a missing key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.shared.i18n import LOCALES
+
+MIN_THRESHOLD = 3
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The rules the domain applies: the hashing key, the anonymity threshold, the defaults
+    for people and teams Slack says nothing about, and the deployment's extra admins."""
+
+    secret_key: str = field(repr=False)  # never printed, never logged
+    anonymity_threshold: int = 5
+    default_locale: str = "en"
+    default_timezone: str = "UTC"
+    admins: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.secret_key:
+            raise ValueError("SYMMETRY_SECRET_KEY: the policy needs the secret key")
+        if self.anonymity_threshold < MIN_THRESHOLD:
+            raise ValueError(f"the anonymity threshold is at least {MIN_THRESHOLD}")
+        if self.default_locale not in LOCALES:
+            raise ValueError(f"unknown default locale {self.default_locale!r}")

@@ -1,0 +1,64 @@
+"""Queueing a message for a person's working hours: the one way the domain says something on
+its own initiative (welcomes, surveys, reminders, roundups, follow-ups, and next walks and
+digests). The message becomes an outbox row; the deliverer sends it when it is due."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.shared.worktime import is_timezone, next_opening, zone
+from storage import outbox
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a message is for and the zones that decide when it may reach them. `user_id` is
+    None for an anonymous reporter, found only at the moment of sending."""
+
+    workspace_id: int
+    user_id: str | None
+    timezone: str | None = None  # the person's own, as Slack gives it
+    team_timezone: str | None = None
+
+
+def timezone_for(person: str | None, team: str | None, default: str) -> ZoneInfo:
+    """The zone a person's messages follow: their own, else their team's, else the default."""
+    for candidate in (person, team, default):
+        if candidate and is_timezone(candidate):
+            return zone(candidate)
+    return zone(None)
+
+
+def queue(
+    session: Session,
+    *,
+    to: Recipient,
+    key: str,
+    kind: str,
+    payload: dict[str, Any],
+    earliest: datetime,
+    default_timezone: str,
+    latest: datetime | None = None,
+) -> bool:
+    """Queue `payload` for `to`, at `earliest` or the next opening of their working hours
+    after it; nothing when that falls at or after `latest`. The key makes it idempotent:
+    True only when a row was queued now."""
+    tz = timezone_for(to.timezone, to.team_timezone, default_timezone)
+    at = next_opening(earliest, tz)
+    if latest is not None and at >= latest:
+        return False
+    return outbox.enqueue(
+        session,
+        workspace_id=to.workspace_id,
+        key=key,
+        kind=kind,
+        recipient=to.user_id,
+        payload=payload,
+        timezone=tz.key,
+        not_before=at,
+    )
