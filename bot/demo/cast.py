@@ -19,7 +19,7 @@ SHOP_NAME = "Boutique Lyon"  # a second, smaller team, added from a terminal for
 
 
 @dataclass(frozen=True)
-class Person:
+class Member:
     """A simulated person and the part they play in the story."""
 
     user: SimUser
@@ -41,9 +41,9 @@ class Person:
         return self.user.locale.split("-")[0].upper()
 
 
-def _person(user_id: str, real_name: str, tz: str, locale: str, role: str, **extra: bool) -> Person:
+def _person(user_id: str, real_name: str, tz: str, locale: str, role: str, **extra: bool) -> Member:
     name = real_name.split()[0].lower().replace("é", "e").replace("è", "e")
-    return Person(SimUser(user_id, name, real_name, tz=tz, locale=locale, **extra), role)
+    return Member(SimUser(user_id, name, real_name, tz=tz, locale=locale, **extra), role)
 
 
 AMELIE = _person("U0AMELIE", "Amélie Laurent", "Europe/Paris", "fr-FR", N_("admin"), is_admin=True)
@@ -58,7 +58,7 @@ OLIVER = _person("U0OLIVER", "Oliver Grant", "Europe/Paris", "en-GB", N_("shop a
 PEOPLE = (AMELIE, MARC, SOFIA, DAVID, JULIEN, CHLOE, EMMA, INES, OLIVER)
 
 
-def person(user_id: str | None) -> Person | None:
+def person(user_id: str | None) -> Member | None:
     """The cast member with this Slack user ID (or DM ID), if any."""
     for candidate in PEOPLE:
         if user_id in (candidate.id, "D" + candidate.id):

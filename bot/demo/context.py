@@ -83,7 +83,7 @@ class Demo:
             channels={cid: channel.name for cid, channel in self.sim.channels.items()},
         )
 
-    def who(self, person: cast.Person) -> str:
+    def who(self, person: cast.Member) -> str:
         """`Amélie Laurent (admin, FR)`."""
         return translate(
             self.locale,
@@ -118,7 +118,7 @@ class Demo:
 
     # ----- Slack's side: what people do
 
-    def slash(self, person: cast.Person, text: str, *, channel: str = cast.GENERAL) -> Response:
+    def slash(self, person: cast.Member, text: str, *, channel: str = cast.GENERAL) -> Response:
         """`person` types `/symmetry TEXT`; return the app's HTTP answer (the ack)."""
         command = f"/symmetry {text}".strip()
         self.narrator.step(
@@ -132,7 +132,7 @@ class Demo:
         )
         return self.check(self.platform.command(person.id, "/symmetry", text, channel_id=channel))
 
-    def ask(self, person: cast.Person, text: str) -> dict[str, Any]:
+    def ask(self, person: cast.Member, text: str) -> dict[str, Any]:
         """`person` types `/symmetry TEXT`; return the answer, from the ack or the response_url.
 
         Someone the bot knows is answered in the ack; on first contact the bot acks at once,
@@ -153,7 +153,7 @@ class Demo:
         )
         return answer
 
-    def irritant(self, person: cast.Person, text: str = "") -> dict[str, Any]:
+    def irritant(self, person: cast.Member, text: str = "") -> dict[str, Any]:
         """`person` types `/irritant TEXT` in the team's channel; return the report modal the
         app asked Slack to open."""
         command = f"/irritant {text}".strip()
@@ -268,7 +268,7 @@ class Demo:
         zone = ZoneInfo(tz) if isinstance(tz, str) else tz
         return str(get_timezone_location(zone, locale=self.locale, return_city=True))
 
-    def language(self, person: cast.Person) -> str:
+    def language(self, person: cast.Member) -> str:
         """The name of a person's language in the narration's language: `French`, `anglais`."""
         return str(Locale.parse(person.language.lower()).get_language_name(self.locale))
 

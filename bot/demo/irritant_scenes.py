@@ -39,7 +39,7 @@ NAMED_DAY = "EEEE d MMMM"
 class Report:
     """What one person reports, as they fill in the modal."""
 
-    person: cast.Person
+    person: cast.Member
     description: str
     category: str
     severity: str
@@ -160,11 +160,11 @@ def _label(element: dict[str, Any]) -> str:
     return str(element.get("text", {}).get("text", ""))
 
 
-def _to(person: cast.Person) -> Callable[[Call], bool]:
+def _to(person: cast.Member) -> Callable[[Call], bool]:
     return lambda call: call.params.get("channel") in (person.id, "D" + person.id)
 
 
-def _sent_to(calls: list[Call], person: cast.Person) -> list[Call]:
+def _sent_to(calls: list[Call], person: cast.Member) -> list[Call]:
     return [call for call in calls if _to(person)(call)]
 
 
@@ -715,7 +715,7 @@ def home_tab(demo: Demo) -> None:
     )
 
 
-def _open_home(demo: Demo, person: cast.Person) -> dict[str, Any]:
+def _open_home(demo: Demo, person: cast.Member) -> dict[str, Any]:
     """`person` opens the Home tab; show and return what the app published."""
     demo.narrator.step(
         translate(demo.locale, "%(who)s opens Symmetry's Home tab", who=demo.who(person))

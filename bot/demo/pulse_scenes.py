@@ -46,7 +46,7 @@ COMMENT = "La salle de pause est glaciale le matin ; à part ça, une super équ
 class Answers:
     """What one person taps: a value per question, in the order the round asks them."""
 
-    person: cast.Person
+    person: cast.Member
     values: dict[str, int]
 
 
@@ -87,7 +87,7 @@ class Round:
         """The day before, after the irritant story's last tick (which may be that Monday)."""
         return self.at(-1, 17)
 
-    def survey_time(self, person: cast.Person) -> datetime:
+    def survey_time(self, person: cast.Member) -> datetime:
         """When a person's survey is due: 10:00 on the survey day in their time zone."""
         return datetime.combine(self.day, SURVEY_TIME, tzinfo=ZoneInfo(person.user.tz))
 
@@ -127,7 +127,7 @@ def _day(demo: Demo, day: date) -> str:
     return str(format_date(day, NAMED_DAY, locale=demo.locale))
 
 
-def _names(people: Sequence[cast.Person], locale: str) -> str:
+def _names(people: Sequence[cast.Member], locale: str) -> str:
     """`Marc, Julien and Chloé`, in the narration's language."""
     names = [person.first_name for person in people]
     if len(names) < 2:
@@ -135,11 +135,11 @@ def _names(people: Sequence[cast.Person], locale: str) -> str:
     return translate(locale, "%(names)s and %(last)s", names=", ".join(names[:-1]), last=names[-1])
 
 
-def _to(person: cast.Person) -> Callable[[Call], bool]:
+def _to(person: cast.Member) -> Callable[[Call], bool]:
     return lambda call: call.params.get("channel") in (person.id, "D" + person.id)
 
 
-def _recipients(calls: list[Call]) -> list[cast.Person]:
+def _recipients(calls: list[Call]) -> list[cast.Member]:
     found = []
     for call in calls:
         person = cast.person(call.params.get("channel"))
@@ -149,7 +149,7 @@ def _recipients(calls: list[Call]) -> list[cast.Person]:
     return found
 
 
-def _only(calls: list[Call], person: cast.Person) -> dict[str, Any]:
+def _only(calls: list[Call], person: cast.Member) -> dict[str, Any]:
     mine = [call for call in calls if _to(person)(call)]
     if len(mine) != 1:
         raise DemoError(f"{person.first_name} should get one message here, not {len(mine)}")
@@ -194,7 +194,7 @@ def _answer_button(message: dict[str, Any], question: str, value: int) -> dict[s
     return _element(message, f"pulse_answer:{value}", f"a-{question}")
 
 
-def _press(demo: Demo, person: cast.Person, message: dict[str, Any], element: dict) -> dict:
+def _press(demo: Demo, person: cast.Member, message: dict[str, Any], element: dict) -> dict:
     """`person` presses a button of their survey; return what the app answered on the
     response_url (the updated message, or a message only they can see)."""
     answered = demo.watch("response_url")
@@ -218,7 +218,7 @@ def _updated(message: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
 
 
 def _tap(
-    demo: Demo, person: cast.Person, message: dict[str, Any], question: str, value: int
+    demo: Demo, person: cast.Member, message: dict[str, Any], question: str, value: int
 ) -> dict[str, Any]:
     """`person` taps an answer; return the updated message."""
     reply = _press(demo, person, message, _answer_button(message, question, value))
@@ -264,7 +264,7 @@ def _question_block_text(message: dict[str, Any], question: str) -> str:
 # ----- survey settings
 
 
-def _open_settings(demo: Demo, person: cast.Person) -> dict[str, Any]:
+def _open_settings(demo: Demo, person: cast.Member) -> dict[str, Any]:
     """`person` types `/symmetry survey` in the team's channel; return the settings modal."""
     opened = demo.watch("views.open", where=opened_with("pulse_settings"))
     demo.slash(person, "survey", channel=cast.TEAM_CHANNEL)
@@ -279,7 +279,7 @@ def _on_label(view: dict[str, Any]) -> str:
 
 
 def _save_settings(
-    demo: Demo, person: cast.Person, view: dict[str, Any], *, enabled: bool
+    demo: Demo, person: cast.Member, view: dict[str, Any], *, enabled: bool
 ) -> dict[str, Any]:
     """Submit the settings modal as it is, surveys on or off; return the DM that confirms."""
     saved = demo.watch("chat.postMessage", where=_to(person))
@@ -439,7 +439,7 @@ def switch_on(demo: Demo) -> None:
     if sorted(m.recipient or "" for m in queued) != sorted(p.id for p in everyone):
         raise DemoError(f"a survey should wait for each of the {len(everyone)} people")
     order = {p.id: i for i, p in enumerate(cast.PEOPLE)}
-    groups: dict[tuple[str, datetime], list[cast.Person]] = {}
+    groups: dict[tuple[str, datetime], list[cast.Member]] = {}
     for message in sorted(queued, key=lambda m: (m.not_before, order[m.recipient or ""])):
         person = cast.person(message.recipient)
         assert person is not None
@@ -476,7 +476,7 @@ def switch_on(demo: Demo) -> None:
         demo.narrator.note("  " + line)
 
 
-def _survey_heading(demo: Demo, person: cast.Person, instant: datetime) -> dict[str, str]:
+def _survey_heading(demo: Demo, person: cast.Member, instant: datetime) -> dict[str, str]:
     return {
         "name": person.first_name,
         "language": demo.language(person),
@@ -635,7 +635,7 @@ def _chloe_answers(demo: Demo, message: dict[str, Any]) -> None:
     _comment(demo, chloe, message)
 
 
-def _skip(demo: Demo, person: cast.Person, message: dict[str, Any]) -> dict[str, Any]:
+def _skip(demo: Demo, person: cast.Member, message: dict[str, Any]) -> dict[str, Any]:
     """`person` skips the round; return their updated survey."""
     skip = _element(message, "pulse_skip")
     demo.narrator.step(
@@ -688,7 +688,7 @@ def _afternoon(demo: Demo) -> None:
     _pause(demo, cast.SOFIA, message)
 
 
-def _comment(demo: Demo, person: cast.Person, message: dict[str, Any]) -> None:
+def _comment(demo: Demo, person: cast.Member, message: dict[str, Any]) -> None:
     """`person` adds a comment to the round through its modal."""
     locale = demo.locale
     button = _element(message, "pulse_comment")
@@ -724,7 +724,7 @@ def _comment(demo: Demo, person: cast.Person, message: dict[str, Any]) -> None:
 
 
 def _press_for_modal(
-    demo: Demo, person: cast.Person, message: dict[str, Any], element: dict
+    demo: Demo, person: cast.Member, message: dict[str, Any], element: dict
 ) -> None:
     """Press a survey button that opens a modal (no response_url answer)."""
     demo.check(
@@ -738,7 +738,7 @@ def _press_for_modal(
     )
 
 
-def _pause(demo: Demo, person: cast.Person, message: dict[str, Any]) -> None:
+def _pause(demo: Demo, person: cast.Member, message: dict[str, Any]) -> None:
     """`person` pauses surveys until a date: the next round will not reach them."""
     locale, story = demo.locale, _round(demo)
     button = _element(message, "pulse_pause")

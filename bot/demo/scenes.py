@@ -299,7 +299,7 @@ def _recipient(call: Call) -> str | None:
     return person.id if person else call.params.get("channel")
 
 
-def _cast_member(user_id: str | None) -> cast.Person:
+def _cast_member(user_id: str | None) -> cast.Member:
     person = cast.person(user_id)
     if person is None:
         raise DemoError(f"a message went to {user_id!r}, who is not in the cast")
