@@ -40,8 +40,6 @@ import json
 import os
 import platform
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -57,14 +55,20 @@ if str(ROOT) not in sys.path:  # `python bench/ack.py` from anywhere
 
 from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
+from bot.demo.harness import (  # noqa: E402
+    SIGNING_SECRET,
+    ServerError,
+    ServerProcess,
+    free_port,
+    server_env,
+    start_server,
+)
 from bot.demo.slack import SimUser, SlackSim, sign  # noqa: E402
 from bot.runtime.config import Settings  # noqa: E402
 from storage import queries  # noqa: E402
 from storage.db import make_engine, make_session_factory, upgrade  # noqa: E402
 from storage.models import Membership, Team, TeamManager  # noqa: E402
 
-SIGNING_SECRET = "bench-signing-secret"
-SECRET_KEY = "bench-secret-key"
 P50_TARGET = 1.2
 P99_TARGET = 1.3
 OPEN_TARGET = 2.0  # seconds from /irritant to views.open (a trigger_id dies after 3 s)
@@ -85,15 +89,14 @@ class Variant:
     label: str
     argv: list[str]
     port: int = 0
-    process: subprocess.Popen | None = None
-    log: Path | None = None
+    server: ServerProcess | None = None
 
     def cpu_seconds(self, *, arbiter: bool = False) -> float:
         """CPU time (user + system) used so far by the server's worker processes."""
-        if self.process is None:
+        if self.server is None:
             return 0.0
-        total = process_cpu(self.process.pid) if arbiter else 0.0
-        for task in Path(f"/proc/{self.process.pid}/task").glob("*"):
+        total = process_cpu(self.server.pid) if arbiter else 0.0
+        for task in Path(f"/proc/{self.server.pid}/task").glob("*"):
             try:
                 children = (task / "children").read_text().split()
             except OSError:
@@ -124,68 +127,27 @@ def own_cpu(variants: list[Variant]) -> float:
     return times.user + times.system + sum(v.cpu_seconds(arbiter=True) for v in variants)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def server_env(database_url: str, sim: SlackSim, port: int) -> dict[str, str]:
-    """The environment of every server: the fake Slack, the database, the port."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "SYMMETRY_", "DATABASE_URL"))
-    }
-    env.update(
-        DATABASE_URL=database_url,
-        SLACK_BOT_TOKEN=sim.bot_token,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=sim.url,
-        SYMMETRY_SECRET_KEY=SECRET_KEY,
-        PORT=str(port),
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
 def start(variant: Variant, env: dict[str, str], logdir: Path, cpus: set[int] | None) -> None:
-    """Start a server process (pinned to `cpus`, when given) and wait until it answers HTTP."""
-    variant.log = logdir / f"{variant.key}.log"
-    out = open(variant.log, "w")  # noqa: SIM115 (lives as long as the process)
-
-    def pin() -> None:  # in the child, before exec: gunicorn's worker inherits it
-        if cpus:
-            os.sched_setaffinity(0, cpus)
-
-    variant.process = subprocess.Popen(
-        variant.argv, env=env, cwd=logdir, stdout=out, stderr=out, preexec_fn=pin
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if variant.process.poll() is not None:
-            raise RuntimeError(f"{variant.label} exited:\n{variant.log.read_text()}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", variant.port, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()  # any HTTP answer (bare Bolt: 404) means "serving"
-            conn.close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{variant.label} did not start:\n{variant.log.read_text()}")
+    """Start a server process (pinned to `cpus`, when given) and wait until it answers HTTP
+    (any answer: bare Bolt has no /healthz)."""
+    try:
+        variant.server = start_server(
+            env,
+            logdir,
+            variant.port,
+            argv=variant.argv,
+            log_path=logdir / f"{variant.key}.log",
+            timeout=60,
+            healthy=False,
+            cpus=cpus,
+        )
+    except ServerError as exc:
+        raise RuntimeError(f"{variant.label}: {exc}") from exc
 
 
 def stop(variant: Variant) -> None:
-    process = variant.process
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    if variant.server is not None:
+        variant.server.stop()
 
 
 # --------------------------------------------------------------------------- requests

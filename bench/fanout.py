@@ -52,6 +52,7 @@ if str(ROOT) not in sys.path:  # `python bench/fanout.py` from anywhere
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bot.demo.harness import server_env  # noqa: E402
 from bot.demo.slack import Call, SimUser, SlackSim, _Reply  # noqa: E402
 from bot.runtime.config import Settings  # noqa: E402
 from storage import outbox, queries  # noqa: E402
@@ -194,25 +195,6 @@ def attempts_histogram(url: str) -> Counter[int]:
 # --------------------------------------------------------------------------- processes
 
 
-def bot_env(database_url: str, sim: SlackSim) -> dict[str, str]:
-    """The environment of a `symmetry` process wired to the simulator (like tests' server_env)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "SYMMETRY_", "DATABASE_URL"))
-        and key.lower() not in ("http_proxy", "https_proxy", "all_proxy")
-    }
-    env.update(
-        DATABASE_URL=database_url,
-        SLACK_BOT_TOKEN=sim.bot_token,
-        SLACK_SIGNING_SECRET="bench-signing-secret",
-        SLACK_API_URL=sim.url,
-        SYMMETRY_SECRET_KEY="bench-secret-key",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
 @dataclass
 class Run:
     """One `symmetry` process: when it started (wall clock, like the sim's Call.at) and ended."""
@@ -312,7 +294,7 @@ def run_rate(rate: float, args: argparse.Namespace) -> Result:
         workdir = Path(tmp)
         url = fresh_database(args.database, args.database_url, workdir)
         members = crowd(url, sim, args.people)
-        env = bot_env(url, sim)
+        env = server_env(url, sim)
 
         # Planning: queued, held for Monday.
         sim.forget()

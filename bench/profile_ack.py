@@ -314,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args.server, args.port)
 
     from bench import ack
+    from bot.demo.harness import free_port, server_env
     from bot.demo.slack import SimUser, SlackSim
 
     workdir = Path(tempfile.mkdtemp(prefix="symmetry-profile-"))
@@ -325,10 +326,10 @@ def main(argv: list[str] | None = None) -> int:
         sim.add_user(SimUser(f"UBENCH{i:03d}", f"user{i}", f"Bench User {i}")) for i in range(20)
     ]
     bench = ack.Bench(ack.build_parser().parse_args([]), sim, users)
-    port = ack.free_port()
+    port = free_port()
     argv_ = [sys.executable, str(Path(__file__).resolve()), "serve", "--server", args.server]
     variant = ack.Variant(args.server, args.server, [*argv_, "--port", str(port)], port)
-    env = ack.server_env(database_url, sim, port)
+    env = server_env(database_url, sim, port)
     if args.cprofile:
         env["BENCH_CPROFILE"] = "1"
     try:

@@ -62,23 +62,20 @@ for entry in (ROOT, ROOT / "bench"):  # `python bench/pulse.py` from anywhere
         sys.path.insert(0, str(entry))
 
 from ack import (  # noqa: E402
-    SECRET_KEY,
-    SIGNING_SECRET,
     Request,
     Sample,
     Variant,
-    free_port,
     is_empty_ack,
     machine_busy,
     own_cpu,
     percentile,
     run_round,
-    server_env,
     start,
     stop,
 )
 from sqlalchemy import create_engine, func, make_url, select, text  # noqa: E402
 
+from bot.demo.harness import SECRET_KEY, SIGNING_SECRET, free_port, server_env  # noqa: E402
 from bot.demo.slack import BOT_ID, SimUser, SlackSim, sign  # noqa: E402
 from bot.pulse.answers import respondent  # noqa: E402
 from bot.pulse.results import round_result  # noqa: E402

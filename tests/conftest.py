@@ -1,14 +1,13 @@
 """Shared fixtures: databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set), the
-simulated Slack workspace, and the real `symmetry serve` process under test.
+simulated Slack workspace, and the real `symmetry serve` process under test (started by
+bot.demo.harness, which the benchmarks and the demo use too).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,14 +19,15 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.demo import harness
+from bot.demo.harness import SECRET_KEY as SECRET_KEY  # the server's key, for tests to reuse
+from bot.demo.harness import SIGNING_SECRET, ServerProcess, free_port, server_env
 from bot.demo.slack import SimChannel, SimUser, SlackClientSim, SlackSim
 from bot.runtime.config import Settings
 from bot.shared.policy import Policy
 from storage.db import make_engine, make_session_factory, upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
-SIGNING_SECRET = "test-signing-secret"
-SECRET_KEY = "test-secret-key"
 BACKENDS = ["sqlite", "postgres"]
 POLICY = Policy(secret_key=SECRET_KEY)  # what domain tests hand the domain
 
@@ -66,12 +66,6 @@ def seed(sim: SlackSim) -> None:
     sim.add_channel(SimChannel(PRIVATE_CHANNEL, "secret", [MANAGER], is_private=True))
     sim.add_channel(SimChannel(OTHER_CHANNEL, "sales", [ADMIN, EMPLOYEE]))
     sim.clear_calls()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _postgres_url() -> str | None:
@@ -169,36 +163,24 @@ def slack(sim: SlackSim) -> SlackSim:
     return sim
 
 
-def server_env(database_url: str, sim: SlackSim, port: int, **extra: str) -> dict[str, str]:
-    """The environment of a `symmetry` process wired to the simulated workspace."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "SYMMETRY_", "DATABASE_URL"))
-        # slack_sdk sends every call through a proxy from the environment, ignoring NO_PROXY
-        and key.lower() not in ("http_proxy", "https_proxy", "all_proxy")
-    }
-    env.update(
-        DATABASE_URL=database_url,
-        SLACK_BOT_TOKEN=sim.bot_token,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=sim.url,
-        SYMMETRY_SECRET_KEY=SECRET_KEY,
-        PORT=str(port),
-        PYTHONUNBUFFERED="1",
-    )
-    env.update(extra)
-    return env
-
-
 @dataclass
 class RunningServer:
     """A `symmetry serve` process and the simulated Slack platform that talks to it."""
 
-    process: subprocess.Popen
-    base_url: str
+    server: ServerProcess
     platform: SlackClientSim
-    log_path: Path
+
+    @property
+    def process(self) -> subprocess.Popen:
+        return self.server.process
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    @property
+    def log_path(self) -> Path:
+        return self.server.log_path
 
     def get(self, path: str) -> tuple[int, str]:
         try:
@@ -209,34 +191,14 @@ class RunningServer:
 
 
 def start_server(env: dict[str, str], cwd: Path, port: int, sim: SlackSim) -> RunningServer:
-    """Start `python -m bot serve` and wait until /healthz answers."""
-    log = open(cwd / "server.log", "w")  # noqa: SIM115 (closed with the process)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"], env=env, cwd=cwd, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
-    platform = SlackClientSim(f"{base}/slack/events", SIGNING_SECRET, sim)
-    running = RunningServer(process, base, platform, cwd / "server.log")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {(cwd / 'server.log').read_text()}")
-        try:
-            if running.get("/healthz")[0] == 200:
-                return running
-        except OSError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"server did not start: {(cwd / 'server.log').read_text()}")
+    """Start `python -m bot serve` and wait until /healthz answers (see bot.demo.harness)."""
+    server = harness.start_server(env, cwd, port)
+    platform = SlackClientSim(f"{server.base_url}/slack/events", SIGNING_SECRET, sim)
+    return RunningServer(server, platform)
 
 
 def stop_server(running: RunningServer) -> None:
-    running.process.terminate()
-    try:
-        running.process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        running.process.kill()
+    running.server.stop()
 
 
 @pytest.fixture(scope="session")

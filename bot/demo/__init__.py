@@ -13,6 +13,7 @@ and each reporter hears back, then the week of the next Tuesday, for a round of 
     runner.py    `run_demo`: sets the stage, plays the scenes, prints the summary
     slack/       the simulated Slack workspace (also the tests' fake Slack)
     stage.py     the temp directory, the database, the server process, the CLI
+    harness.py   `symmetry serve` wired to the simulated Slack (also for the tests and bench/)
     cast.py      the simulated people and channels
     context.py   `Demo`, handed to every scene: moves, waits, display
     scenes.py    the story; append a `Scene` to `SCENES` to show a new feature

@@ -7,46 +7,29 @@ Everything is removed when the stage closes, whatever happened: the server is st
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from types import TracebackType
-from typing import IO
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.demo import harness
+from bot.demo.harness import ServerError, ServerProcess, free_port, server_env
 from bot.demo.slack import SlackSim
 from storage.db import make_engine, make_session_factory, upgrade
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 CLI_TIMEOUT = 30.0
-# Variables that would point the server at something other than the demo's own pieces. The
-# Slack SDK sends every call through HTTP(S)_PROXY and ignores NO_PROXY, so those go too.
-_DROPPED_PREFIXES = ("SLACK_", "SYMMETRY_", "DATABASE_URL")
-_PROXIES = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"}
 
 
 class StageError(Exception):
     """The stage could not be set up (the message says why)."""
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Stage:
@@ -61,9 +44,8 @@ class Stage:
         self.env: dict[str, str] = {}
         self.engine: Engine | None = None
         self.sessions: sessionmaker[Session] | None = None
-        self._process: subprocess.Popen[bytes] | None = None
+        self._server: ServerProcess | None = None
         self.commands_run = 0  # `symmetry` commands run through `cli`
-        self._log: IO[bytes] | None = None
 
     def __enter__(self) -> Stage:
         return self
@@ -86,64 +68,41 @@ class Stage:
 
     def build_env(self, sim: SlackSim) -> dict[str, str]:
         """The environment of every `symmetry` process of the run: only the demo's settings."""
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(_DROPPED_PREFIXES) and key.upper() not in _PROXIES
-        }
-        env.update(
-            DATABASE_URL=self.database_url,
-            SLACK_BOT_TOKEN=sim.bot_token,
+        self.env = server_env(
+            self.database_url,
+            sim,
+            self.port,
             SLACK_SIGNING_SECRET=self.signing_secret,
-            SLACK_API_URL=sim.url,
             SYMMETRY_SECRET_KEY=secrets.token_hex(32),
-            PORT=str(self.port),
-            PYTHONUNBUFFERED="1",
             PYTHONIOENCODING="utf-8",
             # gunicorn 27 puts a control socket under ~/.gunicorn, shared by every server of the
             # account; a home of its own keeps the demo's files in its directory.
             HOME=str(self.dir),
         )
-        self.env = env
-        return env
+        return self.env
 
     def start_server(self) -> int:
         """Start `python -m bot serve` and wait for /healthz; return the server's pid."""
-        self._log = self.log_path.open("wb")
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            env=self.env,
-            cwd=self.dir,  # so that no stray .env of the caller's directory is read
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches the demo, which then stops the server
-        )
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise StageError(f"the server exited with status {self._process.returncode}")
-            try:
-                with opener.open(f"http://127.0.0.1:{self.port}/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        return self._process.pid
-            except (OSError, urllib.error.URLError):
-                pass
-            time.sleep(0.1)
-        raise StageError(f"the server did not answer /healthz within {START_TIMEOUT:g} s")
+        try:
+            self._server = harness.start_server(
+                self.env,
+                self.dir,
+                self.port,
+                log_path=self.log_path,
+                timeout=START_TIMEOUT,
+                new_session=True,  # Ctrl-C reaches the demo, which then stops the server
+            )
+        except ServerError as exc:
+            raise StageError(exc.reason) from exc
+        return self._server.pid
 
     def server_alive(self) -> bool:
         """True while the server process runs."""
-        return self._process is not None and self._process.poll() is None
+        return self._server is not None and self._server.alive()
 
     def log_tail(self, lines: int = 20) -> str:
         """The end of the server's log."""
-        try:
-            text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.rstrip().splitlines()[-lines:])
+        return harness.log_tail(self.log_path, lines)
 
     def cli(self, *args: str) -> str:
         """Run `python -m bot ARGS` with the server's settings; return what it printed."""
@@ -164,18 +123,9 @@ class Stage:
 
     def stop_server(self) -> None:
         """Stop the server gracefully, or kill its process group when it does not stop."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop(timeout=STOP_TIMEOUT)
 
     def close(self) -> None:
         """Stop the server, close the database and delete the directory."""
