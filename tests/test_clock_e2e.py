@@ -205,13 +205,13 @@ class TestCrashAndConcurrency:
         if db.backend != "postgres":
             pytest.skip("several delivery processes need PostgreSQL (SQLite: one process)")
         crowd(slack, db, 300)
-        slack.delay = 0.01
+        # Slow enough that one worker alone cannot drain the fan-out before the other polls
+        # (each polls its idle outbox every second).
+        slack.delay = 0.2
         tick = symmetry("tick", "--now", "2026-01-17T11:00:00+01:00", env=env, cwd=tmp_path)
         assert tick.returncode == 0, tick.stderr  # Saturday: queued, held for Monday
-        with db.engine.begin() as connection:  # make them due now
-            connection.execute(
-                OutboxMessage.__table__.update().values(not_before=datetime(2026, 1, 1, tzinfo=UTC))
-            )
+        logs = [tmp_path / f"worker{i}.log" for i in range(2)]
+        streams = [log.open("w") for log in logs]
         workers = [
             subprocess.Popen(
                 # Tuesday morning in Paris, whatever the real day and hour of the run.
@@ -219,11 +219,23 @@ class TestCrashAndConcurrency:
                 env=env,
                 cwd=tmp_path,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stderr=stream,
             )
-            for _ in range(2)
+            for stream in streams
         ]
         try:
+            # Both workers up and polling (a loaded machine starts one seconds after the
+            # other) before the messages become due.
+            deadline = time.monotonic() + 60
+            while not all("worker started" in log.read_text() for log in logs):
+                assert time.monotonic() < deadline, [log.read_text() for log in logs]
+                time.sleep(0.1)
+            with db.engine.begin() as connection:  # make them due now
+                connection.execute(
+                    OutboxMessage.__table__.update().values(
+                        not_before=datetime(2026, 1, 1, tzinfo=UTC)
+                    )
+                )
             deadline = time.monotonic() + 90
             while sent_count(db) < 300 and time.monotonic() < deadline:
                 time.sleep(0.2)
@@ -232,6 +244,8 @@ class TestCrashAndConcurrency:
                 worker.terminate()
             for worker in workers:
                 worker.wait(timeout=30)
+            for stream in streams:
+                stream.close()
         counts = welcomes(slack)
         assert len(counts) == 300 and max(counts.values()) == 1
         with db.sessions() as session:
