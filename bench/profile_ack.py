@@ -5,8 +5,8 @@ that instruments it from the outside (no product file is changed, no product set
 drives it with the same signed commands and client code as `bench/ack.py`, then prints:
 
 * CPU time per request: the request thread (gunicorn + Bolt) and the listener thread;
-* for ours, the listener's phases: `services.workspace_id`, the database sessions (with the
-  "seen before?" check and `actors.resolve` around them), `help.help_message`, the rest
+* for ours, the listener's phases: `services.workspace_id`, the database sessions (inside
+  `actors.resolve`), `help.help_message`, the rest
   (`ack()` itself, Bolt's argument building);
 * SQL statements per command, database connections opened, pool checkouts;
 * garbage-collector pauses (count and duration, per generation);
@@ -197,7 +197,6 @@ def instrument(recorder: Recorder, server: str) -> None:
 
         for module in (bot.runtime.services, bot.teams.directory, bot.teams.actors):
             module.session_scope = session_scope  # type: ignore[attr-defined]
-        handlers.symmetry._seen = recorder.timed("seen before?", handlers.symmetry._seen)
         bot.teams.actors.resolve = recorder.timed("actors.resolve", bot.teams.actors.resolve)
         bot.runtime.usage.help_message = recorder.timed(
             "help.help_message", bot.runtime.usage.help_message

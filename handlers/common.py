@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from bot.runtime.services import Services
 from bot.teams import actors
+
+T = TypeVar("T")
 
 
 def actor(
@@ -16,6 +21,7 @@ def actor(
     *,
     user_id: str | None = None,
     roles: bool = False,
+    admin: bool = True,
     ask_slack: bool = True,
     fresh: bool = False,
 ) -> actors.Actor:
@@ -33,6 +39,20 @@ def actor(
         now=services.now(),
         client=client,
         roles=roles,
+        admin=admin,
         ask_slack=ask_slack,
         fresh=fresh,
     )
+
+
+def with_admin_retry(
+    context: BoltContext, body: dict, client: WebClient, work: Callable[[actors.Actor], T]
+) -> T:
+    """Run `work` (which opens its own transaction) for the acting person with their managed
+    teams but without the admin flag, whose freshness may cost a Slack call; only when the
+    domain needs it (`AdminUnknown`, raised before it changed anything) is it looked up, with
+    no transaction open, and `work` run again."""
+    try:
+        return work(actor(context, body, client, roles=True, admin=False))
+    except actors.AdminUnknown:
+        return work(actor(context, body, client, roles=True))

@@ -9,7 +9,7 @@ from bot import home_tab
 from bot.irritants import actions
 from bot.runtime.services import Services
 from bot.teams.actors import Actor
-from handlers.common import actor
+from handlers.common import actor, with_admin_retry
 
 BUTTONS = {
     "irritant_acknowledge": "acknowledge",
@@ -28,38 +28,44 @@ def triage_click(
     action = body["actions"][0]
     value = action.get("value", "")
     origin = "home" if body.get("view", {}).get("type") == "home" else "message"
-    who = actor(context, body, client, roles=True)
-    with services.session() as session:
-        result = actions.click(
-            session,
-            services.policy,
-            who=who,
-            action=BUTTONS[action["action_id"]],
-            irritant_id=int(value) if value.isdigit() else -1,
-            origin=origin,
-            now=services.now(),
-        )
+
+    def click(who: Actor) -> actions.Result:
+        with services.session() as session:
+            return actions.click(
+                session,
+                services.policy,
+                who=who,
+                action=BUTTONS[action["action_id"]],
+                irritant_id=int(value) if value.isdigit() else -1,
+                origin=origin,
+                now=services.now(),
+            )
+
+    result = with_admin_retry(context, body, client, click)
     if result.modal is not None:
         client.views_open(trigger_id=body["trigger_id"], view=result.modal)
         return
     _tell(client, respond, body, result.error or result.done or "")
     if origin == "home":
-        _republish(services, client, who)
+        _republish(services, client, actor(context, body, client, roles=True))
 
 
 def triage_submit(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     services: Services = context["services"]
-    who = actor(context, body, client, roles=True)
-    with services.session() as session:
-        errors, origin = actions.submit(
-            session, services.policy, who=who, view=body["view"], now=services.now()
-        )
+
+    def submit(who: Actor) -> tuple[dict[str, str], str]:
+        with services.session() as session:
+            return actions.submit(
+                session, services.policy, who=who, view=body["view"], now=services.now()
+            )
+
+    errors, origin = with_admin_retry(context, body, client, submit)
     if errors:
         ack(response_action="errors", errors=errors)
         return
     ack()
     if origin == "home":
-        _republish(services, client, who)
+        _republish(services, client, actor(context, body, client, roles=True))
 
 
 def home_page(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:

@@ -14,14 +14,12 @@ from bot.shared.blocks import render
 from handlers.common import actor
 
 
-def answer_click(
-    ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond
-) -> None:
+def answer_click(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
     ack()
     services: Services = context["services"]
     action = body["actions"][0]
     click = answers.Click.parse(action.get("value", ""))
-    who = actor(context, body, client, ask_slack=False)
+    who = actor(context, body, ask_slack=False)
     with services.session() as session:
         if click is None:
             outcome = answers.Outcome(error=answers.error_text(who.locale, "unknown"))
@@ -48,7 +46,7 @@ def open_form(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> 
     ack()
     services: Services = context["services"]
     value = body["actions"][0].get("value", "")
-    who = actor(context, body, client, ask_slack=False)
+    who = actor(context, body, ask_slack=False)
     if body["actions"][0]["action_id"] == "pulse_comment":
         view = render("pulse_comment_modal", who.locale, value=value)
     else:

@@ -20,9 +20,9 @@ def symmetry_command(
     subcommand, _rest = usage.parse(body.get("text", ""))
     unknown = None if subcommand in usage.SUBCOMMANDS else subcommand
     if subcommand not in ("team", "survey"):
-        if _seen(services, context, body):
+        who = actor(context, body, ask_slack=False)
+        if who.profiled:
             # The answer is the acknowledgement itself: no Slack call before it.
-            who = actor(context, body, ask_slack=False)
             ack(**usage.help_message(who.locale, unknown=unknown))
             return
         ack()
@@ -40,16 +40,6 @@ def symmetry_command(
         client.views_open(trigger_id=body["trigger_id"], view=view)
     else:
         respond(**refusal)
-
-
-def _seen(services: Services, context: BoltContext, body: dict) -> bool:
-    """True when the person's language is known without asking Slack."""
-    workspace_id = services.workspace_id(context.team_id or body["team_id"])
-    directory = services.directory
-    return (
-        directory.recall(workspace_id, body["user_id"]) is not None
-        or directory.cached(workspace_id=workspace_id, user_id=body["user_id"]) is not None
-    )
 
 
 def register(app: App) -> None:

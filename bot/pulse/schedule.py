@@ -125,7 +125,12 @@ def plan_rounds(
         # this one a no-op, not an error.
         with session_scope(sessions) as session:
             team = queries.get_team(session, team_id=team_id)
-            if team is None or store.round_for(session, team_id=team_id, period=period):
+            if (
+                team is None
+                or not team.survey_enabled  # turned off while Slack was asked
+                or team.workspace.uninstalled_at is not None
+                or store.round_for(session, team_id=team_id, period=period)
+            ):
                 continue
             opens = opening(team, period)
             try:
@@ -169,7 +174,8 @@ def _invite(
     questions = bank.by_key(session, workspace_id=team.workspace_id)
     queued = 0
     for user_id in invited:
-        profile = profiles.get(user_id)
+        # Someone who joined while Slack was asked: the profile their join cached.
+        profile = profiles.get(user_id) or _cached(session, team.workspace_id, user_id)
         if not is_human(profile):
             continue
         session.add(PulseParticipant(round_id=round_.id, user_id=user_id, week=week))
@@ -202,6 +208,11 @@ def _invite(
             default_timezone=policy.default_timezone,
         )
     return queued
+
+
+def _cached(session: Session, workspace_id: int, user_id: str) -> Profile | None:
+    row = queries.get_slack_user(session, workspace_id=workspace_id, user_id=user_id)
+    return Profile.of(row) if row else None
 
 
 def remind_and_close(session: Session, policy: Policy, *, now: datetime) -> Report:

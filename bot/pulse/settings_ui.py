@@ -1,4 +1,4 @@
-"""`/symmetry survey`: a team's survey policy, for admins and the team's managers; admins
+"""`/symmetry survey`: a team's survey settings, for admins and the team's managers; admins
 may also add their own questions to the bank."""
 
 from __future__ import annotations

@@ -67,7 +67,12 @@ def slack_client(
 
 
 def workspace_clients(
-    settings: Settings, sessions: sessionmaker[Session], engine: Engine, *, retries: bool = True
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    engine: Engine,
+    *,
+    retries: bool = True,
+    wait_on_rate_limit: bool = True,
 ) -> Callable[[int], WebClient | None]:
     """A function giving the Slack client of a workspace (by database ID), or None when the
     bot is no longer installed there. Clients are made once per workspace and reused."""
@@ -91,7 +96,11 @@ def workspace_clients(
         if store is not None and slack_team_id:
             bot = store.find_bot(enterprise_id=None, team_id=slack_team_id)
             token = bot.bot_token if bot else None
-        client = slack_client(settings, token, retries=retries) if installed and token else None
+        client = (
+            slack_client(settings, token, retries=retries, wait_on_rate_limit=wait_on_rate_limit)
+            if installed and token
+            else None
+        )
         with lock:
             clients[workspace_id] = (client, time.monotonic() + CLIENT_TTL)
         return client
@@ -135,7 +144,10 @@ def create_app(
         policy=policy,
         sessions=sessions,
         directory=Directory(
-            sessions, workspace_clients(settings, sessions, engine), admins=policy.admins
+            sessions,
+            # Listeners must not sleep out a Retry-After (acks are due within 3 s).
+            workspace_clients(settings, sessions, engine, wait_on_rate_limit=False),
+            admins=policy.admins,
         ),
         now=now,
         installation_store=oauth.installation_store if oauth else None,

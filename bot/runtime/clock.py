@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
-from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.irritants import notify
@@ -26,7 +25,7 @@ from bot.runtime.delivery import Deliverer
 from bot.runtime.services import utcnow
 from bot.shared.policy import Policy
 from bot.teams import welcome
-from bot.teams.directory import Directory
+from bot.teams.directory import ClientFor, Directory
 from storage import irritants as irritant_store
 from storage import queries
 from storage.db import session_scope
@@ -37,8 +36,6 @@ log = logging.getLogger(__name__)
 EVENT_CLAIM_TTL = timedelta(days=1)
 # A tick also waits for quick retries (a 5xx answered again half a second later).
 RETRY_WAIT = timedelta(seconds=15)
-
-ClientFor = Callable[[int], WebClient | None]
 
 
 def running_clock(start: datetime) -> Callable[[], datetime]:

@@ -16,16 +16,20 @@ from bot.shared.i18n import pick_locale
 from bot.shared.policy import Policy
 from bot.shared.sending import timezone_for
 from bot.shared.worktime import zone
-from bot.teams.directory import Directory, Profile
+from bot.teams.directory import Directory, Known
 from storage import queries
 from storage.db import session_scope
+
+
+class AdminUnknown(Exception):
+    """The admin flag was not looked up: resolve again with it, outside the transaction."""
 
 
 @dataclass(frozen=True)
 class Roles:
     """What a person may do beyond reporting and answering."""
 
-    admin: bool
+    admin: bool | None  # None: not looked up (it may cost a Slack call)
     managed: frozenset[int]  # database IDs of the teams they manage
 
 
@@ -40,10 +44,14 @@ class Actor:
     locale: str
     timezone: str
     roles: Roles | None = None
+    profiled: bool = True  # language and zone from their own Slack profile (else team's)
 
     @property
     def is_admin(self) -> bool:
-        return self._roles().admin
+        admin = self._roles().admin
+        if admin is None:
+            raise AdminUnknown(self.user_id)
+        return admin
 
     def manages(self, team_id: int) -> bool:
         return team_id in self._roles().managed
@@ -69,58 +77,62 @@ def resolve(
     now: datetime,
     client: WebClient | None = None,
     roles: bool = False,
+    admin: bool = True,
     ask_slack: bool = True,
     fresh: bool = False,
 ) -> Actor:
     """The acting person. Their language and time zone come from memory when seen in the last
     minutes, else from the cached profile, else (first contact) from Slack — or, with
     `ask_slack=False` (before an acknowledgement that cannot wait), from their team and the
-    defaults. With `roles`, the admin flag (at most minutes old) and the teams they manage
-    are read too: call it before opening a transaction. With `fresh` (the Home tab), a
-    profile older than a day is asked of Slack again.
+    defaults. With `roles`, the teams they manage are read too, and the admin flag (at most
+    minutes old, so it may cost a Slack call) unless `admin=False`, where reading it raises
+    `AdminUnknown` (see `handlers.common.with_admin_retry`). Call it before opening a
+    transaction. `roles` and `fresh` read the database rather than memory; with `fresh`
+    (the Home tab), a profile older than a day is asked of Slack again.
     """
-    admin = None
-    if roles:
+    flag = None
+    if roles and admin:
         # First: it may refresh the profile (at most minutes old), which the language uses.
-        admin = directory.is_admin(
+        flag = directory.is_admin(
             workspace_id=workspace_id, user_id=user_id, now=now, client=client
         )
-    recalled = None if fresh or roles else directory.recall(workspace_id, user_id)
-    if recalled is None:
+    known = None if fresh or roles else directory.recall(workspace_id, user_id)
+    if known is None or (ask_slack and not known.profiled):
         if fresh:
-            profile = directory.profile(
-                workspace_id=workspace_id, user_id=user_id, now=now, client=client
-            )
-        else:
-            profile = directory.cached(workspace_id=workspace_id, user_id=user_id)
-        if profile is None and ask_slack and not fresh:
-            profile = directory.profile(
-                workspace_id=workspace_id, user_id=user_id, now=now, client=client
-            )
-        recalled = _language_and_zone(directory, policy, profile, workspace_id, user_id)
-        directory.remember(workspace_id, user_id, *recalled)
-    locale, timezone = recalled
+            directory.profile(workspace_id=workspace_id, user_id=user_id, now=now, client=client)
+        known = _language_and_zone(directory, policy, workspace_id, user_id)
+        if not known.profiled and ask_slack and not fresh:
+            # First contact: the language Slack knows for them.
+            directory.profile(workspace_id=workspace_id, user_id=user_id, now=now, client=client)
+            known = _language_and_zone(directory, policy, workspace_id, user_id)
+        directory.remember(workspace_id, user_id, known)
     found = None
-    if admin is not None:
+    if roles:
         with session_scope(directory.sessions) as session:
             managed = queries.teams_managed_by(session, workspace_id=workspace_id, user_id=user_id)
-            found = Roles(admin=admin, managed=frozenset(t.id for t in managed))
-    return Actor(workspace_id, slack_team_id, user_id, locale, timezone, found)
+            found = Roles(admin=flag, managed=frozenset(t.id for t in managed))
+    return Actor(
+        workspace_id,
+        slack_team_id,
+        user_id,
+        known.locale,
+        known.timezone,
+        roles=found,
+        profiled=known.profiled,
+    )
 
 
 def _language_and_zone(
-    directory: Directory, policy: Policy, profile: Profile | None, workspace_id: int, user_id: str
-) -> tuple[str, str]:
-    """The person's language and time zone: theirs in Slack, else their first team's, else
-    the deployment's defaults."""
+    directory: Directory, policy: Policy, workspace_id: int, user_id: str
+) -> Known:
+    """The person's language and time zone, in one read: theirs in Slack, else their first
+    team's, else the deployment's defaults."""
     with session_scope(directory.sessions) as session:
+        row = queries.get_slack_user(session, workspace_id=workspace_id, user_id=user_id)
         teams = queries.teams_of_member(session, workspace_id=workspace_id, user_id=user_id)
         team_locale = teams[0].locale if teams else None
         team_zone = teams[0].timezone if teams else None
-    locale = pick_locale(
-        profile.locale if profile else None, team_locale, default=policy.default_locale
-    )
-    timezone = timezone_for(
-        profile.timezone if profile else None, team_zone, policy.default_timezone
-    )
-    return locale, timezone.key
+        own_locale, own_zone = (row.locale, row.timezone) if row else (None, None)
+    locale = pick_locale(own_locale, team_locale, default=policy.default_locale)
+    timezone = timezone_for(own_zone, team_zone, policy.default_timezone)
+    return Known(locale, timezone.key, profiled=row is not None)

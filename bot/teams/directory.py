@@ -65,6 +65,16 @@ class Profile:
         )
 
 
+@dataclass(frozen=True)
+class Known:
+    """A person's language and time zone as last worked out; `profiled` when they come from
+    their own Slack profile rather than their team's or the defaults."""
+
+    locale: str
+    timezone: str
+    profiled: bool
+
+
 def is_fresh(profile: SlackUser | Profile | None, *, now: datetime, max_age: timedelta) -> bool:
     """True when a cached profile exists and is younger than `max_age`."""
     if profile is None:
@@ -121,24 +131,24 @@ class Directory:
         self.sessions = sessions
         self.client_for = client_for
         self.admins = admins  # SYMMETRY_ADMINS: admins whatever Slack says
-        self._known: dict[tuple[int, str], tuple[str, str, float]] = {}
+        self._known: dict[tuple[int, str], tuple[Known, float]] = {}
         self._lock = threading.Lock()
 
     # Language and time zone in memory: what an acknowledgement needs, without the database.
 
-    def recall(self, workspace_id: int, user_id: str) -> tuple[str, str] | None:
-        """(language, time zone) of someone seen in the last few minutes, or None."""
+    def recall(self, workspace_id: int, user_id: str) -> Known | None:
+        """What was learned of someone seen in the last few minutes, or None."""
         with self._lock:
             entry = self._known.get((workspace_id, user_id))
-        if entry is None or entry[2] < time.monotonic():
+        if entry is None or entry[1] < time.monotonic():
             return None
-        return entry[0], entry[1]
+        return entry[0]
 
-    def remember(self, workspace_id: int, user_id: str, locale: str, timezone: str) -> None:
+    def remember(self, workspace_id: int, user_id: str, known: Known) -> None:
         with self._lock:
             if len(self._known) > LOCALE_CACHE_SIZE:
                 self._known.clear()  # bounded memory; it refills from the database
-            self._known[(workspace_id, user_id)] = (locale, timezone, time.monotonic() + LOCALE_TTL)
+            self._known[(workspace_id, user_id)] = (known, time.monotonic() + LOCALE_TTL)
 
     # Profiles: the database cache, then Slack.
 
@@ -159,11 +169,13 @@ class Directory:
     ) -> Profile | None:
         """A person's profile, from the cache when fresh enough, else from `users.info`.
 
-        None when Slack does not know the person (or the workspace has no client).
+        None when Slack does not know the person. With no client for the workspace (the bot
+        was removed), the cached profile, however old.
         """
-        return self.profiles(
+        found, missing = self._lookup(
             workspace_id=workspace_id, user_ids=[user_id], now=now, max_age=max_age, client=client
-        ).get(user_id)
+        )
+        return None if user_id in missing else found.get(user_id)
 
     def profiles(
         self,
@@ -174,30 +186,48 @@ class Directory:
         max_age: timedelta = PROFILE_MAX_AGE,
         client: WebClient | None = None,
     ) -> dict[str, Profile]:
-        """Profiles of many people; stale ones are refreshed, with `users.list` when many are."""
+        """Profiles of many people; stale ones are refreshed, with `users.list` when many are.
+        Someone Slack no longer knows keeps their cached profile, if any (delivery to them
+        fails once, and says so)."""
+        return self._lookup(
+            workspace_id=workspace_id, user_ids=user_ids, now=now, max_age=max_age, client=client
+        )[0]
+
+    def _lookup(
+        self,
+        *,
+        workspace_id: int,
+        user_ids: Iterable[str],
+        now: datetime,
+        max_age: timedelta,
+        client: WebClient | None,
+    ) -> tuple[dict[str, Profile], set[str]]:
+        """(profiles, the IDs Slack answered it does not know)."""
         ids = set(user_ids)
         with session_scope(self.sessions) as session:
             rows = queries.get_slack_users(session, workspace_id=workspace_id, user_ids=ids)
             cached = {i: Profile.of(row) for i, row in rows.items()}
         stale = {i for i in ids if not is_fresh(cached.get(i), now=now, max_age=max_age)}
         if not stale:
-            return cached
+            return cached, set()
         client = client or self.client_for(workspace_id)
         if client is None:
-            return cached
+            return cached, set()
         fetched: dict[str, dict] = {}
         if len(stale) > 20:
             # One page of users.list holds 200 people: far fewer calls than one users.info each.
             for page in client.users_list(limit=200):
                 fetched.update({u["id"]: u for u in page["members"] if u["id"] in stale})
+        missing = set()
         for user_id in sorted(stale - fetched.keys()):
             try:
                 fetched[user_id] = client.users_info(user=user_id, include_locale=True)["user"]
             except SlackApiError as exc:
                 if exc.response.get("error") not in NOT_FOUND:
                     raise
+                missing.add(user_id)
         cached.update(self._store(workspace_id, fetched.values(), now=now))
-        return {i: p for i, p in cached.items() if i in ids}
+        return {i: p for i, p in cached.items() if i in ids}, missing
 
     def refresh_all(self, *, workspace_id: int, now: datetime) -> int:
         """Cache everyone in the workspace (`users.list`, 200 a page); return how many."""
@@ -219,8 +249,9 @@ class Directory:
     def is_admin(
         self, *, workspace_id: int, user_id: str, now: datetime, client: WebClient | None = None
     ) -> bool:
-        """True for workspace owners and admins (per `users.info`, at most minutes old) and for
-        SYMMETRY_ADMINS."""
+        """True for SYMMETRY_ADMINS, and for workspace owners and admins per a `users.info`
+        answer at most minutes old: someone demoted in Slack loses the bot's admin rights
+        within minutes, and someone Slack no longer knows has none."""
         if user_id in self.admins:
             return True
         found = self.profile(
@@ -230,7 +261,8 @@ class Directory:
             max_age=ADMIN_MAX_AGE,
             client=client,
         )
-        return bool(found and found.is_admin and not found.deleted)
+        fresh = is_fresh(found, now=now, max_age=ADMIN_MAX_AGE)
+        return bool(found and fresh and found.is_admin and not found.deleted)
 
     # Channels.
 

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.shared.blocks import render
 from bot.shared.i18n import translate
 from bot.shared.policy import Policy
-from bot.shared.worktime import is_timezone
 from bot.teams import roster as teams
 from bot.teams.actors import Actor
 from bot.teams.directory import Directory
@@ -66,7 +65,7 @@ def opening(
     if not who.is_admin:
         return None, render("not_admin", who.locale)
     form = teams.default_form(policy)
-    form.timezone = who.timezone if is_timezone(who.timezone) else form.timezone
+    form.timezone = who.timezone
     form.locale = who.locale
     return modal(session, who, form), None
 

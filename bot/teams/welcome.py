@@ -71,13 +71,14 @@ def plan(
     open; the welcomes are queued last, for the newcomers still waiting.
     """
     with session_scope(sessions) as session:
-        by_workspace: dict[int, list[str]] = {}
+        by_workspace: dict[int, set[str]] = {}
         for newcomer in newcomers(session):
-            by_workspace.setdefault(newcomer.workspace_id, []).append(newcomer.user_id)
+            by_workspace.setdefault(newcomer.workspace_id, set()).add(newcomer.user_id)
     profiles: dict[int, dict[str, Profile]] = {}
-    for workspace_id, user_ids in by_workspace.items():
+    for workspace_id, user_ids in list(by_workspace.items()):
         if directory.client_for(workspace_id) is None:
-            continue  # uninstalled meanwhile, or no token: nobody to welcome there
+            del by_workspace[workspace_id]  # uninstalled, or no token: nobody to welcome there
+            continue
         # One refresh for the whole group: users.list when many are stale, cache otherwise.
         profiles[workspace_id] = directory.profiles(
             workspace_id=workspace_id, user_ids=user_ids, now=now
@@ -85,8 +86,8 @@ def plan(
     planned = 0
     with session_scope(sessions) as session:
         for newcomer in newcomers(session):
-            if newcomer.workspace_id not in profiles:
-                continue
+            if newcomer.user_id not in by_workspace.get(newcomer.workspace_id, ()):
+                continue  # arrived while Slack was asked, or workspace unreachable: next tick
             # Someone Slack no longer knows is queued too: delivery marks it dead, once.
             profile = profiles[newcomer.workspace_id].get(newcomer.user_id)
             locale = pick_locale(
