@@ -205,25 +205,37 @@ class TestCrashAndConcurrency:
         if db.backend != "postgres":
             pytest.skip("several delivery processes need PostgreSQL (SQLite: one process)")
         crowd(slack, db, 300)
-        slack.delay = 0.01
         tick = symmetry("tick", "--now", "2026-01-17T11:00:00+01:00", env=env, cwd=tmp_path)
         assert tick.returncode == 0, tick.stderr  # Saturday: queued, held for Monday
-        with db.engine.begin() as connection:  # make them due now
-            connection.execute(
-                OutboxMessage.__table__.update().values(not_before=datetime(2026, 1, 1, tzinfo=UTC))
-            )
-        workers = [
-            subprocess.Popen(
-                # Tuesday morning in Paris, whatever the real day and hour of the run.
-                [sys.executable, "-m", "bot", "worker", "--now", TUESDAY_10_PARIS],
-                env=env,
-                cwd=tmp_path,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for _ in range(2)
-        ]
+        logs = [tmp_path / f"worker{n}.log" for n in range(2)]
+        workers = []
+        for log in logs:
+            with log.open("w") as stderr:
+                workers.append(
+                    subprocess.Popen(
+                        # Tuesday morning in Paris, whatever the real day and hour of the run.
+                        [sys.executable, "-m", "bot", "worker", "--now", TUESDAY_10_PARIS],
+                        env=env,
+                        cwd=tmp_path,
+                        stdout=subprocess.DEVNULL,
+                        stderr=stderr,
+                    )
+                )
         try:
+            # Due only once both workers run (on a busy machine one could start after the
+            # other had sent everything), and slow enough to send that both get a share:
+            # three claims of 128, each sent by 32 threads in four rounds of 0.25 s.
+            deadline = time.monotonic() + 60
+            while not all("worker started" in log.read_text() for log in logs):
+                assert time.monotonic() < deadline, [log.read_text() for log in logs]
+                time.sleep(0.1)
+            slack.delay = 0.25
+            with db.engine.begin() as connection:
+                connection.execute(
+                    OutboxMessage.__table__.update().values(
+                        not_before=datetime(2026, 1, 1, tzinfo=UTC)
+                    )
+                )
             deadline = time.monotonic() + 90
             while sent_count(db) < 300 and time.monotonic() < deadline:
                 time.sleep(0.2)
