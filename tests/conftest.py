@@ -1,10 +1,11 @@
 """Shared fixtures: databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set), the
-simulated Slack workspace, and the real `symmetry serve` process under test (started by
-bot.demo.harness, which the benchmarks and the demo use too).
+simulated Slack workspace, the app in this process (`app`, `platform`: tests/inprocess.py)
+and the real `symmetry serve` process (`server`, `http_platform`) for the end-to-end tier.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import subprocess
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, inspect, make_url, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.demo import harness
@@ -26,6 +27,7 @@ from bot.demo.slack import SimChannel, SimUser, SlackClientSim, SlackSim
 from bot.runtime.config import Settings
 from bot.shared.policy import Policy
 from storage.db import make_engine, make_session_factory, upgrade
+from tests.inprocess import AppUnderTest, InProcessPlatform, app_settings, running_app
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ["sqlite", "postgres"]
@@ -72,6 +74,30 @@ def _postgres_url() -> str | None:
     return os.environ.get("TEST_DATABASE_URL") or None
 
 
+def worker_database(url: str) -> str:
+    """The PostgreSQL database of this pytest-xdist worker: `<name>_gw0`, `<name>_gw1`…,
+    created when missing, so that workers never empty each other's tables; `url` itself
+    when the tests run in one process."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = make_engine(url)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            exists = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                # Another run of the same worker may create it meanwhile: then it is there.
+                with contextlib.suppress(ProgrammingError):
+                    connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @dataclass
 class Database:
     """A migrated test database and how to reach it."""
@@ -89,17 +115,21 @@ class Database:
         for attempt in range(5):
             try:
                 with self.engine.begin() as connection:
+                    for table in tables:  # dependents first
+                        connection.execute(text(f"DELETE FROM {table}"))
                     if self.backend == "postgres":
-                        connection.execute(
-                            text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+                        # IDs start again at 1, as on SQLite. (DELETE and setval take a few
+                        # milliseconds on these small tables; TRUNCATE took a few hundred.)
+                        restart = ", ".join(
+                            f"setval(pg_get_serial_sequence('{table}', 'id'), 1, false)"
+                            for table in tables
                         )
-                    else:
-                        for table in tables:
-                            connection.execute(text(f"DELETE FROM {table}"))
+                        connection.execute(text(f"SELECT {restart}"))
                 return
             except OperationalError:
-                # The server may still be finishing the previous test's last request (a
-                # PostgreSQL deadlock with TRUNCATE, or a busy SQLite): let it end, then retry.
+                # `symmetry serve` may still be finishing the previous test's last request (a
+                # PostgreSQL deadlock, or a busy SQLite): let it end, then retry. (The
+                # in-process app waits for its listeners before the next test starts.)
                 if attempt == 4:
                     raise
                 time.sleep(0.2)
@@ -121,7 +151,7 @@ def create_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> D
             if os.environ.get("SYMMETRY_REQUIRE_POSTGRES"):
                 pytest.fail("SYMMETRY_REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not")
             pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-        url = Settings(DATABASE_URL=url).database_url
+        url = worker_database(Settings(DATABASE_URL=url).database_url)
         engine = make_engine(url)
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
@@ -218,9 +248,29 @@ def server(server_process: RunningServer, db: Database, slack: SlackSim) -> Runn
 
 
 @pytest.fixture
-def platform(server: RunningServer) -> SlackClientSim:
-    """Slack's side of the conversation: sends signed requests to the server under test."""
+def http_platform(server: RunningServer) -> SlackClientSim:
+    """Slack's side of the conversation: sends signed requests to `symmetry serve` over HTTP."""
     return server.platform
+
+
+@pytest.fixture
+def app(db: Database, slack: SlackSim, tmp_path: Path) -> Iterator[AppUnderTest]:
+    """The app built by `create_app()` in this process, on an emptied database, talking to a
+    freshly seeded simulated Slack; its clock starts at tests.inprocess.APP_START. Listener
+    work still running when the test ends is waited for before the next test starts."""
+    settings = app_settings(
+        db.url, slack, slack_signing_secret=SIGNING_SECRET, secret_key=SECRET_KEY
+    )
+    with running_app(
+        settings, db.sessions, db.engine, slack, log_path=tmp_path / "app.log"
+    ) as under_test:
+        yield under_test
+
+
+@pytest.fixture
+def platform(app: AppUnderTest) -> InProcessPlatform:
+    """Slack's side of the conversation: signed requests dispatched to the in-process app."""
+    return app.platform
 
 
 def answer_of(response, slack: SlackSim) -> dict:

@@ -205,32 +205,32 @@ class TestCrashAndConcurrency:
         if db.backend != "postgres":
             pytest.skip("several delivery processes need PostgreSQL (SQLite: one process)")
         crowd(slack, db, 300)
-        # Slow enough that one worker alone cannot drain the fan-out before the other polls
-        # (each polls its idle outbox every second).
-        slack.delay = 0.2
         tick = symmetry("tick", "--now", "2026-01-17T11:00:00+01:00", env=env, cwd=tmp_path)
         assert tick.returncode == 0, tick.stderr  # Saturday: queued, held for Monday
-        logs = [tmp_path / f"worker{i}.log" for i in range(2)]
-        streams = [log.open("w") for log in logs]
-        workers = [
-            subprocess.Popen(
-                # Tuesday morning in Paris, whatever the real day and hour of the run.
-                [sys.executable, "-m", "bot", "worker", "--now", TUESDAY_10_PARIS],
-                env=env,
-                cwd=tmp_path,
-                stdout=subprocess.DEVNULL,
-                stderr=stream,
-            )
-            for stream in streams
-        ]
+        logs = [tmp_path / f"worker{n}.log" for n in range(2)]
+        workers = []
+        for log in logs:
+            with log.open("w") as stderr:
+                workers.append(
+                    subprocess.Popen(
+                        # Tuesday morning in Paris, whatever the real day and hour of the run.
+                        [sys.executable, "-m", "bot", "worker", "--now", TUESDAY_10_PARIS],
+                        env=env,
+                        cwd=tmp_path,
+                        stdout=subprocess.DEVNULL,
+                        stderr=stderr,
+                    )
+                )
         try:
-            # Both workers up and polling (a loaded machine starts one seconds after the
-            # other) before the messages become due.
+            # Due only once both workers run (on a busy machine one could start after the
+            # other had sent everything), and slow enough to send that both get a share:
+            # three claims of 128, each sent by 32 threads in four rounds of 0.25 s.
             deadline = time.monotonic() + 60
             while not all("worker started" in log.read_text() for log in logs):
                 assert time.monotonic() < deadline, [log.read_text() for log in logs]
                 time.sleep(0.1)
-            with db.engine.begin() as connection:  # make them due now
+            slack.delay = 0.25
+            with db.engine.begin() as connection:
                 connection.execute(
                     OutboxMessage.__table__.update().values(
                         not_before=datetime(2026, 1, 1, tzinfo=UTC)
@@ -244,8 +244,6 @@ class TestCrashAndConcurrency:
                 worker.terminate()
             for worker in workers:
                 worker.wait(timeout=30)
-            for stream in streams:
-                stream.close()
         counts = welcomes(slack)
         assert len(counts) == 300 and max(counts.values()) == 1
         with db.sessions() as session:

@@ -73,7 +73,10 @@ def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DemoRun]:
     the suite waits for the slower one instead of both in turn. A run's seconds are from the
     start until it was seen to end, so at most the slower run's.
     """
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"}
+    # Without COLUMNS and LINES the narration has its own width, which the parsing below
+    # expects (pytest-xdist's workers set COLUMNS=80, which wrapped the printed tables).
+    inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env = {**inherited, "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"}
     started, first_day = time.monotonic(), datetime.now(PARIS).date()
     running = {}
     for locale in LOCALES:

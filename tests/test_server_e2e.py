@@ -34,29 +34,29 @@ class TestHealth:
 
 
 class TestHelp:
-    def test_known_person_gets_help_in_the_ack(self, server, platform, db):
+    def test_known_person_gets_help_in_the_ack(self, server, http_platform, db):
         """A person whose profile is cached gets help in their language within 3 s, in the ack."""
-        answer_of(platform.command(EMPLOYEE, "/symmetry", "help"), server.platform.sim)
-        response = platform.command(EMPLOYEE, "/symmetry", "help")
+        answer_of(http_platform.command(EMPLOYEE, "/symmetry", "help"), server.platform.sim)
+        response = http_platform.command(EMPLOYEE, "/symmetry", "help")
         assert response.status == 200
         assert response.elapsed < 3
         assert "/irritant" in response.body
         assert "Symmetry" in response.json()["text"]
 
-    def test_first_contact_answers_in_the_persons_language(self, server, platform, slack):
+    def test_first_contact_answers_in_the_persons_language(self, server, http_platform, slack):
         """Someone never seen is acked at once, then answered in French via response_url."""
         slack.add_user(
             SimUser("UFRESH01", "lea", "Léa Nouvelle", tz="Europe/Paris", locale="fr-FR")
         )
-        response = platform.command("UFRESH01", "/symmetry", "")
+        response = http_platform.command("UFRESH01", "/symmetry", "")
         assert response.status == 200
         assert response.elapsed < 3
         answer = slack.wait_for("response_url")[0].params
         assert "signaler" in all_text(answer).lower()
 
-    def test_unknown_subcommand_answers_with_help(self, server, platform, slack):
+    def test_unknown_subcommand_answers_with_help(self, server, http_platform, slack):
         """An unknown sub-command says so and shows help."""
-        answer = answer_of(platform.command(EMPLOYEE, "/symmetry", "frobnicate"), slack)
+        answer = answer_of(http_platform.command(EMPLOYEE, "/symmetry", "frobnicate"), slack)
         assert "frobnicate" in all_text(answer)
         assert "/irritant" in all_text(answer)
 
@@ -77,7 +77,7 @@ class TestRequestVerification:
         response = server.platform.post_raw(body, sign(SIGNING_SECRET, body, stale))
         assert response.status == 401
 
-    def test_malformed_body_is_4xx_and_server_keeps_serving(self, server, platform, slack):
+    def test_malformed_body_is_4xx_and_server_keeps_serving(self, server, http_platform, slack):
         """A signed but unparseable body gets a 4xx; the next request is served normally."""
         body = '{"type": "event_callback", "event": '
         headers = sign(SIGNING_SECRET, body)
@@ -85,7 +85,7 @@ class TestRequestVerification:
         response = server.platform.post_raw(body, headers)
         assert 400 <= response.status < 500
         assert server.get("/healthz")[0] == 200
-        response = platform.command(EMPLOYEE, "/symmetry", "help")
+        response = http_platform.command(EMPLOYEE, "/symmetry", "help")
         assert response.status == 200
         # At first contact the answer comes after the ack: wait for it, or it could reach the
         # simulated Slack during the next test (and be counted among its answers).
@@ -93,21 +93,23 @@ class TestRequestVerification:
 
 
 class TestSlowSlack:
-    def test_a_slow_slack_call_does_not_delay_other_acks(self, server, platform, slack):
+    def test_a_slow_slack_call_does_not_delay_other_acks(self, server, http_platform, slack):
         """While 30 listeners wait on a 2 s Slack API, other commands are still acked fast."""
         from concurrent.futures import ThreadPoolExecutor
 
-        answer_of(platform.command(EMPLOYEE, "/symmetry", "help"), slack)  # meet the person
+        answer_of(http_platform.command(EMPLOYEE, "/symmetry", "help"), slack)  # meet the person
         answered_before = len(slack.calls_to("response_url"))
         slack.delay = 2.0
         with ThreadPoolExecutor(max_workers=40) as pool:
             # Unknown people: each ack is followed by a users.info call that takes 2 s.
             slow = [
-                pool.submit(platform.command, f"USLOW{i:04d}", "/symmetry", "help")
+                pool.submit(http_platform.command, f"USLOW{i:04d}", "/symmetry", "help")
                 for i in range(30)
             ]
             time.sleep(0.3)
-            fast = [pool.submit(platform.command, EMPLOYEE, "/symmetry", "help") for _ in range(5)]
+            fast = [
+                pool.submit(http_platform.command, EMPLOYEE, "/symmetry", "help") for _ in range(5)
+            ]
             fast_times = [f.result().elapsed for f in fast]
             assert [f.result().status for f in slow] == [200] * 30
         assert max(fast_times) < 1.0, fast_times

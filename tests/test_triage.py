@@ -1,5 +1,6 @@
 """Roundup, triage, reporter feedback, details, Home board, export and the anonymity sweep,
-end to end through the real server, `symmetry tick` and the simulated Slack."""
+through the app in this process (tests/inprocess.py), the clock's tick, `symmetry export` and
+the simulated Slack."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import subprocess
 import sys
 import uuid
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
@@ -20,14 +20,15 @@ from bot.irritants.triage import ERRORS
 from bot.shared.i18n import translate
 from storage.models import Irritant, IrritantEvent, Membership, OutboxMessage
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE, free_port, server_env
+from tests.inprocess import PARIS, TODAY
+from tests.inprocess import tick as tick_at
 from tests.irritant_helpers import big_team, irritants, open_modal, report, wait_until
 
-PARIS = ZoneInfo("Europe/Paris")
 
-
-def next_working_day_at(hour: int, minute: int, *, after: date | None = None) -> datetime:
-    """The first working day strictly after `after` (default today), at a Paris time."""
-    day = (after or datetime.now(PARIS).date()) + timedelta(days=1)
+def next_working_day_at(hour: int, minute: int, *, after: date = TODAY) -> datetime:
+    """The first working day strictly after `after` (default: the in-process app's day, not
+    the real one), at a Paris time."""
+    day = after + timedelta(days=1)
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return datetime.combine(day, time(hour, minute), tzinfo=PARIS)
@@ -36,17 +37,14 @@ def next_working_day_at(hour: int, minute: int, *, after: date | None = None) ->
 LATER = next_working_day_at(16, 5)
 
 
-def tick(env, cwd, when: datetime = LATER, **extra: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "tick", "--now", when.isoformat()],
-        env={**env, **extra}, cwd=cwd, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+def tick(app, when: datetime = LATER, **settings: object) -> str:
+    """The clock's tick at `when` (by default the first working day after the app's)."""
+    return tick_at(app, when, **settings)
 
 
 @pytest.fixture
 def env(db, slack) -> dict[str, str]:
+    """The environment of a `symmetry export` process on this test's database."""
     return server_env(db.url, slack, free_port())
 
 
@@ -80,47 +78,47 @@ def the_irritant(db) -> Irritant:
     return irritant
 
 
-def roundup_for(server, platform, slack, db, env, tmp_path, *, reporter=SALARIEE) -> dict:
+def roundup_for(app, slack, db, *, reporter=SALARIEE) -> dict:
     """An anonymous report, then the roundup delivered to the manager."""
     big_team(db, slack)
-    report(platform, slack, reporter)
-    tick(env, tmp_path)
+    report(app.platform, slack, reporter)
+    tick(app)
     (message,) = dms(slack, MANAGER)
     return message
 
 
 class TestRoundup:
-    def test_reaches_managers_once(self, server, platform, slack, db, env, tmp_path):
+    def test_reaches_managers_once(self, app, platform, slack, db):
         """At the team's roundup time the managers get the anonymous reports, once."""
-        message = roundup_for(server, platform, slack, db, env, tmp_path)
+        message = roundup_for(app, slack, db)
         assert "staff room is freezing" in json.dumps(message)
         assert the_irritant(db).rounded_up_at is not None
-        tick(env, tmp_path)
+        tick(app)
         assert len(dms(slack, MANAGER)) == 1
 
-    def test_small_team_goes_to_admins(self, server, platform, slack, db, env, tmp_path):
+    def test_small_team_goes_to_admins(self, app, platform, slack, db):
         """A team under the threshold: the roundup goes to the admins, not its manager."""
         big_team(db, slack, members=[MANAGER, EMPLOYEE, SALARIEE])
         report(platform, slack, SALARIEE)
-        tick(env, tmp_path, SYMMETRY_ADMINS=ADMIN)
+        tick(app, admins=frozenset({ADMIN}))
         assert dms(slack, MANAGER) == []
         (message,) = dms(slack, ADMIN)
         assert "too few members" in json.dumps(message)
 
-    def test_nothing_on_a_weekend(self, server, platform, slack, db, env, tmp_path):
+    def test_nothing_on_a_weekend(self, app, platform, slack, db):
         """No roundup on Saturday; it comes on Monday."""
         big_team(db, slack)
         report(platform, slack, SALARIEE)
         saturday = LATER.date() + timedelta(days=(5 - LATER.weekday()) % 7)
-        tick(env, tmp_path, datetime.combine(saturday, time(16, 30), tzinfo=PARIS))
+        tick(app, datetime.combine(saturday, time(16, 30), tzinfo=PARIS))
         assert dms(slack, MANAGER) == []
         monday = saturday + timedelta(days=2)
-        tick(env, tmp_path, datetime.combine(monday, time(16, 30), tzinfo=PARIS))
+        tick(app, datetime.combine(monday, time(16, 30), tzinfo=PARIS))
         assert len(dms(slack, MANAGER)) == 1
 
 
 class TestWhoMayActOnAnonymousReports:
-    def test_manager_cannot_act_before_the_roundup(self, server, platform, slack, db):
+    def test_manager_cannot_act_before_the_roundup(self, platform, slack, db):
         """A manager's forged clicks on an anonymous report the roundup has not shown yet are
         refused: no form shows its text, nothing changes, nobody is told."""
         big_team(db, slack)
@@ -138,9 +136,7 @@ class TestWhoMayActOnAnonymousReports:
             assert (irritant.status, len(irritant.events)) == ("new", 1)
         assert dms(slack, SALARIEE) == []
 
-    def test_small_team_reports_stay_with_the_admins_after_it_grows(
-        self, server, platform, slack, db, env, tmp_path
-    ):
+    def test_small_team_reports_stay_with_the_admins_after_it_grows(self, app, platform, slack, db):
         """Reported while the team had three members: the roundup goes to the admin even though
         the team has grown since; its manager can neither see nor triage it; the admin finds it
         on their Home tab and acknowledges it from there."""
@@ -151,7 +147,7 @@ class TestWhoMayActOnAnonymousReports:
         assert the_irritant(db).for_admins is True
         with db.sessions.begin() as session:
             session.add_all(Membership(team_id=team_id, user_id=u) for u in ("UX1", "UX2", "UX3"))
-        tick(env, tmp_path)
+        tick(app)
         assert dms(slack, MANAGER) == []
         (roundup,) = dms(slack, ADMIN)
         assert "too few members" in json.dumps(roundup)
@@ -179,12 +175,10 @@ class TestWhoMayActOnAnonymousReports:
 
 
 class TestTriage:
-    def test_acknowledge_and_the_anonymous_reporter_hears(
-        self, server, platform, slack, db, env, tmp_path
-    ):
+    def test_acknowledge_and_the_anonymous_reporter_hears(self, app, platform, slack, db):
         """The manager acknowledges from the roundup; the anonymous reporter gets a DM in
         French, and once delivered nothing kept links them to the report."""
-        message = roundup_for(server, platform, slack, db, env, tmp_path)
+        message = roundup_for(app, slack, db)
         ack = button(message, "irritant_acknowledge")
         platform.block_action(MANAGER, "irritant_acknowledge", ack["value"], message=message)
         wait_until(lambda: the_irritant(db).status == "acknowledged")
@@ -196,7 +190,7 @@ class TestTriage:
             ).one()
             assert queued.recipient is None and SALARIEE not in json.dumps(queued.payload)
             assert queued.timezone == "Europe/Paris"  # the team's, not the reporter's
-        tick(env, tmp_path, LATER + timedelta(minutes=1))
+        tick(app, LATER + timedelta(minutes=1))
         (update,) = dms(slack, SALARIEE)
         status = translate("fr", "Acknowledged")
         french = translate("fr", "Your irritant is now: %(status)s", status=status)
@@ -208,9 +202,9 @@ class TestTriage:
             assert row.state == "sent" and row.recipient is None
             assert SALARIEE not in json.dumps(row.payload)
 
-    def test_forged_click_changes_nothing(self, server, platform, slack, db, env, tmp_path):
+    def test_forged_click_changes_nothing(self, app, platform, slack, db):
         """A non-manager sending the triage action is refused; nothing changes or is sent."""
-        message = roundup_for(server, platform, slack, db, env, tmp_path)
+        message = roundup_for(app, slack, db)
         ack = button(message, "irritant_acknowledge")
         slack.clear_calls()
         platform.block_action(EMPLOYEE, "irritant_acknowledge", ack["value"], message=message)
@@ -225,9 +219,9 @@ class TestTriage:
                 == []
             )
 
-    def test_plan_with_a_date(self, server, platform, slack, db, env, tmp_path):
+    def test_plan_with_a_date(self, app, platform, slack, db):
         """Plan opens a form; a past date is refused; a future one is kept and told."""
-        message = roundup_for(server, platform, slack, db, env, tmp_path)
+        message = roundup_for(app, slack, db)
         plan = button(message, "irritant_plan")
         platform.block_action(MANAGER, "irritant_plan", plan["value"], message=message)
         form = triage_form(slack)
@@ -240,13 +234,13 @@ class TestTriage:
         assert response.status == 200 and "errors" not in response.body
         irritant = the_irritant(db)
         assert (irritant.status, irritant.eta) == ("planned", eta)
-        tick(env, tmp_path, LATER + timedelta(minutes=1))
+        tick(app, LATER + timedelta(minutes=1))
         (update,) = dms(slack, SALARIEE)
         assert "New radiator ordered" in json.dumps(update, ensure_ascii=False)
 
-    def test_decline_needs_an_explanation(self, server, platform, slack, db, env, tmp_path):
+    def test_decline_needs_an_explanation(self, app, platform, slack, db):
         """Declining without a note is refused inside the form; with one it is kept."""
-        message = roundup_for(server, platform, slack, db, env, tmp_path)
+        message = roundup_for(app, slack, db)
         decline = button(message, "irritant_decline")
         platform.block_action(MANAGER, "irritant_decline", decline["value"], message=message)
         form = triage_form(slack)
@@ -259,9 +253,9 @@ class TestTriage:
         assert irritant.status == "declined"
         assert irritant.resolution_note == "The heating is the landlord's; we asked them."
 
-    def test_forged_form_changes_nothing(self, server, platform, slack, db, env, tmp_path):
+    def test_forged_form_changes_nothing(self, app, platform, slack, db):
         """A triage form submitted by a non-manager gets an error and changes nothing."""
-        message = roundup_for(server, platform, slack, db, env, tmp_path)
+        message = roundup_for(app, slack, db)
         resolve = button(message, "irritant_resolve")
         platform.block_action(MANAGER, "irritant_resolve", resolve["value"], message=message)
         form = triage_form(slack)
@@ -269,9 +263,9 @@ class TestTriage:
         assert forged.json()["response_action"] == "errors"
         assert the_irritant(db).status == "new"
 
-    def test_resolve_then_reopen_keeps_history(self, server, platform, slack, db, env, tmp_path):
+    def test_resolve_then_reopen_keeps_history(self, app, platform, slack, db):
         """Resolve then reopen: every step is in the history, by whom."""
-        message = roundup_for(server, platform, slack, db, env, tmp_path)
+        message = roundup_for(app, slack, db)
         resolve = button(message, "irritant_resolve")
         platform.block_action(MANAGER, "irritant_resolve", resolve["value"], message=message)
         form = triage_form(slack)
@@ -293,7 +287,7 @@ class TestTriage:
 
 
 class TestDetails:
-    def test_reporter_adds_details_and_others_cannot(self, server, platform, slack, db):
+    def test_reporter_adds_details_and_others_cannot(self, platform, slack, db):
         """The anonymous reporter adds details; someone else's click opens nothing and a
         forged submission is refused."""
         big_team(db, slack)
@@ -319,7 +313,7 @@ class TestDetails:
         # for EMPLOYEE could arrive after SALARIEE's and be missed by the unpacking above.
         assert len(slack.calls_to("views.open")) == 1
 
-    def test_the_manager_reads_the_details(self, server, platform, slack, db, env, tmp_path):
+    def test_the_manager_reads_the_details(self, app, platform, slack, db):
         """Details added before the roundup are in it; the board and the triage form show an
         anonymous reporter's details from the next day on (so their time gives nothing away:
         tests/test_blocks.py checks the next day)."""
@@ -330,7 +324,7 @@ class TestDetails:
         form = slack.wait_for("views.open", count=2)[-1].params["view"]
         values = form_values(form, {"details": "Worse on Mondays, after the weekend"})
         assert platform.view_submission(SALARIEE, form, values).status == 200
-        tick(env, tmp_path)
+        tick(app)
         (roundup,) = dms(slack, MANAGER)
         assert "Worse on Mondays" in json.dumps(roundup)
         platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
@@ -343,7 +337,7 @@ class TestDetails:
 
 
 class TestHome:
-    def test_employee_sees_their_reports(self, server, platform, slack, db):
+    def test_employee_sees_their_reports(self, platform, slack, db):
         """The reporter's Home tab lists their report with its status."""
         big_team(db, slack)
         report(platform, slack, EMPLOYEE)
@@ -351,32 +345,28 @@ class TestHome:
         view = slack.wait_for("views.publish")[0].params["view"]
         assert "staff room is freezing" in json.dumps(view)
 
-    def test_anonymous_reports_reach_the_board_with_the_roundup(
-        self, server, platform, slack, db, env, tmp_path
-    ):
+    def test_anonymous_reports_reach_the_board_with_the_roundup(self, app, platform, slack, db):
         """An anonymous report is not on the manager's board before the roundup, then is."""
         big_team(db, slack)
         report(platform, slack, SALARIEE)
         platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
         before = slack.wait_for("views.publish")[0].params["view"]
         assert "staff room is freezing" not in json.dumps(before)
-        tick(env, tmp_path)
+        tick(app)
         platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
         after = slack.wait_for("views.publish", count=2)[-1].params["view"]
         assert "staff room is freezing" in json.dumps(after)
 
-    def test_small_team_board_never_shows_anonymous_reports(
-        self, server, platform, slack, db, env, tmp_path
-    ):
+    def test_small_team_board_never_shows_anonymous_reports(self, app, platform, slack, db):
         """In a team under the threshold, anonymous reports stay off the manager's board."""
         big_team(db, slack, members=[MANAGER, EMPLOYEE, SALARIEE])
         report(platform, slack, SALARIEE)
-        tick(env, tmp_path, SYMMETRY_ADMINS=ADMIN)
+        tick(app, admins=frozenset({ADMIN}))
         platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
         view = slack.wait_for("views.publish")[0].params["view"]
         assert "staff room is freezing" not in json.dumps(view)
 
-    def test_manager_board_paginates_under_100_blocks(self, server, platform, slack, db):
+    def test_manager_board_paginates_under_100_blocks(self, platform, slack, db):
         """A manager with many irritants gets pages of at most 100 blocks, with a next page."""
         big_team(db, slack)
         for index in range(30):
@@ -403,11 +393,11 @@ class TestHome:
 
 class TestExportAndAnonymity:
     def test_export_and_no_trace_of_the_anonymous_reporter(
-        self, server, platform, slack, db, env, tmp_path
+        self, app, platform, slack, db, env, tmp_path
     ):
         """Exports show no reporter for anonymous reports, and after the whole flow no
         irritant, history, vote, draft or delivered outbox row holds the reporter's ID."""
-        message = roundup_for(server, platform, slack, db, env, tmp_path)
+        message = roundup_for(app, slack, db)
         report(platform, slack, EMPLOYEE, share=True, description="Broken chair", category="tools")
         # A "me too" from the anonymous reporter on the named report.
         response = report(platform, slack, SALARIEE, description="broken chair", category="tools")
@@ -418,7 +408,7 @@ class TestExportAndAnonymity:
         ack = button(message, "irritant_acknowledge")
         platform.block_action(MANAGER, "irritant_acknowledge", ack["value"], message=message)
         wait_until(lambda: irritants(db)[0].status == "acknowledged")
-        tick(env, tmp_path, LATER + timedelta(minutes=1))
+        tick(app, LATER + timedelta(minutes=1))
         assert dms(slack, SALARIEE)
 
         exported = subprocess.run(

@@ -1,12 +1,10 @@
-"""Irritant hunting end to end: /irritant, the modal, similar reports, the roundup, triage,
-reporter feedback and exports — through the real server, the simulated Slack and a real DB."""
+"""Irritant hunting: /irritant, the modal, similar reports and what managers are told at once
+— through the app in this process (tests/inprocess.py), the simulated Slack and a real DB."""
 
 from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +12,7 @@ from sqlalchemy import func, select, update
 
 from bot.demo.slack import form_values
 from storage.models import Irritant, IrritantDraft, IrritantVote, OutboxMessage, Team
-from tests.conftest import EMPLOYEE, MANAGER, SALARIEE, answer_of, free_port, server_env
+from tests.conftest import EMPLOYEE, MANAGER, SALARIEE, answer_of
 from tests.irritant_helpers import answers, big_team, irritants, open_modal, report
 
 
@@ -26,20 +24,8 @@ def outbox_rows(db, kind: str | None = None) -> list[OutboxMessage]:
         return list(session.scalars(query))
 
 
-def symmetry(*args: str, env: dict, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], env=env, cwd=cwd, capture_output=True, text=True,
-        timeout=120,
-    )  # fmt: skip
-
-
-@pytest.fixture
-def env(db, slack) -> dict[str, str]:
-    return server_env(db.url, slack, free_port())
-
-
 class TestCommand:
-    def test_opens_the_modal_with_the_team_preselected(self, server, platform, slack, db):
+    def test_opens_the_modal_with_the_team_preselected(self, platform, slack, db):
         """/irritant opens the report modal within 3 s, the person's only team preselected."""
         big_team(db, slack)
         response = platform.command(EMPLOYEE, "/irritant", "")
@@ -51,7 +37,7 @@ class TestCommand:
         share = next(b for b in view["blocks"] if b.get("block_id") == "share")
         assert "initial_options" not in share["element"]  # anonymous unless ticked
 
-    def test_offers_the_team_recent_places(self, server, platform, slack, db):
+    def test_offers_the_team_recent_places(self, platform, slack, db):
         """The modal offers the places named in the team's reports, newest first; an
         anonymous report's place only once the roundup has shown it."""
         big_team(db, slack)
@@ -77,7 +63,7 @@ class TestCommand:
             (SALARIEE, "il fait trop chaud dans l'atelier", "temperature"),
         ],
     )
-    def test_text_prefills_and_guesses(self, server, platform, slack, db, user, words, category):
+    def test_text_prefills_and_guesses(self, platform, slack, db, user, words, category):
         """/irritant TEXT fills the description and guesses the category, in EN and FR."""
         big_team(db, slack)
         view = open_modal(platform, slack, user, words)
@@ -85,7 +71,7 @@ class TestCommand:
         assert blocks["description"]["element"]["initial_value"] == words
         assert blocks["category"]["element"]["initial_option"]["value"] == category
 
-    def test_help_and_list_answer_privately(self, server, platform, slack, db):
+    def test_help_and_list_answer_privately(self, platform, slack, db):
         """/irritant help and /irritant list answer on the response URL, ephemerally."""
         big_team(db, slack)
         platform.command(EMPLOYEE, "/irritant", "help")
@@ -98,7 +84,7 @@ class TestCommand:
         assert listing["response_type"] == "ephemeral"
         assert "not reported anything" in json.dumps(listing)
 
-    def test_text_past_the_limit_is_cut_and_said(self, server, platform, slack, db):
+    def test_text_past_the_limit_is_cut_and_said(self, platform, slack, db):
         """/irritant with more than 3000 characters: the modal holds the first 3000 and says
         the end was cut, before anything is sent."""
         big_team(db, slack)
@@ -110,7 +96,7 @@ class TestCommand:
         (description,) = [b for b in view["blocks"] if b.get("block_id") == "description"]
         assert "hint" not in description
 
-    def test_list_pages_through_every_report(self, server, platform, slack, db):
+    def test_list_pages_through_every_report(self, platform, slack, db):
         """Seventeen reports: the list shows the newest fifteen and how to see the rest;
         `/irritant list 2` shows the other two; no report is out of reach."""
         team_id = big_team(db, slack)
@@ -135,7 +121,7 @@ class TestCommand:
         assert re.findall(r"Report number (\d\d)", json.dumps(second)) == ["02", "01"]
         assert "/irritant list 3" not in json.dumps(second)
 
-    def test_person_in_no_team_is_told_how_to_join(self, server, platform, slack, db):
+    def test_person_in_no_team_is_told_how_to_join(self, platform, slack, db):
         """Someone in no team gets directions instead of a modal."""
         big_team(db, slack, members=[MANAGER, EMPLOYEE])
         platform.command(SALARIEE, "/irritant", "")
@@ -156,7 +142,7 @@ class TestValidation:
             ({"location": "y" * 201}, "location"),
         ],
     )
-    def test_refused_inside_the_modal(self, server, platform, slack, db, overrides, field):
+    def test_refused_inside_the_modal(self, platform, slack, db, overrides, field):
         """Empty or too-long text and missing choices are field errors; nothing is stored."""
         big_team(db, slack)
         view = open_modal(platform, slack, EMPLOYEE)
@@ -167,7 +153,7 @@ class TestValidation:
         assert field in body["errors"]
         assert irritants(db) == []
 
-    def test_a_team_that_is_not_theirs_is_refused(self, server, platform, slack, db):
+    def test_a_team_that_is_not_theirs_is_refused(self, platform, slack, db):
         """A forged team value (not one of the person's teams) is refused."""
         big_team(db, slack)
         other = big_team(db, slack, name="Office", members=[MANAGER])
@@ -182,7 +168,7 @@ class TestValidation:
 
 
 class TestAnonymousReport:
-    def test_stored_without_user_id_and_not_pinged(self, server, platform, slack, db):
+    def test_stored_without_user_id_and_not_pinged(self, platform, slack, db):
         """An anonymous report keeps only a keyed hash, and managers are not pinged now."""
         big_team(db, slack)
         response = report(platform, slack, SALARIEE)
@@ -193,7 +179,7 @@ class TestAnonymousReport:
         assert outbox_rows(db) == []  # nobody is told before the roundup
         assert slack.calls_to("chat.postMessage") == []
 
-    def test_same_submission_twice_is_stored_once(self, server, platform, slack, db):
+    def test_same_submission_twice_is_stored_once(self, platform, slack, db):
         """Slack delivering the same view submission twice stores one report."""
         big_team(db, slack)
         view = open_modal(platform, slack, EMPLOYEE)
@@ -203,7 +189,7 @@ class TestAnonymousReport:
         assert first.status == second.status == 200
         assert len(irritants(db)) == 1
 
-    def test_small_team_routes_to_admins_and_says_so(self, server, platform, slack, db):
+    def test_small_team_routes_to_admins_and_says_so(self, platform, slack, db):
         """In a team under the threshold, the modal warns and the roundup goes to admins."""
         big_team(db, slack, members=[MANAGER, EMPLOYEE, SALARIEE])
         view = open_modal(platform, slack, EMPLOYEE)
@@ -214,7 +200,7 @@ class TestAnonymousReport:
 
 
 class TestNamedReport:
-    def test_managers_are_told_at_once(self, server, platform, slack, db):
+    def test_managers_are_told_at_once(self, platform, slack, db):
         """A named report keeps the reporter's ID and queues a message to each manager now."""
         big_team(db, slack)
         report(platform, slack, EMPLOYEE, share=True)
@@ -241,7 +227,7 @@ def offered_a_similar_one(platform, slack, db) -> tuple[dict, dict]:
 
 
 class TestSimilar:
-    def test_me_too_instead_of_a_duplicate(self, server, platform, slack, db):
+    def test_me_too_instead_of_a_duplicate(self, platform, slack, db):
         """A report like an open one offers "me too"; the vote counts once per person and
         stores no user ID."""
         big_team(db, slack)
@@ -269,7 +255,7 @@ class TestSimilar:
         with db.sessions() as session:
             assert session.scalar(select(func.count()).select_from(IrritantVote)) == 1
 
-    def test_send_mine_anyway(self, server, platform, slack, db):
+    def test_send_mine_anyway(self, platform, slack, db):
         """Choosing "it's different" stores the second report."""
         view, send = offered_a_similar_one(platform, slack, db)
         platform.block_action(SALARIEE, "irritant_similar_send", send["value"], view=view)
@@ -278,7 +264,7 @@ class TestSimilar:
         assert not update.failed
         assert len(irritants(db)) == 2
 
-    def test_a_manager_is_not_shown_a_report_before_its_roundup(self, server, platform, slack, db):
+    def test_a_manager_is_not_shown_a_report_before_its_roundup(self, platform, slack, db):
         """The team's manager, reporting the same thing, is not offered the anonymous report
         the roundup has not shown yet: theirs is stored."""
         big_team(db, slack)
@@ -289,7 +275,7 @@ class TestSimilar:
         assert "irritant_similar_vote" not in json.dumps(response.json())
         assert len(irritants(db)) == 2
 
-    def test_a_second_click_stores_nothing_more_and_says_why(self, server, platform, slack, db):
+    def test_a_second_click_stores_nothing_more_and_says_why(self, platform, slack, db):
         """A double click on "send mine": one report, and the second click's answer points to
         the list rather than claiming nothing was stored."""
         view, send = offered_a_similar_one(platform, slack, db)
@@ -300,7 +286,7 @@ class TestSimilar:
         assert "/irritant list" in json.dumps(second)
         assert len(irritants(db)) == 2
 
-    def test_a_late_choice_still_counts(self, server, platform, slack, db):
+    def test_a_late_choice_still_counts(self, platform, slack, db):
         """A choice made after the draft's lifetime, before `tick` forgot it, is honoured: what
         the person typed is not lost."""
         view, send = offered_a_similar_one(platform, slack, db)
@@ -312,7 +298,7 @@ class TestSimilar:
         slack.wait_for("views.update")
         assert len(irritants(db)) == 2
 
-    def test_another_person_cannot_use_the_choice(self, server, platform, slack, db):
+    def test_another_person_cannot_use_the_choice(self, platform, slack, db):
         """A forged "me too" click by someone else with the draft's token changes nothing."""
         view, send = offered_a_similar_one(platform, slack, db)
         platform.block_action(EMPLOYEE, "irritant_similar_send", send["value"], view=view)

@@ -1,4 +1,5 @@
-"""End to end: team setup from Slack, membership events, Home tab, uninstall."""
+"""Team setup from Slack, membership events, Home tab, uninstall — through the app in this
+process (tests/inprocess.py), the simulated Slack and a real database."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def team_count(db) -> int:
 
 
 class TestTeamSetupFromSlack:
-    def test_admin_creates_a_team(self, server, platform, slack, db):
+    def test_admin_creates_a_team(self, platform, slack, db):
         """An admin fills the modal; the team holds the channel's humans and the admin is told."""
         view = open_setup(platform, slack)
         assert view["callback_id"] == "team_setup"
@@ -78,7 +79,7 @@ class TestTeamSetupFromSlack:
         assert OTHERBOT not in members(db, "Workshop") and GONE not in members(db, "Workshop")
         assert slack.calls_to("conversations.join")[0].params["channel"] == TEAM_CHANNEL
 
-    def test_non_admin_is_told_why_and_no_modal_opens(self, server, platform, slack, db):
+    def test_non_admin_is_told_why_and_no_modal_opens(self, platform, slack, db):
         """A non-admin who types `/symmetry team` is refused and nothing opens or changes."""
         platform.command(EMPLOYEE, "/symmetry", "team")
         answer = slack.wait_for("response_url")[0].params
@@ -86,7 +87,7 @@ class TestTeamSetupFromSlack:
         assert slack.calls_to("views.open") == []
         assert team_count(db) == 0
 
-    def test_forged_submission_by_non_admin_changes_nothing(self, server, platform, slack, db):
+    def test_forged_submission_by_non_admin_changes_nothing(self, platform, slack, db):
         """A view_submission sent as a non-admin (forged) gets a field error; no team is made."""
         view = open_setup(platform, slack)
         response = platform.view_submission(EMPLOYEE, view, form_values(view, team_answers()))
@@ -95,7 +96,7 @@ class TestTeamSetupFromSlack:
         assert team_count(db) == 0
         assert slack.calls_to("chat.postMessage") == []
 
-    def test_invalid_fields_are_refused_inside_the_modal(self, server, platform, slack, db):
+    def test_invalid_fields_are_refused_inside_the_modal(self, platform, slack, db):
         """A bad time zone and a taken name are shown as field errors; nothing is stored."""
         view = open_setup(platform, slack)
         platform.view_submission(ADMIN, view, form_values(view, team_answers()))
@@ -111,7 +112,7 @@ class TestTeamSetupFromSlack:
         assert set(errors) == {"name-new", "timezone-new"}
         assert team_count(db) == 1
 
-    def test_private_channel_without_the_bot_is_refused(self, server, platform, slack, db):
+    def test_private_channel_without_the_bot_is_refused(self, platform, slack, db):
         """A private channel the bot is not in is refused with a hint to invite it."""
         view = open_setup(platform, slack)
         answers = team_answers(channel=PRIVATE_CHANNEL)
@@ -119,7 +120,7 @@ class TestTeamSetupFromSlack:
         assert "invite" in response.json()["errors"]["channel-new"].lower()
         assert team_count(db) == 0
 
-    def test_admin_edits_an_existing_team(self, server, platform, slack, db):
+    def test_admin_edits_an_existing_team(self, platform, slack, db):
         """Picking a team fills the modal with its values; saving changes it, not a copy."""
         view = open_setup(platform, slack)
         platform.view_submission(ADMIN, view, form_values(view, team_answers()))
@@ -151,7 +152,7 @@ class TestTeamSetupFromSlack:
 
 
 class TestMembershipEvents:
-    def test_join_and_leave_follow_the_channel(self, server, platform, slack, db):
+    def test_join_and_leave_follow_the_channel(self, platform, slack, db):
         """A person joining the team channel joins the team; leaving it, leaves the team."""
         view = open_setup(platform, slack)
         platform.view_submission(ADMIN, view, form_values(view, team_answers()))
@@ -164,7 +165,7 @@ class TestMembershipEvents:
         platform.event(event)
         wait_until(lambda: EMPLOYEE not in members(db, "Workshop"))
 
-    def test_bots_joining_are_not_members(self, server, platform, slack, db):
+    def test_bots_joining_are_not_members(self, platform, slack, db):
         """Another app's bot joining the channel does not become a member."""
         view = open_setup(platform, slack)
         platform.view_submission(ADMIN, view, form_values(view, team_answers()))
@@ -179,7 +180,7 @@ class TestMembershipEvents:
         time.sleep(0.2)
         assert OTHERBOT not in members(db, "Workshop")
 
-    def test_a_retried_event_is_processed_once(self, server, platform, slack, db):
+    def test_a_retried_event_is_processed_once(self, platform, slack, db):
         """Slack's retry of an event_id already handled changes nothing."""
         view = open_setup(platform, slack)
         platform.view_submission(ADMIN, view, form_values(view, team_answers()))
@@ -199,7 +200,7 @@ class TestMembershipEvents:
 
 
 class TestHome:
-    def test_employee_home_explains_irritant(self, server, platform, slack):
+    def test_employee_home_explains_irritant(self, platform, slack):
         """Opening the Home tab publishes a welcome that explains /irritant, in English."""
         platform.event({"type": "app_home_opened", "user": EMPLOYEE, "tab": "home"})
         published = slack.wait_for("views.publish")[0].params
@@ -207,7 +208,7 @@ class TestHome:
         text = json.dumps(published["view"])
         assert "/irritant" in text and "Welcome" in text
 
-    def test_manager_home_lists_their_teams_in_french(self, server, platform, slack, db):
+    def test_manager_home_lists_their_teams_in_french(self, platform, slack, db):
         """A French manager's Home tab lists their team, in French."""
         view = open_setup(platform, slack)
         platform.view_submission(ADMIN, view, form_values(view, team_answers()))
@@ -219,7 +220,7 @@ class TestHome:
 
 
 class TestLifecycle:
-    def test_uninstall_marks_the_workspace(self, server, platform, slack, db):
+    def test_uninstall_marks_the_workspace(self, platform, slack, db):
         """app_uninstalled marks the workspace as uninstalled; a later request reinstates it."""
         answer_of(platform.command(EMPLOYEE, "/symmetry", "help"), slack)
         platform.event({"type": "app_uninstalled"})
@@ -238,7 +239,7 @@ class TestLifecycle:
 
 
 class TestSetupLanguage:
-    def test_first_contact_admin_gets_the_modal_in_their_language(self, server, platform, slack):
+    def test_first_contact_admin_gets_the_modal_in_their_language(self, platform, slack):
         """A French admin's very first /symmetry team opens the modal in French, with their
         time zone and language preselected."""
         slack.users[ADMIN].locale = "fr-FR"

@@ -24,7 +24,7 @@ def team(db) -> Team:
 
 
 class TestSurveySettings:
-    def test_new_team_has_the_defaults(self, server, db, slack):
+    def test_new_team_has_the_defaults(self, db, slack):
         """A new team's survey is on: weekly, Tuesday 10:00, 3 questions, 5 days."""
         big_team(db, slack)
         saved = team(db)
@@ -35,7 +35,7 @@ class TestSurveySettings:
         )
         assert (saved.survey_time, saved.survey_questions, saved.survey_days) == ("10:00", 3, 5)
 
-    def test_manager_changes_their_team(self, server, platform, slack, db):
+    def test_manager_changes_their_team(self, platform, slack, db):
         """The team's manager sets every two weeks, Thursday 14:30, 5 questions, 4 days."""
         big_team(db, slack)
         view = open_settings(platform, slack, MANAGER)
@@ -55,7 +55,7 @@ class TestSurveySettings:
         confirmation = slack.wait_for("chat.postMessage")[-1].params
         assert confirmation["channel"] == MANAGER
 
-    def test_round_longer_than_the_cadence_is_refused(self, server, platform, slack, db):
+    def test_round_longer_than_the_cadence_is_refused(self, platform, slack, db):
         """A weekly round open 7 days or more is refused inside the modal."""
         big_team(db, slack)
         view = open_settings(platform, slack, MANAGER)
@@ -65,7 +65,7 @@ class TestSurveySettings:
         assert body["response_action"] == "errors"
         assert team(db).survey_days == 5
 
-    def test_turning_surveys_off(self, server, platform, slack, db):
+    def test_turning_surveys_off(self, platform, slack, db):
         """Unticking "On" turns the team's surveys off."""
         big_team(db, slack)
         view = open_settings(platform, slack, MANAGER)
@@ -74,7 +74,7 @@ class TestSurveySettings:
         # The confirmation is sent after the ack: wait for it, or it reaches the next test.
         slack.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == MANAGER)
 
-    def test_admin_adds_a_question(self, server, platform, slack, db):
+    def test_admin_adds_a_question(self, platform, slack, db):
         """An admin adds a question in both languages to the workspace's bank."""
         big_team(db, slack)
         view = open_settings(platform, slack, ADMIN)
@@ -88,9 +88,7 @@ class TestSurveySettings:
         # The confirmation is sent after the ack: wait for it, or it reaches the next test.
         slack.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == ADMIN)
 
-    def test_employee_is_refused_and_forged_submission_changes_nothing(
-        self, server, platform, slack, db
-    ):
+    def test_employee_is_refused_and_forged_submission_changes_nothing(self, platform, slack, db):
         """Someone neither admin nor manager is told why; a forged submission is refused."""
         big_team(db, slack)
         refusal = answer_of(platform.command(EMPLOYEE, "/symmetry", "survey"), slack)
@@ -102,7 +100,7 @@ class TestSurveySettings:
 
 
 class TestBadTimes:
-    def test_an_impossible_time_is_refused(self, server, platform, slack, db):
+    def test_an_impossible_time_is_refused(self, platform, slack, db):
         """A forged time such as 24:61 is refused inside the modal; nothing is saved."""
         big_team(db, slack)
         view = open_settings(platform, slack, MANAGER)

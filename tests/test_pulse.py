@@ -1,5 +1,6 @@
-"""Pulse surveys end to end: rounds planned by `symmetry tick`, DMs through the outbox, taps
-signed like Slack's, anonymity and thresholds — on the real server and a real database."""
+"""Pulse surveys: rounds planned by the clock's tick, DMs through the outbox, taps signed like
+Slack's, anonymity and thresholds — on the app in this process (tests/inprocess.py), the
+simulated Slack and a real database; results read through `symmetry export`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import json
 import subprocess
 import sys
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import inspect, select, text
@@ -15,14 +15,13 @@ from sqlalchemy import inspect, select, text
 from bot.demo.slack import form_values
 from storage.models import PulseAnswer, PulseComment, PulseParticipant, PulsePause, PulseRound
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE, free_port, server_env
+from tests.inprocess import PARIS, TODAY, tick
 from tests.irritant_helpers import EXTRA, big_team
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def next_tuesday() -> date:
-    today = datetime.now(PARIS).date()
-    return today + timedelta(days=(1 - today.weekday()) % 7 or 7)
+    """The first Tuesday after the in-process app's day (not the real one)."""
+    return TODAY + timedelta(days=(1 - TODAY.weekday()) % 7 or 7)
 
 
 PERIOD = next_tuesday()
@@ -32,17 +31,9 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=PARIS)
 
 
-def tick(env, cwd, when: datetime) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "tick", "--now", when.isoformat()],
-        env=env, cwd=cwd, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 @pytest.fixture
 def env(db, slack) -> dict[str, str]:
+    """The environment of a `symmetry export` process on this test's database."""
     return server_env(db.url, slack, free_port())
 
 
@@ -82,36 +73,36 @@ def answers(db) -> list[tuple[str, int]]:
         return sorted((question, value) for question, value in rows)
 
 
-def opened(server, slack, db, env, tmp_path, **team) -> dict:
+def opened(app, slack, db, **team) -> dict:
     """A team of six, its round planned on Monday and delivered on Tuesday 16:05 Paris."""
     big_team(db, slack, **team)
-    assert "1 round(s) opened" in tick(env, tmp_path, at(PERIOD - timedelta(days=1), 12))
-    tick(env, tmp_path, at(PERIOD, 16, 5))
+    assert "1 round(s) opened" in tick(app, at(PERIOD - timedelta(days=1), 12))
+    tick(app, at(PERIOD, 16, 5))
     return {user: surveys(slack, user) for user in (MANAGER, EMPLOYEE, SALARIEE, ADMIN, *EXTRA)}
 
 
 class TestSending:
-    def test_each_member_gets_it_at_their_local_time(self, server, slack, db, env, tmp_path):
+    def test_each_member_gets_it_at_their_local_time(self, app, slack, db):
         """Planned the day before; sent at 10:00 in each person's zone (New York last), once."""
         big_team(db, slack)
-        tick(env, tmp_path, at(PERIOD - timedelta(days=1), 12))
+        tick(app, at(PERIOD - timedelta(days=1), 12))
         assert surveys(slack, SALARIEE) == []
-        tick(env, tmp_path, at(PERIOD, 10, 5))
+        tick(app, at(PERIOD, 10, 5))
         assert len(surveys(slack, SALARIEE)) == 1  # Paris, 10:05
         assert surveys(slack, EMPLOYEE) == []  # London: 09:05 there
-        tick(env, tmp_path, at(PERIOD, 11, 5))
+        tick(app, at(PERIOD, 11, 5))
         assert len(surveys(slack, EMPLOYEE)) == 1
         assert surveys(slack, ADMIN) == []  # New York: 05:05 there
-        tick(env, tmp_path, at(PERIOD, 16, 5))
-        tick(env, tmp_path, at(PERIOD, 16, 6))
+        tick(app, at(PERIOD, 16, 5))
+        tick(app, at(PERIOD, 16, 6))
         for user in (MANAGER, EMPLOYEE, SALARIEE, ADMIN, *EXTRA):
             assert len(surveys(slack, user)) == 1, user
 
-    def test_questions_rotate_and_enps_once_a_quarter(self, server, slack, db, env, tmp_path):
+    def test_questions_rotate_and_enps_once_a_quarter(self, app, slack, db):
         """The first round of a quarter asks eNPS; the next week's asks other questions."""
         big_team(db, slack)
-        tick(env, tmp_path, at(PERIOD - timedelta(days=1), 12))
-        tick(env, tmp_path, at(PERIOD + timedelta(days=6), 12))
+        tick(app, at(PERIOD - timedelta(days=1), 12))
+        tick(app, at(PERIOD + timedelta(days=6), 12))
         with db.sessions() as session:
             first, second = session.scalars(select(PulseRound).order_by(PulseRound.period)).all()
         assert len(first.questions) == 3 and len(second.questions) == 3
@@ -121,9 +112,9 @@ class TestSending:
             assert "enps" not in second.questions
         assert set(first.questions).isdisjoint(set(second.questions) - {"enps"})
 
-    def test_buttons_ascend_with_labels(self, server, slack, db, env, tmp_path):
+    def test_buttons_ascend_with_labels(self, app, slack, db):
         """Answer buttons go from the lowest value to the highest, 0–10 for eNPS, labelled."""
-        sent = opened(server, slack, db, env, tmp_path)
+        sent = opened(app, slack, db)
         message = sent[EMPLOYEE][0]
         rows = {b["block_id"]: b for b in message["blocks"] if b["type"] == "actions"}
         enps = [e["action_id"] for e in rows["a-enps"]["elements"]]
@@ -133,12 +124,12 @@ class TestSending:
         assert [label.split(" · ")[0] for label in labels] == ["1", "2", "3", "4", "5"]
         assert all(" · " in label for label in labels)
 
-    def test_one_round_a_week_across_teams(self, server, slack, db, env, tmp_path):
+    def test_one_round_a_week_across_teams(self, app, slack, db):
         """Someone in two teams surveyed the same week gets only one survey."""
         big_team(db, slack)
         big_team(db, slack, name="Office", members=[EMPLOYEE, MANAGER, *EXTRA, ADMIN])
-        tick(env, tmp_path, at(PERIOD - timedelta(days=1), 12))
-        tick(env, tmp_path, at(PERIOD, 16, 5))
+        tick(app, at(PERIOD - timedelta(days=1), 12))
+        tick(app, at(PERIOD, 16, 5))
         assert len(surveys(slack, EMPLOYEE)) == 1
         with db.sessions() as session:
             rounds = session.scalars(select(PulseRound)).all()
@@ -148,11 +139,9 @@ class TestSending:
 
 
 class TestAnswering:
-    def test_answer_change_and_the_message_updates(
-        self, server, platform, slack, db, env, tmp_path
-    ):
+    def test_answer_change_and_the_message_updates(self, app, platform, slack, db):
         """A tap is recorded and shown; a second tap on the same question replaces it."""
-        message = opened(server, slack, db, env, tmp_path)[SALARIEE][0]
+        message = opened(app, slack, db)[SALARIEE][0]
         question = the_round(db).questions[1]
         tap(platform, SALARIEE, message, question, 2)
         updated = slack.wait_for("response_url")[-1].params
@@ -164,18 +153,18 @@ class TestAnswering:
         slack.wait_for("response_url", count=2)
         assert answers(db) == [(question, 4)]
 
-    def test_forged_click_on_someone_elses_survey(self, server, platform, slack, db, env, tmp_path):
+    def test_forged_click_on_someone_elses_survey(self, app, platform, slack, db):
         """A tap sent as another person on this survey records nothing and says so."""
-        message = opened(server, slack, db, env, tmp_path)[SALARIEE][0]
+        message = opened(app, slack, db)[SALARIEE][0]
         question = the_round(db).questions[1]
         tap(platform, EMPLOYEE, message, question, 5)
         reply = slack.wait_for("response_url")[-1].params
         assert reply["response_type"] == "ephemeral" and "replace_original" in reply
         assert answers(db) == []
 
-    def test_value_outside_the_scale(self, server, platform, slack, db, env, tmp_path):
+    def test_value_outside_the_scale(self, app, platform, slack, db):
         """A forged value outside the scale records nothing and says so."""
-        message = opened(server, slack, db, env, tmp_path)[SALARIEE][0]
+        message = opened(app, slack, db)[SALARIEE][0]
         question = the_round(db).questions[1]
         _action, value, block = button(message, question, 5)
         forged = value.replace(f":{question}:5:", f":{question}:9:")
@@ -184,19 +173,19 @@ class TestAnswering:
         assert reply["response_type"] == "ephemeral"
         assert answers(db) == []
 
-    def test_closed_round_refuses(self, server, platform, slack, db, env, tmp_path):
+    def test_closed_round_refuses(self, app, platform, slack, db):
         """After the clock closes the round, a tap is refused and nothing changes."""
-        message = opened(server, slack, db, env, tmp_path)[SALARIEE][0]
-        tick(env, tmp_path, at(PERIOD + timedelta(days=5), 10, 1))
+        message = opened(app, slack, db)[SALARIEE][0]
+        tick(app, at(PERIOD + timedelta(days=5), 10, 1))
         assert the_round(db).state == "closed"
         tap(platform, SALARIEE, message, the_round(db).questions[1], 3)
         reply = slack.wait_for("response_url")[-1].params
         assert reply["response_type"] == "ephemeral"
         assert answers(db) == []
 
-    def test_comment_and_skip(self, server, platform, slack, db, env, tmp_path):
+    def test_comment_and_skip(self, app, platform, slack, db):
         """A comment is kept without its author; skipping marks the person, no reminder."""
-        message = opened(server, slack, db, env, tmp_path)[SALARIEE][0]
+        message = opened(app, slack, db)[SALARIEE][0]
         tap(platform, SALARIEE, message, "more", "comment")
         form = slack.wait_for("views.open")[-1].params["view"]
         empty = platform.view_submission(SALARIEE, form, form_values(form, {"comment": " "}))
@@ -211,12 +200,12 @@ class TestAnswering:
             ).all()
         assert skipped == [EMPLOYEE]
 
-    def test_pause(self, server, platform, slack, db, env, tmp_path):
+    def test_pause(self, app, platform, slack, db):
         """Pausing past six months is refused; a valid pause keeps next week's survey away."""
-        message = opened(server, slack, db, env, tmp_path)[SALARIEE][0]
+        message = opened(app, slack, db)[SALARIEE][0]
         tap(platform, SALARIEE, message, "more", "pause")
         form = slack.wait_for("views.open")[-1].params["view"]
-        far = (date.today() + timedelta(days=200)).isoformat()
+        far = (TODAY + timedelta(days=200)).isoformat()
         assert (
             "until"
             in platform.view_submission(SALARIEE, form, form_values(form, {"until": far})).json()[
@@ -230,23 +219,21 @@ class TestAnswering:
         )
         with db.sessions() as session:
             assert session.scalars(select(PulsePause.user_id)).all() == [SALARIEE]
-        tick(env, tmp_path, at(PERIOD + timedelta(days=6), 12))
-        tick(env, tmp_path, at(PERIOD + timedelta(days=7), 16, 5))
+        tick(app, at(PERIOD + timedelta(days=6), 12))
+        tick(app, at(PERIOD + timedelta(days=7), 16, 5))
         assert len(surveys(slack, SALARIEE)) == 1
         assert len(surveys(slack, EMPLOYEE)) == 2
 
 
 class TestReminder:
-    def test_one_reminder_to_those_who_have_not_answered(
-        self, server, platform, slack, db, env, tmp_path
-    ):
+    def test_one_reminder_to_those_who_have_not_answered(self, app, platform, slack, db):
         """Halfway through, in working hours, one reminder to the silent, none to the others."""
-        sent = opened(server, slack, db, env, tmp_path)
+        sent = opened(app, slack, db)
         tap(platform, SALARIEE, sent[SALARIEE][0], the_round(db).questions[0], 10)
         slack.wait_for("response_url")
         halfway = at(PERIOD + timedelta(days=3), 10)
-        tick(env, tmp_path, halfway)
-        tick(env, tmp_path, halfway + timedelta(hours=5))
+        tick(app, halfway)
+        tick(app, halfway + timedelta(hours=5))
 
         def reminders(user: str) -> int:
             sent = [c.params for c in slack.calls_to("chat.postMessage") if not c.failed]
@@ -263,8 +250,9 @@ class TestReminder:
 
 
 class TestResultsAndAnonymity:
-    def run_round(self, platform, slack, db, env, tmp_path, answering: int):
-        sent = opened(server=None, slack=slack, db=db, env=env, tmp_path=tmp_path)
+    def run_round(self, app, slack, db, env, tmp_path, answering: int):
+        platform = app.platform
+        sent = opened(app, slack, db)
         round_ = the_round(db)
         people = [MANAGER, EMPLOYEE, SALARIEE, ADMIN, *EXTRA][:answering]
         for index, user in enumerate(people):
@@ -274,7 +262,7 @@ class TestResultsAndAnonymity:
                     value = 3
                 tap(platform, user, sent[user][0], question, value)
             slack.wait_for("response_url", count=(index + 1) * len(round_.questions))
-        tick(env, tmp_path, at(PERIOD + timedelta(days=5), 10, 1))
+        tick(app, at(PERIOD + timedelta(days=5), 10, 1))
         exported = subprocess.run(
             [sys.executable, "-m", "bot", "export", "pulses"], env=env, cwd=tmp_path,
             capture_output=True, text=True, timeout=60,
@@ -282,16 +270,16 @@ class TestResultsAndAnonymity:
         assert exported.returncode == 0, exported.stderr
         return json.loads(exported.stdout)
 
-    def test_four_answers_are_hidden(self, server, platform, slack, db, env, tmp_path):
+    def test_four_answers_are_hidden(self, app, slack, db, env, tmp_path):
         """With the default threshold of 5, a round with 4 respondents is suppressed."""
-        (row,) = self.run_round(platform, slack, db, env, tmp_path, answering=4)
+        (row,) = self.run_round(app, slack, db, env, tmp_path, answering=4)
         assert row["suppressed"] is True and row["responded"] == 4 and row["sent"] == 6
         assert all(q["mean"] is None for q in row["questions"])
         assert next(q for q in row["questions"] if q["key"] == "enps")["enps"] is None
 
-    def test_five_answers_are_shown(self, server, platform, slack, db, env, tmp_path):
+    def test_five_answers_are_shown(self, app, slack, db, env, tmp_path):
         """With 5 respondents the figures appear: means, eNPS, participation."""
-        (row,) = self.run_round(platform, slack, db, env, tmp_path, answering=5)
+        (row,) = self.run_round(app, slack, db, env, tmp_path, answering=5)
         assert row["suppressed"] is False and row["responded"] == 5
         assert row["participation"] == pytest.approx(5 / 6, abs=0.001)
         enps = next(q for q in row["questions"] if q["key"] == "enps")
@@ -303,9 +291,9 @@ class TestResultsAndAnonymity:
             "suppressed", "questions",
         }  # fmt: skip
 
-    def test_nothing_links_an_answer_to_a_person(self, server, platform, slack, db, env, tmp_path):
-        """Answer and comment rows hold no user ID and no time; the server log names nobody."""
-        self.run_round(platform, slack, db, env, tmp_path, answering=5)
+    def test_nothing_links_an_answer_to_a_person(self, app, slack, db, env, tmp_path):
+        """Answer and comment rows hold no user ID and no time; the app's log names nobody."""
+        self.run_round(app, slack, db, env, tmp_path, answering=5)
         columns = {c["name"] for c in inspect(db.engine).get_columns("pulse_answers")}
         assert columns == {"id", "round_id", "question", "respondent", "value"}
         columns = {c["name"] for c in inspect(db.engine).get_columns("pulse_comments")}
@@ -317,6 +305,6 @@ class TestResultsAndAnonymity:
             )  # fmt: skip
         for user in (MANAGER, EMPLOYEE, SALARIEE, ADMIN, *EXTRA):
             assert user not in dump
-        log = server.log_path.read_text()
+        log = app.log_path.read_text()
         for user in (MANAGER, EMPLOYEE, SALARIEE, ADMIN, *EXTRA):
             assert user not in log

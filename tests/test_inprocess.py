@@ -1,0 +1,55 @@
+"""The in-process tier itself (tests/inprocess.py): it checks signatures as the server does,
+keeps the log the anonymity tests read, and lets no listener outlive its test."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select
+
+from bot.demo.slack import sign
+from storage.models import SlackUser
+from tests.conftest import EMPLOYEE, SECRET_KEY, SIGNING_SECRET
+from tests.inprocess import app_settings, running_app
+
+BODY = "command=%2Fsymmetry&text=help&user_id=UEMPLO01&team_id=T0SYMMETRY"
+
+
+class TestRequestVerification:
+    def test_forged_signature_is_rejected(self, platform, db):
+        """A request signed with the wrong secret gets 401 in process too, and changes nothing."""
+        response = platform.post_raw(BODY, sign("not-the-secret", BODY))
+        assert response.status == 401
+        with db.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(SlackUser)) == 0
+
+    def test_stale_timestamp_is_rejected(self, platform):
+        """A correctly signed request older than 5 minutes gets 401 in process too."""
+        stale = int(time.time()) - 6 * 60
+        assert platform.post_raw(BODY, sign(SIGNING_SECRET, BODY, stale)).status == 401
+
+
+class TestLog:
+    def test_the_log_holds_what_the_app_logs(self, app, platform, slack):
+        """What the app logs while a test runs is in its log file (a retried event here)."""
+        event = {"type": "app_home_opened", "user": EMPLOYEE, "tab": "home"}
+        assert platform.event(event, event_id="Ev0LOGGED1").status == 200
+        slack.wait_for("views.publish")
+        assert platform.event(event, event_id="Ev0LOGGED1", retry_num=1).status == 200
+        assert "event Ev0LOGGED1 already processed" in app.log_path.read_text()
+
+
+class TestListenersFinish:
+    def test_work_after_the_ack_ends_before_the_app_does(self, db, slack, tmp_path):
+        """Leaving the in-process app waits for listeners still working after their ack, so
+        that none of a test's work reaches the next test's database or simulated Slack."""
+        settings = app_settings(
+            db.url, slack, slack_signing_secret=SIGNING_SECRET, secret_key=SECRET_KEY
+        )
+        slack.delay = 0.5  # each Slack call (users.info, then the answer) takes half a second
+        with running_app(
+            settings, db.sessions, db.engine, slack, log_path=tmp_path / "app.log"
+        ) as under_test:
+            assert under_test.platform.command(EMPLOYEE, "/symmetry", "help").status == 200
+            assert slack.calls_to("response_url") == []  # acked; the answer is on its way
+        assert len(slack.calls_to("response_url")) == 1
