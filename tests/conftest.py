@@ -257,7 +257,8 @@ def http_platform(server: RunningServer) -> SlackClientSim:
 def app(db: Database, slack: SlackSim, tmp_path: Path) -> Iterator[AppUnderTest]:
     """The app built by `create_app()` in this process, on an emptied database, talking to a
     freshly seeded simulated Slack; its clock starts at tests.inprocess.APP_START. Listener
-    work still running when the test ends is waited for before the next test starts."""
+    work still running when the test ends is waited for before the next test starts, and a
+    listener that raised fails the test (`symmetry serve` would only have logged it)."""
     settings = app_settings(
         db.url, slack, slack_signing_secret=SIGNING_SECRET, secret_key=SECRET_KEY
     )
@@ -265,6 +266,10 @@ def app(db: Database, slack: SlackSim, tmp_path: Path) -> Iterator[AppUnderTest]
         settings, db.sessions, db.engine, slack, log_path=tmp_path / "app.log"
     ) as under_test:
         yield under_test
+    log = under_test.log_path.read_text().splitlines()
+    raised = [line for line in log if "listener failed" in line]
+    if raised:
+        pytest.fail("a listener raised (app log):\n" + "\n".join(raised), pytrace=False)
 
 
 @pytest.fixture
