@@ -79,7 +79,7 @@ from bot.demo.harness import SECRET_KEY, SIGNING_SECRET, free_port, server_env  
 from bot.demo.slack import BOT_ID, SimUser, SlackSim, sign  # noqa: E402
 from bot.pulse.answers import respondent  # noqa: E402
 from bot.pulse.results import round_result  # noqa: E402
-from bot.runtime.config import Settings  # noqa: E402
+from bot.runtime.config import Settings, policy_of  # noqa: E402
 from storage import pulse as pulse_store  # noqa: E402
 from storage import queries  # noqa: E402
 from storage.db import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402
@@ -368,8 +368,9 @@ def check_answers(
     answering: list[Survey],
 ) -> tuple[bool, list[str]]:
     """Count the round's answer rows; compare them with the taps. (ok, lines to print)."""
+    policy = policy_of(settings)
     expected = {
-        respondent(settings, round_id, s.user.id): {q: chosen[(s.user.id, q)] for q in questions}
+        respondent(policy, round_id, s.user.id): {q: chosen[(s.user.id, q)] for q in questions}
         for s in answering
     }
     engine = make_engine(url)
@@ -430,7 +431,7 @@ def time_results(
             with session_scope(sessions) as session:
                 round_ = pulse_store.get_round(session, round_id=round_id)
                 started = time.perf_counter()
-                result = round_result(session, settings, round_, locale="en")
+                result = round_result(session, settings.anonymity_threshold, round_, locale="en")
                 timings.append(time.perf_counter() - started)
     finally:
         engine.dispose()
