@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from bot.runtime.config import ConfigError, load_settings, require
+from bot.shared.policy import Policy
 
 ENV_VARS = (
     "DATABASE_URL",
@@ -88,13 +89,13 @@ class TestLoadSettings:
 class TestRequire:
     def test_serve_needs_the_signing_secret(self):
         """serve without SLACK_SIGNING_SECRET is refused, naming it."""
-        settings = load_settings(SYMMETRY_SECRET_KEY="k", SLACK_BOT_TOKEN="xoxb-1")
+        settings = load_settings(SYMMETRY_SECRET_KEY="k" * 32, SLACK_BOT_TOKEN="xoxb-1")
         with pytest.raises(ConfigError, match=r"^SLACK_SIGNING_SECRET"):
             require(settings, "serve")
 
     def test_socket_needs_the_app_token(self):
         """socket without SLACK_APP_TOKEN is refused, naming it."""
-        settings = load_settings(SYMMETRY_SECRET_KEY="k", SLACK_BOT_TOKEN="xoxb-1")
+        settings = load_settings(SYMMETRY_SECRET_KEY="k" * 32, SLACK_BOT_TOKEN="xoxb-1")
         with pytest.raises(ConfigError, match=r"^SLACK_APP_TOKEN"):
             require(settings, "socket")
 
@@ -107,12 +108,29 @@ class TestRequire:
         """With a client ID and secret, serve needs no bot token."""
         settings = load_settings(
             SLACK_SIGNING_SECRET="s",
-            SYMMETRY_SECRET_KEY="k",
+            SYMMETRY_SECRET_KEY="k" * 32,
             SLACK_CLIENT_ID="1.2",
             SLACK_CLIENT_SECRET="c",
         )
         require(settings, "serve")
         assert settings.multi_workspace
+
+
+class TestSecretKey:
+    def test_a_short_key_is_refused_naming_the_variable(self):
+        """31 characters are refused, with the way to make a good key."""
+        with pytest.raises(ConfigError, match=r"^SYMMETRY_SECRET_KEY: must be at least 32") as err:
+            load_settings(SYMMETRY_SECRET_KEY="x" * 31)
+        assert "secrets.token_urlsafe" in str(err.value)
+
+    def test_32_characters_are_enough(self):
+        """The shortest key accepted is 32 characters long."""
+        assert load_settings(SYMMETRY_SECRET_KEY="x" * 32).secret_key == "x" * 32
+
+    def test_the_policy_refuses_a_short_key_too(self):
+        """No path that skips the settings can hash with a short key."""
+        with pytest.raises(ValueError, match="SYMMETRY_SECRET_KEY"):
+            Policy(secret_key="short")
 
 
 class TestCommandLineErrors:
@@ -122,6 +140,8 @@ class TestCommandLineErrors:
             ({}, ["serve"], "SLACK_SIGNING_SECRET"),
             ({"SYMMETRY_ANONYMITY_THRESHOLD": "2"}, ["serve"], "SYMMETRY_ANONYMITY_THRESHOLD"),
             ({"SYMMETRY_DEFAULT_LOCALE": "es"}, ["team", "list"], "SYMMETRY_DEFAULT_LOCALE"),
+            # A short key lets whoever holds a dump brute-force the reporters' hashes.
+            ({"SYMMETRY_SECRET_KEY": "x" * 31}, ["tick"], "SYMMETRY_SECRET_KEY"),
         ],
     )
     def test_exit_2_with_one_line(self, tmp_path, env, command, variable):

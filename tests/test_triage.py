@@ -136,6 +136,19 @@ class TestWhoMayActOnAnonymousReports:
             assert (irritant.status, len(irritant.events)) == ("new", 1)
         assert dms(slack, SALARIEE) == []
 
+    def test_a_forged_click_cannot_tell_a_report_from_nothing(self, platform, slack, db):
+        """An employee probing ids gets the same answer for the anonymous report just stored
+        and for the id after it, which does not exist: probing cannot date a report."""
+        big_team(db, slack)
+        report(platform, slack, SALARIEE)
+        stored = the_irritant(db).id
+        slack.clear_calls()
+        for irritant_id in (stored, stored + 1):
+            platform.block_action(EMPLOYEE, "irritant_acknowledge", str(irritant_id), message={})
+        answers = [r.params["text"] for r in slack.wait_for("response_url", count=2)]
+        assert answers[0] == answers[1] == translate("en", ERRORS["not_allowed"])
+        assert the_irritant(db).status == "new"
+
     def test_small_team_reports_stay_with_the_admins_after_it_grows(self, app, platform, slack, db):
         """Reported while the team had three members: the roundup goes to the admin even though
         the team has grown since; its manager can neither see nor triage it; the admin finds it
@@ -209,7 +222,7 @@ class TestTriage:
         slack.clear_calls()
         platform.block_action(EMPLOYEE, "irritant_acknowledge", ack["value"], message=message)
         refusal = slack.wait_for("response_url")[0].params
-        assert "Only" in refusal["text"]
+        assert refusal["text"] == translate("en", ERRORS["not_allowed"])  # the refusal
         assert the_irritant(db).status == "new"
         with db.sessions() as session:
             assert (
@@ -473,7 +486,7 @@ class TestConcurrentTriage:
                 found = store.get(session, irritant_id=irritant_id)
                 try:
                     triage.apply(
-                        session, Settings(SYMMETRY_SECRET_KEY="k"), irritant=found,
+                        session, Settings(SYMMETRY_SECRET_KEY="k" * 32), irritant=found,
                         change=triage.Change(action=action, note="n"), actor_id=MANAGER,
                         actor_role="manager", now=datetime.now(PARIS),
                     )  # fmt: skip

@@ -22,7 +22,7 @@ from typing import IO
 from bot.demo.slack import SlackSim
 
 SIGNING_SECRET = "sim-signing-secret"
-SECRET_KEY = "sim-secret-key"
+SECRET_KEY = "sim-secret-key-of-the-simulated-workspace"  # 32+ characters, as required
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
 # Variables that would point a process at something other than the simulated pieces. The

@@ -15,6 +15,7 @@ from bot.shared.i18n import translate
 from bot.shared.policy import Policy
 from bot.teams.actors import Actor
 from storage import irritants as store
+from storage.models import Irritant
 
 
 @dataclass
@@ -38,9 +39,7 @@ def click(
 ) -> Result:
     """A triage button: acknowledge and reopen act at once; the others open a form."""
     irritant = store.get(session, irritant_id=irritant_id)
-    if irritant is None or irritant.workspace_id != who.workspace_id:
-        return Result(error=triage.error_text("unknown", locale=who.locale))
-    if not triage.may_triage(policy, irritant=irritant, who=who):
+    if not _allowed(policy, irritant, who):
         return Result(error=triage.error_text("not_allowed", locale=who.locale))
     change = triage.Change(action=action)
     errors = triage.check(irritant, change, today=triage.local_today(irritant, now))
@@ -77,9 +76,7 @@ def submit(
     irritant = store.get(session, irritant_id=irritant_id) if irritant_id else None
     if change.action not in triage.NEEDS_FORM:
         irritant = None  # a form this app never sent
-    if irritant is None or irritant.workspace_id != who.workspace_id:
-        return {"note": triage.error_text("unknown", locale=who.locale)}, origin
-    if not triage.may_triage(policy, irritant=irritant, who=who):
+    if not _allowed(policy, irritant, who):
         return {"note": triage.error_text("not_allowed", locale=who.locale)}, origin
     codes = triage.check(irritant, change, today=triage.local_today(irritant, now))
     if codes:
@@ -103,6 +100,16 @@ def submit(
     except triage.Stale:
         return {"note": triage.error_text("stale", locale=who.locale, irritant=irritant)}, origin
     return {}, origin
+
+
+def _allowed(policy: Policy, irritant: Irritant | None, who: Actor) -> bool:
+    """Whether `who` may triage `irritant`. A missing irritant is refused like a forbidden one,
+    by the same path (the admin look-up a refusal costs included), so that neither the answer
+    nor its timing tells a member probing ids when an anonymous report was stored."""
+    if irritant is None:
+        _ = who.is_admin
+        return False
+    return triage.may_triage(policy, irritant=irritant, who=who)
 
 
 def done_text(locale: str, status: str) -> str:

@@ -35,15 +35,17 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 NEEDS_FORM = ("plan", "resolve", "decline")
 
 ERRORS = {
+    # One answer for "no such irritant" and "not yours": two would let anyone probe ids and
+    # learn when an anonymous report was stored.
     "not_allowed": N_(
-        "Only this team's managers and Symmetry admins can do this. Nothing was changed."
+        "This irritant does not exist, or only its team's managers and Symmetry admins can "
+        "act on it. Nothing was changed."
     ),
     "stale": N_("This irritant has changed since: it is now %(status)s. Nothing was changed."),
     "eta_missing": N_("Choose the date you expect it to be fixed."),
     "eta_past": N_("The date cannot be in the past."),
     "note_missing": N_("Explain why: the reporter will read it."),
     "note_too_long": N_("At most 2000 characters, please."),
-    "unknown": N_("This irritant no longer exists."),
 }
 
 

@@ -13,7 +13,7 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.shared.i18n import LOCALES
-from bot.shared.policy import Policy
+from bot.shared.policy import MIN_SECRET_KEY, Policy
 from bot.shared.worktime import is_timezone
 
 # Which command needs which variable; `require()` enforces it.
@@ -65,6 +65,18 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         if not value.split("://", 1)[0] or "://" not in value:
             raise ValueError("is not a database URL (expected sqlite:///… or postgresql://…)")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        # Whoever holds a database dump has every nonce, team and user ID: only the key's
+        # length stands between them and the reporters' hashes.
+        if value is not None and len(value) < MIN_SECRET_KEY:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_KEY} characters (got {len(value)}); generate "
+                'one with: python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
         return value
 
     @field_validator("slack_api_url")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from bot.shared.i18n import LOCALES
 
 MIN_THRESHOLD = 3
+MIN_SECRET_KEY = 32  # characters: shorter keys can be brute-forced from a dump
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,10 @@ class Policy:
     admins: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        if not self.secret_key:
-            raise ValueError("SYMMETRY_SECRET_KEY: the policy needs the secret key")
+        if len(self.secret_key or "") < MIN_SECRET_KEY:
+            raise ValueError(
+                f"SYMMETRY_SECRET_KEY: at least {MIN_SECRET_KEY} characters are required"
+            )
         if self.anonymity_threshold < MIN_THRESHOLD:
             raise ValueError(f"the anonymity threshold is at least {MIN_THRESHOLD}")
         if self.default_locale not in LOCALES:
