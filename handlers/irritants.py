@@ -97,6 +97,7 @@ def submit_details(ack: Ack, body: dict, context: BoltContext) -> None:
             irritant_id=int(value) if value.isdigit() else -1,
             text=text.get("value") or "",
             now=services.now(),
+            request=view.get("id", ""),
         )
     if errors:
         ack(response_action="errors", errors=errors)

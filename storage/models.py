@@ -248,6 +248,9 @@ class IrritantEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     eta: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = utc_column(server_default=False)
+    # The request that added a reporter's detail (a keyed hash of its view ID): a replayed
+    # submission adds nothing.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     irritant: Mapped[Irritant] = relationship(back_populates="events")
 

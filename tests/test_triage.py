@@ -326,6 +326,31 @@ class TestDetails:
         # for EMPLOYEE could arrive after SALARIEE's and be missed by the unpacking above.
         assert len(slack.calls_to("views.open")) == 1
 
+    def test_a_replayed_submission_adds_the_detail_once(self, platform, slack, db):
+        """The same details submission delivered twice (Slack's retry, or a replay) is kept
+        once; the details form opened again adds a second detail."""
+        big_team(db, slack)
+        report(platform, slack, SALARIEE)
+        irritant_id = str(the_irritant(db).id)
+        slack.clear_calls()
+        platform.block_action(SALARIEE, "irritant_details", irritant_id, message={})
+        (opened,) = slack.wait_for("views.open")
+        form = opened.params["view"]
+        values = form_values(form, {"details": "Since Monday"})
+        for _ in range(2):
+            assert platform.view_submission(SALARIEE, form, values).status == 200
+        platform.block_action(SALARIEE, "irritant_details", irritant_id, message={})
+        again = slack.wait_for("views.open", count=2)[-1].params["view"]
+        later = form_values(again, {"details": "And on Tuesday"})
+        assert platform.view_submission(SALARIEE, again, later).status == 200
+        with db.sessions() as session:
+            notes = session.scalars(
+                select(IrritantEvent.note)
+                .where(IrritantEvent.action == "detail")
+                .order_by(IrritantEvent.id)
+            ).all()
+        assert notes == ["Since Monday", "And on Tuesday"]
+
     def test_the_manager_reads_the_details(self, app, platform, slack, db):
         """Details added before the roundup are in it; the board and the triage form show an
         anonymous reporter's details from the next day on (so their time gives nothing away:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.irritants.catalog import labels
@@ -12,6 +14,7 @@ from bot.irritants.ownership import owns, reports_of
 from bot.shared.blocks import render
 from bot.shared.i18n import N_, translate
 from bot.shared.policy import Policy
+from bot.shared.pseudonyms import keyed_hash
 from bot.shared.worktime import day_of
 from bot.teams.actors import Actor
 from storage import irritants as store
@@ -77,8 +80,10 @@ def add_details(
     irritant_id: int,
     text: str,
     now: datetime,
+    request: str = "",
 ) -> dict[str, str]:
-    """Append the reporter's details to their report; {block: error} when refused."""
+    """Append the reporter's details to their report; {block: error} when refused. `request`
+    (the submitted view's ID) makes it idempotent: Slack's retry, or a replay, adds nothing."""
     irritant = store.get(session, irritant_id=irritant_id)
     if irritant is None or not owns(
         policy, irritant, slack_team_id=who.slack_team_id, user_id=who.user_id
@@ -89,14 +94,22 @@ def add_details(
         return {"details": translate(who.locale, "Describe what bothers you.")}
     if len(text) > MAX_DETAILS:
         return {"details": translate(who.locale, "At most 2000 characters, please.")}
-    irritant.events.append(
-        IrritantEvent(
-            action="detail",
-            actor_role="reporter",
-            actor_id=None if irritant.anonymous else who.user_id,
-            status=irritant.status,
-            note=text,
-            created_at=day_of(now, irritant.team.timezone) if irritant.anonymous else now,
-        )
-    )
+    key = keyed_hash(policy.secret_key, "details", request) if request else None
+    if key and session.scalar(select(IrritantEvent.id).where(IrritantEvent.request_key == key)):
+        return {}  # this very request was applied already
+    try:
+        with session.begin_nested():  # a replay racing this one: the unique key stops it
+            irritant.events.append(
+                IrritantEvent(
+                    action="detail",
+                    actor_role="reporter",
+                    actor_id=None if irritant.anonymous else who.user_id,
+                    status=irritant.status,
+                    note=text,
+                    created_at=day_of(now, irritant.team.timezone) if irritant.anonymous else now,
+                    request_key=key,
+                )
+            )
+    except IntegrityError:
+        session.refresh(irritant)
     return {}
