@@ -275,6 +275,35 @@ class TestSimilar:
         assert "irritant_similar_vote" not in json.dumps(response.json())
         assert len(irritants(db)) == 2
 
+    def test_a_forged_me_too_shows_a_manager_no_hidden_report(self, platform, slack, db):
+        """A manager offered a visible report, who forges "me too" on an anonymous one the
+        roundup has not shown, reads nothing of it and adds no vote to it; their own report
+        is kept."""
+        big_team(db, slack)
+        report(
+            platform, slack, SALARIEE, description="The printer upstairs jams on every page",
+            category="tools", location="Print room",
+        )  # fmt: skip
+        (hidden,) = irritants(db)
+        report(platform, slack, EMPLOYEE, share=True)  # named: on the manager's board at once
+        view = report(
+            platform, slack, MANAGER, description="the staff room is freezing in the morning"
+        ).json()["view"]
+        vote = next(
+            e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+            if e["action_id"] == "irritant_similar_vote"
+        )  # fmt: skip
+        token = vote["value"].partition(":")[0]
+        slack.clear_calls()
+        forged = f"{token}:{hidden.id}"
+        platform.block_action(MANAGER, "irritant_similar_vote", forged, view=view)
+        (update_call,) = slack.wait_for("views.update")
+        assert "printer" not in json.dumps(update_call.params["view"]).lower()
+        with db.sessions() as session:
+            votes = session.scalars(select(IrritantVote.irritant_id)).all()
+        assert hidden.id not in votes
+        assert len(irritants(db)) == 3  # the manager's own report, not lost
+
     def test_a_second_click_stores_nothing_more_and_says_why(self, platform, slack, db):
         """A double click on "send mine": one report, and the second click's answer points to
         the list rather than claiming nothing was stored."""

@@ -235,7 +235,8 @@ def submit(
             draft=IrritantDraft(
                 token=token,
                 owner_hash=keyed_hash(policy.secret_key, "draft", token, who.user_id),
-                fields={**fields, "submission_key": submission_key},
+                # The one report offered: a forged "me too" on another id counts nothing.
+                fields={**fields, "submission_key": submission_key, "offered": match.id},
                 expires_at=now + DRAFT_LIFETIME,
             ),
         )
@@ -315,6 +316,18 @@ def draft_owned(policy: Policy, draft: IrritantDraft, user_id: str) -> bool:
     return draft.owner_hash == keyed_hash(policy.secret_key, "draft", draft.token, user_id)
 
 
+def _may_vote(
+    session: Session, policy: Policy, *, who: Actor, target: Irritant, fields: dict[str, Any]
+) -> bool:
+    """An open report of the draft's team that the voter's own offer could have shown: the
+    same visibility rule as `submit`, so a manager never reads a hidden report this way."""
+    if target.status not in catalog.OPEN_STATUSES or target.team_id != int(fields["team_id"]):
+        return False
+    team = session.get(Team, target.team_id)
+    seen = _seen_by(policy, who, [team], fields) if team else None
+    return seen is None or seen(target)
+
+
 def decide_similar(
     session: Session,
     policy: Policy,
@@ -333,11 +346,11 @@ def decide_similar(
         return render("irritant_expired", who.locale)
     fields = dict(draft.fields)
     key = fields.pop("submission_key", None)
+    offered = fields.pop("offered", None)  # None in drafts kept from before it was recorded
     session.delete(draft)
-    if choice == "vote" and irritant_id is not None:
+    if choice == "vote" and irritant_id is not None and offered in (None, irritant_id):
         target = store.get(session, irritant_id=irritant_id)
-        still_open = target is not None and target.status in catalog.OPEN_STATUSES
-        if still_open and target.team_id == int(fields["team_id"]):
+        if target is not None and _may_vote(session, policy, who=who, target=target, fields=fields):
             voter = keyed_hash(policy.secret_key, "vote", str(target.id), who.user_id)
             added = store.add_vote(session, irritant_id=target.id, voter_hash=voter)
             session.refresh(target, ["votes"])
