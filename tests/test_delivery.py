@@ -236,6 +236,27 @@ class TestScrubOnGivingUp:
         assert row.state == outbox.DEAD and row.recipient is None
         assert GONE not in str(row.payload)
 
+    def test_an_anonymous_message_keeps_no_slack_error(self, db, slack, workspace_id, deliverer):
+        """Slack's answer (here account_inactive: the reporter left) is not kept next to an
+        anonymous follow-up's key, neither in the row nor in what `outbox status` reads."""
+        with db.sessions.begin() as session:
+            outbox.enqueue(
+                session,
+                workspace_id=workspace_id,
+                key="irritant:41:event:7",
+                kind="irritant_update",
+                recipient=GONE,
+                payload={"text": "update on your report", "scrub_recipient": True},
+                timezone="UTC",
+                not_before=datetime.now(UTC) - timedelta(seconds=1),
+                urgent=True,
+            )
+        queue(db, workspace_id, GONE)  # a named message keeps Slack's error, for operators
+        assert deliverer.run().dead == 2
+        with db.sessions() as session:
+            errors = {m.key: m.last_error for m in outbox.last_errors(session)}
+        assert errors == {"irritant:41:event:7": "undelivered", f"test:{GONE}": "account_inactive"}
+
 
 class TestWorkingHoursAtDelivery:
     def test_overdue_message_found_on_saturday_waits_for_monday(self, db, slack, workspace_id):

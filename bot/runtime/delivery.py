@@ -234,6 +234,7 @@ class Deliverer:
         *,
         count: bool,
     ) -> None:
+        error = _kept_error(message, error)
         attempt = message.attempts + 1
         if count and attempt >= MAX_ATTEMPTS:
             return self._finish(message, report, outbox.FAILED, error)
@@ -250,6 +251,7 @@ class Deliverer:
         return None
 
     def _finish(self, message: OutboxMessage, report: Report, state: str, error: str) -> None:
+        error = _kept_error(message, error)
         with session_scope(self.sessions) as session:
             outbox.mark_final(
                 session, message_id=message.id, worker=self.worker, state=state, error=error
@@ -257,6 +259,16 @@ class Deliverer:
         log.warning("message %s %s: %s", message.id, state, error)
         report.add(state)
         return None
+
+
+ANONYMOUS_ERROR = "undelivered"
+
+
+def _kept_error(message: OutboxMessage, error: str) -> str:
+    """The error a message keeps (and the log shows). A message to an anonymous person keeps
+    none of Slack's detail: `account_inactive` next to a report's key would tell a dump's
+    holder, or `outbox status`, that its reporter left."""
+    return ANONYMOUS_ERROR if message.payload.get("scrub_recipient") else error
 
 
 def _content(message: OutboxMessage) -> dict:
