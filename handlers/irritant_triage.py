@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from bot import home_tab
 from bot.irritants import actions
 from bot.runtime.services import Services
+from bot.shared.inputs import number
 from bot.teams.actors import Actor
 from handlers.common import actor, with_admin_retry
 
@@ -36,7 +37,7 @@ def triage_click(
                 services.policy,
                 who=who,
                 action=BUTTONS[action["action_id"]],
-                irritant_id=int(value) if value.isdigit() else -1,
+                irritant_id=number(value) or -1,
                 origin=origin,
                 now=services.now(),
             )
@@ -73,7 +74,7 @@ def home_page(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> 
     value = body["actions"][0].get("value", "1")
     services: Services = context["services"]
     who = actor(context, body, client, roles=True)
-    _republish(services, client, who, page=int(value) if value.isdigit() else 1)
+    _republish(services, client, who, page=number(value) or 1)
 
 
 def _tell(client: WebClient, respond: Respond, body: dict, text: str) -> None:

@@ -7,6 +7,7 @@ from slack_sdk import WebClient
 
 from bot.irritants import reporter, reporting
 from bot.runtime.services import Services
+from bot.shared.inputs import number
 from handlers.common import actor
 
 
@@ -61,7 +62,7 @@ def similar_choice(ack: Ack, body: dict, client: WebClient, context: BoltContext
             who=who,
             token=token,
             choice="vote" if action["action_id"] == "irritant_similar_vote" else "send",
-            irritant_id=int(irritant_id) if irritant_id.isdigit() else None,
+            irritant_id=number(irritant_id),
             now=services.now(),
         )
     client.views_update(view_id=body["view"]["id"], view=view)
@@ -77,7 +78,7 @@ def open_details(ack: Ack, body: dict, client: WebClient, context: BoltContext) 
             session,
             services.policy,
             who=who,
-            irritant_id=int(value) if value.isdigit() else -1,
+            irritant_id=number(value) or -1,
         )
     if view is not None:
         client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -94,7 +95,7 @@ def submit_details(ack: Ack, body: dict, context: BoltContext) -> None:
             session,
             services.policy,
             who=who,
-            irritant_id=int(value) if value.isdigit() else -1,
+            irritant_id=number(value) or -1,
             text=text.get("value") or "",
             now=services.now(),
             request=view.get("id", ""),

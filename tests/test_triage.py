@@ -149,6 +149,24 @@ class TestWhoMayActOnAnonymousReports:
         assert answers[0] == answers[1] == translate("en", ERRORS["not_allowed"])
         assert the_irritant(db).status == "new"
 
+    def test_odd_values_are_refused_not_crashed_on(self, platform, slack, db):
+        """Unicode digits in a button value, and triage-form metadata that is JSON but not an
+        object, get the refusal; no listener raises (the in-process app fails the test if one
+        does) and nothing changes."""
+        big_team(db, slack)
+        report(platform, slack, SALARIEE)
+        slack.clear_calls()
+        platform.block_action(MANAGER, "irritant_acknowledge", "²", message={})
+        (refusal,) = slack.wait_for("response_url")
+        assert refusal.params["text"] == translate("fr", ERRORS["not_allowed"])  # Marie: French
+        form = {
+            "id": "V0FORGED1", "type": "modal", "callback_id": "irritant_triage",
+            "private_metadata": "[1, 2]", "blocks": [],
+        }  # fmt: skip
+        answer = platform.view_submission(MANAGER, form, {})
+        assert answer.status == 200 and answer.json()["response_action"] == "errors"
+        assert the_irritant(db).status == "new"
+
     def test_small_team_reports_stay_with_the_admins_after_it_grows(self, app, platform, slack, db):
         """Reported while the team had three members: the roundup goes to the admin even though
         the team has grown since; its manager can neither see nor triage it; the admin finds it

@@ -22,6 +22,7 @@ from bot.irritants.catalog import labels
 from bot.irritants.ownership import goes_to_admins, reporter_fields, visible_to_managers
 from bot.shared.blocks import Kept, kept, render
 from bot.shared.i18n import N_, translate
+from bot.shared.inputs import number
 from bot.shared.policy import Policy
 from bot.shared.pseudonyms import keyed_hash
 from bot.shared.worktime import day_of
@@ -170,7 +171,7 @@ def validate(fields: dict[str, Any], team_ids: set[int]) -> dict[str, str]:
         if fields[name] not in allowed:
             errors[name] = "choice_missing"
     team = fields["team_id"]
-    if not (isinstance(team, str) and team.isdigit() and int(team) in team_ids):
+    if number(team) not in team_ids:
         errors["team"] = "team_unknown"
     return errors
 

@@ -17,6 +17,7 @@ from bot.irritants.catalog import STATUSES, labels
 from bot.irritants.ownership import visible_to_managers
 from bot.shared.blocks import render
 from bot.shared.i18n import N_, translate
+from bot.shared.inputs import metadata
 from bot.shared.policy import Policy
 from bot.shared.worktime import day_of, zone
 from bot.teams.actors import Actor
@@ -175,10 +176,7 @@ def modal(
 
 def parse_form(view: dict[str, Any]) -> tuple[int | None, str, Change]:
     """(irritant ID, origin, change) from a submitted triage form."""
-    try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        meta = {}
+    meta = metadata(view)
     values = view.get("state", {}).get("values", {})
     picked = values.get("eta", {}).get("value", {}).get("selected_date")
     try:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.pulse import bank
 from bot.shared.blocks import fresh, render
 from bot.shared.i18n import N_, translate
+from bot.shared.inputs import number
 from bot.shared.policy import Policy
 from bot.shared.pseudonyms import keyed_hash
 from bot.shared.worktime import zone
@@ -105,11 +106,10 @@ class Click:
     @classmethod
     def parse(cls, value: str) -> Click | None:
         parts = value.split(":")
-        if len(parts) != 4 or not parts[0].isdigit():
+        round_id = number(parts[0]) if len(parts) == 4 else None
+        if round_id is None:
             return None
-        raw = parts[2]
-        number = int(raw) if raw.lstrip("-").isdigit() else None
-        return cls(int(parts[0]), parts[1], number, parts[3])
+        return cls(round_id, parts[1], number(parts[2], signed=True), parts[3])
 
 
 @dataclass

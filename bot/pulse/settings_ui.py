@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.pulse import bank
 from bot.shared.blocks import render
 from bot.shared.i18n import N_, translate
+from bot.shared.inputs import metadata, number
 from bot.teams.actors import Actor
 from storage import queries
 from storage.models import Team
@@ -89,10 +90,7 @@ def parse(view: dict[str, Any]) -> dict[str, Any]:
             picked[field] = (state.get("selected_option") or {}).get("value")
         else:
             picked[field] = state.get("value")
-    try:
-        picked["team"] = json.loads(view.get("private_metadata") or "{}").get("team")
-    except ValueError:
-        picked["team"] = None
+    picked["team"] = metadata(view).get("team")
     return picked
 
 
@@ -114,13 +112,13 @@ def save(
     days = picked.get("days")
     if cadence not in CADENCE_DAYS:
         errors["cadence"] = say("invalid")
-    if not (isinstance(weekday, str) and weekday.isdigit() and int(weekday) < 5):
+    if not (number(weekday) is not None and int(weekday) < 5):
         errors["weekday"] = say("invalid")
     if not _clock_time(time_):
         errors["time"] = say("invalid")
-    if not (isinstance(count, str) and count.isdigit() and 1 <= int(count) <= 5):
+    if not (number(count) is not None and 1 <= int(count) <= 5):
         errors["questions"] = say("invalid")
-    if not (isinstance(days, str) and days.isdigit() and 1 <= int(days) <= 14):
+    if not (number(days) is not None and 1 <= int(days) <= 14):
         errors["days"] = say("invalid")
     elif cadence in CADENCE_DAYS and int(days) >= CADENCE_DAYS[cadence]:
         errors["days"] = say("length")
@@ -152,13 +150,8 @@ def save(
 def _clock_time(value: str) -> bool:
     """True for a valid "HH:MM"."""
     hour, _, minute = value.partition(":")
-    return (
-        len(value) == 5
-        and hour.isdigit()
-        and minute.isdigit()
-        and int(hour) < 24
-        and int(minute) < 60
-    )
+    h, m = number(hour), number(minute)
+    return len(value) == 5 and h is not None and m is not None and h < 24 and m < 60
 
 
 def saved_message(team: Team, *, locale: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.shared.i18n import LOCALES, N_
+from bot.shared.inputs import number
 from bot.shared.policy import Policy
 from bot.shared.worktime import is_timezone
 from bot.teams.directory import Directory, is_human
@@ -264,10 +265,5 @@ def default_form(policy: Policy) -> TeamForm:
 def _working_time(value: str) -> bool:
     """True for an "HH:MM" within working hours (a roundup outside them would wait anyway)."""
     hour, _, minute = value.partition(":")
-    return (
-        len(value) == 5
-        and hour.isdigit()
-        and minute.isdigit()
-        and 8 <= int(hour) <= 18
-        and int(minute) < 60
-    )
+    h, m = number(hour), number(minute)
+    return len(value) == 5 and h is not None and m is not None and 8 <= h <= 18 and m < 60

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.shared.blocks import render
 from bot.shared.i18n import translate
+from bot.shared.inputs import metadata, number
 from bot.shared.policy import Policy
 from bot.teams import roster as teams
 from bot.teams.actors import Actor
@@ -79,7 +80,7 @@ def switched_team(
     """
     if not who.is_admin:
         return None
-    team_id = int(picked) if picked.isdigit() else None
+    team_id = number(picked)
     team = queries.get_team(session, team_id=team_id) if team_id else None
     if team is not None and team.workspace_id != who.workspace_id:
         return None
@@ -96,10 +97,7 @@ def parse_submission(view: dict[str, Any]) -> tuple[teams.TeamForm, dict[str, st
         if field in FIELDS:
             blocks[field] = block_id
             picked[field] = actions.get("value", {})
-    try:
-        team_id = json.loads(view.get("private_metadata") or "{}").get("team_id")
-    except (ValueError, AttributeError):
-        team_id = None
+    team_id = metadata(view).get("team_id")
     form = teams.TeamForm(
         name=(picked.get("name", {}).get("value") or "").strip(),
         channel_id=picked.get("channel", {}).get("selected_conversation") or "",
