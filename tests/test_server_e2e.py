@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.demo.slack import SimUser, sign
@@ -90,6 +91,18 @@ class TestRequestVerification:
         # At first contact the answer comes after the ack: wait for it, or it could reach the
         # simulated Slack during the next test (and be counted among its answers).
         assert "/irritant" in all_text(answer_of(response, slack))
+
+    @pytest.mark.parametrize(
+        "body", ["payload=%5B1%2C2%5D", "payload=42", "payload=%22text%22", "payload=null"]
+    )
+    def test_a_payload_that_is_not_an_object_is_4xx(self, server, body):
+        """A signed form body whose payload is JSON but not an object (a list, a number…)
+        gets a 4xx, not a 500, and the server keeps serving."""
+        headers = sign(SIGNING_SECRET, body)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        response = server.platform.post_raw(body, headers)
+        assert 400 <= response.status < 500, response.status
+        assert server.get("/healthz")[0] == 200
 
 
 class TestSlowSlack:

@@ -5,8 +5,10 @@ production server that runs it (gunicorn, threaded, graceful on SIGTERM).
 from __future__ import annotations
 
 import gc
+import io
 import json
 import logging
+import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -47,6 +49,11 @@ def wsgi_app(app: App, engine: Engine) -> WSGIApp:
                 return _json(start_response, "411 Length Required", {"error": "length required"})
             if length > MAX_BODY:
                 return _json(start_response, "413 Content Too Large", {"error": "too large"})
+            body = environ["wsgi.input"].read(length)
+            environ["wsgi.input"] = io.BytesIO(body)
+            if not _shaped_like_slack(body, environ.get("CONTENT_TYPE") or ""):
+                log.warning("malformed Slack request: not a JSON object")
+                return _json(start_response, "400 Bad Request", {"error": "malformed request"})
         try:
             return slack(environ, start_response)
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
@@ -55,6 +62,20 @@ def wsgi_app(app: App, engine: Engine) -> WSGIApp:
             return _json(start_response, "400 Bad Request", {"error": "malformed request"})
 
     return application
+
+
+def _shaped_like_slack(body: bytes, content_type: str) -> bool:
+    """Whether a body is what Slack sends: a JSON object, or a form whose `payload` (when
+    there is one) is a JSON object. Bolt reads any other JSON (a list, a number) as an object
+    while building the request, before any listener, and failed with a 500."""
+    try:
+        text = body.decode("utf-8")
+        if content_type.startswith("application/json"):
+            return isinstance(json.loads(text or "{}"), dict)
+        payloads = urllib.parse.parse_qs(text).get("payload")
+        return payloads is None or all(isinstance(json.loads(p), dict) for p in payloads)
+    except ValueError:  # not UTF-8, not JSON: Bolt's own error handling answers it
+        return True
 
 
 def _content_length(environ: dict[str, Any]) -> int | None:
