@@ -199,6 +199,23 @@ class TestAnonymousReport:
         assert response.json()["response_action"] == "update", response.body
 
 
+class TestOddText:
+    def test_a_nul_character_is_dropped_not_the_report(self, platform, slack, db):
+        """A report whose texts hold NUL characters (PostgreSQL refuses them) is stored
+        without them, and the reporter is thanked as usual."""
+        big_team(db, slack)
+        response = report(
+            platform,
+            slack,
+            EMPLOYEE,
+            description="The fan\x00 rattles all day",
+            location="Bay\x002",
+        )
+        assert response.status == 200 and response.json()["response_action"] == "update"
+        (irritant,) = irritants(db)
+        assert (irritant.description, irritant.location) == ("The fan rattles all day", "Bay2")
+
+
 class TestNamedReport:
     def test_managers_are_told_at_once(self, platform, slack, db):
         """A named report keeps the reporter's ID and queues a message to each manager now."""
