@@ -47,6 +47,22 @@ def queue(db, workspace_id: int, recipient: str, *, key: str | None = None, **ex
         )
 
 
+def queue_anonymous(db, workspace_id: int, recipient: str, *, key: str) -> None:
+    """A message to an anonymous person: its recipient and content go once it is settled."""
+    with db.sessions.begin() as session:
+        outbox.enqueue(
+            session,
+            workspace_id=workspace_id,
+            key=key,
+            kind="irritant_update",
+            recipient=recipient,
+            payload={"text": "update on your report", "scrub_recipient": True},
+            timezone="UTC",
+            not_before=datetime.now(UTC) - timedelta(seconds=1),
+            urgent=True,
+        )
+
+
 def rows(db) -> list[OutboxMessage]:
     with db.sessions() as session:
         return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
@@ -174,18 +190,7 @@ class TestDelivery:
         self, db, slack, workspace_id, deliverer
     ):
         """A message marked scrub_recipient keeps no recipient or content once delivered."""
-        with db.sessions.begin() as session:
-            outbox.enqueue(
-                session,
-                workspace_id=workspace_id,
-                key="anon:1",
-                kind="test",
-                recipient=SALARIEE,
-                payload={"text": "your report was fixed", "scrub_recipient": True},
-                timezone="UTC",
-                not_before=datetime.now(UTC) - timedelta(seconds=1),
-                urgent=True,
-            )
+        queue_anonymous(db, workspace_id, SALARIEE, key="anon:1")
         assert deliverer.run().sent == 1
         (row,) = rows(db)
         assert row.recipient is None and row.message_channel is None
@@ -219,18 +224,7 @@ class TestClaims:
 class TestScrubOnGivingUp:
     def test_dead_anonymous_message_keeps_no_recipient(self, db, slack, workspace_id, deliverer):
         """A message to an anonymous person that can never be sent keeps no trace of them."""
-        with db.sessions.begin() as session:
-            outbox.enqueue(
-                session,
-                workspace_id=workspace_id,
-                key="anon:dead",
-                kind="test",
-                recipient=GONE,
-                payload={"text": "update on your report", "scrub_recipient": True},
-                timezone="UTC",
-                not_before=datetime.now(UTC) - timedelta(seconds=1),
-                urgent=True,
-            )
+        queue_anonymous(db, workspace_id, GONE, key="anon:dead")
         assert deliverer.run().dead == 1
         (row,) = rows(db)
         assert row.state == outbox.DEAD and row.recipient is None
@@ -239,18 +233,7 @@ class TestScrubOnGivingUp:
     def test_an_anonymous_message_keeps_no_slack_error(self, db, slack, workspace_id, deliverer):
         """Slack's answer (here account_inactive: the reporter left) is not kept next to an
         anonymous follow-up's key, neither in the row nor in what `outbox status` reads."""
-        with db.sessions.begin() as session:
-            outbox.enqueue(
-                session,
-                workspace_id=workspace_id,
-                key="irritant:41:event:7",
-                kind="irritant_update",
-                recipient=GONE,
-                payload={"text": "update on your report", "scrub_recipient": True},
-                timezone="UTC",
-                not_before=datetime.now(UTC) - timedelta(seconds=1),
-                urgent=True,
-            )
+        queue_anonymous(db, workspace_id, GONE, key="irritant:41:event:7")
         queue(db, workspace_id, GONE)  # a named message keeps Slack's error, for operators
         assert deliverer.run().dead == 2
         with db.sessions() as session:

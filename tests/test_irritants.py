@@ -228,6 +228,14 @@ class TestNamedReport:
         assert f"<@{EMPLOYEE}>" in json.dumps(message.payload)
 
 
+def similar_button(view: dict, action_id: str) -> dict:
+    """The button `action_id` of the similar-report view."""
+    return next(
+        e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+        if e["action_id"] == action_id
+    )  # fmt: skip
+
+
 def offered_a_similar_one(platform, slack, db) -> tuple[dict, dict]:
     """EMPLOYEE reports, then SALARIEE writes much the same: the similar-report view she is
     shown, and its "send mine" button."""
@@ -236,10 +244,7 @@ def offered_a_similar_one(platform, slack, db) -> tuple[dict, dict]:
     view = report(
         platform, slack, SALARIEE, description="staff room freezing every morning"
     ).json()["view"]
-    send = next(
-        e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
-        if e["action_id"] == "irritant_similar_send"
-    )  # fmt: skip
+    send = similar_button(view, "irritant_similar_send")
     return view, send
 
 
@@ -254,10 +259,7 @@ class TestSimilar:
         )
         view = response.json()["view"]
         assert "irritant_similar_vote" in json.dumps(view)
-        vote = next(
-            e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
-            if e["action_id"] == "irritant_similar_vote"
-        )  # fmt: skip
+        vote = similar_button(view, "irritant_similar_vote")
         # The simulated Slack shows this modal in place of the report (same view id).
         platform.block_action(SALARIEE, "irritant_similar_vote", vote["value"], view=view)
         (update,) = slack.wait_for("views.update")
@@ -306,10 +308,7 @@ class TestSimilar:
         view = report(
             platform, slack, MANAGER, description="the staff room is freezing in the morning"
         ).json()["view"]
-        vote = next(
-            e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
-            if e["action_id"] == "irritant_similar_vote"
-        )  # fmt: skip
+        vote = similar_button(view, "irritant_similar_vote")
         token = vote["value"].partition(":")[0]
         slack.clear_calls()
         forged = f"{token}:{hidden.id}"
