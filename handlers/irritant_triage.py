@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from bot import home_tab
 from bot.irritants import actions
 from bot.runtime.services import Services
-from bot.shared.inputs import number
+from bot.shared.inputs import number, public_id
 from bot.teams.actors import Actor
 from handlers.common import actor, with_admin_retry
 
@@ -37,7 +37,7 @@ def triage_click(
                 services.policy,
                 who=who,
                 action=BUTTONS[action["action_id"]],
-                irritant_id=number(value) or -1,
+                public_id=public_id(value),
                 origin=origin,
                 now=services.now(),
             )

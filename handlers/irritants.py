@@ -7,7 +7,7 @@ from slack_sdk import WebClient
 
 from bot.irritants import reporter, reporting
 from bot.runtime.services import Services
-from bot.shared.inputs import number
+from bot.shared.inputs import public_id
 from handlers.common import actor
 
 
@@ -53,7 +53,7 @@ def similar_choice(ack: Ack, body: dict, client: WebClient, context: BoltContext
     ack()
     services: Services = context["services"]
     action = body["actions"][0]
-    token, _, irritant_id = action.get("value", "").partition(":")
+    token, _, value = action.get("value", "").partition(":")
     who = actor(context, body, ask_slack=False)
     with services.session() as session:
         view = reporting.decide_similar(
@@ -62,7 +62,7 @@ def similar_choice(ack: Ack, body: dict, client: WebClient, context: BoltContext
             who=who,
             token=token,
             choice="vote" if action["action_id"] == "irritant_similar_vote" else "send",
-            irritant_id=number(irritant_id),
+            public_id=public_id(value),
             now=services.now(),
         )
     client.views_update(view_id=body["view"]["id"], view=view)
@@ -78,7 +78,7 @@ def open_details(ack: Ack, body: dict, client: WebClient, context: BoltContext) 
             session,
             services.policy,
             who=who,
-            irritant_id=number(value) or -1,
+            public_id=public_id(value),
         )
     if view is not None:
         client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -95,7 +95,7 @@ def submit_details(ack: Ack, body: dict, context: BoltContext) -> None:
             session,
             services.policy,
             who=who,
-            irritant_id=number(value) or -1,
+            public_id=public_id(value),
             text=text.get("value") or "",
             now=services.now(),
             request=view.get("id", ""),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,25 +16,36 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    insert,
     literal,
     null,
     or_,
     select,
     union_all,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from storage.models import Irritant, IrritantDraft, IrritantVote, Membership, Team
+from storage.models import (
+    Irritant,
+    IrritantDraft,
+    IrritantEvent,
+    IrritantVote,
+    Membership,
+    Team,
+)
 
 OPEN = ("new", "acknowledged", "planned")
 
 
-def get(session: Session, *, irritant_id: int) -> Irritant | None:
-    """An irritant with its team, history and votes."""
+def get(session: Session, *, public_id: str | None) -> Irritant | None:
+    """An irritant, by its public id, with its team, history and votes."""
+    if public_id is None:
+        return None
     return session.scalars(
         select(Irritant)
-        .where(Irritant.id == irritant_id)
+        .where(Irritant.public_id == public_id)
         .options(
             selectinload(Irritant.team).selectinload(Team.managers),
             selectinload(Irritant.events),
@@ -244,6 +256,66 @@ def unrounded_anonymous(session: Session, *, team_id: int, before: datetime) -> 
         .options(selectinload(Irritant.votes), selectinload(Irritant.events))
         .order_by(Irritant.id)
     ).all()
+
+
+def reinsert(session: Session, irritants: Sequence[Irritant]) -> None:
+    """Write `irritants` again, with their history and votes, under new row ids and in random
+    order, then forget the old rows: done when a roundup first shows anonymous reports, so
+    that neither their ids nor the tables' physical order (SQLite's rowid, PostgreSQL's heap)
+    place them between the named reports made the same day. Public ids stay; the objects
+    passed are detached from the session and must not be used again."""
+    if not irritants:
+        return
+    session.flush()
+    ids = [irritant.id for irritant in irritants]
+    table, events, votes = Irritant.__table__, IrritantEvent.__table__, IrritantVote.__table__
+    rows = list(session.execute(select(table).where(table.c.id.in_(ids))).mappings())
+    history = list(
+        session.execute(
+            select(events).where(events.c.irritant_id.in_(ids)).order_by(events.c.id)
+        ).mappings()
+    )
+    voted = list(session.execute(select(votes).where(votes.c.irritant_id.in_(ids))).mappings())
+    for irritant in irritants:
+        session.expunge(irritant)  # with its events and votes (cascade)
+    session.execute(delete(votes).where(votes.c.irritant_id.in_(ids)))
+    session.execute(delete(events).where(events.c.irritant_id.in_(ids)))
+    session.execute(delete(table).where(table.c.id.in_(ids)))
+    shuffle = random.SystemRandom().shuffle
+    shuffle(rows)
+    shuffle(voted)
+    new_ids: dict[int, int] = {}
+    for row in rows:
+        values = {name: value for name, value in row.items() if name != "id"}
+        new_ids[row["id"]] = session.execute(insert(table).values(values)).inserted_primary_key[0]
+    order = {old: position for position, old in enumerate(new_ids)}
+    history.sort(key=lambda event: order[event["irritant_id"]])  # stable: each one's own order
+    for event in history:
+        values = {name: value for name, value in event.items() if name != "id"}
+        session.execute(
+            insert(events).values({**values, "irritant_id": new_ids[event["irritant_id"]]})
+        )
+    for vote in voted:
+        session.execute(
+            insert(votes).values(
+                irritant_id=new_ids[vote["irritant_id"]], voter_hash=vote["voter_hash"]
+            )
+        )
+
+
+def show_votes(session: Session, *, team_id: int) -> None:
+    """Managers see each of the team's "me too" counts as of now, until the next roundup."""
+    votes = IrritantVote.__table__
+    counted = (
+        select(func.count(votes.c.id))
+        .where(votes.c.irritant_id == Irritant.__table__.c.id)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Irritant.__table__)
+        .where(Irritant.__table__.c.team_id == team_id)
+        .values(votes_shown=counted),
+    )
 
 
 def all_of(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
@@ -31,6 +32,16 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+PUBLIC_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read aloud safely
+PUBLIC_ID_LENGTH = 10  # 31**10: about 49 bits
+
+
+def new_public_id() -> str:
+    """A random public id: what Slack, exports and the outbox see instead of a row's id,
+    which counts insertions and so would date a report against its neighbours."""
+    return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
 
 
 class Base(DeclarativeBase):
@@ -186,12 +197,19 @@ class Irritant(Base):
     An anonymous report stores no user ID: only `reporter_hash`, a keyed hash of the reporter
     with a per-report nonce, which lets the reporter (and only someone holding the key) find
     it again. Its `created_at` is kept to the day, so its time cannot point at anyone.
+
+    Outside the database a report is known only by `public_id`, which is random. An anonymous
+    report is written again, with a new `id`, at the roundup that shows it, in random order
+    with the others of that roundup (`storage.irritants.reinsert`): insertion order then says
+    no more than the day. `votes_shown` is the "me too" count as of the team's last roundup,
+    what managers see, so that refreshing a view cannot date a vote.
     """
 
     __tablename__ = "irritants"
     __table_args__ = (Index("ix_irritants_team_status", "team_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True, default=new_public_id)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
     category: Mapped[str] = mapped_column(String(32))
@@ -216,6 +234,7 @@ class Irritant(Base):
     # admins, never to the team's managers, even once the team has grown (decided when made;
     # NULL for reports older than this column: the team's size decides).
     for_admins: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    votes_shown: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     team: Mapped[Team] = relationship()
     events: Mapped[list[IrritantEvent]] = relationship(

@@ -113,6 +113,7 @@ def make_irritant(
     """An irritant as the templates see it: the attributes of storage.models.Irritant."""
     return SimpleNamespace(
         id=irritant_id,
+        public_id=f"{irritant_id:0>10}".translate(str.maketrans("0123456789", "abcdefghjk")),
         team=team or LYON,
         category="temperature",
         space="employee",
@@ -124,6 +125,7 @@ def make_irritant(
         status=status,
         eta=date(2026, 12, 3) if status == "planned" else None,
         votes=[SimpleNamespace(id=i) for i in range(votes)],
+        votes_shown=votes,
         created_at=created_at,
         resolution_note=note,
         events=[

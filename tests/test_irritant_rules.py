@@ -95,7 +95,9 @@ def test_reopening_forgets_the_old_date(db):
     ]
     for change in steps:
         with db.sessions.begin() as session:
-            irritant = store.get(session, irritant_id=session.scalars(select(Irritant.id)).one())
+            irritant = store.get(
+                session, public_id=session.scalars(select(Irritant.public_id)).one()
+            )
             triage.apply(
                 session,
                 POLICY,
@@ -106,7 +108,7 @@ def test_reopening_forgets_the_old_date(db):
                 now=now,
             )
     with db.sessions() as session:
-        irritant = store.get(session, irritant_id=session.scalars(select(Irritant.id)).one())
+        irritant = store.get(session, public_id=session.scalars(select(Irritant.public_id)).one())
         assert (irritant.status, irritant.eta, irritant.resolution_note) == (
             "acknowledged",
             None,

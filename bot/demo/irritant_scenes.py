@@ -171,12 +171,13 @@ def _sent_to(calls: list[Call], person: cast.Member) -> list[Call]:
 # ----- the database, as facts
 
 
-def _irritant_id(demo: Demo, report: Report) -> int:
-    """The ID of the stored irritant with this report's description."""
-    ids: dict[str, int] = demo.memo.setdefault("irritants", {})
+def _public_id(demo: Demo, report: Report) -> str:
+    """The public id of the stored irritant with this report's description (its row id
+    changes when a roundup first shows an anonymous report; its public id stays)."""
+    ids: dict[str, str] = demo.memo.setdefault("irritants", {})
     if report.description not in ids:
-        _, rows = demo.sql("SELECT id, description FROM irritants ORDER BY id")
-        ids.update({description: irritant_id for irritant_id, description in rows})
+        _, rows = demo.sql("SELECT public_id, description FROM irritants")
+        ids.update({description: public_id for public_id, description in rows})
     if report.description not in ids:
         raise DemoError(f"no irritant reads {report.description!r}")
     return ids[report.description]
@@ -184,7 +185,10 @@ def _irritant_id(demo: Demo, report: Report) -> int:
 
 def _irritant(demo: Demo, report: Report) -> dict[str, Any]:
     """The stored row of a report, column by column."""
-    columns, rows = demo.sql(f"SELECT * FROM irritants WHERE id = {_irritant_id(demo, report):d}")
+    public_id = _public_id(demo, report)
+    if not public_id.isalnum():  # stored by the app, but this text goes into SQL
+        raise DemoError(f"odd public id {public_id!r}")
+    columns, rows = demo.sql(f"SELECT * FROM irritants WHERE public_id = '{public_id}'")
     return dict(zip(columns, rows[0], strict=True))
 
 
@@ -277,7 +281,7 @@ def report_irritants(demo: Demo) -> None:
         )
     )
     demo.show_view(translate(locale, "The modal now reads:"), updated().params["view"])
-    soap = _irritant_id(demo, SOAP)
+    soap = _irritant(demo, SOAP)["id"]
     votes = _count(demo, f"SELECT count(*) FROM irritant_votes WHERE irritant_id = {soap:d}")
     if votes != 1 or _count(demo, "SELECT count(*) FROM irritants") != 3:
         raise DemoError(f"the “me too” should count once and store no report: {votes} vote(s)")
@@ -358,7 +362,7 @@ def what_is_kept(demo: Demo) -> None:
     locale, story = demo.locale, _story(demo)
     demo.narrator.step(translate(locale, "An operator reads the irritants in the database:"))
     demo.show_sql(
-        "SELECT id, category, anonymous, reporter_id, "
+        "SELECT public_id, category, anonymous, reporter_id, "
         "substr(reporter_hash, 1, 12) || '…' AS reporter_hash, created_at "
         "FROM irritants ORDER BY id"
     )
@@ -384,7 +388,7 @@ def what_is_kept(demo: Demo) -> None:
             "it to find the reporter and tell them what happens; without the key, nobody can. "
             "They keep their day, not their time. %(name)s's report, sent with her name, keeps "
             "her ID.",
-            ids=", ".join(f"#{_irritant_id(demo, report)}" for report in ANONYMOUS),
+            ids=", ".join(_public_id(demo, report) for report in ANONYMOUS),
             name=SOAP.person.first_name,
         )
     )
@@ -468,7 +472,7 @@ def triage(demo: Demo) -> None:
     locale, story = demo.locale, _story(demo)
     roundup: dict[str, Any] = demo.memo["roundup"]
     manager = cast.MARC
-    cold = str(_irritant_id(demo, COLD))
+    cold = _public_id(demo, COLD)
 
     intruder = cast.JULIEN
     acknowledge = _button(roundup, "irritant_acknowledge", cold)
@@ -580,7 +584,7 @@ def _open_form(
     demo: Demo, message: dict[str, Any], action_id: str, report: Report
 ) -> dict[str, Any]:
     """The manager presses a triage button that opens a form; return the form."""
-    value = str(_irritant_id(demo, report))
+    value = _public_id(demo, report)
     button = _button(message, action_id, value)
     demo.narrator.step(
         translate(
@@ -694,7 +698,7 @@ def reporters_hear_back(demo: Demo) -> None:
             fields=", ".join(keep),
         )
     )
-    anonymous = {_irritant_id(demo, r) for r in ANONYMOUS}
+    anonymous = {_public_id(demo, r) for r in ANONYMOUS}
     if any((row["id"] in anonymous) != (row["reporter"] is None) for row in exported):
         raise DemoError(f"the export should name the named reporter only: {trimmed}")
 

@@ -33,12 +33,12 @@ def click(
     *,
     who: Actor,
     action: str,
-    irritant_id: int,
+    public_id: str | None,
     origin: str,
     now: datetime,
 ) -> Result:
     """A triage button: acknowledge and reopen act at once; the others open a form."""
-    irritant = store.get(session, irritant_id=irritant_id)
+    irritant = store.get(session, public_id=public_id)
     if not _allowed(policy, irritant, who):
         return Result(error=triage.error_text("not_allowed", locale=who.locale))
     change = triage.Change(action=action)
@@ -72,8 +72,8 @@ def submit(
     now: datetime,
 ) -> tuple[dict[str, str], str]:
     """A triage form: ({block: error} or {}, origin)."""
-    irritant_id, origin, change = triage.parse_form(view)
-    irritant = store.get(session, irritant_id=irritant_id) if irritant_id else None
+    public_id, origin, change = triage.parse_form(view)
+    irritant = store.get(session, public_id=public_id)
     if change.action not in triage.NEEDS_FORM:
         irritant = None  # a form this app never sent
     if not _allowed(policy, irritant, who):

@@ -79,7 +79,7 @@ def new_named_report(
             policy,
             team=team,
             recipient=manager,
-            key=f"irritant:{irritant.id}:new:{manager}",
+            key=f"irritant:{irritant.public_id}:new:{manager}",
             kind="irritant_new",
             template="irritant_new",
             now=now,
@@ -99,7 +99,7 @@ def status_changed(
     waiting in the outbox ever holds their ID next to the report; once sent, nothing remains.
     """
     team = irritant.team or session.get(Team, irritant.team_id)
-    key = f"irritant:{irritant.id}:event:{event.id}"
+    key = f"irritant:{irritant.public_id}:event:{event.id}"
     if not irritant.anonymous:
         return _send(
             session,
@@ -120,7 +120,7 @@ def status_changed(
         kind="irritant_update",
         payload={
             "resolve": RESOLVE_REPORTER,
-            "irritant": irritant.id,
+            "irritant": irritant.public_id,
             "event": event.id,
             "scrub_recipient": True,
         },
@@ -140,7 +140,7 @@ def reporter_resolver(policy: Policy, sessions):  # type: ignore[no-untyped-def]
         if payload.get("resolve") != RESOLVE_REPORTER:
             return None
         with session_scope(sessions) as session:
-            irritant = store.get(session, irritant_id=payload["irritant"])
+            irritant = store.get(session, public_id=payload["irritant"])
             event = session.get(IrritantEvent, payload["event"])
             if irritant is None or event is None:
                 return None
@@ -236,6 +236,7 @@ def _plan_roundups(session: Session, policy: Policy, *, now: datetime) -> int:
         tomorrow = day_of(now, team.timezone) + timedelta(days=1)
         waiting = store.unrounded_anonymous(session, team_id=team.id, before=tomorrow)
         size, threshold = len(team.memberships), policy.anonymity_threshold
+        shown: list[Irritant] = []
         for for_admins in (False, True):
             group = [
                 i
@@ -270,4 +271,7 @@ def _plan_roundups(session: Session, policy: Policy, *, now: datetime) -> int:
                 )
             for irritant in group:
                 irritant.rounded_up_at = now
+            shown.extend(group)
+        store.show_votes(session, team_id=team.id)
+        store.reinsert(session, shown)
     return planned

@@ -61,10 +61,10 @@ def list_message(session: Session, policy: Policy, *, who: Actor, page: int = 1)
 
 
 def details_modal(
-    session: Session, policy: Policy, *, who: Actor, irritant_id: int
+    session: Session, policy: Policy, *, who: Actor, public_id: str | None
 ) -> dict[str, Any] | None:
     """The modal to add details to one's own report (None when it is not theirs)."""
-    irritant = store.get(session, irritant_id=irritant_id)
+    irritant = store.get(session, public_id=public_id)
     if irritant is None or not owns(
         policy, irritant, slack_team_id=who.slack_team_id, user_id=who.user_id
     ):
@@ -77,14 +77,14 @@ def add_details(
     policy: Policy,
     *,
     who: Actor,
-    irritant_id: int,
+    public_id: str | None,
     text: str,
     now: datetime,
     request: str = "",
 ) -> dict[str, str]:
     """Append the reporter's details to their report; {block: error} when refused. `request`
     (the submitted view's ID) makes it idempotent: Slack's retry, or a replay, adds nothing."""
-    irritant = store.get(session, irritant_id=irritant_id)
+    irritant = store.get(session, public_id=public_id)
     if irritant is None or not owns(
         policy, irritant, slack_team_id=who.slack_team_id, user_id=who.user_id
     ):

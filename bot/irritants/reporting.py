@@ -237,7 +237,7 @@ def submit(
                 token=token,
                 owner_hash=keyed_hash(policy.secret_key, "draft", token, who.user_id),
                 # The one report offered: a forged "me too" on another id counts nothing.
-                fields={**fields, "submission_key": submission_key, "offered": match.id},
+                fields={**fields, "submission_key": submission_key, "offered": match.public_id},
                 expires_at=now + DRAFT_LIFETIME,
             ),
         )
@@ -336,7 +336,7 @@ def decide_similar(
     who: Actor,
     token: str,
     choice: str,
-    irritant_id: int | None,
+    public_id: str | None,
     now: datetime,
 ) -> dict[str, Any]:
     """The reporter chose "me too" on the similar report, or to send theirs anyway."""
@@ -349,10 +349,11 @@ def decide_similar(
     key = fields.pop("submission_key", None)
     offered = fields.pop("offered", None)  # None in drafts kept from before it was recorded
     session.delete(draft)
-    if choice == "vote" and irritant_id is not None and offered in (None, irritant_id):
-        target = store.get(session, irritant_id=irritant_id)
+    if choice == "vote" and public_id is not None and offered == public_id:
+        target = store.get(session, public_id=public_id)
         if target is not None and _may_vote(session, policy, who=who, target=target, fields=fields):
-            voter = keyed_hash(policy.secret_key, "vote", str(target.id), who.user_id)
+            # Keyed by the public id, which a roundup's rewrite keeps (the row id changes).
+            voter = keyed_hash(policy.secret_key, "vote", target.public_id, who.user_id)
             added = store.add_vote(session, irritant_id=target.id, voter_hash=voter)
             session.refresh(target, ["votes"])
             return render("irritant_voted", who.locale, irritant=target, added=added, **labels())

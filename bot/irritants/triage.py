@@ -17,7 +17,7 @@ from bot.irritants.catalog import STATUSES, labels
 from bot.irritants.ownership import visible_to_managers
 from bot.shared.blocks import render
 from bot.shared.i18n import N_, translate
-from bot.shared.inputs import metadata
+from bot.shared.inputs import metadata, public_id
 from bot.shared.policy import Policy
 from bot.shared.worktime import day_of, zone
 from bot.teams.actors import Actor
@@ -169,13 +169,13 @@ def modal(
         irritant=irritant,
         action=action,
         now=now,
-        metadata=json.dumps({"irritant": irritant.id, "action": action, "origin": origin}),
+        metadata=json.dumps({"irritant": irritant.public_id, "action": action, "origin": origin}),
         **labels(),
     )
 
 
-def parse_form(view: dict[str, Any]) -> tuple[int | None, str, Change]:
-    """(irritant ID, origin, change) from a submitted triage form."""
+def parse_form(view: dict[str, Any]) -> tuple[str | None, str, Change]:
+    """(irritant's public id, origin, change) from a submitted triage form."""
     meta = metadata(view)
     values = view.get("state", {}).get("values", {})
     picked = values.get("eta", {}).get("value", {}).get("selected_date")
@@ -185,8 +185,11 @@ def parse_form(view: dict[str, Any]) -> tuple[int | None, str, Change]:
         eta = None
     note = values.get("note", {}).get("value", {}).get("value") or ""
     action = meta.get("action") if meta.get("action") in NEEDS_FORM else ""
-    irritant_id = meta.get("irritant") if isinstance(meta.get("irritant"), int) else None
-    return irritant_id, str(meta.get("origin", "")), Change(action=action, note=note, eta=eta)
+    return (
+        public_id(meta.get("irritant")),
+        str(meta.get("origin", "")),
+        Change(action=action, note=note, eta=eta),
+    )
 
 
 def error_text(code: str, *, locale: str, irritant: Irritant | None = None) -> str:

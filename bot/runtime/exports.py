@@ -44,7 +44,7 @@ def _iso(value: datetime | None) -> str | None:
 def irritant_row(irritant: Irritant) -> dict[str, Any]:
     """One irritant as exported: never the reporter of an anonymous report."""
     return {
-        "id": irritant.id,
+        "id": irritant.public_id,
         "team": irritant.team.name,
         "category": irritant.category,
         "space": irritant.space,
@@ -54,7 +54,7 @@ def irritant_row(irritant: Irritant) -> dict[str, Any]:
         "anonymous": irritant.anonymous,
         "reporter": None if irritant.anonymous else irritant.reporter_id,
         "status": irritant.status,
-        "votes": len(irritant.votes),
+        "votes": irritant.votes_shown,
         "created_at": _iso(irritant.created_at),
         "acknowledged_at": _iso(irritant.acknowledged_at),
         "resolved_at": _iso(irritant.resolved_at),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from storage.models import PUBLIC_ID_ALPHABET, PUBLIC_ID_LENGTH
+
 MAX_DIGITS = 18  # more than any id or page; keeps int() cheap on hostile input
 
 
@@ -18,6 +20,18 @@ def number(value: object, *, signed: bool = False) -> int | None:
     if not (digits.isascii() and digits.isdigit()) or len(digits) > MAX_DIGITS:
         return None
     return int(value)
+
+
+def public_id(value: object) -> str | None:
+    """A report's public id (see `storage.models.new_public_id`) as written by the app, or
+    None for anything else."""
+    if (
+        isinstance(value, str)
+        and len(value) == PUBLIC_ID_LENGTH
+        and all(c in PUBLIC_ID_ALPHABET for c in value)
+    ):
+        return value
+    return None
 
 
 def metadata(view: dict[str, Any]) -> dict[str, Any]:
