@@ -303,6 +303,44 @@ def reinsert(session: Session, irritants: Sequence[Irritant]) -> None:
         )
 
 
+def reporter_details_since(
+    session: Session, *, team_id: int, since: datetime | None, excluding: Sequence[int]
+) -> list[int]:
+    """The ids of details that anonymous reporters of a team added to their reports on or
+    after the day `since` (all when None), those of the reports `excluding` left aside."""
+    events = IrritantEvent.__table__
+    irritants = Irritant.__table__
+    query = (
+        select(events.c.id)
+        .join(irritants, irritants.c.id == events.c.irritant_id)
+        .where(
+            irritants.c.team_id == team_id,
+            irritants.c.anonymous.is_(True),
+            irritants.c.id.not_in(excluding),
+            events.c.action == "detail",
+            events.c.actor_role == "reporter",
+        )
+    )
+    if since is not None:
+        query = query.where(events.c.created_at >= since)
+    return list(session.scalars(query))
+
+
+def reinsert_events(session: Session, event_ids: Sequence[int]) -> None:
+    """Write these history steps again under new row ids, in random order: at a roundup,
+    for the details anonymous reporters added since the last one, so that their ids do not
+    place them between the managers' actions of the day."""
+    if not event_ids:
+        return
+    session.flush()
+    events = IrritantEvent.__table__
+    rows = list(session.execute(select(events).where(events.c.id.in_(event_ids))).mappings())
+    session.execute(delete(events).where(events.c.id.in_(event_ids)))
+    random.SystemRandom().shuffle(rows)
+    for row in rows:
+        session.execute(insert(events).values({k: v for k, v in row.items() if k != "id"}))
+
+
 def show_votes(session: Session, *, team_id: int) -> None:
     """Managers see each of the team's "me too" counts as of now, until the next roundup."""
     votes = IrritantVote.__table__

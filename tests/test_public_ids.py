@@ -7,14 +7,16 @@ from __future__ import annotations
 import json
 import random
 import re
+from datetime import datetime, time
 
 from sqlalchemy import select, text
 
+from bot.demo.slack import form_values
 from bot.runtime.exports import irritant_row
 from storage import irritants as store
-from storage.models import PUBLIC_ID_LENGTH, Irritant, OutboxMessage
+from storage.models import PUBLIC_ID_LENGTH, Irritant, IrritantEvent, OutboxMessage
 from tests.conftest import EMPLOYEE, MANAGER, SALARIEE
-from tests.inprocess import tick
+from tests.inprocess import PARIS, TODAY, tick
 from tests.irritant_helpers import big_team, irritants, report
 from tests.test_triage import LATER, dms, next_working_day_at
 
@@ -144,3 +146,42 @@ class TestVotesShown:
         assert "1 « moi aussi »" in board()
         tick(app, next_working_day_at(16, 5, after=LATER.date()))
         assert "2 « moi aussi »" in board()
+
+
+class TestReporterDetails:
+    def test_an_anonymous_detail_is_written_again_at_the_next_roundup(
+        self, app, platform, slack, db
+    ):
+        """A detail an anonymous reporter adds, then a manager's action on another report:
+        after the next roundup the detail's row id is after the manager's, so the history
+        does not date it between the day's actions."""
+        big_team(db, slack)
+        report(platform, slack, SALARIEE, description="Anonymous one")
+        tick(app, datetime.combine(TODAY, time(16, 5), tzinfo=PARIS))  # today's roundup
+        report(platform, slack, EMPLOYEE, share=True, description="Named one", category="noise")
+        anonymous, named = (by_description(db)[d] for d in ("Anonymous one", "Named one"))
+        slack.clear_calls()
+        platform.block_action(SALARIEE, "irritant_details", anonymous.public_id, message={})
+        form = slack.wait_for("views.open")[0].params["view"]
+        added = platform.view_submission(
+            SALARIEE, form, form_values(form, {"details": "Since Monday"})
+        )
+        assert added.status == 200
+        platform.block_action(MANAGER, "irritant_acknowledge", named.public_id, message={})
+        slack.wait_for("response_url")
+
+        def ids() -> tuple[int, int]:
+            with db.sessions() as session:
+                detail = session.scalar(
+                    select(IrritantEvent.id).where(IrritantEvent.action == "detail")
+                )
+                acted = session.scalar(
+                    select(IrritantEvent.id).where(IrritantEvent.action == "acknowledge")
+                )
+            return detail, acted
+
+        detail, acted = ids()
+        assert detail < acted  # as written, before the roundup
+        tick(app, LATER)
+        detail, acted = ids()
+        assert detail > acted

@@ -4,7 +4,7 @@ reporter at every status change. Everything goes through the outbox."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -228,6 +228,7 @@ def _plan_roundups(session: Session, policy: Policy, *, now: datetime) -> int:
     planned = 0
     for team in _roundup_teams(session, now=now):
         today = now.astimezone(zone(team.timezone)).date()
+        previous = team.last_roundup_on
         # Today's roundup time has passed: whatever comes later waits for tomorrow's, even on
         # a day with nothing to send, or a lone report's timing would show.
         team.last_roundup_on = today
@@ -273,5 +274,10 @@ def _plan_roundups(session: Session, policy: Policy, *, now: datetime) -> int:
                 irritant.rounded_up_at = now
             shown.extend(group)
         store.show_votes(session, team_id=team.id)
+        since = datetime.combine(previous, time(0), tzinfo=UTC) if previous else None
+        details = store.reporter_details_since(
+            session, team_id=team.id, since=since, excluding=[i.id for i in shown]
+        )
+        store.reinsert_events(session, details)
         store.reinsert(session, shown)
     return planned
