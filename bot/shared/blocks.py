@@ -4,11 +4,17 @@
 translations and returns the decoded payload: a view (`"type": "modal"` or `"home"`) or a
 message (`{"text": ..., "blocks": [...]}`). It raises `BlockKitLimitError` when the payload
 breaks one of Slack's limits, so a too-long team name fails here, loudly, instead of at Slack.
+
+Text that people typed (descriptions, places, notes, comments, team names, questions) goes
+into a `mrkdwn` text object only through the `mrkdwn` filter (see `mrkdwn`), and that text
+object says `"verbatim": true`; into `plain_text` it goes as it is (Slack shows it literally).
+tests/test_mrkdwn.py renders every template with hostile text in every such field.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -53,6 +59,75 @@ def _truncate(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+# Slack's control characters, and a typed backtick, which must not open or close inline code.
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "`": "ˋ"})
+_WORDS = re.compile(r"([\s<>`]+)")  # words, between spaces, Slack's brackets and backticks
+# What Slack, or a client displaying the text, could make a link of: a word with a scheme,
+# or with a domain name in it (an address's too).
+_LINKLIKE = re.compile(r"://|\w\.[a-z]{2,}\b", re.IGNORECASE)
+_OPENING, _CLOSING = "([{'\"", ")]}'\".,;:!?"  # punctuation around a link, left out of it
+
+
+def mrkdwn(value: object, limit: int | None = None) -> str:
+    """User text made safe to put into a `mrkdwn` text object, in at most `limit` characters.
+
+    - `&`, `<` and `>` become `&amp;`, `&lt;` and `&gt;`, so that `<!channel>`, `<@U…>`,
+      `<#C…>` and `<https://…|Re-authenticate>` read as typed instead of pinging a channel,
+      naming a colleague or disguising a link.
+    - What looks like a link (a URL, a domain name, an address) is put in inline code, and a
+      backtick typed by the person becomes `ˋ` so that it cannot open or close that code:
+      a link shown as code is not clickable. Some texts cross the anonymity line (an
+      anonymous report read by managers, a manager's note read by its anonymous reporter,
+      a pulse comment): a per-report tracking link, once clicked, would tell who reported.
+      Doing it to all user text keeps one rule: no template has to judge which text crosses.
+    - The text object carrying it must say `"verbatim": true`: otherwise Slack itself turns
+      bare URLs, domain names and channel names into links and parses some mentions
+      (docs.slack.dev, Block Kit text object, `verbatim`). Escaping covers what Slack
+      parses in any case; verbatim and code cover what it would add.
+
+    `limit` counts what Slack counts, the escaped text: the cut (marked `…`) never splits
+    an entity or leaves a code span open. Plain_text must not go through here: Slack shows
+    it literally, entities included.
+    """
+    parts: list[tuple[str, bool]] = []  # (raw text, shown as code)
+    for word in _WORDS.split(str(value)):
+        core = word.rstrip(_CLOSING)
+        link = core.lstrip(_OPENING)
+        if _LINKLIKE.search(link):
+            start = len(core) - len(link)
+            parts += [(word[:start], False), (link, True), (word[len(core) :], False)]
+        else:
+            parts.append((word, False))
+    whole = "".join(
+        f"`{t.translate(_ESCAPES)}`" if code else t.translate(_ESCAPES) for t, code in parts
+    )
+    if limit is None or len(whole) <= limit:
+        return whole
+    return _cut(parts, limit - 1) + "…"
+
+
+def _cut(parts: list[tuple[str, bool]], budget: int) -> str:
+    """The escaped `parts` in at most `budget` characters, whole entities and closed code."""
+    out: list[str] = []
+    used = 0
+    for text, code in parts:
+        if code:
+            if used + 3 > budget:  # no room for a backtick, a character and a backtick
+                break
+            out.append("`")
+            used += 1
+        for char in text:
+            piece = char.translate(_ESCAPES)
+            if used + len(piece) + code > budget:
+                return "".join(out) + ("`" if code else "")
+            out.append(piece)
+            used += len(piece)
+        if code:
+            out.append("`")
+            used += 1
+    return "".join(out)
+
+
 @cache
 def environment(locale: str) -> Environment:
     """The Jinja2 environment for one locale (one per locale keeps rendering thread-safe)."""
@@ -66,7 +141,8 @@ def environment(locale: str) -> Environment:
         auto_reload=False,  # templates ship with the code: no disk check on every render
     )
     env.install_gettext_translations(translations(locale), newstyle=True)  # type: ignore[attr-defined]
-    env.filters["truncate_text"] = _truncate
+    env.filters["truncate_text"] = _truncate  # for plain_text; user text in mrkdwn: `mrkdwn`
+    env.filters["mrkdwn"] = mrkdwn
     env.filters["format_user"] = lambda user_id: f"<@{user_id}>"
     env.filters["format_channel"] = lambda channel_id: f"<#{channel_id}>"
     env.filters["signed"] = lambda value: f"{value:+g}" if isinstance(value, int | float) else value
