@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     func,
     true,
 )
@@ -141,6 +142,8 @@ class Team(Base):
     survey_time: Mapped[str] = mapped_column(String(5), default="10:00", server_default="10:00")
     survey_questions: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     survey_days: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    # The country (and region) whose public holidays count like weekends: "FR", "US-NY".
+    holidays: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = utc_column()
     updated_at: Mapped[datetime] = utc_column()
 
@@ -235,6 +238,9 @@ class Irritant(Base):
     # NULL for reports older than this column: the team's size decides).
     for_admins: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     votes_shown: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Where the report came from: "report" (/irritant) or "walk" (a finding of `walk_id`).
+    source: Mapped[str] = mapped_column(String(16), default="report", server_default="report")
+    walk_id: Mapped[int | None] = mapped_column(ForeignKey("walks.id", ondelete="SET NULL"))
 
     team: Mapped[Team] = relationship()
     events: Mapped[list[IrritantEvent]] = relationship(
@@ -416,6 +422,137 @@ class OutboxMessage(Base):
     message_channel: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = utc_column()
     sent_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+    # Not sent at or after this instant (a walk's prompt once its quarter is over): it is
+    # marked `expired` instead.
+    expires_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+
+
+class Walk(Base):
+    """A team's sensory walk for one quarter ("2026-Q4"), done by one of its managers.
+
+    Made when the quarter's first prompt is planned. `done_at` is set when the walk is
+    submitted, or when a manager says it was done already (`declared`, no scores). Until
+    then `draft` keeps the form as last saved (by `draft_by`), since a closed Slack modal
+    keeps nothing; it expires with the quarter's grace period (bot.walks.quarters.GRACE).
+    `scores` is {sense: {"customer": 1..5 | None, "employee": 1..5 | None}}.
+    """
+
+    __tablename__ = "walks"
+    __table_args__ = (UniqueConstraint("team_id", "quarter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True, default=new_public_id)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    quarter: Mapped[str] = mapped_column(String(7))
+    due_at: Mapped[datetime] = utc_column(server_default=False)  # the first prompt's instant
+    manager_id: Mapped[str | None] = mapped_column(String(32))  # who did it
+    done_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+    declared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    scores: Mapped[dict | None] = mapped_column(JSON)
+    stopped_seeing: Mapped[str | None] = mapped_column(Text)
+    works_well: Mapped[str | None] = mapped_column(Text)
+    draft: Mapped[dict | None] = mapped_column(JSON)
+    draft_by: Mapped[str | None] = mapped_column(String(32))
+    draft_saved_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+    # A keyed hash of the submitted view's ID: the same submission delivered twice counts once.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = utc_column()
+
+    team: Mapped[Team] = relationship()
+    prompts: Mapped[list[WalkPrompt]] = relationship(
+        back_populates="walk", cascade="all, delete-orphan", passive_deletes=True
+    )
+    notes: Mapped[list[WalkNote]] = relationship(
+        back_populates="walk",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="WalkNote.id",
+    )
+    invites: Mapped[list[WalkInvite]] = relationship(
+        back_populates="walk", cascade="all, delete-orphan", passive_deletes=True
+    )
+    expeditions: Mapped[list[Expedition]] = relationship(
+        back_populates="walk",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Expedition.visited_on",
+    )
+
+
+class WalkPrompt(Base):
+    """A manager's prompt for a walk, and their one reminder: due `remind_at` (14 days after
+    the prompt; "Remind me in a week" moves it), `reminded_at` once queued."""
+
+    __tablename__ = "walk_prompts"
+    __table_args__ = (UniqueConstraint("walk_id", "manager_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    walk_id: Mapped[int] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"))
+    manager_id: Mapped[str] = mapped_column(String(32))
+    prompted_at: Mapped[datetime] = utc_column(server_default=False)
+    remind_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+    reminded_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+
+    walk: Mapped[Walk] = relationship(back_populates="prompts")
+
+
+class WalkNote(Base):
+    """One note of a walk, by its manager or an invited teammate (`author_id`, named), for a
+    sense ("sight", "hearing", "smell", "touch", "taste") and a space ("customer",
+    "employee"). A note the manager marks as a finding becomes an irritant (`irritant_id`),
+    in `category` (proposed from the sense)."""
+
+    __tablename__ = "walk_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    walk_id: Mapped[int] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[str] = mapped_column(String(32))
+    sense: Mapped[str] = mapped_column(String(8))
+    space: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    finding: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    category: Mapped[str | None] = mapped_column(String(32))
+    irritant_id: Mapped[int | None] = mapped_column(ForeignKey("irritants.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = utc_column(server_default=False)
+
+    walk: Mapped[Walk] = relationship(back_populates="notes")
+
+
+class WalkInvite(Base):
+    """A teammate the manager invited to add their own notes to a walk."""
+
+    __tablename__ = "walk_invites"
+    __table_args__ = (UniqueConstraint("walk_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    walk_id: Mapped[int] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    invited_by: Mapped[str] = mapped_column(String(32))
+    invited_at: Mapped[datetime] = utc_column(server_default=False)
+    submitted_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+
+    walk: Mapped[Walk] = relationship(back_populates="invites")
+
+
+class Expedition(Base):
+    """A learning expedition: a manager's visit to a place known for its service (a shop, a
+    hotel, a restaurant), kept with the quarter's walk as a short astonishment report."""
+
+    __tablename__ = "expeditions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True, default=new_public_id)
+    walk_id: Mapped[int] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[str] = mapped_column(String(32))
+    place: Mapped[str] = mapped_column(String(200))
+    visited_on: Mapped[date] = mapped_column(Date)
+    surprised: Mapped[str] = mapped_column(Text)  # what surprised me
+    borrow: Mapped[str] = mapped_column(Text)  # what we could borrow
+    posted_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = utc_column(server_default=False)
+
+    walk: Mapped[Walk] = relationship(back_populates="expeditions")
 
 
 # Multi-workspace mode keeps OAuth installations and states in slack_sdk's own tables; they

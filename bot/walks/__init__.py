@@ -1,0 +1,1 @@
+"""Quarterly sensory walks: the prompt, the walk itself, its findings and results."""
