@@ -338,7 +338,8 @@ class PulseRound(Base):
 
 class PulseParticipant(Base):
     """Who was asked in a round, and who skipped it. Never what anyone answered: answers are
-    keyed by a keyed hash of (round, person), which only the key can recompute."""
+    keyed by a keyed hash of (round, person), which only the key can recompute, and by a
+    random pseudonym once the round has closed (bot/pulse/closing.py)."""
 
     __tablename__ = "pulse_participants"
     __table_args__ = (UniqueConstraint("round_id", "user_id"),)
@@ -352,7 +353,9 @@ class PulseParticipant(Base):
 
 class PulseAnswer(Base):
     """One answer: no user ID, no timestamp; `respondent` is a keyed hash of (round, person),
-    so a changed answer replaces the earlier one and answers stay unlinkable across rounds."""
+    so a changed answer replaces the earlier one and answers stay unlinkable across rounds.
+    At close the round's answers are written again in random order under random pseudonyms
+    (bot/pulse/closing.py): neither ids nor the key then lead from an answer to a person."""
 
     __tablename__ = "pulse_answers"
     __table_args__ = (UniqueConstraint("round_id", "question", "respondent"),)

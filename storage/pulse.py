@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
+from storage import outbox
 from storage.models import (
     OutboxMessage,
     PulseAnswer,
@@ -218,3 +219,76 @@ def cancel_queued(session: Session, *, keys_like: str, reason: str, now: datetim
         .values(state="dead", last_error=reason, last_error_at=now)
     )
     return result.rowcount or 0
+
+
+def take_answers(
+    session: Session, *, round_id: int
+) -> tuple[list[tuple[str, str, int]], list[tuple[str, str]]]:
+    """Delete a round's answers and comments; return them as (question, respondent, value)
+    and (respondent, text)."""
+    answers = session.execute(
+        delete(PulseAnswer)
+        .where(PulseAnswer.round_id == round_id)
+        .returning(PulseAnswer.question, PulseAnswer.respondent, PulseAnswer.value)
+        .execution_options(synchronize_session=False)
+    ).all()
+    comments = session.execute(
+        delete(PulseComment)
+        .where(PulseComment.round_id == round_id)
+        .returning(PulseComment.respondent, PulseComment.text)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [(q, who, value) for q, who, value in answers], [(who, text) for who, text in comments]
+
+
+def put_answers(
+    session: Session,
+    *,
+    round_id: int,
+    answers: Sequence[tuple[str, str, int]],
+    comments: Sequence[tuple[str, str]],
+) -> None:
+    """Insert answers and comments in the order given: it becomes their ids' order and, on
+    both backends, their physical order."""
+    if answers:
+        session.execute(
+            insert(PulseAnswer),
+            [
+                {"round_id": round_id, "question": q, "respondent": who, "value": value}
+                for q, who, value in answers
+            ],
+        )
+    if comments:
+        session.execute(
+            insert(PulseComment),
+            [{"round_id": round_id, "respondent": who, "text": text} for who, text in comments],
+        )
+
+
+def forget_recipients(
+    session: Session, *, round_id: int, key: Callable[[], str], now: datetime
+) -> None:
+    """After a round closed: nothing in the outbox says whom its messages were for.
+
+    Its reminders are deleted, whatever their state (one still queued, or claimed by a
+    worker that died, never goes out after the close): their zone and times alone would
+    tell who was reminded. Its surveys, one per person asked, keep their kind, round and
+    state (the round's `sent`) under a random key; a worker still sending one can no longer
+    write its channel back.
+    """
+    session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.key.like(f"pulse-reminder:{round_id}:%"))
+        .execution_options(synchronize_session=False)
+    )
+    surveys = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.key.like(f"pulse:{round_id}:%"))
+    ).all()
+    for message in surveys:
+        if message.state in (outbox.QUEUED, outbox.SENDING):
+            message.state = outbox.DEAD
+            message.last_error, message.last_error_at = "round_closed", now
+        message.key = f"pulse:{round_id}:{key()}"
+        message.recipient = message.message_channel = message.message_ts = None
+        message.claimed_by = message.lease_until = None
+        message.payload = {"scrub_recipient": True}

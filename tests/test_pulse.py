@@ -43,6 +43,18 @@ def surveys(slack, user_id: str) -> list[dict]:
     return [p for p in sent if p["channel"] == user_id and "pulse_answer" in json.dumps(p)]
 
 
+def reminders(slack, user_id: str) -> int:
+    """Survey reminders a person received."""
+    sent = [c.params for c in slack.calls_to("chat.postMessage") if not c.failed]
+    return sum(
+        1
+        for p in sent
+        if p["channel"] == user_id
+        and "pulse_answer" not in json.dumps(p)
+        and ("reminder" in p["text"] or "rappel" in p["text"])
+    )
+
+
 def button(message: dict, question: str, value: int | str) -> tuple[str, str, str]:
     """(action_id, value, block_id) of an answer button, or of comment/skip/pause."""
     wanted = f"pulse_answer:{value}" if question != "more" else f"pulse_{value}"
@@ -234,19 +246,8 @@ class TestReminder:
         halfway = at(PERIOD + timedelta(days=3), 10)
         tick(app, halfway)
         tick(app, halfway + timedelta(hours=5))
-
-        def reminders(user: str) -> int:
-            sent = [c.params for c in slack.calls_to("chat.postMessage") if not c.failed]
-            return sum(
-                1
-                for p in sent
-                if p["channel"] == user
-                and "pulse_answer" not in json.dumps(p)
-                and ("reminder" in p["text"] or "rappel" in p["text"])
-            )
-
-        assert reminders(SALARIEE) == 0
-        assert reminders(EMPLOYEE) == 1 and reminders(MANAGER) == 1
+        assert reminders(slack, SALARIEE) == 0
+        assert reminders(slack, EMPLOYEE) == 1 and reminders(slack, MANAGER) == 1
 
 
 class TestResultsAndAnonymity:

@@ -974,10 +974,12 @@ def results(demo: Demo) -> None:
     demo.narrator.note(
         translate(
             locale,
-            "These are all the table's columns: no user ID, no time. Each person's answers in a "
-            "round share a code made from the server's secret key, the round and the person: "
-            "a changed answer replaces the earlier one, and the codes of two rounds cannot be "
-            "linked.",
+            "These are all the table's columns: no user ID, no time. While a round is open, "
+            "each person's answers share a code made from the server's secret key, the round "
+            "and the person, so that a changed answer replaces the earlier one. When it closes, "
+            "its answers are written again in random order under random codes: nothing, not "
+            "even the key, leads from them back to anyone, and the codes of two rounds cannot "
+            "be linked.",
         )
     )
     demo.show_sql(

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.pulse import bank
+from bot.pulse import bank, closing
 from bot.pulse.answers import respondent, survey_context
 from bot.shared.blocks import render
 from bot.shared.i18n import pick_locale
@@ -221,10 +221,7 @@ def remind_and_close(session: Session, policy: Policy, *, now: datetime) -> Repo
     for round_ in store.open_rounds(session):
         team = round_.team
         if now >= round_.closes_at:
-            round_.state = "closed"
-            store.cancel_queued(
-                session, keys_like=f"pulse%:{round_.id}:%", reason="round_closed", now=now
-            )
+            closing.close(session, round_, now=now)
             report.closed += 1
             continue
         halfway = round_.opens_at + (round_.closes_at - round_.opens_at) / 2
