@@ -67,6 +67,38 @@ class TestMigrations:
         assert ping(db.engine)
 
 
+def _left_in_the_file(tmp_path, name: str, *, secure: bool | None) -> bool:
+    """Whether a deleted row's text is still in the SQLite file after a checkpoint, on an
+    engine of this app (`secure`: None as the app sets it, else forced on or off)."""
+    path = tmp_path / name
+    engine = make_engine(f"sqlite:///{path}")
+    marker = "answered-at-09:41-by-the-late-one"
+    with engine.connect() as connection:
+        if secure is not None:
+            connection.execute(text(f"PRAGMA secure_delete={'ON' if secure else 'OFF'}"))
+        connection.execute(text("CREATE TABLE kept (id INTEGER PRIMARY KEY, note TEXT)"))
+        connection.execute(text("INSERT INTO kept (note) VALUES (:n)"), {"n": marker * 50})
+        connection.execute(text("INSERT INTO kept (note) VALUES ('other')"))
+        connection.commit()
+        connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        assert marker.encode() in path.read_bytes()
+        connection.execute(text("DELETE FROM kept WHERE note != 'other'"))
+        connection.commit()
+        connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    engine.dispose()
+    return marker.encode() in path.read_bytes()
+
+
+def test_a_deleted_row_leaves_nothing_in_the_sqlite_file(tmp_path):
+    """What a rewrite deletes (a round's answers in their old order, a roundup's reports) is
+    overwritten in the file, not left in a free page for a copy of the file to show; some
+    SQLite builds do that by default, others not (the control forces it off)."""
+    assert _left_in_the_file(tmp_path, "control.db", secure=False)
+    assert not _left_in_the_file(tmp_path, "app.db", secure=None)
+    with make_engine(f"sqlite:///{tmp_path / 'app.db'}").connect() as connection:
+        assert connection.execute(text("PRAGMA secure_delete")).scalar() == 1
+
+
 class TestPool:
     @staticmethod
     def backend_pid(engine) -> int:
