@@ -18,6 +18,7 @@ from storage.models import PUBLIC_ID_LENGTH, Irritant, IrritantEvent, OutboxMess
 from tests.conftest import EMPLOYEE, MANAGER, SALARIEE
 from tests.inprocess import PARIS, TODAY, tick
 from tests.irritant_helpers import big_team, irritants, report
+from tests.test_pulse_close import dump
 from tests.test_triage import LATER, dms, next_working_day_at
 
 PUBLIC_ID = re.compile(rf"^[a-z0-9]{{{PUBLIC_ID_LENGTH}}}$")
@@ -185,3 +186,45 @@ class TestReporterDetails:
         tick(app, LATER)
         detail, acted = ids()
         assert detail > acted
+
+
+class TestRoundupDump:
+    def test_a_dump_after_the_roundup_places_anonymous_reports_only_by_their_day(
+        self, app, platform, slack, db
+    ):
+        """Named, anonymous, named, anonymous, named on one day; the roundup; then every
+        table read back in id and physical order: each anonymous report and its history
+        come after every named one, their times are the day (and the roundup's instant,
+        shared by all), and no row about a report holds its anonymous reporter's ID."""
+        big_team(db, slack)
+        made = [
+            (EMPLOYEE, True, "Named first", "noise"),
+            (SALARIEE, False, "Anonymous second", "temperature"),
+            (EMPLOYEE, True, "Named third", "tools"),
+            (SALARIEE, False, "Anonymous fourth", "cleanliness"),
+            (EMPLOYEE, True, "Named fifth", "lighting"),
+        ]
+        for user, named, description, category in made:
+            report(platform, slack, user, share=named, description=description, category=category)
+        tick(app, LATER)
+        assert dms(slack, MANAGER)
+        tables = dump(db)
+        anonymous_ids = {r["id"] for r in tables["irritants"]["by_id"] if r["anonymous"]}
+        assert len(anonymous_ids) == 2
+        for name, owner in (("irritants", "id"), ("irritant_events", "irritant_id")):
+            for order in ("by_id", "physical"):
+                flags = [row[owner] in anonymous_ids for row in tables[name][order]]
+                assert flags == sorted(flags), (name, order)  # named rows first, then the rest
+        for row in tables["irritants"]["by_id"]:
+            if row["anonymous"]:
+                for column in ("created_at", "updated_at"):
+                    assert str(row[column]).split(" ")[-1].startswith("00:00:00"), row
+        for row in tables["irritant_events"]["by_id"]:
+            if row["irritant_id"] in anonymous_ids:
+                assert str(row["created_at"]).split(" ")[-1].startswith("00:00:00"), row
+        about_reports = [
+            *(tables[t]["by_id"] for t in ("irritants", "irritant_events", "irritant_votes")),
+            tables["irritant_drafts"]["physical"],
+            [r for r in tables["outbox"]["by_id"] if r["kind"].startswith(("irritant", "roundup"))],
+        ]
+        assert SALARIEE not in json.dumps(about_reports, default=str)
