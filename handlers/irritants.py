@@ -21,7 +21,9 @@ def irritant_command(
     if subcommand is None:
         # The report modal: one read, then views.open while the trigger lives (3 s).
         with services.reading() as connection:
-            view = reporting.modal(connection, services.policy, who=who, prefill=prefill)
+            view = reporting.modal(
+                connection, services.policy, who=who, now=services.now(), prefill=prefill
+            )
         if view is not None:
             client.views_open(trigger_id=body["trigger_id"], view=view)
             return

@@ -63,6 +63,7 @@ def member_left(event: dict, context: BoltContext) -> None:
             workspace_id=services.workspace_id(context.team_id),
             channel_id=event["channel"],
             user_id=event["user"],
+            now=services.now(),
         )
 
 

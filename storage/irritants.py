@@ -351,7 +351,7 @@ def show_votes(session: Session, *, team_id: int) -> None:
     )
     session.execute(
         update(Irritant.__table__)
-        .where(Irritant.__table__.c.team_id == team_id)
+        .where(Irritant.__table__.c.team_id == team_id, Irritant.__table__.c.votes_shown != counted)
         .values(votes_shown=counted),
     )
 

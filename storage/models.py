@@ -184,6 +184,21 @@ class TeamManager(Base):
     team: Mapped[Team] = relationship(back_populates="managers")
 
 
+class TeamSize(Base):
+    """A team's counted size for anonymity from `recorded_at` on: its members other than its
+    managers, deactivated accounts left out. A row is added whenever that number changes, so
+    that the size deciding anonymity can be the smallest of the last 30 days
+    (bot/teams/sizes.py), which whoever receives the reports cannot move quickly."""
+
+    __tablename__ = "team_sizes"
+    __table_args__ = (Index("ix_team_sizes_team_recorded", "team_id", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    size: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = utc_column(server_default=False)
+
+
 class ProcessedEvent(Base):
     """An Events API `event_id` already handled, so Slack's retries are processed once."""
 

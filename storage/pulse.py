@@ -20,6 +20,7 @@ from storage.models import (
     PulsePause,
     PulseRound,
     Team,
+    TeamManager,
 )
 
 
@@ -174,6 +175,25 @@ def all_answers(
             PulseAnswer.value,
         ).where(PulseAnswer.round_id.in_(list(round_ids)))
     ).all()
+
+
+def readers_asked(session: Session, *, round_ids: Sequence[int]) -> dict[int, int]:
+    """How many of the people asked in each round manage its team now (they read its
+    results); rounds with none are left out."""
+    if not round_ids:
+        return {}
+    rows = session.execute(
+        select(PulseParticipant.round_id, func.count())
+        .join(PulseRound, PulseParticipant.round_id == PulseRound.id)
+        .join(
+            TeamManager,
+            (TeamManager.team_id == PulseRound.team_id)
+            & (TeamManager.user_id == PulseParticipant.user_id),
+        )
+        .where(PulseParticipant.round_id.in_(list(round_ids)))
+        .group_by(PulseParticipant.round_id)
+    )
+    return {round_id: count for round_id, count in rows}
 
 
 def save_comment(session: Session, *, round_id: int, respondent: str, text: str) -> None:

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, Connection, Select, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from storage.models import Membership, ProcessedEvent, SlackUser, Team, TeamManager, Workspace
+from storage.models import (
+    Membership,
+    ProcessedEvent,
+    SlackUser,
+    Team,
+    TeamManager,
+    TeamSize,
+    Workspace,
+)
 
 
 def get_or_create_workspace(
@@ -161,16 +170,85 @@ def teams_of_member(session: Session, *, workspace_id: int, user_id: str) -> Seq
     ).all()
 
 
-def member_counts(session: Session, *, team_ids: Sequence[int]) -> dict[int, int]:
-    """How many members each team has, counted in the database."""
+@dataclass(frozen=True)
+class SizeFacts:
+    """What a team's anonymity size is decided from (see bot/teams/sizes.py): the members it
+    counts now, the smallest size recorded since a given instant (None: none recorded), and
+    the size in force at that instant (None: no record before it)."""
+
+    now: int
+    smallest_since: int | None
+    at_start: int | None
+
+
+def _counted_members(team_id: ColumnElement[int]) -> Select[tuple[int]]:
+    """How many members of the team are neither its managers nor deactivated accounts."""
+    is_manager = (
+        select(TeamManager.id)
+        .where(TeamManager.team_id == Membership.team_id, TeamManager.user_id == Membership.user_id)
+        .exists()
+    )
+    deactivated = (
+        select(SlackUser.id)
+        .where(
+            SlackUser.workspace_id == Team.workspace_id,
+            SlackUser.user_id == Membership.user_id,
+            SlackUser.deleted.is_(True),
+        )
+        .exists()
+    )
+    return (
+        select(func.count(Membership.id))
+        .join(Team, Team.id == Membership.team_id)
+        .where(Membership.team_id == team_id, ~is_manager, ~deactivated)
+    )
+
+
+def size_facts(
+    session: Session | Connection, *, team_ids: Sequence[int], since: datetime
+) -> dict[int, SizeFacts]:
+    """For each team, its counted members now and its recorded sizes from `since` on (later
+    records included), in one round trip."""
     if not team_ids:
         return {}
-    rows = session.execute(
-        select(Membership.team_id, func.count())
-        .where(Membership.team_id.in_(list(team_ids)))
-        .group_by(Membership.team_id)
+    teams = select(Team.id).where(Team.id.in_(list(team_ids))).subquery()
+    smallest = (
+        select(func.min(TeamSize.size))
+        .where(TeamSize.team_id == teams.c.id, TeamSize.recorded_at >= since)
+        .scalar_subquery()
     )
-    return {team_id: count for team_id, count in rows}
+    at_start = (
+        select(TeamSize.size)
+        .where(TeamSize.team_id == teams.c.id, TeamSize.recorded_at < since)
+        .order_by(TeamSize.recorded_at.desc(), TeamSize.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(teams.c.id, _counted_members(teams.c.id).scalar_subquery(), smallest, at_start)
+    )
+    return {team_id: SizeFacts(now, low, start) for team_id, now, low, start in rows}
+
+
+def record_size(session: Session, *, team_id: int, at: datetime) -> None:
+    """Add the team's counted size at `at` to its history, unless it is the last recorded.
+
+    Changes to one team are recorded one at a time (a row lock on PostgreSQL; SQLite has one
+    writer anyway): each count then sees the changes committed before it, and a record is
+    never dated before the one it follows, so the last record is the team's size.
+    """
+    session.execute(select(Team.id).where(Team.id == team_id).with_for_update(key_share=True))
+    now = session.scalar(_counted_members(literal(team_id))) or 0
+    last = session.execute(
+        select(TeamSize.size, TeamSize.recorded_at)
+        .where(TeamSize.team_id == team_id)
+        .order_by(TeamSize.recorded_at.desc(), TeamSize.id.desc())
+        .limit(1)
+    ).first()
+    if last is None or last.size != now:
+        when = at if last is None else max(at, last.recorded_at)
+        session.add(TeamSize(team_id=team_id, size=now, recorded_at=when))
+        session.flush()
 
 
 def set_members(session: Session, *, team: Team, user_ids: Iterable[str]) -> tuple[int, int]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, inspect, make_url, text
+from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -141,6 +141,23 @@ def _sorted_tables(engine: Engine) -> list[str]:
     known = set(inspect(engine).get_table_names())
     names = [t.name for t in Base.metadata.sorted_tables if t.name in known]
     return names + sorted(known - set(names) - {"alembic_version"})
+
+
+@contextlib.contextmanager
+def scratch_engine(db: Database, tmp_path: Path, name: str) -> Iterator[Engine]:
+    """An empty database of `db`'s backend, apart from the shared one and the server using it
+    (for migration tests): a PostgreSQL schema `name`, or a SQLite file."""
+    if db.backend == "postgres":
+        with db.engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {name}"))
+        engine = create_engine(db.url, connect_args={"options": f"-csearch_path={name}"})
+    else:
+        engine = make_engine(f"sqlite:///{tmp_path / f'{name}.db'}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def create_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Database:

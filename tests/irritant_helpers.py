@@ -14,13 +14,20 @@ from storage.models import Irritant, Membership, Team, TeamManager
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE
 
 EXTRA = ("UEXTRA01", "UEXTRA02")
+SPARE = ("UEXTRA03", "UEXTRA04")  # known to Slack, in no team unless a test puts them in one
 WORKSHOP_CHANNEL = "CTEAM001"
 
 
-def big_team(db, slack, *, name: str = "Workshop", members=None) -> int:
-    """A team of six (over the default threshold of five), managed by MANAGER."""
-    for user_id in EXTRA:
+def add_extras(slack) -> None:
+    """Put the EXTRA and SPARE people in the simulated workspace."""
+    for user_id in (*EXTRA, *SPARE):
         slack.add_user(SimUser(user_id, user_id.lower(), f"Extra {user_id}", tz="Europe/Paris"))
+
+
+def big_team(db, slack, *, name: str = "Workshop", members=None) -> int:
+    """A team of six, managed by MANAGER: five people besides its manager, the default
+    threshold."""
+    add_extras(slack)
     members = members or [MANAGER, EMPLOYEE, SALARIEE, ADMIN, *EXTRA]
     with db.sessions.begin() as session:
         workspace = queries.get_or_create_workspace(session, slack_team_id=slack.team_id)

@@ -33,6 +33,7 @@ from bot.demo.pulse_scenes import (
     COMMENT,
     DAVID,
     EMMA,
+    HUGO,
     MARC,
     SOFIA,
 )
@@ -204,15 +205,15 @@ class TestDemoCommand:
         assert "Traceback" not in demo_run.stdout + demo_run.stderr
 
     def test_team_created_from_the_channels_humans(self, demo_run):
-        """The admin is told the team has the channel's 5 humans (the other app's bot left out)."""
+        """The admin is told the team has the channel's 6 humans (the other app's bot left out)."""
         dm = framed(demo_run.stdout, "  Symmetry → Amélie")
         assert "Atelier Lyon" in dm and "#atelier-lyon" in dm
-        assert re.search(r"\b5\b", dm) and not re.search(r"\b[67]\b", dm)
+        assert re.search(r"\b6\b", dm) and not re.search(r"\b[78]\b", dm)
 
     def test_joining_the_channel_makes_a_member(self, demo_run):
-        """After Chloé joins the channel, the real CLI lists the team with 6 members."""
+        """After Chloé joins the channel, the real CLI lists the team with 7 members."""
         [team] = team_listing(demo_run.stdout)
-        assert (team["name"], team["members"], team["locale"]) == ("Atelier Lyon", 6, "fr")
+        assert (team["name"], team["members"], team["locale"]) == ("Atelier Lyon", 7, "fr")
 
     def test_non_admin_is_refused(self, demo_run):
         """The non-admin who asks for team setup is told only admins can."""
@@ -254,7 +255,7 @@ SAID = {
         "chloe_held": "No welcome went out: it is the weekend. The outbox holds Chloé's until "
         "Monday 19 January, 08:00 in Paris",
         "monday": "The clock ticks: Monday 19 January, 08:00 in Paris",
-        "summary": "Welcome messages sent: 6, one to each member of the team Atelier Lyon, "
+        "summary": "Welcome messages sent: 7, one to each member of the team Atelier Lyon, "
         "none twice.",
     },
     "fr": {
@@ -270,7 +271,7 @@ SAID = {
         "chloe_held": "La file d’envoi garde celui de Chloé jusqu’au lundi 19 janvier, "
         f"8{NBSP}h{NBSP}00 à Paris",
         "monday": f"Top d’horloge{NBSP}: lundi 19 janvier, 8{NBSP}h{NBSP}00 à Paris",
-        "summary": f"Messages de bienvenue envoyés{NBSP}: 6, un à chaque membre de l’équipe "
+        "summary": f"Messages de bienvenue envoyés{NBSP}: 7, un à chaque membre de l’équipe "
         "Atelier Lyon, aucun en double.",
     },
 }
@@ -279,14 +280,14 @@ SAID = {
 class TestDemoClock:
     def test_ticks_at_the_stories_instants(self, demo_run):
         """The demo runs the real `symmetry tick --now` at eight instants before its pulse
-        surveys. In January: Tuesday 10:00 in Paris welcomes Marc, Sofia, Julien and Emma; the
+        surveys. In January: Tuesday 10:00 in Paris welcomes Marc, Sofia, Julien, Emma and Hugo; the
         same instant again sends nothing;
         14:05 welcomes David; Saturday sends nothing; Monday 08:00 welcomes Chloé. Then on the
         working day after the run's day (the irritants are reported today): 09:00 sends Marc
         the named report, 16:05 the roundup, 16:30 each reporter's news."""
         found = ticks(demo_run.stdout)
         assert found[:5] == [
-            ("2026-01-13T10:00:00+01:00", ["Marc", "Sofia", "Julien", "Emma"]),
+            ("2026-01-13T10:00:00+01:00", ["Marc", "Sofia", "Julien", "Emma", "Hugo"]),
             ("2026-01-13T10:00:00+01:00", []),
             ("2026-01-13T14:05:00+01:00", ["David"]),
             ("2026-01-17T11:00:00+01:00", []),
@@ -349,11 +350,11 @@ class TestDemoClock:
         assert "Bienvenue dans Symmetry" in between(monday, "Symmetry → Chloé")
 
     def test_nothing_sent_twice(self, demo_run):
-        """The operator's `symmetry outbox status` shows the 6 welcomes sent, and the demo
+        """The operator's `symmetry outbox status` shows the 7 welcomes sent, and the demo
         counts one welcome per team member, none twice."""
         text = scene(demo_run.stdout, 6)
         status = between(text, "$ symmetry outbox status")
-        assert re.search(r"\bsent: 6\b", status) and re.search(r"\bqueued: 0\b", status)
+        assert re.search(r"\bsent: 7\b", status) and re.search(r"\bqueued: 0\b", status)
         assert SAID[demo_run.locale]["summary"] in text
 
 
@@ -614,18 +615,18 @@ class TestDemoPulses:
         ]
 
     def test_what_each_tick_did(self, demo_run):
-        """The day before, one tick welcomes the shop's 3 people and plans 2 rounds with 9
-        surveys; then 7 go at 10:05, 2 at 16:05; Friday queues and sends 2 reminders; Sunday
+        """The day before, one tick welcomes the shop's 3 people and plans 2 rounds with 10
+        surveys; then 8 go at 10:05, 2 at 16:05; Friday queues and sends 2 reminders; Sunday
         closes both rounds and sends nothing."""
         reports = tick_reports(demo_run.stdout)[8:]
         assert [(r["welcomes"], r["rounds"], r["surveys"]) for r in reports] == [
-            (3, 2, 9),
+            (3, 2, 10),
             (0, 0, 0),
             (0, 0, 0),
             (0, 0, 0),
             (0, 0, 0),
         ]
-        assert [r["sent"] for r in reports] == [3, 7, 2, 2, 0]
+        assert [r["sent"] for r in reports] == [3, 8, 2, 2, 0]
         assert [(r["reminders"], r["closed"]) for r in reports] == [
             (0, 0),
             (0, 0),
@@ -698,22 +699,22 @@ class TestDemoPulses:
         assert julien == error_text("fr", "closed")
 
     def test_results_shown_above_the_threshold_hidden_below(self, demo_run):
-        """The workshop's 5 respondents out of 6 give its means and eNPS; the shop's 3 give
-        counts only."""
+        """The workshop's 6 respondents out of 7 (5 besides Marc, its manager) give its means
+        and eNPS; the shop's 3 (2 besides Amélie) give counts only."""
         workshop, shop = pulse_listing(demo_run.stdout)
         answers = [dict(CHLOE_FIRST, **dict([CHLOE_CHANGED]))]
-        answers += [a.values for a in (EMMA, SOFIA, MARC, DAVID)]
+        answers += [a.values for a in (EMMA, HUGO, SOFIA, MARC, DAVID)]
         enps = [a["enps"] for a in answers]
         promoters, detractors = sum(v >= 9 for v in enps), sum(v <= 6 for v in enps)
         assert workshop["team"] == "Atelier Lyon" and workshop["suppressed"] is False
-        assert (workshop["sent"], workshop["responded"]) == (6, 5)
-        assert workshop["participation"] == pytest.approx(5 / 6, abs=0.001)
+        assert (workshop["sent"], workshop["responded"]) == (7, 6)
+        assert workshop["participation"] == pytest.approx(6 / 7, abs=0.001)
         assert [q["key"] for q in workshop["questions"]] == list(PULSE_QUESTIONS)
         for question in workshop["questions"]:
             values = [a[question["key"]] for a in answers]
-            assert question["responses"] == 5
-            assert question["mean"] == pytest.approx(sum(values) / 5, abs=0.01)
-        assert workshop["questions"][0]["enps"] == round(100 * (promoters - detractors) / 5)
+            assert question["responses"] == 6
+            assert question["mean"] == pytest.approx(sum(values) / 6, abs=0.01)
+        assert workshop["questions"][0]["enps"] == round(100 * (promoters - detractors) / 6)
         assert shop["team"] == "Boutique Lyon" and shop["suppressed"] is True
         assert (shop["sent"], shop["responded"], shop["participation"]) == (3, 3, 1.0)
         assert all(q["mean"] is None for q in shop["questions"])

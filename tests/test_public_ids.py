@@ -211,8 +211,12 @@ class TestRoundupDump:
         tables = dump(db)
         anonymous_ids = {r["id"] for r in tables["irritants"]["by_id"] if r["anonymous"]}
         assert len(anonymous_ids) == 2
+        # SQLite's physical order is the rowid's. PostgreSQL puts a row wherever its pages
+        # have room, which depends on earlier updates: after the rewrite, where the roundup
+        # found room, not when the report was made; so the order checked there is the ids'.
+        orders = ("by_id", "physical") if db.backend == "sqlite" else ("by_id",)
         for name, owner in (("irritants", "id"), ("irritant_events", "irritant_id")):
-            for order in ("by_id", "physical"):
+            for order in orders:
                 flags = [row[owner] in anonymous_ids for row in tables[name][order]]
                 assert flags == sorted(flags), (name, order)  # named rows first, then the rest
         for row in tables["irritants"]["by_id"]:

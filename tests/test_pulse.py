@@ -16,7 +16,7 @@ from bot.demo.slack import form_values
 from storage.models import PulseAnswer, PulseComment, PulseParticipant, PulsePause, PulseRound
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE, free_port, server_env
 from tests.inprocess import PARIS, TODAY, tick
-from tests.irritant_helpers import EXTRA, big_team
+from tests.irritant_helpers import EXTRA, SPARE, big_team
 
 
 def next_tuesday() -> date:
@@ -85,12 +85,16 @@ def answers(db) -> list[tuple[str, int]]:
         return sorted((question, value) for question, value in rows)
 
 
-def opened(app, slack, db, **team) -> dict:
-    """A team of six, its round planned on Monday and delivered on Tuesday 16:05 Paris."""
-    big_team(db, slack, **team)
+PEOPLE = (MANAGER, EMPLOYEE, SALARIEE, ADMIN, *EXTRA)  # big_team's members, manager first
+
+
+def opened(app, slack, db, members=PEOPLE, **team) -> dict:
+    """A team (of six by default), its round planned on Monday and delivered on Tuesday 16:05
+    Paris."""
+    big_team(db, slack, members=list(members), **team)
     assert "1 round(s) opened" in tick(app, at(PERIOD - timedelta(days=1), 12))
     tick(app, at(PERIOD, 16, 5))
-    return {user: surveys(slack, user) for user in (MANAGER, EMPLOYEE, SALARIEE, ADMIN, *EXTRA)}
+    return {user: surveys(slack, user) for user in members}
 
 
 class TestSending:
@@ -251,11 +255,13 @@ class TestReminder:
 
 
 class TestResultsAndAnonymity:
-    def run_round(self, app, slack, db, env, tmp_path, answering: int):
+    def run_round(self, app, slack, db, env, tmp_path, answering: int, members=PEOPLE):
+        """A round of `members`, the first `answering` of them answering (the manager first),
+        closed; what `symmetry export pulses` says of it."""
         platform = app.platform
-        sent = opened(app, slack, db)
+        sent = opened(app, slack, db, members=members)
         round_ = the_round(db)
-        people = [MANAGER, EMPLOYEE, SALARIEE, ADMIN, *EXTRA][:answering]
+        people = members[:answering]
         for index, user in enumerate(people):
             for question in round_.questions:
                 value = 9 if question == "enps" else 4
@@ -278,19 +284,35 @@ class TestResultsAndAnonymity:
         assert all(q["mean"] is None for q in row["questions"])
         assert next(q for q in row["questions"] if q["key"] == "enps")["enps"] is None
 
-    def test_five_answers_are_shown(self, app, slack, db, env, tmp_path):
-        """With 5 respondents the figures appear: means, eNPS, participation."""
-        (row,) = self.run_round(app, slack, db, env, tmp_path, answering=5)
-        assert row["suppressed"] is False and row["responded"] == 5
-        assert row["participation"] == pytest.approx(5 / 6, abs=0.001)
+    def test_five_answers_besides_the_managers_are_shown(self, app, slack, db, env, tmp_path):
+        """With 5 respondents besides the manager (who was asked, so is taken to have
+        answered) the figures appear: means, eNPS, participation."""
+        members = (*PEOPLE, SPARE[0])
+        (row,) = self.run_round(app, slack, db, env, tmp_path, answering=6, members=members)
+        assert row["suppressed"] is False and row["responded"] == 6
+        assert row["participation"] == pytest.approx(6 / 7, abs=0.001)
         enps = next(q for q in row["questions"] if q["key"] == "enps")
-        assert enps["enps"] == 60  # 4 promoters, 1 detractor out of 5
+        assert enps["enps"] == 67  # 5 promoters, 1 detractor out of 6
         other = next(q for q in row["questions"] if q["key"] != "enps")
-        assert other["mean"] == 4 and other["responses"] == 5
+        assert other["mean"] == 4 and other["responses"] == 6
         assert set(row) == {
             "team", "opened_at", "closes_at", "sent", "responded", "participation",
             "suppressed", "questions",
         }  # fmt: skip
+
+    def test_the_managers_answer_does_not_count(self, app, slack, db, env, tmp_path):
+        """Five answered, but one of the people asked is the manager, who reads the results:
+        only four answers may be someone else's, so the round is hidden, in the export and on
+        the manager's Home tab."""
+        (row,) = self.run_round(app, slack, db, env, tmp_path, answering=5)
+        assert row["suppressed"] is True and row["responded"] == 5
+        assert all(q["mean"] is None for q in row["questions"])
+        app.platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
+        (published,) = slack.wait_for(
+            "views.publish", where=lambda c: c.params["user_id"] == MANAGER
+        )
+        home = json.dumps(published.params["view"], ensure_ascii=False)
+        assert "masqués pour protéger l’anonymat" in home  # the manager reads French
 
     def test_nothing_links_an_answer_to_a_person(self, app, slack, db, env, tmp_path):
         """Answer and comment rows hold no user ID and no time; the app's log names nobody."""

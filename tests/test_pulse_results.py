@@ -10,7 +10,14 @@ from sqlalchemy import select
 from bot.pulse import results
 from bot.pulse.overview import home_results
 from storage import queries
-from storage.models import Membership, PulseAnswer, PulseRound, Team, TeamManager
+from storage.models import (
+    Membership,
+    PulseAnswer,
+    PulseParticipant,
+    PulseRound,
+    Team,
+    TeamManager,
+)
 from tests.conftest import POLICY
 
 NOW = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
@@ -50,7 +57,11 @@ class TestSubtractionRule:
         assert results.hidden_groups({"a": 2}, 5) == {"a"}
 
 
-def team_with_round(db, *, name: str, respondents: int, manager: str = "UMGR") -> Team:
+def team_with_round(
+    db, *, name: str, respondents: int, manager: str = "UMGR", manager_asked: bool = False
+) -> Team:
+    """A team of ten whose one closed round `respondents` answered; its manager among the
+    people asked when `manager_asked`."""
     with db.sessions.begin() as session:
         workspace = queries.get_or_create_workspace(session, slack_team_id="T0RESULTS")
         team = Team(
@@ -71,6 +82,8 @@ def team_with_round(db, *, name: str, respondents: int, manager: str = "UMGR") -
         )
         session.add(round_)
         session.flush()
+        if manager_asked:
+            session.add(PulseParticipant(round_id=round_.id, user_id=manager, week="2026-W49"))
         for person in range(respondents):
             who = f"hash-{name}-{person}"
             session.add(PulseAnswer(round_id=round_.id, question="enps", respondent=who, value=9))
@@ -91,6 +104,17 @@ class TestRoundResult:
         assert means == ([None, None] if suppressed else [9, 4])
         assert result.enps == (None if suppressed else 100)
 
+    @pytest.mark.parametrize(("respondents", "suppressed"), [(5, True), (6, False)])
+    def test_a_manager_asked_counts_as_an_answer_of_theirs(self, db, respondents, suppressed):
+        """The manager was asked: one of the answers may be theirs, so the threshold counts
+        the others only, for the round and for each question."""
+        team_with_round(db, name="A", respondents=respondents, manager_asked=True)
+        with db.sessions() as session:
+            round_ = session.query(PulseRound).one()
+            result = results.round_result(session, POLICY.anonymity_threshold, round_, locale="en")
+        assert result.suppressed is suppressed and result.counted == respondents - 1
+        assert [q.mean is None for q in result.questions] == [suppressed, suppressed]
+
 
 class TestHomeOverview:
     def test_small_team_hides_the_next_smallest_beside_the_total(self, db):
@@ -104,6 +128,17 @@ class TestHomeOverview:
             shown = {line.team.name: line.hidden for line in lines}
         assert shown == {"Big": False, "Mid": True, "Small": True}
         assert total is not None and total.responded == 21 and total.enps == 100
+
+    def test_a_manager_asked_counts_beside_the_total_too(self, db):
+        """Five answers in a team whose manager was asked are four besides the reader: beside
+        the total that team is hidden, and takes the next-smallest with it."""
+        team_with_round(db, name="Mid", respondents=5, manager_asked=True)
+        team_with_round(db, name="Big", respondents=12)
+        with db.sessions() as session:
+            teams = list(queries.list_teams(session))
+            lines, _total = home_results(session, POLICY, teams=teams, locale="en", now=NOW)
+            shown = {line.team.name: line.hidden for line in lines}
+        assert shown == {"Big": True, "Mid": True}
 
 
 class TestNoSubtractionThroughWiderFigures:
@@ -125,6 +160,13 @@ class TestNoSubtractionThroughWiderFigures:
         with db.sessions() as session:
             team = session.get(Team, team.id)
             assert results.enps_90_days(session, POLICY.anonymity_threshold, team, now=NOW) == 100
+
+    def test_90_day_enps_counts_the_manager_as_an_answer(self, db):
+        """Five answers, the manager among those asked: no 90-day eNPS either."""
+        team = team_with_round(db, name="A", respondents=5, manager_asked=True)
+        with db.sessions() as session:
+            team = session.get(Team, team.id)
+            assert results.enps_90_days(session, POLICY.anonymity_threshold, team, now=NOW) is None
 
     def test_total_enps_leaves_out_a_hidden_team(self, db):
         """Beside a total, a 3-answer team's eNPS is not part of the total's eNPS."""

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from psycopg.pq import TransactionStatus
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import OperationalError
 
 import storage.db
@@ -24,6 +24,7 @@ from storage.db import (
     upgrade,
 )
 from storage.models import Base, Irritant, Membership, Team
+from tests.conftest import scratch_engine
 
 
 class TestMigrations:
@@ -36,14 +37,7 @@ class TestMigrations:
     def test_downgrade_and_upgrade_again(self, db, tmp_path):
         """The migrations go up, down to nothing and back up without error (on a database of
         their own, so the shared one and the server using it are left alone)."""
-        if db.backend == "postgres":
-            with db.engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA IF EXISTS migration_test CASCADE"))
-                connection.execute(text("CREATE SCHEMA migration_test"))
-            engine = create_engine(db.url, connect_args={"options": "-csearch_path=migration_test"})
-        else:
-            engine = make_engine(f"sqlite:///{tmp_path / 'migrations.db'}")
-        try:
+        with scratch_engine(db, tmp_path, "migration_test") as engine:
             upgrade(engine)
             assert not pending_migrations(engine)
             command.downgrade(alembic_config(engine), "base")
@@ -51,8 +45,6 @@ class TestMigrations:
             assert "teams" not in inspect(engine).get_table_names()
             upgrade(engine)
             assert not pending_migrations(engine)
-        finally:
-            engine.dispose()
 
     def test_models_and_migrations_agree(self, db):
         """Autogenerate finds nothing to add: every model change has its migration."""

@@ -53,9 +53,10 @@ DAVID = _person("U0DAVID", "David Chen", "America/New_York", "en-US", N_("techni
 JULIEN = _person("U0JULIEN", "Julien Moreau", "Europe/Paris", "fr-FR", N_("technician"))
 CHLOE = _person("U0CHLOE", "Chloé Martin", "Europe/Paris", "fr-FR", N_("new technician"))
 EMMA = _person("U0EMMA", "Emma Clarke", "Europe/Paris", "en-GB", N_("technician"))
+HUGO = _person("U0HUGO", "Hugo Bernard", "Europe/Paris", "fr-FR", N_("technician"))
 INES = _person("U0INES", "Inès Fontaine", "Europe/Paris", "fr-FR", N_("shop assistant"))
 OLIVER = _person("U0OLIVER", "Oliver Grant", "Europe/Paris", "en-GB", N_("shop assistant"))
-PEOPLE = (AMELIE, MARC, SOFIA, DAVID, JULIEN, CHLOE, EMMA, INES, OLIVER)
+PEOPLE = (AMELIE, MARC, SOFIA, DAVID, JULIEN, CHLOE, EMMA, HUGO, INES, OLIVER)
 
 
 def person(user_id: str | None) -> Member | None:
@@ -77,14 +78,15 @@ GENERAL = "C0GENERAL"
 def workspace() -> SlackSim:
     """A new, not yet started simulator holding the cast and their channels.
 
-    #atelier-lyon starts with Marc, Sofia, David, Julien, Emma and the Trello bot; Chloé joins
+    #atelier-lyon starts with Marc, Sofia, David, Julien, Emma, Hugo and the Trello bot (five
+    people besides its manager: enough for its anonymous reports to reach him); Chloé joins
     it during the story. #boutique-lyon has Amélie, Inès and Oliver. Everyone is in #general.
     """
     sim = SlackSim(team_id=WORKSPACE_ID, team_name=WORKSPACE_NAME)
     for person in PEOPLE:
         sim.add_user(person.user)
     sim.add_user(OTHER_BOT)
-    crew = [MARC.id, SOFIA.id, DAVID.id, JULIEN.id, EMMA.id, OTHER_BOT.id]
+    crew = [MARC.id, SOFIA.id, DAVID.id, JULIEN.id, EMMA.id, HUGO.id, OTHER_BOT.id]
     sim.add_channel(SimChannel(TEAM_CHANNEL, TEAM_CHANNEL_NAME, crew))
     shop = [AMELIE.id, INES.id, OLIVER.id]
     sim.add_channel(SimChannel(SHOP_CHANNEL, SHOP_CHANNEL_NAME, shop))

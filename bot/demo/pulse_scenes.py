@@ -35,7 +35,7 @@ from bot.shared.i18n import translate
 
 PARIS = ZoneInfo("Europe/Paris")  # both teams' time zone
 SURVEY_TIME = time(10, 0)  # the default survey time, in each person's time zone
-WORKSHOP = (cast.MARC, cast.SOFIA, cast.DAVID, cast.JULIEN, cast.CHLOE, cast.EMMA)
+WORKSHOP = (cast.MARC, cast.SOFIA, cast.DAVID, cast.JULIEN, cast.CHLOE, cast.EMMA, cast.HUGO)
 SHOP = (cast.AMELIE, cast.INES, cast.OLIVER)
 # The default SYMMETRY_ANONYMITY_THRESHOLD (the demo's server runs with default settings).
 THRESHOLD = Settings.model_fields["anonymity_threshold"].default
@@ -56,6 +56,7 @@ QUESTIONS = ("enps", "temperature", "lighting")
 CHLOE_FIRST = {"enps": 9, "temperature": 3, "lighting": 4}
 CHLOE_CHANGED = ("temperature", 2)  # she thinks of the break room in the morning
 EMMA = Answers(cast.EMMA, {"enps": 10, "temperature": 4, "lighting": 5})
+HUGO = Answers(cast.HUGO, {"enps": 9, "temperature": 2, "lighting": 4})
 SOFIA = Answers(cast.SOFIA, {"enps": 7, "temperature": 4, "lighting": 4})
 MARC = Answers(cast.MARC, {"enps": 8, "temperature": 3, "lighting": 4})
 DAVID = Answers(cast.DAVID, {"enps": 6, "temperature": 3, "lighting": 3})
@@ -65,7 +66,8 @@ SHOP_ANSWERS = (
     Answers(cast.OLIVER, {"enps": 10, "temperature": 4, "lighting": 4}),
 )
 LATE = ("enps", 7)  # what Julien, who skipped the round, taps after the close
-RESPONDENTS = (cast.CHLOE, cast.EMMA, cast.SOFIA, cast.MARC, cast.DAVID)  # not Julien
+# Not Julien; Marc, the manager, reads the results: with him, five others must answer.
+RESPONDENTS = (cast.CHLOE, cast.EMMA, cast.HUGO, cast.SOFIA, cast.MARC, cast.DAVID)
 
 
 @dataclass(frozen=True)
@@ -546,6 +548,7 @@ def answering(demo: Demo) -> None:
 
     _chloe_answers(demo, message)
     _answer_all(demo, EMMA, surveys[emma.id])
+    _answer_all(demo, HUGO, surveys[cast.HUGO.id])
     demo.memo["julien_survey"] = _skip(demo, cast.JULIEN, surveys[cast.JULIEN.id])
     demo.narrator.note(
         translate(
@@ -837,7 +840,7 @@ def reminder_and_close(demo: Demo) -> None:
             "Nothing for %(answered)s, who answered, nor for %(skipped)s, who skipped this "
             "round; at the shop everyone answered. Both rounds are now marked as reminded: no "
             "later tick sends a second reminder.",
-            answered=_names((cast.CHLOE, cast.EMMA, cast.SOFIA), locale),
+            answered=_names((cast.CHLOE, cast.EMMA, cast.HUGO, cast.SOFIA), locale),
             skipped=cast.JULIEN.first_name,
         )
     )

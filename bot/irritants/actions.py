@@ -39,7 +39,7 @@ def click(
 ) -> Result:
     """A triage button: acknowledge and reopen act at once; the others open a form."""
     irritant = store.get(session, public_id=public_id)
-    if not _allowed(policy, irritant, who):
+    if not _allowed(session, policy, irritant, who, now=now):
         return Result(error=triage.error_text("not_allowed", locale=who.locale))
     change = triage.Change(action=action)
     errors = triage.check(irritant, change, today=triage.local_today(irritant, now))
@@ -76,7 +76,7 @@ def submit(
     irritant = store.get(session, public_id=public_id)
     if change.action not in triage.NEEDS_FORM:
         irritant = None  # a form this app never sent
-    if not _allowed(policy, irritant, who):
+    if not _allowed(session, policy, irritant, who, now=now):
         return {"note": triage.error_text("not_allowed", locale=who.locale)}, origin
     codes = triage.check(irritant, change, today=triage.local_today(irritant, now))
     if codes:
@@ -102,14 +102,16 @@ def submit(
     return {}, origin
 
 
-def _allowed(policy: Policy, irritant: Irritant | None, who: Actor) -> bool:
+def _allowed(
+    session: Session, policy: Policy, irritant: Irritant | None, who: Actor, *, now: datetime
+) -> bool:
     """Whether `who` may triage `irritant`. A missing irritant is refused like a forbidden one,
     by the same path (the admin look-up a refusal costs included), so that neither the answer
     nor its timing tells a member probing ids when an anonymous report was stored."""
     if irritant is None:
         _ = who.is_admin
         return False
-    return triage.may_triage(policy, irritant=irritant, who=who)
+    return triage.may_triage(session, policy, irritant=irritant, who=who, now=now)
 
 
 def done_text(locale: str, status: str) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.irritants import notify
 from bot.irritants.ownership import goes_to_admins, reports_of, visible_to_managers
 from bot.shared.policy import Policy
+from bot.teams import sizes
 from bot.teams.actors import Actor
 from storage import irritants as store
 from storage.models import Irritant, Team
@@ -43,7 +44,7 @@ def board_entries(
     """Every entry of the managers' board, in display order."""
     entries: list[Entry] = []
     for team in teams:
-        size = len(team.memberships)
+        size = sizes.counted_size(session, team, now=now)
 
         def shown(irritant: Irritant, size: int = size) -> bool:
             return visible_to_managers(irritant, team_size=size, threshold=threshold)
@@ -80,13 +81,16 @@ def admin_entries(session: Session, policy: Policy, *, who: Actor, now: datetime
     ones — team by team; a team's own managers are left out as in the roundup."""
     threshold = policy.anonymity_threshold
     recipients: dict[int, list[str]] = {}
+    counted: dict[int, int] = {}
     by_team: dict[int, list[Irritant]] = {}
     found = store.rounded_up_for_admins(
         session, workspace_id=who.workspace_id, closed_since=now - RECENT
     )
     for irritant in found:
         team = irritant.team
-        if not goes_to_admins(irritant, team_size=len(team.memberships), threshold=threshold):
+        if team.id not in counted:
+            counted[team.id] = sizes.counted_size(session, team, now=now)
+        if not goes_to_admins(irritant, team_size=counted[team.id], threshold=threshold):
             continue
         if team.id not in recipients:
             recipients[team.id] = notify.admins_of_team(session, policy, team=team)

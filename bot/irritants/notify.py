@@ -15,6 +15,7 @@ from bot.shared.blocks import render
 from bot.shared.policy import Policy
 from bot.shared.sending import Recipient, queue
 from bot.shared.worktime import WORKDAYS, day_of, zone
+from bot.teams import sizes
 from bot.teams.directory import Directory, locale_for
 from storage import irritants as store
 from storage import queries
@@ -218,7 +219,8 @@ def _admins_unknown(sessions: sessionmaker[Session], policy: Policy, *, now: dat
                 continue
             tomorrow = day_of(now, team.timezone) + timedelta(days=1)
             waiting = store.unrounded_anonymous(session, team_id=team.id, before=tomorrow)
-            size, threshold = len(team.memberships), policy.anonymity_threshold
+            size = sizes.counted_size(session, team, now=now)
+            threshold = policy.anonymity_threshold
             if any(goes_to_admins(i, team_size=size, threshold=threshold) for i in waiting):
                 unknown.add(team.workspace_id)
     return unknown
@@ -236,7 +238,8 @@ def _plan_roundups(session: Session, policy: Policy, *, now: datetime) -> int:
         # at the latest (in a zone east of UTC, today's date is kept as a later instant).
         tomorrow = day_of(now, team.timezone) + timedelta(days=1)
         waiting = store.unrounded_anonymous(session, team_id=team.id, before=tomorrow)
-        size, threshold = len(team.memberships), policy.anonymity_threshold
+        size = sizes.counted_size(session, team, now=now)
+        threshold = policy.anonymity_threshold
         shown: list[Irritant] = []
         for for_admins in (False, True):
             group = [

@@ -26,6 +26,7 @@ from bot.shared.inputs import number
 from bot.shared.policy import Policy
 from bot.shared.pseudonyms import keyed_hash
 from bot.shared.worktime import day_of
+from bot.teams import sizes
 from bot.teams.actors import Actor
 from storage import irritants as store
 from storage import queries
@@ -56,26 +57,22 @@ class Outcome:
     irritant: Irritant | None = None
 
 
-def small_teams(session: Session, policy: Policy, teams: list[Team]) -> list[Team]:
-    """Teams too small for anonymity: their anonymous reports go to the admins."""
-    sizes = queries.member_counts(session, team_ids=[t.id for t in teams])
-    return [t for t in teams if sizes.get(t.id, 0) < policy.anonymity_threshold]
-
-
 def modal(
-    session: Session | Connection, policy: Policy, *, who: Actor, prefill: str = ""
+    session: Session | Connection,
+    policy: Policy,
+    *,
+    who: Actor,
+    now: datetime,
+    prefill: str = "",
 ) -> dict[str, Any] | None:
-    """The report modal for a member of at least one team (None for anyone else). One
-    read: a plain connection will do."""
+    """The report modal for a member of at least one team (None for anyone else). Reads
+    only: a plain connection will do."""
     choices = store.report_choices(session, workspace_id=who.workspace_id, user_id=who.user_id)
     if not choices.teams:
         return None
     teams = tuple(_TeamChoice(team_id, name) for team_id, name, _size in choices.teams)
-    small = tuple(
-        _TeamChoice(team_id, name)
-        for team_id, name, size in choices.teams
-        if size < policy.anonymity_threshold
-    )
+    counted = sizes.counted_sizes(session, team_ids=[team.id for team in teams], now=now)
+    small = tuple(team for team in teams if counted[team.id] < policy.anonymity_threshold)
     locations = tuple(choices.locations)
     prefill = prefill.strip()
     cut = len(prefill) > MAX_DESCRIPTION  # the modal says so: the person can still fix it
@@ -204,14 +201,20 @@ def similar(
 
 
 def _seen_by(
-    policy: Policy, who: Actor, teams: Sequence[Team], fields: dict[str, Any]
+    session: Session,
+    policy: Policy,
+    who: Actor,
+    teams: Sequence[Team],
+    fields: dict[str, Any],
+    now: datetime,
 ) -> Callable[[Irritant], bool] | None:
     """For a manager of the chosen team: only the reports their board may show are offered
     as "me too" (the modal must not show them an anonymous report before its roundup)."""
     team = next(t for t in teams if t.id == int(fields["team_id"]))
     if not any(m.user_id == who.user_id for m in team.managers):
         return None
-    size, threshold = len(team.memberships), policy.anonymity_threshold
+    size = sizes.counted_size(session, team, now=now)
+    threshold = policy.anonymity_threshold
     return lambda irritant: visible_to_managers(irritant, team_size=size, threshold=threshold)
 
 
@@ -222,13 +225,14 @@ def submit(
     submission_key = keyed_hash(policy.secret_key, "submission", view.get("id", ""))
     stored = store.by_submission(session, submission_key=submission_key)
     if stored is not None:  # Slack delivered the same submission again
-        return Outcome(view=thanks(session, policy, who=who, irritant=stored), irritant=stored)
+        view_out = thanks(session, policy, who=who, irritant=stored, now=now)
+        return Outcome(view=view_out, irritant=stored)
     teams = queries.teams_of_member(session, workspace_id=who.workspace_id, user_id=who.user_id)
     fields = parse(view)
     codes = validate(fields, {t.id for t in teams})
     if codes:
         return Outcome(errors={f: translate(who.locale, ERRORS[c]) for f, c in codes.items()})
-    match = similar(session, fields, seen_by=_seen_by(policy, who, teams, fields))
+    match = similar(session, fields, seen_by=_seen_by(session, policy, who, teams, fields, now))
     if match is not None:
         token = secrets.token_hex(16)
         store.save_draft(
@@ -244,7 +248,8 @@ def submit(
         view_out = render("irritant_similar", who.locale, irritant=match, token=token, **labels())
         return Outcome(view=view_out)
     irritant = create(session, policy, who=who, fields=fields, key=submission_key, now=now)
-    return Outcome(view=thanks(session, policy, who=who, irritant=irritant), irritant=irritant)
+    view_out = thanks(session, policy, who=who, irritant=irritant, now=now)
+    return Outcome(view=view_out, irritant=irritant)
 
 
 def create(
@@ -261,7 +266,7 @@ def create(
     team = session.get(Team, int(fields["team_id"]))
     when = day_of(now, team.timezone if team else None) if anonymous else now
     # The modal said where an anonymous report goes: that holds even if the team grows.
-    size = len(team.memberships) if team else 0
+    size = sizes.counted_size(session, team, now=now) if team else 0
     for_admins = anonymous and size < policy.anonymity_threshold
     irritant = Irritant(
         workspace_id=who.workspace_id,
@@ -295,11 +300,15 @@ def create(
     return irritant
 
 
-def thanks(session: Session, policy: Policy, *, who: Actor, irritant: Irritant) -> dict:
+def thanks(
+    session: Session, policy: Policy, *, who: Actor, irritant: Irritant, now: datetime
+) -> dict:
     """The view that replaces the modal once the report is stored."""
     team = irritant.team or session.get(Team, irritant.team_id)
     to_admins = goes_to_admins(
-        irritant, team_size=len(team.memberships), threshold=policy.anonymity_threshold
+        irritant,
+        team_size=sizes.counted_size(session, team, now=now),
+        threshold=policy.anonymity_threshold,
     )
     return render(
         "irritant_thanks",
@@ -318,14 +327,20 @@ def draft_owned(policy: Policy, draft: IrritantDraft, user_id: str) -> bool:
 
 
 def _may_vote(
-    session: Session, policy: Policy, *, who: Actor, target: Irritant, fields: dict[str, Any]
+    session: Session,
+    policy: Policy,
+    *,
+    who: Actor,
+    target: Irritant,
+    fields: dict[str, Any],
+    now: datetime,
 ) -> bool:
     """An open report of the draft's team that the voter's own offer could have shown: the
     same visibility rule as `submit`, so a manager never reads a hidden report this way."""
     if target.status not in catalog.OPEN_STATUSES or target.team_id != int(fields["team_id"]):
         return False
     team = session.get(Team, target.team_id)
-    seen = _seen_by(policy, who, [team], fields) if team else None
+    seen = _seen_by(session, policy, who, [team], fields, now) if team else None
     return seen is None or seen(target)
 
 
@@ -351,11 +366,13 @@ def decide_similar(
     session.delete(draft)
     if choice == "vote" and public_id is not None and offered == public_id:
         target = store.get(session, public_id=public_id)
-        if target is not None and _may_vote(session, policy, who=who, target=target, fields=fields):
+        if target is not None and _may_vote(
+            session, policy, who=who, target=target, fields=fields, now=now
+        ):
             # Keyed by the public id, which a roundup's rewrite keeps (the row id changes).
             voter = keyed_hash(policy.secret_key, "vote", target.public_id, who.user_id)
             added = store.add_vote(session, irritant_id=target.id, voter_hash=voter)
             session.refresh(target, ["votes"])
             return render("irritant_voted", who.locale, irritant=target, added=added, **labels())
     irritant = create(session, policy, who=who, fields=fields, key=key, now=now)
-    return thanks(session, policy, who=who, irritant=irritant)
+    return thanks(session, policy, who=who, irritant=irritant, now=now)

@@ -20,6 +20,7 @@ from bot.shared.i18n import N_, translate
 from bot.shared.inputs import metadata, public_id
 from bot.shared.policy import Policy
 from bot.shared.worktime import day_of, zone
+from bot.teams import sizes
 from bot.teams.actors import Actor
 from storage.models import Irritant, IrritantEvent
 
@@ -63,7 +64,9 @@ class Change:
     eta: date | None = None
 
 
-def may_triage(policy: Policy, *, irritant: Irritant, who: Actor) -> bool:
+def may_triage(
+    session: Session, policy: Policy, *, irritant: Irritant, who: Actor, now: datetime
+) -> bool:
     """True for admins, and for the irritant's team managers when they may see it: an
     anonymous report only once its roundup has shown it, and never one for the admins.
     `who` must have been resolved with its roles."""
@@ -71,7 +74,9 @@ def may_triage(policy: Policy, *, irritant: Irritant, who: Actor) -> bool:
         return False
     team = irritant.team
     if any(m.user_id == who.user_id for m in team.managers) and visible_to_managers(
-        irritant, team_size=len(team.memberships), threshold=policy.anonymity_threshold
+        irritant,
+        team_size=sizes.counted_size(session, team, now=now),
+        threshold=policy.anonymity_threshold,
     ):
         return True
     return who.is_admin

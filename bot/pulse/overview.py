@@ -50,13 +50,14 @@ def home_results(
     with_rounds = [line for line in lines if line.result is not None]
     if len(with_rounds) < 2:
         return lines, None
-    sizes = {str(line.team.id): line.result.responded for line in with_rounds}  # type: ignore[union-attr]
+    # Each team's respondents other than its readers: the rule that hides a team alone.
+    sizes = {str(line.team.id): line.result.counted for line in with_rounds}  # type: ignore[union-attr]
     hidden = results.hidden_groups(sizes, policy.anonymity_threshold)
     for line in with_rounds:
         if str(line.team.id) in hidden:
             line.hidden = True
             line.enps_90 = None  # the 90-day figure could be subtracted just as well
-    responded = sum(sizes.values())
+    responded = sum(line.result.responded for line in with_rounds)  # type: ignore[union-attr]
     # The total's eNPS counts only rounds whose own eNPS could be shown, so that no hidden
     # team's figure can be recovered from it.
     enps_values = results.shown_enps_values(
@@ -67,7 +68,7 @@ def home_results(
     total = Total(
         responded=responded,
         enps=results.enps(enps_values)
-        if responded >= policy.anonymity_threshold and enps_values
+        if sum(sizes.values()) >= policy.anonymity_threshold and enps_values
         else None,
     )
     return lines, total

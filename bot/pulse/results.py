@@ -1,8 +1,10 @@
 """Results of pulse rounds, shown only for groups large enough to stay anonymous.
 
-A round's figures exist only when at least SYMMETRY_ANONYMITY_THRESHOLD people answered it
-(`suppressed` otherwise), and a question's only when that many answered the question. When
-several teams are shown beside a total, hiding one team alone would let its figures be
+A round's figures exist only when at least SYMMETRY_ANONYMITY_THRESHOLD people other than
+their readers answered it (`suppressed` otherwise), and a question's only when that many
+answered the question. The readers are the team's managers: answers are anonymous, so each
+manager asked in the round is assumed to have answered, and counts for nothing (`others`).
+When several teams are shown beside a total, hiding one team alone would let its figures be
 recovered by subtraction: the next-smallest teams are hidden too, until what is hidden is a
 group of at least the threshold.
 """
@@ -22,6 +24,13 @@ from storage import pulse as store
 from storage.models import PulseRound, Team
 
 ENPS_WINDOW = timedelta(days=90)
+
+
+def others(count: int, readers: int) -> int:
+    """How many of `count` answers (or people answering) count toward the threshold: those
+    that may come from someone other than the results' readers, when `readers` of them were
+    asked (each assumed to have answered, since nobody can tell)."""
+    return max(0, count - readers)
 
 
 def enps(values: Iterable[int]) -> int | None:
@@ -54,6 +63,12 @@ class RoundResult:
     suppressed: bool
     questions: list[QuestionResult] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
+    readers: int = 0  # the team's managers who were asked in the round
+
+    @property
+    def counted(self) -> int:
+        """Respondents who count toward the threshold (see `others`)."""
+        return others(self.responded, self.readers)
 
     @property
     def participation(self) -> float:
@@ -71,11 +86,15 @@ def round_result(
     *,
     locale: str,
     answers: Sequence[tuple[int, str, str, int]] | None = None,
+    readers: dict[int, int] | None = None,
     previous: RoundResult | None = None,
 ) -> RoundResult:
     """One round's figures, with the anonymity rules applied (`threshold`: the smallest
-    group shown)."""
+    group shown, besides its readers). `answers` and `readers` (readers asked, by round) may
+    be read beforehand for several rounds."""
     rows = answers if answers is not None else store.all_answers(session, round_ids=[round_.id])
+    if readers is None:
+        readers = store.readers_asked(session, round_ids=[round_.id])
     by_question: dict[str, list[int]] = defaultdict(list)
     people: set[str] = set()
     for round_id, question, who, value in rows:
@@ -83,7 +102,8 @@ def round_result(
             by_question[question].append(value)
             people.add(who)
     responded = len(people)
-    suppressed = responded < threshold
+    asked_readers = readers.get(round_.id, 0)
+    suppressed = others(responded, asked_readers) < threshold
     texts = bank.by_key(session, workspace_id=round_.team.workspace_id)
     result = RoundResult(
         round=round_,
@@ -91,11 +111,12 @@ def round_result(
         sent=store.delivered(session, round_id=round_.id),
         responded=responded,
         suppressed=suppressed,
+        readers=asked_readers,
     )
     earlier = {q.key: q for q in previous.questions} if previous else {}
     for key in round_.questions:
         values = by_question.get(key, [])
-        shown = not suppressed and len(values) >= threshold
+        shown = not suppressed and others(len(values), asked_readers) >= threshold
         question = texts.get(key)
         item = QuestionResult(
             key=key,
@@ -124,12 +145,20 @@ def team_history(
     """A team's latest closed rounds, oldest first, each compared with the one before."""
     rounds = [r for r in store.rounds_of(session, team_id=team.id) if r.state == "closed"]
     rounds = rounds[-(limit + 1) :]
-    answers = store.all_answers(session, round_ids=[r.id for r in rounds])
+    round_ids = [r.id for r in rounds]
+    answers = store.all_answers(session, round_ids=round_ids)
+    readers = store.readers_asked(session, round_ids=round_ids)
     results: list[RoundResult] = []
     previous = None
     for round_ in rounds:
         previous = round_result(
-            session, threshold, round_, locale=locale, answers=answers, previous=previous
+            session,
+            threshold,
+            round_,
+            locale=locale,
+            answers=answers,
+            readers=readers,
+            previous=previous,
         )
         results.append(previous)
     return results[-limit:]
@@ -138,17 +167,19 @@ def team_history(
 def shown_enps_values(session: Session, threshold: int, rounds: Sequence[PulseRound]) -> list[int]:
     """eNPS answers of the rounds whose eNPS question could be shown on its own: a round
     under the threshold never enters a wider figure, or it could be subtracted out."""
+    round_ids = [r.id for r in rounds]
+    readers = store.readers_asked(session, round_ids=round_ids)
     by_round: dict[int, list[int]] = defaultdict(list)
     people: dict[int, set[str]] = defaultdict(set)
-    for round_id, question, who, value in store.all_answers(
-        session, round_ids=[r.id for r in rounds]
-    ):
+    for round_id, question, who, value in store.all_answers(session, round_ids=round_ids):
         people[round_id].add(who)
         if question == bank.ENPS:
             by_round[round_id].append(value)
     values: list[int] = []
     for round_id, answers in by_round.items():
-        if len(people[round_id]) >= threshold and len(answers) >= threshold:
+        asked_readers = readers.get(round_id, 0)
+        counted = min(len(people[round_id]), len(answers))
+        if others(counted, asked_readers) >= threshold:
             values.extend(answers)
     return values
 

@@ -16,6 +16,7 @@ from bot.shared.i18n import LOCALES, N_
 from bot.shared.inputs import number
 from bot.shared.policy import Policy
 from bot.shared.worktime import is_timezone
+from bot.teams import sizes
 from bot.teams.directory import Directory, is_human
 from storage import queries
 from storage.db import session_scope
@@ -147,6 +148,7 @@ def apply(
     session.flush()
     queries.set_managers(session, team=team, user_ids=form.manager_ids)
     added, removed = queries.set_members(session, team=team, user_ids=humans)
+    sizes.record(session, team, now=now)
     return SyncResult(team=team, added=added, removed=removed)
 
 
@@ -201,6 +203,7 @@ def sync(
         if team is None:
             return None
         added, removed = queries.set_members(session, team=team, user_ids=humans)
+        sizes.record(session, team, now=now)
         return SyncResult(
             team=team, added=added, removed=removed, name=team.name, members=len(team.memberships)
         )
@@ -230,13 +233,21 @@ def member_joined(
         team = queries.get_team_by_channel(
             session, workspace_id=workspace_id, channel_id=channel_id
         )
-        return team is not None and queries.add_member(session, team=team, user_id=user_id)
+        if team is None or not queries.add_member(session, team=team, user_id=user_id):
+            return False
+        sizes.record(session, team, now=now)
+        return True
 
 
-def member_left(session: Session, *, workspace_id: int, channel_id: str, user_id: str) -> bool:
+def member_left(
+    session: Session, *, workspace_id: int, channel_id: str, user_id: str, now: datetime
+) -> bool:
     """A person left a channel: they leave its team. True when a membership ended."""
     team = queries.get_team_by_channel(session, workspace_id=workspace_id, channel_id=channel_id)
-    return team is not None and queries.remove_member(session, team=team, user_id=user_id)
+    if team is None or not queries.remove_member(session, team=team, user_id=user_id):
+        return False
+    sizes.record(session, team, now=now)
+    return True
 
 
 def describe(team: Team) -> dict:
