@@ -20,7 +20,7 @@ from bot.shared.inputs import metadata, number, public_id
 from bot.shared.policy import Policy
 from bot.teams.actors import Actor
 from bot.walks import access
-from bot.walks.form import Outcome, notice
+from bot.walks.form import Outcome, choice, notice
 from bot.walks.quarters import Quarter
 from bot.walks.senses import SENSES, gap, proposed_category
 from storage.models import Walk, WalkNote
@@ -128,10 +128,7 @@ def _decisions(view: dict[str, Any]) -> dict[int, tuple[bool, str | None]]:
         ticked = isinstance(options, list) and any(
             isinstance(o, dict) and o.get("value") == "finding" for o in options
         )
-        category = (values.get(f"category-{raw}") or {}).get("value") or {}
-        option = category.get("selected_option") if isinstance(category, dict) else None
-        chosen = option.get("value") if isinstance(option, dict) else None
-        decided[note_id] = (ticked, chosen if isinstance(chosen, str) else None)
+        decided[note_id] = (ticked, choice(view, f"category-{raw}"))
     return decided
 
 

@@ -124,6 +124,11 @@ def _choice(values: dict[str, Any], block_id: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def choice(view: dict[str, Any], block_id: str) -> str | None:
+    """The value of the option picked in a view's select or radio buttons, or None."""
+    return _choice((view.get("state") or {}).get("values") or {}, block_id)
+
+
 def parse_notes(view: dict[str, Any], form: Form, errors: dict[str, str]) -> None:
     """Read the notes of `view` into `form`; {block ID: error code} into `errors`."""
     values = (view.get("state") or {}).get("values") or {}

@@ -20,7 +20,7 @@ from bot.shared.policy import Policy
 from bot.shared.pseudonyms import keyed_hash
 from bot.teams.actors import Actor
 from bot.walks import access, findings, teammates
-from bot.walks.form import Form, Outcome, error_texts, manager_modal, notice, parse
+from bot.walks.form import Form, Outcome, choice, error_texts, manager_modal, notice, parse
 from bot.walks.quarters import Quarter
 from storage import queries
 from storage.models import Team, Walk, WalkNote
@@ -69,9 +69,7 @@ def command_opening(
 
 def picked(session: Session, *, who: Actor, view: dict[str, Any], now: datetime) -> Outcome:
     """The team chosen in the picker: its walk for the current quarter."""
-    values = (view.get("state") or {}).get("values") or {}
-    option = ((values.get("team") or {}).get("value") or {}).get("selected_option") or {}
-    team_id = number(option.get("value") if isinstance(option, dict) else None)
+    team_id = number(choice(view, "team"))
     team = session.get(Team, team_id) if team_id is not None and who.manages(team_id) else None
     if team is None or team.workspace_id != who.workspace_id:
         return Outcome(errors=error_texts(who.locale, {"team": "team"}))
