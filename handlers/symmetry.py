@@ -1,5 +1,5 @@
 """`/symmetry`: help for everyone, `team` and `survey` for admins (and managers, for their
-team's survey); anything else answers with help."""
+team's survey), `walk` for a team's managers; anything else answers with help."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from bot.pulse import settings_ui
 from bot.runtime import usage
 from bot.runtime.services import Services
 from bot.teams import setup_modal
+from bot.walks import walking
 from handlers.common import actor
 
 
@@ -19,7 +20,7 @@ def symmetry_command(
     services: Services = context["services"]
     subcommand, _rest = usage.parse(body.get("text", ""))
     unknown = None if subcommand in usage.SUBCOMMANDS else subcommand
-    if subcommand not in ("team", "survey"):
+    if subcommand not in ("team", "survey", "walk"):
         who = actor(context, body, ask_slack=False)
         if who.profiled:
             # The answer is the acknowledgement itself: no Slack call before it.
@@ -30,9 +31,13 @@ def symmetry_command(
         respond(**usage.help_message(who.locale, unknown=unknown))
         return
     ack()
-    who = actor(context, body, client, roles=True)
+    # The walk is for a team's managers: being an admin neither allows nor needs it.
+    who = actor(context, body, client, roles=True, admin=subcommand != "walk")
     with services.session() as session:
-        if subcommand == "survey":
+        if subcommand == "walk":
+            view, text = walking.command_opening(session, who=who, now=services.now())
+            refusal = {"response_type": "ephemeral", "text": text}
+        elif subcommand == "survey":
             view, refusal = settings_ui.opening(session, who=who)
         else:
             view, refusal = setup_modal.opening(session, services.policy, who=who)

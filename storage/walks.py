@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session, selectinload
 from storage.models import Walk
 
 
-def get(session: Session, *, public_id: str | None) -> Walk | None:
-    """A walk by its public id, with its team, prompts, notes, invites and expeditions."""
+def get(session: Session, *, public_id: str | None, lock: bool = False) -> Walk | None:
+    """A walk by its public id, with its team, prompts, notes, invites and expeditions; with
+    `lock`, its row is locked until the transaction ends (PostgreSQL), so that two
+    submissions of the same walk are decided one after the other."""
     if public_id is None:
         return None
-    return session.scalars(
+    query = (
         select(Walk)
         .where(Walk.public_id == public_id)
         .options(
@@ -26,7 +28,8 @@ def get(session: Session, *, public_id: str | None) -> Walk | None:
             selectinload(Walk.invites),
             selectinload(Walk.expeditions),
         )
-    ).one_or_none()
+    )
+    return session.scalars(query.with_for_update(of=Walk) if lock else query).one_or_none()
 
 
 def of_quarter(session: Session, *, team_id: int, quarter: str) -> Walk | None:

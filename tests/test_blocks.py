@@ -26,6 +26,10 @@ from bot.shared.blocks import BlockKitLimitError, check_limits, render
 from bot.shared.i18n import translate
 from bot.shared.worktime import day_of
 from bot.teams.roster import ERROR_TEXT, TeamForm
+from bot.walks import access, findings, walking
+from bot.walks.form import Form, senses_of
+from bot.walks.quarters import Quarter
+from bot.walks.senses import RATINGS, SENSES, SPACES
 
 TEMPLATE_DIR = Path(blocks.__file__).parent.parent / "templates"
 TEMPLATES = sorted(path.name.removesuffix(".json.j2") for path in TEMPLATE_DIR.glob("*.json.j2"))
@@ -252,6 +256,93 @@ def settings_context(locale: str, *, admin: bool = True) -> Context:
     }
 
 
+WALK_ID = "abcdefghjk"
+WALK_METADATA = json.dumps({"walk": WALK_ID})
+WALK_NOTE = "Le néon du vestiaire clignote depuis des semaines, et personne ne le voit plus. "
+
+
+def walk_form(*, filled: bool) -> Form:
+    """The manager's form, as a draft resumed (`filled`) or new."""
+    form = Form()
+    if filled:
+        for rank, sense in enumerate(SENSES):
+            form.scores[sense] = {"customer": 5 - rank % 3, "employee": 1 + rank % 5}
+            form.notes[sense] = {space: (WALK_NOTE * 20)[:1000] for space in SPACES}
+        form.stopped_seeing, form.works_well = "é" * 2000, "La machine à café des clients."
+    return form
+
+
+def walk_modal_context(*, filled: bool) -> Context:
+    """The manager's walk modal, as bot.walks.form.manager_modal builds it."""
+    form = walk_form(filled=filled)
+    return {
+        "team": LYON,
+        "quarter": Quarter(2026, 4),
+        "senses": senses_of(form),
+        "ratings": RATINGS,
+        "stopped_seeing": form.stopped_seeing,
+        "works_well": form.works_well,
+        "invited": [f"U0MEMB{i:03d}" for i in range(10)] if filled else [],
+        "saved_at": NOW if filled else None,
+        "metadata": WALK_METADATA,
+    }
+
+
+def walk_notes(count: int, authors: int) -> list[SimpleNamespace]:
+    """`count` notes of a walk by `authors` people (the manager first), as stored."""
+    senses = list(SENSES)
+    return [
+        SimpleNamespace(
+            id=i + 1,
+            author_id=f"U0MEMB{i * authors // count:03d}",
+            sense=senses[i % 5],
+            space=SPACES[i % 2],
+            text=(WALK_NOTE * 20)[:1000],
+        )
+        for i in range(count)
+    ]
+
+
+def findings_context(count: int, authors: int) -> Context:
+    """The findings step, with as many of `count` notes as bot.walks.findings fits."""
+    groups, more = findings.fit_notes(walk_notes(count, authors))
+    return {
+        "team": LYON,
+        "quarter": Quarter(2026, 4),
+        "reporter": "U0MEMB000",
+        "groups": groups,
+        "more": more,
+        "senses": SENSES,
+        "categories": labels()["categories"],
+        "metadata": WALK_METADATA,
+    }
+
+
+def summary_context(*, done: bool) -> Context:
+    made = [
+        {"category": "noise", "space": "employee", "text": WALK_NOTE * 3},
+        {"category": "cleanliness", "space": "customer", "text": "Les toilettes du personnel."},
+    ]
+    return {
+        "team": LYON,
+        "quarter": Quarter(2026, 4),
+        "rows": [
+            {
+                "label": label,
+                "customer": 4,
+                "employee": 2 if done else None,
+                "gap": 2 if done else None,
+            }
+            for label in SENSES.values()
+        ],
+        "findings": made * (6 if done else 0),
+        "categories": labels()["categories"],
+        "stopped_seeing": "La fontaine à eau de l'atelier n'a plus de gobelets." if done else "",
+        "works_well": "é" * 2000 if done else "",
+        "walk_id": WALK_ID,
+    }
+
+
 # One realistic context per template; a new template fails the tests until it gets one.
 SAMPLES: dict[str, ContextFactory] = {
     "not_allowed_survey": lambda locale: {},
@@ -338,11 +429,46 @@ SAMPLES: dict[str, ContextFactory] = {
         "removed": 0,
     },
     "welcome": lambda locale: {"team": LYON, "threshold": 5},
+    "walk_modal": lambda locale: walk_modal_context(filled=True),
+    "walk_teammate_modal": lambda locale: {
+        "team": LYON,
+        "manager": "U0MANAG01",
+        "senses": senses_of(Form()),
+        "metadata": WALK_METADATA,
+    },
+    "walk_findings_modal": lambda locale: findings_context(12, 3),
+    "walk_summary_modal": lambda locale: summary_context(done=True),
+    "walk_notice_modal": lambda locale: {"message": access.REFUSALS["expired"], "day": None},
+    "walk_pick_modal": lambda locale: {"teams": [LYON, DESK]},
+    "walk_invite": lambda locale: {
+        "team": LYON,
+        "manager": "U0MANAG01",
+        "walk_id": WALK_ID,
+        "until": date(2027, 1, 14),
+    },
+    "walk_notes_added": lambda locale: {"team": LYON, "author": "U0MEMB003", "walk_id": WALK_ID},
 }
 
 # Other branches of the templates: (case id, template, context factory).
 VARIANTS: list[tuple[str, str, ContextFactory]] = [
     ("help-plain", "help", lambda locale: {"unknown": None}),
+    ("walk_modal-new", "walk_modal", lambda locale: walk_modal_context(filled=False)),
+    ("walk_findings_modal-full", "walk_findings_modal", lambda locale: findings_context(80, 1)),
+    (
+        "walk_findings_modal-many-authors",
+        "walk_findings_modal",
+        lambda locale: findings_context(60, 60),
+    ),
+    (
+        "walk_summary_modal-partial",
+        "walk_summary_modal",
+        lambda locale: summary_context(done=False),
+    ),
+    (
+        "walk_notice_modal-draft",
+        "walk_notice_modal",
+        lambda locale: {"message": walking.DRAFT_SAVED, "day": date(2027, 1, 14)},
+    ),
     (
         "pulse_survey-closed",
         "pulse_survey",

@@ -41,6 +41,8 @@ USER_FIELDS = {
     "text",  # pulse questions (admins add their own)
     "unknown",  # the word after a command
     "prefill",
+    "stopped_seeing",  # a walk's two answers
+    "works_well",
 }
 # Templates whose samples show no user text at all.
 NO_USER_TEXT = {
@@ -50,6 +52,7 @@ NO_USER_TEXT = {
     "not_allowed_survey",
     "pulse_comment_modal",
     "pulse_pause_modal",
+    "walk_notice_modal",
 }
 
 

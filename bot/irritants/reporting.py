@@ -260,8 +260,11 @@ def create(
     fields: dict[str, Any],
     key: str | None,
     now: datetime,
+    source: str = "report",
+    walk_id: int | None = None,
 ) -> Irritant:
-    """Store a validated report and its first history step; notify at once when named."""
+    """Store a validated report and its first history step; notify at once when named. A
+    sensory walk's findings come this way too (`source` "walk", with their walk's id)."""
     anonymous = not fields["share_name"]
     team = session.get(Team, int(fields["team_id"]))
     when = day_of(now, team.timezone if team else None) if anonymous else now
@@ -282,6 +285,8 @@ def create(
         created_at=when,
         updated_at=when,
         for_admins=for_admins,
+        source=source,
+        walk_id=walk_id,
         **reporter_fields(policy, who=who, anonymous=anonymous),
     )
     irritant.events.append(

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.shared.blocks import Kept, kept, render
 
-SUBCOMMANDS = ("help", "team", "survey")
+SUBCOMMANDS = ("help", "team", "survey", "walk")
 
 
 def help_message(locale: str, *, unknown: str | None = None) -> dict[str, Any]:

@@ -212,6 +212,24 @@ class SlackClientSim:
         self._apply_response_action(full_view, response)
         return response
 
+    def view_closed(self, user_id: str, view: dict[str, Any], values: dict[str, Any]) -> Response:
+        """POST a signed ``view_closed`` payload: the person closed ``view`` (a modal that
+        asked for ``notify_on_close``) holding ``values``."""
+        full_view = self._complete_view(view)
+        full_view["state"] = {"values": values}
+        payload = {
+            "type": "view_closed",
+            "team": self._team(),
+            "user": self._user(user_id),
+            "api_app_id": self.sim.app_id,
+            "token": "sim-verification-token",
+            "view": full_view,
+            "is_cleared": False,
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        return self._send_payload(payload)
+
     def _apply_response_action(self, submitted: dict[str, Any], response: Response) -> None:
         """Do what Slack does with a submission's ``update`` or ``push`` answer: the modal
         shown next is stored (same id for an update), so later clicks on it can be found."""
