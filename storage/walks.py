@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from storage.models import Walk
+from storage.models import Expedition, Walk
 
 
 def get(session: Session, *, public_id: str | None) -> Walk | None:
@@ -61,3 +61,23 @@ def of_team(session: Session, *, team_id: int) -> Sequence[Walk]:
         .options(selectinload(Walk.notes), selectinload(Walk.expeditions))
         .order_by(Walk.quarter)
     ).all()
+
+
+def of_quarters(
+    session: Session, *, team_ids: Sequence[int], quarters: Sequence[str]
+) -> Sequence[Walk]:
+    """The walks of these teams in these quarters, with their expeditions."""
+    if not team_ids:
+        return []
+    return session.scalars(
+        select(Walk)
+        .where(Walk.team_id.in_(team_ids), Walk.quarter.in_(set(quarters)))
+        .options(selectinload(Walk.expeditions))
+    ).all()
+
+
+def expedition_by_key(session: Session, *, submission_key: str) -> Expedition | None:
+    """The expedition kept from a given modal submission, if it was kept already."""
+    return session.scalars(
+        select(Expedition).where(Expedition.submission_key == submission_key)
+    ).one_or_none()

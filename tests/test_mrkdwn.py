@@ -41,6 +41,9 @@ USER_FIELDS = {
     "text",  # pulse questions (admins add their own)
     "unknown",  # the word after a command
     "prefill",
+    "place",  # a learning expedition's astonishment report
+    "surprised",
+    "borrow",
 }
 # Templates whose samples show no user text at all.
 NO_USER_TEXT = {
