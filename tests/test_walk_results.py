@@ -6,7 +6,11 @@ process. Walks and their notes are stored directly where the walk modal would ma
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +42,8 @@ from tests.conftest import (
     SECRET_KEY,
     SIGNING_SECRET,
     TEAM_CHANNEL,
+    free_port,
+    server_env,
 )
 from tests.inprocess import APP_START, PARIS, app_settings, running_app
 from tests.inprocess import tick as tick_at
@@ -398,3 +404,88 @@ class TestAdminHome:
         overdue = text.index("*Night desk* · 2026-Q1: overdue: not done 45 days into the quarter")
         done = text.index("*Workshop* · 2026-Q1: done on Feb 5, 2026 · largest gap: smell +3")
         assert overdue < done
+
+
+@pytest.fixture
+def env(db, slack) -> dict[str, str]:
+    """The environment of a `symmetry export` process on this test's database."""
+    return server_env(db.url, slack, free_port())
+
+
+def export(env, tmp_path, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "export", "walks", *args],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+class TestExport:
+    def test_the_contracts_shape_in_json_and_csv(self, db, slack, env, tmp_path):
+        """One object per walk, exactly the contract's keys: ratings and gaps for every
+        sense (null when missing), the public ids of the irritants its findings became,
+        its expeditions; times ISO-8601 in UTC; CSV with nested values as JSON."""
+        team_id = big_team(db, slack)
+        done = datetime(2026, 2, 5, 14, 0, tzinfo=PARIS)
+        stored_walk(db, team_id, "2025-Q4", done=done - timedelta(days=90))  # "done already"
+        public_id = stored_walk(
+            db,
+            team_id,
+            "2026-Q1",
+            scores=THIS_QUARTER,
+            done=done,
+            findings=(("smell", "employee", "Stale air"), ("touch", "employee", "Cold seats")),
+        )
+        with db.sessions.begin() as session:
+            walk = walk_store.get(session, public_id=public_id)
+            session.add(
+                Expedition(
+                    walk_id=walk.id,
+                    author_id=MANAGER,
+                    place="Hôtel de la Gare",
+                    visited_on=date(2026, 1, 20),
+                    surprised="Names",
+                    borrow="",
+                    created_at=done,
+                )
+            )
+            findings = [
+                i.public_id for i in session.scalars(select(Irritant).order_by(Irritant.id))
+            ]
+        rows = json.loads(export(env, tmp_path, "--format", "json"))
+        assert [r["quarter"] for r in rows] == ["2025-Q4", "2026-Q1"]
+        declared, latest = rows
+        assert latest == {
+            "team": "Workshop",
+            "quarter": "2026-Q1",
+            "manager": MANAGER,
+            "due_at": "2026-01-01T08:30:00+00:00",
+            "done_at": "2026-02-05T13:00:00+00:00",
+            "scores": THIS_QUARTER,
+            "gap": {"sight": 0, "hearing": 1, "smell": 3, "touch": 3, "taste": None},
+            "findings": findings,
+            "expeditions": [{"place": "Hôtel de la Gare", "date": "2026-01-20", "author": MANAGER}],
+        }
+        none = {"customer": None, "employee": None}
+        assert declared["scores"] == {s: none for s in THIS_QUARTER}
+        assert declared["gap"] == dict.fromkeys(THIS_QUARTER)
+        assert (declared["findings"], declared["expeditions"]) == ([], [])
+
+        as_csv = export(env, tmp_path, "--format", "csv", "--team", "workshop")
+        csv_rows = list(csv.DictReader(io.StringIO(as_csv)))
+        assert list(csv_rows[0]) == list(latest)
+        parsed = {
+            k: json.loads(v) if k in ("scores", "gap", "findings", "expeditions") else v
+            for k, v in csv_rows[1].items()
+        }
+        assert parsed == latest
+        assert csv_rows[0]["manager"] == MANAGER and csv_rows[0]["done_at"]
+
+    def test_an_unknown_team_is_an_error(self, db, slack, env, tmp_path):
+        """`--team` naming no team exits 1 and says so, as the other exports do."""
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "export", "walks", "--team", "Nowhere"],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 1 and "--team" in done.stderr
