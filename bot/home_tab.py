@@ -13,6 +13,7 @@ from bot.pulse import overview
 from bot.shared.blocks import render
 from bot.shared.policy import Policy
 from bot.teams.actors import Actor
+from bot.walks import overview as walks
 from storage import queries
 
 
@@ -20,7 +21,8 @@ def home_view(
     session: Session, policy: Policy, *, who: Actor, now: datetime, page: int = 1
 ) -> dict[str, Any]:
     """The Home view for one person (resolved with roles): a welcome, their reports, and for
-    a manager the team board (page `page`)."""
+    a manager the team board (page `page`) and the team's sensory walks; for an admin, every
+    team's walk of the quarter."""
     managed = list(
         queries.teams_managed_by(session, workspace_id=who.workspace_id, user_id=who.user_id)
     )
@@ -41,5 +43,8 @@ def home_view(
         ),
         pulse_lines=pulse_lines,
         pulse_total=pulse_total,
+        **walks.home_context(
+            session, workspace_id=who.workspace_id, managed=managed, admin=admin, now=now
+        ),
         **labels(),
     )

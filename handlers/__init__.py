@@ -3,6 +3,7 @@
 from slack_bolt import App
 
 from handlers import (
+    expeditions,
     home,
     irritant_triage,
     irritants,
@@ -28,6 +29,7 @@ def register(app: App) -> None:
         irritant_triage,
         pulse,
         walk_form,
+        expeditions,
         lifecycle,
     ):
         feature.register(app)

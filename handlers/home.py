@@ -7,6 +7,7 @@ from slack_sdk import WebClient
 
 from bot import home_tab
 from bot.runtime.services import Services
+from bot.teams.actors import Actor
 from handlers.common import actor
 
 
@@ -15,6 +16,11 @@ def home_opened(event: dict, body: dict, client: WebClient, context: BoltContext
         return
     services: Services = context["services"]
     who = actor(context, body, client, user_id=event["user"], roles=True, fresh=True)
+    publish(services, client, who)
+
+
+def publish(services: Services, client: WebClient, who: Actor) -> None:
+    """Publish the Home tab of `who` (resolved with roles) as it is now."""
     with services.session() as session:
         view = home_tab.home_view(session, services.policy, who=who, now=services.now())
     client.views_publish(user_id=who.user_id, view=view)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from storage.models import Walk
+from storage.models import Expedition, Irritant, Team, Walk, WalkNote
 
 
 def get(session: Session, *, public_id: str | None, lock: bool = False) -> Walk | None:
@@ -64,3 +64,55 @@ def of_team(session: Session, *, team_id: int) -> Sequence[Walk]:
         .options(selectinload(Walk.notes), selectinload(Walk.expeditions))
         .order_by(Walk.quarter)
     ).all()
+
+
+def of_quarters(
+    session: Session, *, team_ids: Sequence[int], quarters: Sequence[str]
+) -> Sequence[Walk]:
+    """The walks of these teams in these quarters, with their expeditions."""
+    if not team_ids:
+        return []
+    return session.scalars(
+        select(Walk)
+        .where(Walk.team_id.in_(team_ids), Walk.quarter.in_(set(quarters)))
+        .options(selectinload(Walk.expeditions))
+    ).all()
+
+
+def all_of(session: Session, *, workspace_id: int | None, team_id: int | None) -> Sequence[Walk]:
+    """Walks by team name then quarter, with their team and expeditions (every workspace's
+    when `workspace_id` is None, every team's when `team_id` is None)."""
+    query = (
+        select(Walk)
+        .join(Team)
+        .options(selectinload(Walk.team), selectinload(Walk.expeditions))
+        .order_by(Team.workspace_id, func.lower(Team.name), Team.id, Walk.quarter)
+    )
+    if workspace_id is not None:
+        query = query.where(Team.workspace_id == workspace_id)
+    if team_id is not None:
+        query = query.where(Walk.team_id == team_id)
+    return session.scalars(query).all()
+
+
+def finding_ids(session: Session, *, walk_ids: Sequence[int]) -> dict[int, list[str]]:
+    """For each walk, the public ids of the irritants its notes became, in note order."""
+    found: dict[int, list[str]] = {}
+    if not walk_ids:
+        return found
+    rows = session.execute(
+        select(WalkNote.walk_id, Irritant.public_id)
+        .join(Irritant, Irritant.id == WalkNote.irritant_id)
+        .where(WalkNote.walk_id.in_(walk_ids))
+        .order_by(WalkNote.walk_id, WalkNote.id)
+    )
+    for walk_id, public_id in rows:
+        found.setdefault(walk_id, []).append(public_id)
+    return found
+
+
+def expedition_by_key(session: Session, *, submission_key: str) -> Expedition | None:
+    """The expedition kept from a given modal submission, if it was kept already."""
+    return session.scalars(
+        select(Expedition).where(Expedition.submission_key == submission_key)
+    ).one_or_none()

@@ -28,7 +28,9 @@ from bot.shared.worktime import day_of
 from bot.teams.roster import ERROR_TEXT, TeamForm
 from bot.walks import access, findings, walking
 from bot.walks.form import Form, senses_of
+from bot.walks.overview import TeamWalks, status
 from bot.walks.quarters import Quarter
+from bot.walks.results import result
 from bot.walks.senses import RATINGS, SENSES, SPACES
 
 TEMPLATE_DIR = Path(blocks.__file__).parent.parent / "templates"
@@ -155,6 +157,81 @@ def board(irritants: list[SimpleNamespace]) -> list[Entry]:
     return entries
 
 
+def make_walk(
+    public_id: str,
+    quarter: str,
+    *,
+    scores: dict | None = None,
+    done: bool = True,
+    draft: dict | None = None,
+    expeditions: int = 0,
+) -> SimpleNamespace:
+    """A walk as the templates see it: the attributes of storage.models.Walk they read."""
+    return SimpleNamespace(
+        public_id=public_id,
+        quarter=quarter,
+        scores=scores,
+        done_at=datetime(2026, 10, 12, 14, 30, tzinfo=UTC) if done else None,
+        declared=done and not scores,
+        draft=draft,
+        expeditions=[SimpleNamespace(place=f"Place {i}") for i in range(expeditions)],
+    )
+
+
+def ratings(customer: int, *employee: int | None) -> dict:
+    """Each sense's ratings: `customer` everywhere, the employee's sense by sense."""
+    return {s: {"customer": customer, "employee": e} for s, e in zip(SENSES, employee, strict=True)}
+
+
+PREVIOUS_WALK = result(make_walk("wprevious1", "2026-Q3", scores=ratings(4, 3, 3, 1, 2, 4)))
+DONE_WALK = make_walk("wdone00001", "2026-Q4", scores=ratings(5, 4, 3, 2, 2, None), expeditions=2)
+DUE_WALK = make_walk("wdue000001", "2026-Q4", done=False, draft={"smell": "stale air"})
+WALK_LINES = [
+    TeamWalks(
+        status=status(LYON, DONE_WALK, now=NOW),  # type: ignore[arg-type]
+        walk=DONE_WALK,  # type: ignore[arg-type]
+        latest=result(DONE_WALK, PREVIOUS_WALK),  # type: ignore[arg-type]
+        trend=[("2026-Q1", 2.4), ("2026-Q2", 1.8), ("2026-Q3", 1.4), ("2026-Q4", 1.5)],
+    ),
+    TeamWalks(
+        status=status(DESK, DUE_WALK, now=NOW),  # type: ignore[arg-type]
+        walk=DUE_WALK,  # type: ignore[arg-type]
+        latest=None,
+        trend=[],
+    ),
+]
+
+
+def walk_statuses(count: int) -> list:
+    """Every team's state for the quarter, as an admin's Home tab lists it."""
+    declared = make_walk("wdeclared1", "2026-Q4")
+    walks = [DONE_WALK, None, declared, DUE_WALK]
+    return [
+        status(make_team(i, f"Team {i} " + "n" * 60), walks[i % 4], now=NOW)  # type: ignore[arg-type]
+        for i in range(count)
+    ]
+
+
+def expedition_context(state: str, *, posted: bool = True, borrow: str = "x") -> Context:
+    """The expedition modal's context, as bot.walks.expeditions builds it."""
+    expedition = SimpleNamespace(
+        place="Hôtel de la Gare, Lyon",
+        visited_on=date(2026, 11, 20),
+        surprised="The night porter knew every guest's name. " * 40,
+        borrow=borrow and "A board at the entrance with the day's news for the staff. " * 30,
+        author_id="U0MANAG01",
+        posted_at=NOW if posted else None,
+        walk=DONE_WALK,
+    )
+    return {
+        "state": state,
+        "team": LYON,
+        "today": date(2026, 11, 30),
+        "metadata": json.dumps({"walk": DONE_WALK.public_id, "origin": "home"}),
+        "expedition": expedition,
+    }
+
+
 def home_context(**overrides: Any) -> Context:
     context: Context = {
         "managed_teams": [LYON, DESK],
@@ -170,6 +247,10 @@ def home_context(**overrides: Any) -> Context:
         "pages": 3,
         "pulse_lines": PULSE_LINES,
         "pulse_total": SimpleNamespace(responded=21, enps=35),
+        "walk_lines": WALK_LINES,
+        "walk_more": 1,
+        "walk_statuses": walk_statuses(4),
+        "senses": SENSES,
         **labels(),
     }
     context.update(overrides)
@@ -428,6 +509,8 @@ SAMPLES: dict[str, ContextFactory] = {
         "added": 14,
         "removed": 0,
     },
+    "walk_expedition_modal": lambda locale: expedition_context("saved"),
+    "walk_expedition_post": lambda locale: {"team": LYON, **expedition_context("saved")},
     "welcome": lambda locale: {"team": LYON, "threshold": 5},
     "walk_modal": lambda locale: walk_modal_context(filled=True),
     "walk_teammate_modal": lambda locale: {
@@ -517,7 +600,40 @@ VARIANTS: list[tuple[str, str, ContextFactory]] = [
         lambda locale: home_context(
             managed_teams=[make_team(i, f"Team {i}") for i in range(1, 61)],
             board=board([BIG] * 19),
+            walk_more=58,
+            walk_statuses=walk_statuses(60),
         ),
+    ),
+    (
+        "home-manager-of-one-team-no-walk-yet",
+        "home",
+        lambda locale: home_context(
+            managed_teams=[LYON],
+            is_admin=False,
+            walk_lines=WALK_LINES[1:],
+            walk_more=0,
+            walk_statuses=[],
+        ),
+    ),
+    (
+        "walk_expedition_modal-form",
+        "walk_expedition_modal",
+        lambda locale: expedition_context("form"),
+    ),
+    (
+        "walk_expedition_modal-refused",
+        "walk_expedition_modal",
+        lambda locale: {"state": "refused"},
+    ),
+    (
+        "walk_expedition_modal-saved-not-posted",
+        "walk_expedition_modal",
+        lambda locale: expedition_context("saved", posted=False),
+    ),
+    (
+        "walk_expedition_post-nothing-to-borrow",
+        "walk_expedition_post",
+        lambda locale: expedition_context("saved", borrow=""),
     ),
     *[
         (

@@ -43,6 +43,9 @@ USER_FIELDS = {
     "prefill",
     "stopped_seeing",  # a walk's two answers
     "works_well",
+    "place",  # a learning expedition's astonishment report
+    "surprised",
+    "borrow",
 }
 # Templates whose samples show no user text at all.
 NO_USER_TEXT = {

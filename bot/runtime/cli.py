@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--workspace", help="only this Slack team ID")
 
     export = commands.add_parser("export", help="write data to standard output")
-    export.add_argument("what", choices=("irritants", "pulses"))
+    export.add_argument("what", choices=("irritants", "pulses", "walks"))
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.add_argument("--team", help="only this team (by name)")
     export.add_argument("--workspace", help="only this Slack team ID")

@@ -15,6 +15,7 @@ from bot.runtime.config import Settings
 from storage import irritants as store
 from storage import pulse as pulse_store
 from storage import queries
+from storage import walks as walk_store
 from storage.models import Irritant
 
 IRRITANT_FIELDS = (
@@ -152,3 +153,42 @@ PULSE_FIELDS = (
     "suppressed",
     "questions",
 )
+
+
+WALK_FIELDS = (
+    "team",
+    "quarter",
+    "manager",
+    "due_at",
+    "done_at",
+    "scores",
+    "gap",
+    "findings",
+    "expeditions",
+)
+
+
+def walks(session: Session, *, workspace_id: int | None, team_id: int | None) -> list[dict]:
+    """One object per team and quarter's walk (done or not): who did it, its ratings and
+    gaps sense by sense, the irritants its findings became, its learning expeditions."""
+    from bot.walks.results import result, scores_of
+
+    found = walk_store.all_of(session, workspace_id=workspace_id, team_id=team_id)
+    findings = walk_store.finding_ids(session, walk_ids=[walk.id for walk in found])
+    return [
+        {
+            "team": walk.team.name,
+            "quarter": walk.quarter,
+            "manager": walk.manager_id,
+            "due_at": _iso(walk.due_at),
+            "done_at": _iso(walk.done_at),
+            "scores": scores_of(walk),
+            "gap": result(walk).gaps,
+            "findings": findings.get(walk.id, []),
+            "expeditions": [
+                {"place": e.place, "date": e.visited_on.isoformat(), "author": e.author_id}
+                for e in walk.expeditions
+            ],
+        }
+        for walk in found
+    ]

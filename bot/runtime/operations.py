@@ -241,6 +241,9 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
         if args.what == "pulses":
             rows = exporting.pulses(session, settings, workspace_id=workspace_id, team_id=team_id)
             fields = exporting.PULSE_FIELDS
+        elif args.what == "walks":
+            rows = exporting.walks(session, workspace_id=workspace_id, team_id=team_id)
+            fields = exporting.WALK_FIELDS
         else:
             rows = exporting.irritants(session, workspace_id=workspace_id, team_id=team_id)
             fields = exporting.IRRITANT_FIELDS

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from bot.shared.worktime import first_workday
+from bot.shared.worktime import first_workday, zone
 
 GRACE = timedelta(days=14)  # a quarter's walk can still be done this long after it ends
 LABEL = re.compile(r"^(\d{4})-Q([1-4])$")
+PROMPT_TIME = time(9, 30)  # on the quarter's first working day, in the team's time zone
 
 
 @dataclass(frozen=True, order=True)
@@ -66,3 +67,10 @@ class Quarter:
     def days_left(self, day: date) -> int:
         """Days from `day` to the quarter's end (`day` included)."""
         return (self.end - day).days
+
+
+def due_at(quarter: Quarter, *, timezone: str | None, holidays: str | None) -> datetime:
+    """When a team's walk of `quarter` is due (its prompt's instant): 09:30 on the quarter's
+    first working day, in the team's time zone; in UTC."""
+    day = quarter.first_working_day(holidays)
+    return datetime.combine(day, PROMPT_TIME, tzinfo=zone(timezone)).astimezone(UTC)
