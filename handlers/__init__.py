@@ -2,7 +2,16 @@
 
 from slack_bolt import App
 
-from handlers import home, irritant_triage, irritants, lifecycle, pulse, symmetry, teams
+from handlers import (
+    home,
+    irritant_triage,
+    irritants,
+    lifecycle,
+    pulse,
+    symmetry,
+    teams,
+    walk_prompts,
+)
 
 
 def register(app: App) -> None:
@@ -11,5 +20,14 @@ def register(app: App) -> None:
     Bolt tries listeners in the order they were added, at a cost on every request: the two
     slash commands come first (`/irritant` must open its modal while the trigger is alive).
     """
-    for feature in (symmetry, irritants, teams, home, irritant_triage, pulse, lifecycle):
+    for feature in (
+        symmetry,
+        irritants,
+        teams,
+        home,
+        irritant_triage,
+        pulse,
+        lifecycle,
+        walk_prompts,
+    ):
         feature.register(app)
