@@ -12,6 +12,7 @@ from handlers import (
     symmetry,
     teams,
     walk_form,
+    walk_prompts,
 )
 
 
@@ -31,5 +32,6 @@ def register(app: App) -> None:
         walk_form,
         expeditions,
         lifecycle,
+        walk_prompts,
     ):
         feature.register(app)

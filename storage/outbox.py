@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from storage.models import OutboxMessage
 
 QUEUED, SENDING, SENT, FAILED, DEAD = "queued", "sending", "sent", "failed", "dead"
-STATES = (QUEUED, SENDING, SENT, FAILED, DEAD)
+EXPIRED = "expired"  # still unsent at its `expires_at`: never sent
+STATES = (QUEUED, SENDING, SENT, FAILED, DEAD, EXPIRED)
 
 
 def enqueue(
@@ -28,8 +29,10 @@ def enqueue(
     timezone: str,
     not_before: datetime,
     urgent: bool = False,
+    expires_at: datetime | None = None,
 ) -> bool:
-    """Queue a message unless one with the same key exists; True when it was queued now."""
+    """Queue a message unless one with the same key exists; True when it was queued now.
+    A message still unsent at `expires_at` is never sent."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(OutboxMessage)
@@ -44,6 +47,7 @@ def enqueue(
             state=QUEUED,
             not_before=not_before,
             attempts=0,
+            expires_at=expires_at,
         )
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(OutboxMessage.id)
@@ -170,9 +174,29 @@ def mark_final(session: Session, *, message_id: int, worker: str, state: str, er
     message.attempts += 1
     message.last_error = error[:255]
     message.last_error_at = func.now()
+    _forget_recipient(message)
+
+
+def mark_expired(session: Session, *, message_id: int, worker: str) -> None:
+    """Give up on a message whose `expires_at` has come: `expired`, never sent."""
+    message = session.get(OutboxMessage, message_id)
+    if message is None or message.claimed_by != worker:
+        return
+    message.state = EXPIRED
+    message.lease_until = None
+    _forget_recipient(message)
+
+
+def _forget_recipient(message: OutboxMessage) -> None:
     if message.payload.get("scrub_recipient"):
         message.recipient = None
         message.payload = {"scrub_recipient": True}
+
+
+def any_with_prefix(session: Session, *, prefix: str) -> bool:
+    """True when a message whose key starts with `prefix` was ever queued."""
+    found = select(OutboxMessage.id).where(OutboxMessage.key.startswith(prefix, autoescape=True))
+    return session.scalar(found.limit(1)) is not None
 
 
 def counts(session: Session) -> dict[str, int]:

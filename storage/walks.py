@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from storage.models import Expedition, Irritant, Team, Walk, WalkNote
+from storage.models import Expedition, Irritant, Team, Walk, WalkNote, WalkPrompt
 
 
 def get(session: Session, *, public_id: str | None, lock: bool = False) -> Walk | None:
@@ -95,6 +95,28 @@ def all_of(session: Session, *, workspace_id: int | None, team_id: int | None) -
     return session.scalars(query).all()
 
 
+def due_reminders(
+    session: Session, *, now: datetime, quarters: Sequence[str], team_id: int | None = None
+) -> Sequence[WalkPrompt]:
+    """Prompts of walks of `quarters` not done yet whose reminder is due at `now` and was not
+    queued yet, with their walk, its team and the team's managers; the oldest first."""
+    query = (
+        select(WalkPrompt)
+        .join(Walk, WalkPrompt.walk_id == Walk.id)
+        .where(
+            Walk.quarter.in_(quarters),
+            Walk.done_at.is_(None),
+            WalkPrompt.reminded_at.is_(None),
+            WalkPrompt.remind_at <= now,
+        )
+        .options(selectinload(WalkPrompt.walk).selectinload(Walk.team).selectinload(Team.managers))
+        .order_by(WalkPrompt.remind_at, WalkPrompt.id)
+    )
+    if team_id is not None:
+        query = query.where(Walk.team_id == team_id)
+    return session.scalars(query).all()
+
+
 def finding_ids(session: Session, *, walk_ids: Sequence[int]) -> dict[int, list[str]]:
     """For each walk, the public ids of the irritants its notes became, in note order."""
     found: dict[int, list[str]] = {}
@@ -116,3 +138,22 @@ def expedition_by_key(session: Session, *, submission_key: str) -> Expedition | 
     return session.scalars(
         select(Expedition).where(Expedition.submission_key == submission_key)
     ).one_or_none()
+
+
+def overdue(
+    session: Session, *, workspace_id: int, quarter: str, due_before: datetime
+) -> Sequence[Walk]:
+    """A workspace's walks of `quarter` due at or before `due_before` and not done, with their
+    team and its managers, in team name order."""
+    return session.scalars(
+        select(Walk)
+        .join(Team, Walk.team_id == Team.id)
+        .where(
+            Team.workspace_id == workspace_id,
+            Walk.quarter == quarter,
+            Walk.due_at <= due_before,
+            Walk.done_at.is_(None),
+        )
+        .options(selectinload(Walk.team).selectinload(Team.managers))
+        .order_by(func.lower(Team.name), Team.id)
+    ).all()

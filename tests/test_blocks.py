@@ -424,6 +424,27 @@ def summary_context(*, done: bool) -> Context:
     }
 
 
+WALK = SimpleNamespace(public_id="w2k3m4n5p6", quarter="2026-Q4")
+
+
+def walk_prompt(*, reminder: bool) -> Context:
+    """A manager's walk prompt (or reminder), as bot.walks.schedule renders it."""
+    quarter = Quarter(2026, 4)
+    last_day = date(2026, 12, 31)
+    return {
+        "team": LYON,
+        "walk": WALK,
+        "quarter": quarter,
+        "last_day": last_day,
+        "reminder": reminder,
+    }
+
+
+def walk_overdue(teams: list[SimpleNamespace], more: int = 0) -> Context:
+    """The admins' notice, as bot.walks.overdue renders it."""
+    return {"quarter": Quarter(2026, 4), "teams": teams, "more": more, "total": len(teams) + more}
+
+
 # One realistic context per template; a new template fails the tests until it gets one.
 SAMPLES: dict[str, ContextFactory] = {
     "not_allowed_survey": lambda locale: {},
@@ -511,6 +532,8 @@ SAMPLES: dict[str, ContextFactory] = {
     },
     "walk_expedition_modal": lambda locale: expedition_context("saved"),
     "walk_expedition_post": lambda locale: {"team": LYON, **expedition_context("saved")},
+    "walk_overdue": lambda locale: walk_overdue([LYON, SUPPORT, make_team(4, "Nuit", managers=())]),
+    "walk_prompt": lambda locale: walk_prompt(reminder=False),
     "welcome": lambda locale: {"team": LYON, "threshold": 5},
     "walk_modal": lambda locale: walk_modal_context(filled=True),
     "walk_teammate_modal": lambda locale: {
@@ -534,6 +557,18 @@ SAMPLES: dict[str, ContextFactory] = {
 
 # Other branches of the templates: (case id, template, context factory).
 VARIANTS: list[tuple[str, str, ContextFactory]] = [
+    ("walk_prompt-reminder", "walk_prompt", lambda locale: walk_prompt(reminder=True)),
+    (
+        "walk_overdue-many-teams",
+        "walk_overdue",
+        lambda locale: walk_overdue(
+            [
+                make_team(i, "&" * 80, managers=tuple(f"U0MANAG{j:02d}" for j in range(9)))
+                for i in range(160)
+            ],
+            more=40,
+        ),
+    ),
     ("help-plain", "help", lambda locale: {"unknown": None}),
     ("walk_modal-new", "walk_modal", lambda locale: walk_modal_context(filled=False)),
     ("walk_findings_modal-full", "walk_findings_modal", lambda locale: findings_context(80, 1)),

@@ -26,6 +26,7 @@ from bot.runtime.services import utcnow
 from bot.shared.policy import Policy
 from bot.teams import welcome
 from bot.teams.directory import ClientFor, Directory
+from bot.walks import schedule as walks
 from storage import irritants as irritant_store
 from storage import queries
 from storage.db import session_scope
@@ -92,6 +93,7 @@ STAGES: tuple[Stage, ...] = (
         "pulse follow-ups",
         _in_transaction(lambda s, c: schedule.remind_and_close(s, c.policy, now=c.now)),
     ),
+    Stage("walks", lambda c: walks.plan(c.sessions, c.policy, c.directory, now=c.now)),
 )
 
 

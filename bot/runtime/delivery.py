@@ -105,6 +105,7 @@ class Report:
     dead: int = 0
     rate_limited: int = 0
     held: int = 0
+    expired: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, outcome: str) -> None:
@@ -114,7 +115,8 @@ class Report:
     def __str__(self) -> str:
         return (
             f"{self.sent} sent, {self.retried} to retry, {self.failed} failed, {self.dead} dead, "
-            f"{self.rate_limited} rate-limited answers, {self.held} held for working hours"
+            f"{self.rate_limited} rate-limited answers, {self.held} held for working hours, "
+            f"{self.expired} expired"
         )
 
 
@@ -168,6 +170,12 @@ class Deliverer:
 
     def _deliver(self, message: OutboxMessage, report: Report, deadline: float) -> None:
         key = (message.workspace_id, "chat.postMessage")
+        if message.expires_at is not None and self.now() >= message.expires_at:
+            # Too late to say (a walk's prompt once its quarter is over): never sent.
+            with session_scope(self.sessions) as session:
+                outbox.mark_expired(session, message_id=message.id, worker=self.worker)
+            report.add("expired")
+            return None
         if not message.urgent:
             # Due while nobody ran (a weekend, a night): it still waits for working hours.
             tz = zone(message.timezone)

@@ -46,8 +46,9 @@ def queue(
     latest: datetime | None = None,
 ) -> bool:
     """Queue `payload` for `to`, at `earliest` or the next opening of their working hours
-    after it; nothing when that falls at or after `latest`. The key makes it idempotent:
-    True only when a row was queued now."""
+    after it; nothing when that falls at or after `latest`, and a row still unsent at
+    `latest` is never sent (it expires). The key makes it idempotent: True only when a row
+    was queued now."""
     tz = timezone_for(to.timezone, to.team_timezone, default_timezone)
     at = next_opening(earliest, tz)
     if latest is not None and at >= latest:
@@ -61,4 +62,5 @@ def queue(
         payload=payload,
         timezone=tz.key,
         not_before=at,
+        expires_at=latest,
     )
