@@ -15,11 +15,9 @@ from sqlalchemy.orm import Session
 from bot.shared.i18n import N_, translate
 from bot.shared.worktime import zone
 from bot.teams.actors import Actor
-from bot.walks.quarters import Quarter
+from bot.walks.quarters import Quarter, due_at
 from storage import walks as store
 from storage.models import Team, Walk
-
-PROMPT_TIME = time(9, 30)  # a quarter's walk is due on its first working day, at this time
 
 REFUSALS = {
     "unknown": N_("I can't find this walk. Nothing was changed."),
@@ -82,16 +80,13 @@ def drop_draft(walk: Walk) -> None:
     walk.draft, walk.draft_by, walk.draft_saved_at = None, None, None
 
 
-def due_at(team: Team, quarter: Quarter) -> datetime:
-    """When a quarter's walk is due: its first working day at 09:30, in the team's zone."""
-    day = quarter.first_working_day(team.holidays)
-    return datetime.combine(day, PROMPT_TIME, tzinfo=zone(team.timezone)).astimezone(UTC)
-
-
 def current_walk(session: Session, *, team: Team, now: datetime) -> Walk:
     """The team's walk for the quarter it is now in (in its time zone), made if needed."""
     quarter = Quarter.of(now.astimezone(zone(team.timezone)).date())
     walk = store.get_or_create(
-        session, team_id=team.id, quarter=quarter.label, due_at=due_at(team, quarter)
+        session,
+        team_id=team.id,
+        quarter=quarter.label,
+        due_at=due_at(quarter, timezone=team.timezone, holidays=team.holidays),
     )
     return walk

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
@@ -37,7 +37,7 @@ from bot.shared.worktime import zone
 from bot.teams.directory import Directory, Profile, is_human
 from bot.walks import overdue
 from bot.walks.overdue import midnight
-from bot.walks.quarters import Quarter
+from bot.walks.quarters import PROMPT_TIME, Quarter
 from storage import queries
 from storage import walks as store
 from storage.db import session_scope
@@ -45,7 +45,6 @@ from storage.models import Team, Walk, WalkPrompt
 
 log = logging.getLogger(__name__)
 
-PROMPT_TIME = time(9, 30)
 # Planned this long before the first working day begins in the team's zone, so that the DM
 # of a manager in a zone ahead of the team's is queued before their 09:30.
 PLAN_AHEAD = timedelta(days=2)
