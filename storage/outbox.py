@@ -28,8 +28,10 @@ def enqueue(
     timezone: str,
     not_before: datetime,
     urgent: bool = False,
+    holidays: str | None = None,
 ) -> bool:
-    """Queue a message unless one with the same key exists; True when it was queued now."""
+    """Queue a message unless one with the same key exists; True when it was queued now.
+    `timezone` and `holidays` (a public holiday calendar) decide its working hours."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(OutboxMessage)
@@ -40,6 +42,7 @@ def enqueue(
             recipient=recipient,
             payload=payload,
             timezone=timezone,
+            holidays=holidays,
             urgent=urgent,
             state=QUEUED,
             not_before=not_before,
