@@ -427,6 +427,8 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str | None] = mapped_column(String(64))
     timezone: Mapped[str] = mapped_column(String(64))
+    # The public holidays ("FR", "US-NY") that count like weekends for its working hours.
+    holidays: Mapped[str | None] = mapped_column(String(16))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     payload: Mapped[dict] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16), default="queued")

@@ -30,9 +30,11 @@ def enqueue(
     not_before: datetime,
     urgent: bool = False,
     expires_at: datetime | None = None,
+    holidays: str | None = None,
 ) -> bool:
     """Queue a message unless one with the same key exists; True when it was queued now.
-    A message still unsent at `expires_at` is never sent."""
+    A message still unsent at `expires_at` is never sent. `timezone` and `holidays` (a
+    public holiday calendar) decide its working hours."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(OutboxMessage)
@@ -43,6 +45,7 @@ def enqueue(
             recipient=recipient,
             payload=payload,
             timezone=timezone,
+            holidays=holidays,
             urgent=urgent,
             state=QUEUED,
             not_before=not_before,

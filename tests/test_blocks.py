@@ -53,6 +53,7 @@ def make_team(
     locale: str = "fr",
     members: int = 12,
     managers: tuple[str, ...] = ("U0MANAG01",),
+    holidays: str | None = None,
 ) -> SimpleNamespace:
     """A team as the templates see it: the attributes of storage.models.Team they read."""
     return SimpleNamespace(
@@ -62,12 +63,15 @@ def make_team(
         channel_id=channel_id,
         timezone=timezone,
         locale=locale,
+        holidays=holidays,
         memberships=[SimpleNamespace(user_id=f"U0MEMB{i:03d}") for i in range(members)],
         managers=[SimpleNamespace(user_id=user_id) for user_id in managers],
     )
 
 
-LYON = make_team(1, "Atelier de Lyon", members=14, managers=("U0MANAG01", "U0MANAG02"))
+LYON = make_team(
+    1, "Atelier de Lyon", members=14, managers=("U0MANAG01", "U0MANAG02"), holidays="FR"
+)
 DESK = make_team(2, "Front desk — Paris Opéra", channel_id="C0DESK001", locale="en", members=1)
 SUPPORT = make_team(
     3, "Customer support", channel_id="C0SUPP001", timezone="America/New_York", locale="en"
@@ -83,6 +87,7 @@ def form_for(team: SimpleNamespace) -> TeamForm:
         timezone=team.timezone,
         locale=team.locale,
         team_id=team.id,
+        holidays=team.holidays,
     )
 
 

@@ -14,7 +14,7 @@ from bot.irritants.ownership import goes_to_admins, reporter_of
 from bot.shared.blocks import render
 from bot.shared.policy import Policy
 from bot.shared.sending import Recipient, queue
-from bot.shared.worktime import WORKDAYS, day_of, zone
+from bot.shared.worktime import day_of, is_workday, zone
 from bot.teams import sizes
 from bot.teams.directory import Directory, locale_for
 from storage import irritants as store
@@ -59,7 +59,11 @@ def _send(
     return queue(
         session,
         to=Recipient(
-            team.workspace_id, recipient, profile.timezone if profile else None, team.timezone
+            team.workspace_id,
+            recipient,
+            profile.timezone if profile else None,
+            team.timezone,
+            team.holidays,
         ),
         key=key,
         kind=kind,
@@ -116,7 +120,7 @@ def status_changed(
         )
     return queue(
         session,
-        to=Recipient(team.workspace_id, None, None, team.timezone),  # the team's hours
+        to=Recipient(team.workspace_id, None, None, team.timezone, team.holidays),  # team's hours
         key=key,
         kind="irritant_update",
         payload={
@@ -166,12 +170,14 @@ def reporter_resolver(policy: Policy, sessions):  # type: ignore[no-untyped-def]
 
 
 def roundup_due(team: Team, now: datetime) -> datetime | None:
-    """Today's roundup instant for the team when it has passed on a working day, else None."""
+    """Today's roundup instant for the team when it has passed on a working day, else None.
+    A weekend or one of the team's public holidays has none: the next working day's roundup
+    takes what waited."""
     tz = zone(team.timezone)
     local = now.astimezone(tz)
     hour, minute = (int(part) for part in team.roundup_time.split(":"))
     instant = datetime.combine(local.date(), time(hour, minute), tzinfo=tz)
-    if local.weekday() not in WORKDAYS or local < instant:
+    if not is_workday(local.date(), team.holidays) or local < instant:
         return None
     if team.last_roundup_on == local.date():
         return None

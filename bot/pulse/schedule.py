@@ -4,7 +4,8 @@ A team's round belongs to a period (its survey day, in the team's time zone). It
 the day before, so that each member's DM can wait in the outbox for the survey time in their
 own zone; it reminds once, halfway, those who have not answered; it closes `survey_days`
 calendar days after it opened. Paused people, people already asked that ISO week (by another
-team) and weekends are skipped.
+team) and weekends are skipped. A survey day that is one of the team's public holidays moves
+the round to the next working day.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bot.shared.blocks import render
 from bot.shared.i18n import pick_locale
 from bot.shared.policy import Policy
 from bot.shared.sending import Recipient, queue, timezone_for
-from bot.shared.worktime import zone
+from bot.shared.worktime import first_workday, is_holiday, zone
 from bot.teams.directory import Directory, Profile, is_human
 from storage import pulse as store
 from storage import queries
@@ -29,6 +30,9 @@ from storage.db import session_scope
 from storage.models import PulseParticipant, PulseRound, Team
 
 PLAN_AHEAD = timedelta(hours=24)
+# How far a round may move past its survey day over public holidays (and the weekend they
+# touch): the periods the clock still looks back to.
+HOLIDAY_SHIFT = 14
 CADENCES = ("weekly", "biweekly", "monthly")
 
 
@@ -59,16 +63,23 @@ def period_of(team: Team, today: date) -> date | None:
 
 
 def opening(team: Team, period: date) -> datetime:
-    """When a round opens: its survey day at the survey time, in the team's time zone."""
+    """When a round opens: its survey day at the survey time, in the team's time zone; the
+    next working day when the survey day is one of the team's public holidays."""
     hour, minute = (int(part) for part in team.survey_time.split(":"))
-    return datetime.combine(period, time(hour, minute), tzinfo=zone(team.timezone))
+    day = first_workday(period, team.holidays) if is_holiday(period, team.holidays) else period
+    return datetime.combine(day, time(hour, minute), tzinfo=zone(team.timezone))
 
 
 def due_period(team: Team, now: datetime) -> date | None:
     """The period whose round should exist at `now` and does not yet need to have closed."""
     tz = zone(team.timezone)
     today = now.astimezone(tz).date()
-    for candidate in (period_of(team, today + timedelta(days=1)), period_of(team, today)):
+    candidates = [period_of(team, today + timedelta(days=1)), period_of(team, today)]
+    if team.holidays:
+        # A round moved past a holiday opens after its survey day, maybe in a later period.
+        earlier = (period_of(team, today - timedelta(days=d)) for d in range(1, HOLIDAY_SHIFT))
+        candidates += [p for p in earlier if p is not None and opening(team, p).date() != p]
+    for candidate in dict.fromkeys(candidates):
         if candidate is None:
             continue
         opens = opening(team, candidate)
@@ -165,8 +176,10 @@ def _invite(
     now: datetime,
 ) -> int:
     members = sorted(m.user_id for m in team.memberships)
-    week = "{}-W{:02d}".format(*round_.period.isocalendar()[:2])
-    skip = store.paused(session, workspace_id=team.workspace_id, on=round_.period)
+    opens = opening(team, round_.period)
+    day = opens.date()  # the survey day, or the working day after a holiday
+    week = "{}-W{:02d}".format(*day.isocalendar()[:2])
+    skip = store.paused(session, workspace_id=team.workspace_id, on=day)
     skip |= store.asked_in_week(
         session, user_ids=members, week=week, workspace_id=team.workspace_id
     )
@@ -180,10 +193,10 @@ def _invite(
             continue
         session.add(PulseParticipant(round_id=round_.id, user_id=user_id, week=week))
         locale = pick_locale(profile.locale, team.locale, default=policy.default_locale)
-        to = Recipient(team.workspace_id, user_id, profile.timezone, team.timezone)
+        to = Recipient(team.workspace_id, user_id, profile.timezone, team.timezone, team.holidays)
         tz = timezone_for(to.timezone, to.team_timezone, policy.default_timezone)
-        local_time = opening(team, round_.period).timetz().replace(tzinfo=None)
-        due = max(datetime.combine(round_.period, local_time, tzinfo=tz), now)
+        local_time = opens.timetz().replace(tzinfo=None)
+        due = max(datetime.combine(day, local_time, tzinfo=tz), now)
         message = render(
             "pulse_survey",
             locale,
@@ -264,6 +277,7 @@ def remind_and_close(session: Session, policy: Policy, *, now: datetime) -> Repo
                     participant.user_id,
                     profile.timezone if profile else None,
                     team.timezone,
+                    team.holidays,
                 ),
                 key=f"pulse-reminder:{round_.id}:{participant.user_id}",
                 kind="pulse_reminder",

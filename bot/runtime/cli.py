@@ -13,6 +13,19 @@ from bot.runtime.console import CommandError
 log = logging.getLogger("symmetry")
 
 
+def holiday_calendar(value: str) -> str:
+    """`--holidays`: a calendar the `holidays` package knows, upper-cased ("fr" → "FR")."""
+    from bot.teams.roster import holiday_code, is_known_calendar
+
+    code = holiday_code(value)
+    if code is None or not is_known_calendar(code):
+        raise argparse.ArgumentTypeError(
+            f"no public holidays known for {value!r}: use a country code such as FR, "
+            "or a country and region such as US-NY"
+        )
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="symmetry",
@@ -47,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--manager", action="append", required=True, help="manager's user ID")
     add.add_argument("--timezone", help="IANA zone (default: SYMMETRY_DEFAULT_TIMEZONE)")
     add.add_argument("--locale", choices=("en", "fr"), help="default: SYMMETRY_DEFAULT_LOCALE")
+    add.add_argument(
+        "--holidays",
+        type=holiday_calendar,
+        metavar="CC[-REGION]",
+        help="country (and region) whose public holidays count like weekends, e.g. FR, US-NY",
+    )
     add.add_argument("--workspace", help="Slack team ID (default: the bot token's workspace)")
     listing = team_commands.add_parser("list", help="list the teams")
     listing.add_argument("--json", action="store_true", help="print a JSON array")

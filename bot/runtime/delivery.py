@@ -177,16 +177,17 @@ class Deliverer:
             report.add("expired")
             return None
         if not message.urgent:
-            # Due while nobody ran (a weekend, a night): it still waits for working hours.
+            # Due while nobody ran (a weekend, a holiday, a night): it still waits for working
+            # hours.
             tz = zone(message.timezone)
             now = self.now()
-            if not is_working_time(now, tz):
+            if not is_working_time(now, tz, message.holidays):
                 with session_scope(self.sessions) as session:
                     outbox.hold(
                         session,
                         message_id=message.id,
                         worker=self.worker,
-                        until=next_opening(now, tz),
+                        until=next_opening(now, tz, message.holidays),
                     )
                 report.add("held")
                 return None
@@ -249,7 +250,7 @@ class Deliverer:
         wait = delay if delay is not None else backoff(attempt, self.rng)
         at = self.now() + timedelta(seconds=wait)
         if not message.urgent:
-            at = next_opening(at, zone(message.timezone))
+            at = next_opening(at, zone(message.timezone), message.holidays)
         with session_scope(self.sessions) as session:
             outbox.mark_retry(
                 session, message_id=message.id, worker=self.worker, error=error, at=at, count=count

@@ -167,12 +167,13 @@ def team(args: argparse.Namespace, settings: Settings) -> int:
                 workspace_id = workspace.id if workspace else -1
             rows = queries.list_teams(session, workspace_id=workspace_id)
             described = [teams.describe(row) for row in rows]
+            calendars = [row.holidays or "-" for row in rows]
         if args.json:
             print_json(described)
         elif not described:
             print("No teams yet: create one with `symmetry team add` or `/symmetry team`.")
         else:
-            _print_table(described)
+            _print_table([{**d, "holidays": c} for d, c in zip(described, calendars, strict=True)])
         return 0
     client, slack_team_id = workspace_client(settings, args.workspace)
     now = utcnow()
@@ -186,6 +187,7 @@ def team(args: argparse.Namespace, settings: Settings) -> int:
             manager_ids=list(dict.fromkeys(args.manager)),
             timezone=args.timezone or settings.default_timezone,
             locale=args.locale or settings.default_locale,
+            holidays=args.holidays,
         )
         try:
             saved = teams.save(sessions, directory, workspace_id=workspace_id, form=form, now=now)
@@ -275,7 +277,7 @@ def workspace_client(settings: Settings, slack_team_id: str | None) -> tuple[Web
 
 
 def _print_table(rows: list[dict]) -> None:
-    headers = ("name", "channel", "managers", "members", "timezone", "locale")
+    headers = ("name", "channel", "managers", "members", "timezone", "locale", "holidays")
     lines = [
         [str(", ".join(row[h]) if isinstance(row[h], list) else row[h]) for h in headers]
         for row in rows

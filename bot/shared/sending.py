@@ -24,6 +24,7 @@ class Recipient:
     user_id: str | None
     timezone: str | None = None  # the person's own, as Slack gives it
     team_timezone: str | None = None
+    holidays: str | None = None  # the team's public holidays ("FR", "US-NY"), kept like weekends
 
 
 def timezone_for(person: str | None, team: str | None, default: str) -> ZoneInfo:
@@ -46,11 +47,11 @@ def queue(
     latest: datetime | None = None,
 ) -> bool:
     """Queue `payload` for `to`, at `earliest` or the next opening of their working hours
-    after it; nothing when that falls at or after `latest`, and a row still unsent at
-    `latest` is never sent (it expires). The key makes it idempotent: True only when a row
-    was queued now."""
+    after it (their team's public holidays skipped); nothing when that falls at or after
+    `latest`, and a row still unsent at `latest` is never sent (it expires). The key makes it
+    idempotent: True only when a row was queued now."""
     tz = timezone_for(to.timezone, to.team_timezone, default_timezone)
-    at = next_opening(earliest, tz)
+    at = next_opening(earliest, tz, to.holidays)
     if latest is not None and at >= latest:
         return False
     return outbox.enqueue(
@@ -61,6 +62,7 @@ def queue(
         recipient=to.user_id,
         payload=payload,
         timezone=tz.key,
+        holidays=to.holidays,
         not_before=at,
         expires_at=latest,
     )

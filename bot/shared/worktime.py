@@ -72,22 +72,23 @@ def first_workday(day: date, holidays: str | None = None) -> date:
     return day
 
 
-def is_working_time(instant: datetime, tz: ZoneInfo) -> bool:
-    """True when `instant` falls within working hours in `tz`."""
+def is_working_time(instant: datetime, tz: ZoneInfo, holidays: str | None = None) -> bool:
+    """True when `instant` falls within working hours in `tz`, on a working day of the
+    calendar `holidays` (weekends only when None)."""
     local = instant.astimezone(tz)
-    return local.weekday() in WORKDAYS and OPENING <= local.time() < CLOSING
+    return is_workday(local.date(), holidays) and OPENING <= local.time() < CLOSING
 
 
-def next_opening(instant: datetime, tz: ZoneInfo) -> datetime:
-    """`instant` itself during working hours, else the next 08:00 of a working day in `tz`."""
-    if is_working_time(instant, tz):
+def next_opening(instant: datetime, tz: ZoneInfo, holidays: str | None = None) -> datetime:
+    """`instant` itself during working hours, else the next 08:00 of a working day in `tz`
+    (public holidays of `holidays` skipped like weekends)."""
+    if is_working_time(instant, tz, holidays):
         return instant
     local = instant.astimezone(tz)
     day = local.date()
     if local.time() >= OPENING:
         day += timedelta(days=1)
-    while day.weekday() not in WORKDAYS:
-        day += timedelta(days=1)
+    day = first_workday(day, holidays)
     # Building the wall-clock time in the zone, not adding hours, keeps 08:00 right across DST.
     return datetime.combine(day, OPENING, tzinfo=tz).astimezone(instant.tzinfo)
 

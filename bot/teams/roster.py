@@ -1,4 +1,5 @@
-"""Teams: a channel's human members, with managers, a timezone and a language.
+"""Teams: a channel's human members, with managers, a timezone, a language and, if it
+wants, a calendar of public holidays.
 
 Used by the CLI (`symmetry team add|list|sync`), the `/symmetry team` modal and the channel
 membership events. Validation returns error codes keyed by field; callers translate them.
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.shared.i18n import LOCALES, N_
 from bot.shared.inputs import number
 from bot.shared.policy import Policy
-from bot.shared.worktime import is_timezone
+from bot.shared.worktime import is_holiday_calendar, is_timezone
 from bot.teams import sizes
 from bot.teams.directory import Directory, is_human
 from storage import queries
@@ -23,6 +24,7 @@ from storage.db import session_scope
 from storage.models import Team
 
 MAX_NAME = 80
+MAX_HOLIDAYS = 16  # teams.holidays and outbox.holidays
 
 
 @dataclass
@@ -36,6 +38,7 @@ class TeamForm:
     locale: str
     team_id: int | None = None  # the team being edited, None for a new one
     roundup_time: str = "16:00"  # when anonymous reports reach managers, team time
+    holidays: str | None = None  # public holidays counted like weekends: "FR", "US-NY"
 
 
 @dataclass
@@ -72,7 +75,25 @@ ERROR_TEXT = {
     "timezone_invalid": N_("This is not a time zone: use a name such as Europe/Paris."),
     "locale_invalid": N_("The language must be en or fr."),
     "roundup_invalid": N_("Choose a time between 08:00 and 18:59."),
+    "holidays_unknown": N_(
+        "This is not a country code I know public holidays for: use one such as FR, or a "
+        "country and region such as US-NY or DE-BY."
+    ),
 }
+
+
+def holiday_code(value: str | None) -> str | None:
+    """A public holiday calendar as typed ("fr", " us-ny "), written as stored ("FR",
+    "US-NY"); None when left empty. Whether it exists is `validate`'s question."""
+    code = (value or "").strip().upper()
+    return code or None
+
+
+def is_known_calendar(code: str | None) -> bool:
+    """True for no calendar, or one the `holidays` package knows ("FR", "US-NY")."""
+    return code is None or (
+        not code.endswith("-") and len(code) <= MAX_HOLIDAYS and is_holiday_calendar(code)
+    )
 
 
 def validate(session: Session, *, workspace_id: int, form: TeamForm) -> dict[str, str]:
@@ -103,6 +124,8 @@ def validate(session: Session, *, workspace_id: int, form: TeamForm) -> dict[str
         errors["locale"] = "locale_invalid"
     if not _working_time(form.roundup_time):
         errors["roundup"] = "roundup_invalid"
+    if not is_known_calendar(form.holidays):
+        errors["holidays"] = "holidays_unknown"
     return errors
 
 
@@ -144,6 +167,7 @@ def apply(
     team.timezone = form.timezone
     team.locale = form.locale
     team.roundup_time = form.roundup_time
+    team.holidays = form.holidays
     team.updated_at = now
     session.flush()
     queries.set_managers(session, team=team, user_ids=form.manager_ids)

@@ -25,7 +25,7 @@ from storage import queries
 from storage.db import session_scope
 
 CALLBACK_ID = "team_setup"
-FIELDS = ("name", "channel", "managers", "timezone", "locale", "roundup")
+FIELDS = ("name", "channel", "managers", "timezone", "locale", "roundup", "holidays")
 
 
 def modal(session: Session, who: Actor, form: teams.TeamForm) -> dict[str, Any]:
@@ -53,6 +53,7 @@ def form_for(session: Session, policy: Policy, *, team_id: int | None) -> teams.
         locale=team.locale,
         team_id=team.id,
         roundup_time=team.roundup_time,
+        holidays=team.holidays,
     )
 
 
@@ -106,6 +107,7 @@ def parse_submission(view: dict[str, Any]) -> tuple[teams.TeamForm, dict[str, st
         roundup_time=picked.get("roundup", {}).get("selected_time") or "16:00",
         locale=(picked.get("locale", {}).get("selected_option") or {}).get("value", ""),
         team_id=team_id if isinstance(team_id, int) else None,
+        holidays=teams.holiday_code(picked.get("holidays", {}).get("value")),
     )
     return form, blocks
 

@@ -105,6 +105,7 @@ def plan(
                     user_id=newcomer.user_id,
                     timezone=profile.timezone if profile else None,
                     team_timezone=newcomer.team.timezone,
+                    holidays=newcomer.team.holidays,
                 ),
                 key=key(newcomer.slack_team_id, newcomer.user_id),
                 kind=KIND,

@@ -167,7 +167,7 @@ def post(
     payload = render("walk_expedition_post", team.locale, team=team, expedition=expedition)
     queue(
         session,
-        to=Recipient(team.workspace_id, team.channel_id, None, team.timezone),
+        to=Recipient(team.workspace_id, team.channel_id, None, team.timezone, team.holidays),
         key=f"expedition:{expedition.public_id}:post",
         kind="expedition_post",
         payload=payload,

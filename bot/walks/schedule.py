@@ -313,7 +313,7 @@ def _send(
         key, kind = f"{reminder_prefix(team.id, quarter.label, manager)}{stamp}", REMINDER
     return queue(
         session,
-        to=Recipient(team.workspace_id, manager, own_zone, team.timezone),
+        to=Recipient(team.workspace_id, manager, own_zone, team.timezone, team.holidays),
         key=key,
         kind=kind,
         payload=message,

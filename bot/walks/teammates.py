@@ -78,7 +78,11 @@ def _tell(
     queue(
         session,
         to=Recipient(
-            team.workspace_id, user_id, profile.timezone if profile else None, team.timezone
+            team.workspace_id,
+            user_id,
+            profile.timezone if profile else None,
+            team.timezone,
+            team.holidays,
         ),
         key=key,
         kind=kind,
