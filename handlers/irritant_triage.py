@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from bot import home_tab
 from bot.irritants import actions
 from bot.runtime.services import Services
-from bot.shared.inputs import number
+from bot.shared.inputs import field_errors, number
 from bot.teams.actors import Actor
 from handlers.common import actor, with_admin_retry
 
@@ -62,7 +62,7 @@ def triage_submit(ack: Ack, body: dict, client: WebClient, context: BoltContext)
 
     errors, origin = with_admin_retry(context, body, client, submit)
     if errors:
-        ack(response_action="errors", errors=errors)
+        ack(response_action="errors", errors=field_errors(body["view"], errors))
         return
     ack()
     if origin == "home":

@@ -7,7 +7,7 @@ from slack_sdk import WebClient
 
 from bot.irritants import reporter, reporting
 from bot.runtime.services import Services
-from bot.shared.inputs import number
+from bot.shared.inputs import number, submitted
 from handlers.common import actor
 
 
@@ -88,7 +88,7 @@ def submit_details(ack: Ack, body: dict, context: BoltContext) -> None:
     services: Services = context["services"]
     view = body["view"]
     value = view.get("private_metadata", "")
-    text = view.get("state", {}).get("values", {}).get("details", {}).get("value", {})
+    text = submitted(view).get("details", {}).get("value", {})
     who = actor(context, body, ask_slack=False)
     with services.session() as session:
         errors = reporter.add_details(

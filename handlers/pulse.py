@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.pulse import answers, settings_ui
 from bot.runtime.services import Services
 from bot.shared.blocks import render
+from bot.shared.inputs import field_errors, submitted
 from handlers.common import actor
 
 
@@ -61,7 +62,7 @@ def submit_comment(ack: Ack, body: dict, context: BoltContext) -> None:
     services: Services = context["services"]
     view = body["view"]
     click = answers.Click.parse(view.get("private_metadata", ""))
-    text = view["state"]["values"].get("comment", {}).get("value", {}).get("value") or ""
+    text = submitted(view).get("comment", {}).get("value", {}).get("value") or ""
     who = actor(context, body, ask_slack=False)
     with services.session() as session:
         if click is None:
@@ -75,7 +76,7 @@ def submit_comment(ack: Ack, body: dict, context: BoltContext) -> None:
 
 def submit_pause(ack: Ack, body: dict, context: BoltContext) -> None:
     services: Services = context["services"]
-    picked = body["view"]["state"]["values"].get("until", {}).get("value", {}).get("selected_date")
+    picked = submitted(body["view"]).get("until", {}).get("value", {}).get("selected_date")
     try:
         until = date.fromisoformat(picked) if picked else None
     except ValueError:
@@ -103,16 +104,11 @@ def submit_settings(ack: Ack, body: dict, client: WebClient, context: BoltContex
     with services.session() as session:
         errors, team = settings_ui.save(session, who=who, view=body["view"])
         if errors:
-            version = team.id if team else ""
-            blocks = {(f"{k}-{version}" if k in _VERSIONED else k): v for k, v in errors.items()}
-            ack(response_action="errors", errors=blocks)
+            ack(response_action="errors", errors=field_errors(body["view"], errors))
             return
         message = settings_ui.saved_message(team, locale=who.locale)
     ack()
     client.chat_postMessage(channel=who.user_id, **message)
-
-
-_VERSIONED = ("enabled", "cadence", "weekday", "time", "questions", "days")
 
 
 def register(app: App) -> None:

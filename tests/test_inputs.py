@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.shared.inputs import metadata, number
+from bot.shared.inputs import (
+    field_errors,
+    identifier,
+    metadata,
+    number,
+    submitted,
+)
 
 
 class TestNumber:
@@ -41,3 +47,56 @@ class TestMetadata:
     def test_an_object_is_read(self):
         """What the app wrote is read back."""
         assert metadata({"private_metadata": '{"team_id": 3}'}) == {"team_id": 3}
+
+
+class TestIdentifier:
+    @pytest.mark.parametrize("value", [True, False, 0, -1, 2**31, 10**30, 1.0, "1", None, [1]])
+    def test_only_a_database_id(self, value):
+        """JSON `true` is a Python int equal to 1; numbers past the integers fail queries."""
+        assert identifier(value) is None
+
+    def test_an_id_is_read(self):
+        assert (identifier(1), identifier(2**31 - 1)) == (1, 2**31 - 1)
+
+
+class TestSubmitted:
+    @pytest.mark.parametrize("state", [None, [], "x", {"values": None}, {"values": [1]}])
+    def test_no_state(self, state):
+        assert submitted({"state": state}) == {}
+
+    def test_only_slack_types_are_kept(self):
+        """Text where an input puts text, options with text values, lists of text."""
+        values = {
+            "a": {"value": {"type": "plain_text_input", "value": {"x": 1}}},
+            "b": {"value": {"selected_option": [1], "selected_options": [{"value": "on"}, 3]}},
+            "c": {"value": {"selected_users": ["U1", 2], "selected_date": "2026-02-05"}},
+            "d": [1],
+            "e": {"value": None},
+        }
+        assert submitted({"state": {"values": values}}) == {
+            "a": {"value": {"type": "plain_text_input"}},
+            "b": {"value": {"selected_options": [{"value": "on"}]}},
+            "c": {"value": {"selected_users": ["U1"], "selected_date": "2026-02-05"}},
+            "e": {},
+        }
+
+
+SETTINGS_VIEW = {
+    "blocks": [
+        {"type": "section", "block_id": "pick"},
+        {"type": "input", "block_id": "enabled-3"},
+        {"type": "input", "block_id": "cadence-3"},
+    ]
+}
+
+
+class TestFieldErrors:
+    def test_beside_the_fields_block(self):
+        """A field's error goes beside its block, whatever the form's version."""
+        assert field_errors(SETTINGS_VIEW, {"cadence": "Choose one."}) == {
+            "cadence-3": "Choose one."
+        }
+
+    def test_a_field_the_form_lacks(self):
+        """An error for a field the view does not show goes beside its first input."""
+        assert field_errors(SETTINGS_VIEW, {"team": "No."}) == {"enabled-3": "No."}

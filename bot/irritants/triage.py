@@ -17,7 +17,7 @@ from bot.irritants.catalog import STATUSES, labels
 from bot.irritants.ownership import visible_to_managers
 from bot.shared.blocks import render
 from bot.shared.i18n import N_, translate
-from bot.shared.inputs import metadata
+from bot.shared.inputs import identifier, metadata, submitted
 from bot.shared.policy import Policy
 from bot.shared.worktime import day_of, zone
 from bot.teams.actors import Actor
@@ -177,7 +177,7 @@ def modal(
 def parse_form(view: dict[str, Any]) -> tuple[int | None, str, Change]:
     """(irritant ID, origin, change) from a submitted triage form."""
     meta = metadata(view)
-    values = view.get("state", {}).get("values", {})
+    values = submitted(view)
     picked = values.get("eta", {}).get("value", {}).get("selected_date")
     try:
         eta = date.fromisoformat(picked) if picked else None
@@ -185,7 +185,7 @@ def parse_form(view: dict[str, Any]) -> tuple[int | None, str, Change]:
         eta = None
     note = values.get("note", {}).get("value", {}).get("value") or ""
     action = meta.get("action") if meta.get("action") in NEEDS_FORM else ""
-    irritant_id = meta.get("irritant") if isinstance(meta.get("irritant"), int) else None
+    irritant_id = identifier(meta.get("irritant"))
     return irritant_id, str(meta.get("origin", "")), Change(action=action, note=note, eta=eta)
 
 

@@ -1,5 +1,6 @@
-"""Reading what comes back from Slack's side: button values and modal metadata are strings a
-forged request can fill with anything, so they are read here, once, without raising."""
+"""Reading what comes back from Slack's side: button values, modal metadata and the state of
+a submitted form are values a forged request can fill with anything, so they are read here,
+once, without raising."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import json
 from typing import Any
 
 MAX_DIGITS = 18  # more than any id or page; keeps int() cheap on hostile input
+MAX_ID = 2**31 - 1  # the largest database ID (a PostgreSQL integer)
+# What each kind of input puts in a submitted form's state: text, lists of text, options.
+_TEXTS = ("type", "value", "selected_date", "selected_time", "selected_conversation")
+_LISTS = ("selected_users", "selected_conversations")
 
 
 def number(value: object, *, signed: bool = False) -> int | None:
@@ -20,6 +25,14 @@ def number(value: object, *, signed: bool = False) -> int | None:
     return int(value)
 
 
+def identifier(value: object) -> int | None:
+    """A database ID the app wrote into a form's metadata, or None: JSON `true` is a Python
+    int equal to 1, and an ID past the database's integers fails the query (SQLite, PostgreSQL)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+        return None
+    return value
+
+
 def metadata(view: dict[str, Any]) -> dict[str, Any]:
     """A view's `private_metadata` as the JSON object the app wrote there, or {} for anything
     else (missing, not JSON, or JSON that is not an object)."""
@@ -28,3 +41,55 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         return {}
     return found if isinstance(found, dict) else {}
+
+
+def submitted(view: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """A submitted view's `state.values` ({block ID: {action ID: state}}) with only what has
+    the types Slack sends: text where an input puts text, options as {"value": text}, lists of
+    those. Anything else is left out, as if the field had been left empty."""
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    if not isinstance(values, dict):
+        return {}
+    return {
+        block_id: {
+            action_id: _input(element)
+            for action_id, element in actions.items()
+            if isinstance(element, dict)
+        }
+        for block_id, actions in values.items()
+        if isinstance(actions, dict)
+    }
+
+
+def field_errors(view: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
+    """`errors` by field name, keyed instead by the input block that shows the field in `view`
+    (its ID is the name, or the name, "-" and the form's version), or by the view's first input
+    for a field it does not show: Slack refuses errors beside a block the view lacks, and the
+    person then reads only "We had some trouble connecting"."""
+    blocks: dict[str, str] = {}
+    for block in view.get("blocks") or []:
+        if not isinstance(block, dict) or block.get("type") != "input":
+            continue
+        if isinstance(block_id := block.get("block_id"), str):
+            blocks.setdefault(block_id.split("-", 1)[0], block_id)
+    first = next(iter(blocks.values()), "")
+    return {blocks.get(name, first): text for name, text in errors.items()}
+
+
+def _input(state: dict[str, Any]) -> dict[str, Any]:
+    kept: dict[str, Any] = {key: state[key] for key in _TEXTS if isinstance(state.get(key), str)}
+    for key in _LISTS:
+        if isinstance(state.get(key), list):
+            kept[key] = [item for item in state[key] if isinstance(item, str)]
+    if (option := _option(state.get("selected_option"))) is not None:
+        kept["selected_option"] = option
+    if isinstance(state.get("selected_options"), list):
+        kept["selected_options"] = list(filter(None, map(_option, state["selected_options"])))
+    return kept
+
+
+def _option(option: object) -> dict[str, str] | None:
+    if isinstance(option, dict) and isinstance(option.get("value"), str):
+        return {"value": option["value"]}
+    return None
