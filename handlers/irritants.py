@@ -7,7 +7,7 @@ from slack_sdk import WebClient
 
 from bot.irritants import reporter, reporting
 from bot.runtime.services import Services
-from bot.shared.inputs import number, submitted
+from bot.shared.inputs import clicked, number, submitted
 from handlers.common import actor
 
 
@@ -52,8 +52,8 @@ def submit_report(ack: Ack, body: dict, context: BoltContext) -> None:
 def similar_choice(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     services: Services = context["services"]
-    action = body["actions"][0]
-    token, _, irritant_id = action.get("value", "").partition(":")
+    action_id, value = clicked(body)
+    token, _, irritant_id = value.partition(":")
     who = actor(context, body, ask_slack=False)
     with services.session() as session:
         view = reporting.decide_similar(
@@ -61,7 +61,7 @@ def similar_choice(ack: Ack, body: dict, client: WebClient, context: BoltContext
             services.policy,
             who=who,
             token=token,
-            choice="vote" if action["action_id"] == "irritant_similar_vote" else "send",
+            choice="vote" if action_id == "irritant_similar_vote" else "send",
             irritant_id=number(irritant_id),
             now=services.now(),
         )
@@ -71,7 +71,7 @@ def similar_choice(ack: Ack, body: dict, client: WebClient, context: BoltContext
 def open_details(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     services: Services = context["services"]
-    value = body["actions"][0].get("value", "")
+    _, value = clicked(body)
     who = actor(context, body, ask_slack=False)
     with services.session() as session:
         view = reporter.details_modal(

@@ -11,20 +11,20 @@ from slack_sdk import WebClient
 from bot.pulse import answers, settings_ui
 from bot.runtime.services import Services
 from bot.shared.blocks import render
-from bot.shared.inputs import field_errors, submitted
+from bot.shared.inputs import clicked, field_errors, submitted
 from handlers.common import actor
 
 
 def answer_click(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
     ack()
     services: Services = context["services"]
-    action = body["actions"][0]
-    click = answers.Click.parse(action.get("value", ""))
+    action_id, value = clicked(body)
+    click = answers.Click.parse(value)
     who = actor(context, body, ask_slack=False)
     with services.session() as session:
         if click is None:
             outcome = answers.Outcome(error=answers.error_text(who.locale, "unknown"))
-        elif action["action_id"] == "pulse_skip":
+        elif action_id == "pulse_skip":
             outcome = answers.skip(
                 session, services.policy, click=click, who=who, now=services.now()
             )
@@ -46,9 +46,9 @@ def answer_click(ack: Ack, body: dict, context: BoltContext, respond: Respond) -
 def open_form(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     services: Services = context["services"]
-    value = body["actions"][0].get("value", "")
+    action_id, value = clicked(body)
     who = actor(context, body, ask_slack=False)
-    if body["actions"][0]["action_id"] == "pulse_comment":
+    if action_id == "pulse_comment":
         view = render("pulse_comment_modal", who.locale, value=value)
     else:
         today = who.today(services.now())
@@ -90,10 +90,9 @@ def submit_pause(ack: Ack, body: dict, context: BoltContext) -> None:
 def pick_team(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     services: Services = context["services"]
-    value = body["actions"][0].get("selected_option", {}).get("value", "")
     who = actor(context, body, client, roles=True)
     with services.session() as session:
-        view = settings_ui.switched_team(session, who=who, picked=value)
+        view = settings_ui.switched_team(session, who=who, picked=clicked(body)[1])
     if view is not None:
         client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view)
 

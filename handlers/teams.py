@@ -6,6 +6,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.runtime.services import Services
+from bot.shared.inputs import clicked
 from bot.teams import roster, setup_modal
 from handlers.common import actor
 
@@ -14,7 +15,7 @@ def pick_team(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> 
     ack()
     services: Services = context["services"]
     who = actor(context, body, client, roles=True)
-    picked = body["actions"][0].get("selected_option", {}).get("value", "new")
+    picked = clicked(body)[1] or "new"
     with services.session() as session:
         view = setup_modal.switched_team(session, services.policy, who=who, picked=picked)
     if view is not None:

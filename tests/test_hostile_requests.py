@@ -15,7 +15,7 @@ from bot.irritants.triage import ERRORS
 from bot.pulse import settings_ui
 from bot.shared.i18n import translate
 from storage.models import Team
-from tests.conftest import ADMIN, EMPLOYEE, MANAGER, TEAM_CHANNEL
+from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE, TEAM_CHANNEL
 from tests.irritant_helpers import answers, big_team, irritants, open_modal, report
 
 
@@ -161,3 +161,47 @@ class TestIdsInMetadata:
         assert (response.status, response.body, finished(app)) == (200, "", [])
         with db.sessions() as session:
             assert session.scalars(select(Team.name)).all() == ["Night"]
+
+
+class TestButtonValues:
+    def test_triage_click_past_the_integers(self, app, platform, slack, db):
+        """A triage button whose value is a number PostgreSQL's integers cannot hold: the one
+        answer for an irritant that is not there (the query failed on PostgreSQL)."""
+        big_team(db, slack)
+        slack.clear_calls()
+        platform.block_action(MANAGER, "irritant_acknowledge", "99999999999")
+        (answer,) = slack.wait_for("response_url")
+        assert answer.params["text"] == translate("fr", ERRORS["not_allowed"])
+        assert finished(app) == []
+
+    def test_menu_whose_option_is_a_list(self, app, platform, slack, db):
+        """The team setup's team menu with a list for its chosen option: the form for a new
+        team, as for no choice (the listener read it as an object, after its ack)."""
+        view = open_view(platform, slack, ADMIN, "/symmetry", "team")
+        response = platform.block_action(ADMIN, "team_pick", view=view, selected_option=[None, 1])
+        assert response.status == 200
+        (update,) = slack.wait_for("views.update")
+        assert "name-new" in json.dumps(update.params["view"])
+        assert finished(app) == []
+
+    def test_me_too_whose_value_is_not_text(self, app, platform, slack, db):
+        """ "Me too" with a list for its value: the usual "this report expired" view."""
+        big_team(db, slack)
+        report(platform, slack, SALARIEE)
+        view = open_modal(platform, slack, EMPLOYEE)
+        values = form_values(view, answers())
+        similar = platform.view_submission(EMPLOYEE, view, values).json()["view"]
+        platform.block_action(
+            EMPLOYEE, "irritant_similar_vote", view=similar, extra_action={"value": [1]}
+        )
+        (update,) = slack.wait_for("views.update")
+        assert "This choice was already made" in json.dumps(update.params["view"])
+        assert len(irritants(db)) == 1 and finished(app) == []
+
+    def test_survey_button_longer_than_slack_allows(self, app, platform, slack, db):
+        """A comment button whose value is longer than Slack lets an app write: the comment
+        form opens without it (it was put in the form's metadata, over Slack's 3000)."""
+        platform.block_action(SALARIEE, "pulse_comment", "1:comment:0:" + "s" * 3000)
+        (opened,) = slack.wait_for("views.open")
+        assert opened.params["view"]["private_metadata"] == ""
+        assert finished(app) == []

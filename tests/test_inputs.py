@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.shared.inputs import (
+    clicked,
     field_errors,
     identifier,
     metadata,
@@ -37,6 +38,14 @@ class TestNumber:
         """None, a list, or a thousand digits: no number, no exception."""
         assert number(None) is None and number([1]) is None and number("9" * 1000) is None
 
+    def test_nothing_past_the_database_integers(self):
+        """Past a PostgreSQL integer (queries with it fail there): no number."""
+        assert (number("2147483647"), number("2147483648"), number("-2147483648", signed=True)) == (
+            2147483647,
+            None,
+            None,
+        )
+
 
 class TestMetadata:
     @pytest.mark.parametrize("raw", ["", "not json", "[1, 2]", "42", '"text"', "null", "{", "\x00"])
@@ -57,6 +66,29 @@ class TestIdentifier:
 
     def test_an_id_is_read(self):
         assert (identifier(1), identifier(2**31 - 1)) == (1, 2**31 - 1)
+
+
+class TestClicked:
+    def test_a_button_and_a_menu(self):
+        """A button's value; a menu's chosen option."""
+        button = {"actions": [{"action_id": "b", "value": "7"}]}
+        menu = {"actions": [{"action_id": "m", "selected_option": {"value": "3"}}]}
+        assert (clicked(button), clicked(menu)) == (("b", "7"), ("m", "3"))
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {},
+            {"actions": "x"},
+            {"actions": [None]},
+            {"actions": [{"action_id": "b", "value": [1]}]},
+            {"actions": [{"action_id": "b", "selected_option": [None, 150]}]},
+            {"actions": [{"action_id": "b", "value": "9" * 2001}]},
+        ],
+    )
+    def test_no_value(self, body):
+        """No action, a value that is not text, or longer than Slack lets an app write."""
+        assert clicked(body)[1] == ""
 
 
 class TestSubmitted:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-MAX_DIGITS = 18  # more than any id or page; keeps int() cheap on hostile input
-MAX_ID = 2**31 - 1  # the largest database ID (a PostgreSQL integer)
+MAX_DIGITS = 18  # keeps int() cheap on hostile input
+MAX_ID = 2**31 - 1  # the largest database ID (a PostgreSQL integer), more than any page
+MAX_VALUE = 2000  # Slack's limit on a button's or an option's value: longer was never ours
 # What each kind of input puts in a submitted form's state: text, lists of text, options.
 _TEXTS = ("type", "value", "selected_date", "selected_time", "selected_conversation")
 _LISTS = ("selected_users", "selected_conversations")
@@ -16,13 +17,15 @@ _LISTS = ("selected_users", "selected_conversations")
 
 def number(value: object, *, signed: bool = False) -> int | None:
     """The integer in `value` written with ASCII digits (and a leading minus if `signed`), or
-    None. `"²".isdigit()` is true but `int("²")` raises: only 0-9 count here."""
+    None. `"²".isdigit()` is true but `int("²")` raises: only 0-9 count here. Nothing past the
+    database's integers either: on PostgreSQL a query with one fails (out of range)."""
     if not isinstance(value, str):
         return None
     digits = value[1:] if signed and value.startswith("-") else value
     if not (digits.isascii() and digits.isdigit()) or len(digits) > MAX_DIGITS:
         return None
-    return int(value)
+    found = int(value)
+    return found if abs(found) <= MAX_ID else None
 
 
 def identifier(value: object) -> int | None:
@@ -41,6 +44,23 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         return {}
     return found if isinstance(found, dict) else {}
+
+
+def clicked(body: dict[str, Any]) -> tuple[str, str]:
+    """(action ID, value) of the button or menu a block_actions request is about: the button's
+    value or the chosen option's, "" when there is none, it is not text, or it is longer than
+    Slack lets an app write."""
+    actions = body.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions else None
+    if not isinstance(action, dict):
+        return "", ""
+    option = _option(action.get("selected_option"))
+    value = option["value"] if option else action.get("value")
+    action_id = action.get("action_id")
+    return (
+        action_id if isinstance(action_id, str) else "",
+        value if isinstance(value, str) and len(value) <= MAX_VALUE else "",
+    )
 
 
 def submitted(view: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
