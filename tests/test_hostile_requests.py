@@ -14,7 +14,7 @@ from bot.demo.slack import form_values
 from bot.irritants.triage import ERRORS
 from bot.pulse import settings_ui
 from bot.shared.i18n import translate
-from storage.models import Team
+from storage.models import Membership, Team, Workspace
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE, TEAM_CHANNEL
 from tests.irritant_helpers import answers, big_team, irritants, open_modal, report
 
@@ -205,3 +205,27 @@ class TestButtonValues:
         (opened,) = slack.wait_for("views.open")
         assert opened.params["view"]["private_metadata"] == ""
         assert finished(app) == []
+
+
+class TestEventsWithoutTheirIds:
+    @pytest.mark.parametrize(
+        "event",
+        [
+            {"type": "member_joined_channel", "channel": TEAM_CHANNEL},
+            {"type": "member_joined_channel", "user": SALARIEE, "channel": {"id": TEAM_CHANNEL}},
+            {"type": "member_left_channel", "user": [EMPLOYEE], "channel": TEAM_CHANNEL},
+            {"type": "app_home_opened", "tab": "home"},
+            {"type": "tokens_revoked", "tokens": ["UBOT"]},
+            {"type": "tokens_revoked", "tokens": {"bot": "U0BOT"}},
+        ],
+    )
+    def test_ignored(self, app, platform, slack, db, event):
+        """An event missing the IDs it is about, or with IDs of the wrong type or length, is
+        acknowledged and ignored: no listener fails, members and install are as they were."""
+        big_team(db, slack)
+        assert platform.event(event).status == 200
+        assert finished(app) == []
+        with db.sessions() as session:
+            members = session.scalars(select(Membership.user_id)).all()
+            installed = session.scalars(select(Workspace.uninstalled_at)).all()
+        assert EMPLOYEE in members and installed == [None]

@@ -11,6 +11,7 @@ from bot.shared.inputs import (
     identifier,
     metadata,
     number,
+    slack_id,
     submitted,
 )
 
@@ -66,6 +67,17 @@ class TestIdentifier:
 
     def test_an_id_is_read(self):
         assert (identifier(1), identifier(2**31 - 1)) == (1, 2**31 - 1)
+
+
+class TestSlackId:
+    @pytest.mark.parametrize("value", ["U0123ABCD", "CTEAM001", "USLACKBOT"])
+    def test_ids(self, value):
+        assert slack_id(value) == value
+
+    @pytest.mark.parametrize("value", [None, "", "u0123", "U", "U" + "1" * 32, ["U1"], "U1\x00"])
+    def test_anything_else(self, value):
+        """Missing, lower case, too long for the columns (PostgreSQL refuses), not text."""
+        assert slack_id(value) is None
 
 
 class TestClicked:

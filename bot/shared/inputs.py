@@ -1,15 +1,17 @@
-"""Reading what comes back from Slack's side: button values, modal metadata and the state of
-a submitted form are values a forged request can fill with anything, so they are read here,
-once, without raising."""
+"""Reading what comes back from Slack's side: button values, modal metadata, the state of a
+submitted form and the IDs in an event are values a forged request can fill with anything, so
+they are read here, once, without raising."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 MAX_DIGITS = 18  # keeps int() cheap on hostile input
 MAX_ID = 2**31 - 1  # the largest database ID (a PostgreSQL integer), more than any page
 MAX_VALUE = 2000  # Slack's limit on a button's or an option's value: longer was never ours
+SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{1,31}")  # U0123ABCD, C0123ABCD…, within String(32)
 # What each kind of input puts in a submitted form's state: text, lists of text, options.
 _TEXTS = ("type", "value", "selected_date", "selected_time", "selected_conversation")
 _LISTS = ("selected_users", "selected_conversations")
@@ -34,6 +36,11 @@ def identifier(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
         return None
     return value
+
+
+def slack_id(value: object) -> str | None:
+    """A Slack user, channel or workspace ID as an event names it, or None for anything else."""
+    return value if isinstance(value, str) and SLACK_ID.fullmatch(value) else None
 
 
 def metadata(view: dict[str, Any]) -> dict[str, Any]:
