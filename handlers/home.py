@@ -7,15 +7,17 @@ from slack_sdk import WebClient
 
 from bot import home_tab
 from bot.runtime.services import Services
+from bot.shared.inputs import slack_id
 from bot.teams.actors import Actor
 from handlers.common import actor
 
 
 def home_opened(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
-    if event.get("tab", "home") != "home":
+    user_id = slack_id(event.get("user"))
+    if event.get("tab", "home") != "home" or user_id is None:
         return
     services: Services = context["services"]
-    who = actor(context, body, client, user_id=event["user"], roles=True, fresh=True)
+    who = actor(context, body, client, user_id=user_id, roles=True, fresh=True)
     publish(services, client, who)
 
 

@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from bot import home_tab
 from bot.irritants import actions
 from bot.runtime.services import Services
-from bot.shared.inputs import number, public_id
+from bot.shared.inputs import clicked, field_errors, number, public_id
 from bot.teams.actors import Actor
 from handlers.common import actor, with_admin_retry
 
@@ -26,8 +26,7 @@ def triage_click(
 ) -> None:
     ack()
     services: Services = context["services"]
-    action = body["actions"][0]
-    value = action.get("value", "")
+    action_id, value = clicked(body)
     origin = "home" if body.get("view", {}).get("type") == "home" else "message"
 
     def click(who: Actor) -> actions.Result:
@@ -36,7 +35,7 @@ def triage_click(
                 session,
                 services.policy,
                 who=who,
-                action=BUTTONS[action["action_id"]],
+                action=BUTTONS[action_id],
                 public_id=public_id(value),
                 origin=origin,
                 now=services.now(),
@@ -62,7 +61,7 @@ def triage_submit(ack: Ack, body: dict, client: WebClient, context: BoltContext)
 
     errors, origin = with_admin_retry(context, body, client, submit)
     if errors:
-        ack(response_action="errors", errors=errors)
+        ack(response_action="errors", errors=field_errors(body["view"], errors))
         return
     ack()
     if origin == "home":
@@ -71,10 +70,9 @@ def triage_submit(ack: Ack, body: dict, client: WebClient, context: BoltContext)
 
 def home_page(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    value = body["actions"][0].get("value", "1")
     services: Services = context["services"]
     who = actor(context, body, client, roles=True)
-    _republish(services, client, who, page=number(value) or 1)
+    _republish(services, client, who, page=number(clicked(body)[1]) or 1)
 
 
 def _tell(client: WebClient, respond: Respond, body: dict, text: str) -> None:

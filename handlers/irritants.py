@@ -7,7 +7,7 @@ from slack_sdk import WebClient
 
 from bot.irritants import reporter, reporting
 from bot.runtime.services import Services
-from bot.shared.inputs import public_id
+from bot.shared.inputs import clicked, public_id, submitted
 from handlers.common import actor
 
 
@@ -54,8 +54,8 @@ def submit_report(ack: Ack, body: dict, context: BoltContext) -> None:
 def similar_choice(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     services: Services = context["services"]
-    action = body["actions"][0]
-    token, _, value = action.get("value", "").partition(":")
+    action_id, value = clicked(body)
+    token, _, chosen = value.partition(":")
     who = actor(context, body, ask_slack=False)
     with services.session() as session:
         view = reporting.decide_similar(
@@ -63,8 +63,8 @@ def similar_choice(ack: Ack, body: dict, client: WebClient, context: BoltContext
             services.policy,
             who=who,
             token=token,
-            choice="vote" if action["action_id"] == "irritant_similar_vote" else "send",
-            public_id=public_id(value),
+            choice="vote" if action_id == "irritant_similar_vote" else "send",
+            public_id=public_id(chosen),
             now=services.now(),
         )
     client.views_update(view_id=body["view"]["id"], view=view)
@@ -73,7 +73,7 @@ def similar_choice(ack: Ack, body: dict, client: WebClient, context: BoltContext
 def open_details(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     services: Services = context["services"]
-    value = body["actions"][0].get("value", "")
+    _, value = clicked(body)
     who = actor(context, body, ask_slack=False)
     with services.session() as session:
         view = reporter.details_modal(
@@ -90,7 +90,7 @@ def submit_details(ack: Ack, body: dict, context: BoltContext) -> None:
     services: Services = context["services"]
     view = body["view"]
     value = view.get("private_metadata", "")
-    text = view.get("state", {}).get("values", {}).get("details", {}).get("value", {})
+    text = submitted(view).get("details", {}).get("value", {})
     who = actor(context, body, ask_slack=False)
     with services.session() as session:
         errors = reporter.add_details(

@@ -6,6 +6,7 @@ from slack_bolt import App, BoltContext
 
 from bot.runtime import workspaces
 from bot.runtime.services import Services
+from bot.shared.inputs import slack_id
 
 
 def uninstalled(context: BoltContext) -> None:
@@ -22,13 +23,16 @@ def uninstalled(context: BoltContext) -> None:
 
 def tokens_revoked(event: dict, context: BoltContext) -> None:
     services: Services = context["services"]
-    if event.get("tokens", {}).get("bot"):
+    tokens = event.get("tokens")
+    bots = tokens.get("bot") if isinstance(tokens, dict) else None
+    bot_user_ids = [b for b in bots if slack_id(b)] if isinstance(bots, list) else []
+    if bot_user_ids:
         services.mark_uninstalled(services.workspace_id(context.team_id))
     with services.session() as session:
         workspaces.tokens_revoked(
             session,
             slack_team_id=context.team_id,
-            bot_user_ids=event.get("tokens", {}).get("bot", []),
+            bot_user_ids=bot_user_ids,
             now=services.now(),
             installation_store=services.installation_store,
         )

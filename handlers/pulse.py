@@ -11,19 +11,20 @@ from slack_sdk import WebClient
 from bot.pulse import answers, settings_ui
 from bot.runtime.services import Services
 from bot.shared.blocks import render
+from bot.shared.inputs import clicked, field_errors, submitted
 from handlers.common import actor
 
 
 def answer_click(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
     ack()
     services: Services = context["services"]
-    action = body["actions"][0]
-    click = answers.Click.parse(action.get("value", ""))
+    action_id, value = clicked(body)
+    click = answers.Click.parse(value)
     who = actor(context, body, ask_slack=False)
     with services.session() as session:
         if click is None:
             outcome = answers.Outcome(error=answers.error_text(who.locale, "unknown"))
-        elif action["action_id"] == "pulse_skip":
+        elif action_id == "pulse_skip":
             outcome = answers.skip(
                 session, services.policy, click=click, who=who, now=services.now()
             )
@@ -45,9 +46,9 @@ def answer_click(ack: Ack, body: dict, context: BoltContext, respond: Respond) -
 def open_form(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     services: Services = context["services"]
-    value = body["actions"][0].get("value", "")
+    action_id, value = clicked(body)
     who = actor(context, body, ask_slack=False)
-    if body["actions"][0]["action_id"] == "pulse_comment":
+    if action_id == "pulse_comment":
         view = render("pulse_comment_modal", who.locale, value=value)
     else:
         today = who.today(services.now())
@@ -61,7 +62,7 @@ def submit_comment(ack: Ack, body: dict, context: BoltContext) -> None:
     services: Services = context["services"]
     view = body["view"]
     click = answers.Click.parse(view.get("private_metadata", ""))
-    text = view["state"]["values"].get("comment", {}).get("value", {}).get("value") or ""
+    text = submitted(view).get("comment", {}).get("value", {}).get("value") or ""
     who = actor(context, body, ask_slack=False)
     with services.session() as session:
         if click is None:
@@ -75,7 +76,7 @@ def submit_comment(ack: Ack, body: dict, context: BoltContext) -> None:
 
 def submit_pause(ack: Ack, body: dict, context: BoltContext) -> None:
     services: Services = context["services"]
-    picked = body["view"]["state"]["values"].get("until", {}).get("value", {}).get("selected_date")
+    picked = submitted(body["view"]).get("until", {}).get("value", {}).get("selected_date")
     try:
         until = date.fromisoformat(picked) if picked else None
     except ValueError:
@@ -89,10 +90,9 @@ def submit_pause(ack: Ack, body: dict, context: BoltContext) -> None:
 def pick_team(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     services: Services = context["services"]
-    value = body["actions"][0].get("selected_option", {}).get("value", "")
     who = actor(context, body, client, roles=True)
     with services.session() as session:
-        view = settings_ui.switched_team(session, who=who, picked=value)
+        view = settings_ui.switched_team(session, who=who, picked=clicked(body)[1])
     if view is not None:
         client.views_update(view_id=body["view"]["id"], hash=body["view"].get("hash"), view=view)
 
@@ -103,16 +103,11 @@ def submit_settings(ack: Ack, body: dict, client: WebClient, context: BoltContex
     with services.session() as session:
         errors, team = settings_ui.save(session, who=who, view=body["view"])
         if errors:
-            version = team.id if team else ""
-            blocks = {(f"{k}-{version}" if k in _VERSIONED else k): v for k, v in errors.items()}
-            ack(response_action="errors", errors=blocks)
+            ack(response_action="errors", errors=field_errors(body["view"], errors))
             return
         message = settings_ui.saved_message(team, locale=who.locale)
     ack()
     client.chat_postMessage(channel=who.user_id, **message)
-
-
-_VERSIONED = ("enabled", "cadence", "weekday", "time", "questions", "days")
 
 
 def register(app: App) -> None:

@@ -6,6 +6,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.runtime.services import Services
+from bot.shared.inputs import clicked, slack_id
 from bot.teams import roster, setup_modal
 from handlers.common import actor
 
@@ -14,7 +15,7 @@ def pick_team(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> 
     ack()
     services: Services = context["services"]
     who = actor(context, body, client, roles=True)
-    picked = body["actions"][0].get("selected_option", {}).get("value", "new")
+    picked = clicked(body)[1] or "new"
     with services.session() as session:
         view = setup_modal.switched_team(session, services.policy, who=who, picked=picked)
     if view is not None:
@@ -44,12 +45,15 @@ def submit_team(ack: Ack, body: dict, client: WebClient, context: BoltContext) -
 
 def member_joined(event: dict, client: WebClient, context: BoltContext) -> None:
     services: Services = context["services"]
+    channel_id, user_id = slack_id(event.get("channel")), slack_id(event.get("user"))
+    if channel_id is None or user_id is None:
+        return  # not an event Slack sends
     roster.member_joined(
         services.sessions,
         services.directory,
         workspace_id=services.workspace_id(context.team_id),
-        channel_id=event["channel"],
-        user_id=event["user"],
+        channel_id=channel_id,
+        user_id=user_id,
         now=services.now(),
         client=client,
     )
@@ -57,12 +61,15 @@ def member_joined(event: dict, client: WebClient, context: BoltContext) -> None:
 
 def member_left(event: dict, context: BoltContext) -> None:
     services: Services = context["services"]
+    channel_id, user_id = slack_id(event.get("channel")), slack_id(event.get("user"))
+    if channel_id is None or user_id is None:
+        return
     with services.session() as session:
         roster.member_left(
             session,
             workspace_id=services.workspace_id(context.team_id),
-            channel_id=event["channel"],
-            user_id=event["user"],
+            channel_id=channel_id,
+            user_id=user_id,
             now=services.now(),
         )
 

@@ -22,7 +22,7 @@ from bot.irritants.catalog import labels
 from bot.irritants.ownership import goes_to_admins, reporter_fields, visible_to_managers
 from bot.shared.blocks import Kept, kept, render
 from bot.shared.i18n import N_, translate
-from bot.shared.inputs import number
+from bot.shared.inputs import number, submitted
 from bot.shared.policy import Policy
 from bot.shared.pseudonyms import keyed_hash
 from bot.shared.worktime import day_of
@@ -130,7 +130,7 @@ def no_team_message(session: Session, *, who: Actor) -> dict[str, Any]:
 
 def parse(view: dict[str, Any]) -> dict[str, Any]:
     """The submitted values, by field name (block IDs are the field names)."""
-    values = view.get("state", {}).get("values", {})
+    values = submitted(view)
 
     def picked(block: str) -> str | None:
         state = values.get(block, {}).get("value", {})

@@ -17,7 +17,7 @@ from bot.irritants.catalog import STATUSES, labels
 from bot.irritants.ownership import visible_to_managers
 from bot.shared.blocks import render
 from bot.shared.i18n import N_, translate
-from bot.shared.inputs import metadata, public_id
+from bot.shared.inputs import metadata, public_id, submitted
 from bot.shared.policy import Policy
 from bot.shared.worktime import day_of, zone
 from bot.teams import sizes
@@ -182,7 +182,7 @@ def modal(
 def parse_form(view: dict[str, Any]) -> tuple[str | None, str, Change]:
     """(irritant's public id, origin, change) from a submitted triage form."""
     meta = metadata(view)
-    values = view.get("state", {}).get("values", {})
+    values = submitted(view)
     picked = values.get("eta", {}).get("value", {}).get("selected_date")
     try:
         eta = date.fromisoformat(picked) if picked else None

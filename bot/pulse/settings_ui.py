@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.pulse import bank
 from bot.shared.blocks import render
 from bot.shared.i18n import N_, translate
-from bot.shared.inputs import metadata, number
+from bot.shared.inputs import identifier, metadata, number, submitted
 from bot.teams.actors import Actor
 from storage import queries
 from storage.models import Team
@@ -77,7 +77,7 @@ def modal(teams: list[Team], team: Team, *, admin: bool, locale: str) -> dict[st
 
 
 def parse(view: dict[str, Any]) -> dict[str, Any]:
-    values = view.get("state", {}).get("values", {})
+    values = submitted(view)
     picked: dict[str, Any] = {}
     for block_id, actions in values.items():
         state = actions.get("value", {})
@@ -90,7 +90,7 @@ def parse(view: dict[str, Any]) -> dict[str, Any]:
             picked[field] = (state.get("selected_option") or {}).get("value")
         else:
             picked[field] = state.get("value")
-    picked["team"] = metadata(view).get("team")
+    picked["team"] = identifier(metadata(view).get("team"))
     return picked
 
 

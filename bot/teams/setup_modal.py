@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.shared.blocks import render
 from bot.shared.i18n import translate
-from bot.shared.inputs import metadata, number
+from bot.shared.inputs import field_errors, identifier, metadata, number, submitted
 from bot.shared.policy import Policy
 from bot.teams import roster as teams
 from bot.teams.actors import Actor
@@ -88,28 +88,23 @@ def switched_team(
     return modal(session, who, form_for(session, policy, team_id=team_id))
 
 
-def parse_submission(view: dict[str, Any]) -> tuple[teams.TeamForm, dict[str, str]]:
-    """The form in a submitted view, and the block ID of each field (for error messages)."""
-    values: dict[str, dict[str, Any]] = view.get("state", {}).get("values", {})
-    blocks: dict[str, str] = {}
+def parse_submission(view: dict[str, Any]) -> teams.TeamForm:
+    """The form in a submitted view."""
     picked: dict[str, dict[str, Any]] = {}
-    for block_id, actions in values.items():
+    for block_id, actions in submitted(view).items():
         field = block_id.split("-", 1)[0]
         if field in FIELDS:
-            blocks[field] = block_id
             picked[field] = actions.get("value", {})
-    team_id = metadata(view).get("team_id")
-    form = teams.TeamForm(
+    return teams.TeamForm(
         name=(picked.get("name", {}).get("value") or "").strip(),
         channel_id=picked.get("channel", {}).get("selected_conversation") or "",
         manager_ids=list(picked.get("managers", {}).get("selected_users") or []),
         timezone=(picked.get("timezone", {}).get("value") or "").strip(),
         roundup_time=picked.get("roundup", {}).get("selected_time") or "16:00",
         locale=(picked.get("locale", {}).get("selected_option") or {}).get("value", ""),
-        team_id=team_id if isinstance(team_id, int) else None,
+        team_id=identifier(metadata(view).get("team_id")),
         holidays=teams.holiday_code(picked.get("holidays", {}).get("value")),
     )
-    return form, blocks
 
 
 def check_submission(
@@ -126,26 +121,23 @@ def check_submission(
     The database checks run in their own transaction, the Slack ones (channel, managers)
     after it, with none open.
     """
-    form, blocks = parse_submission(view)
-    first_block = blocks.get("name") or next(iter(blocks.values()), "name-new")
+    form = parse_submission(view)
     if not who.is_admin:
         text = translate(who.locale, "Only Symmetry admins can set up teams. Nothing was changed.")
-        return form, {first_block: text}
+        return form, field_errors(view, {"name": text})
     with session_scope(sessions) as session:
         if form.team_id is not None:
             team = queries.get_team(session, team_id=form.team_id)
             if team is None or team.workspace_id != who.workspace_id:
-                return form, {first_block: translate(who.locale, "This team no longer exists.")}
+                gone = translate(who.locale, "This team no longer exists.")
+                return form, field_errors(view, {"name": gone})
         codes = teams.validate(session, workspace_id=who.workspace_id, form=form)
     if not codes:
         codes = teams.check_in_slack(
             directory, workspace_id=who.workspace_id, form=form, now=now, client=client
         )
-    errors = {
-        blocks.get(field, first_block): translate(who.locale, teams.ERROR_TEXT[code])
-        for field, code in codes.items()
-    }
-    return form, errors
+    texts = {field: translate(who.locale, teams.ERROR_TEXT[code]) for field, code in codes.items()}
+    return form, field_errors(view, texts)
 
 
 def apply_submission(
