@@ -17,6 +17,7 @@ import pytest
 from babel.dates import format_date
 
 from bot.demo import cast
+from bot.demo.context import is_walk_message
 from bot.demo.irritant_scenes import (
     COLD,
     DECLINE_NOTE,
@@ -39,13 +40,16 @@ from bot.demo.pulse_scenes import (
 )
 from bot.demo.pulse_scenes import QUESTIONS as PULSE_QUESTIONS
 from bot.demo.runner import detect_locale
+from bot.demo.slack import Call
 from bot.demo.text import Names, element, message, plain, table, view
 from bot.irritants import triage
 from bot.irritants.actions import done_text
 from bot.irritants.catalog import CATEGORIES
 from bot.pulse import bank
 from bot.pulse.answers import error_text
-from bot.shared.i18n import translate
+from bot.shared.blocks import render
+from bot.shared.i18n import translate, translations
+from tests import test_blocks as blocks
 
 TIME_LIMIT = 90  # about 35 s on an idle machine; generous for busy CI runners
 PARIS = ZoneInfo("Europe/Paris")
@@ -381,6 +385,22 @@ def framed(stdout: str, heading: str) -> str:
 
 
 ANONYMOUS_IDS = {"U0CHLOE", "U0JULIEN", "U0DAVID"}
+PUBLIC_ID = re.compile(r"^[a-z0-9]{10}$")
+
+
+def public_ids(stdout: str) -> dict[str, str]:
+    """The public id of each report, by its description, from the irritants table the demo
+    showed before the roundup (each report has its own category)."""
+    rows = query_result(stdout, "SELECT public_id, category")
+    by_category = {row["category"]: row["public_id"] for row in rows}
+    return {r.description: by_category[r.category] for r in (COLD, SOAP, PRINTER, RADIO)}
+
+
+def me_too(count: int, locale: str) -> str:
+    """The "me too" count as an irritant's card shows it to managers: `1 « moi aussi »`."""
+    return translations(locale).ngettext("%(num)s “me too”", "%(num)s “me too”", count) % {
+        "num": count
+    }
 
 
 class TestDemoIrritants:
@@ -410,20 +430,35 @@ class TestDemoIrritants:
         on it, as a keyed code, and no report of his is stored for it."""
         david = between(scene(demo_run.stdout, 7), SOAP_TOO.description, RADIO.description)
         assert SOAP.description in david
-        [vote] = query_result(demo_run.stdout, "SELECT irritant_id")
-        assert vote["irritant_id"] == "2" and vote["voter_hash"].endswith("…")
-        assert [row["votes"] for row in export_listing(demo_run.stdout)] == [0, 1, 0, 0]
+        ids = public_ids(demo_run.stdout)
+        [vote] = query_result(demo_run.stdout, "SELECT i.public_id AS irritant")
+        assert vote["irritant"] == ids[SOAP.description] and vote["voter_hash"].endswith("…")
+        votes = {row["id"]: row["votes"] for row in export_listing(demo_run.stdout)}
+        assert votes == {public_id: int(d == SOAP.description) for d, public_id in ids.items()}
         assert SOAP_TOO.description not in scene(demo_run.stdout, 12)
+
+    def test_me_too_shows_to_the_manager_from_the_roundup(self, demo_run):
+        """David's "me too" was counted before the morning, but Marc's 09:00 message about
+        Sofia's report shows no count; after the roundup his Home tab shows it on her report
+        (counts change for managers only at the team's roundup)."""
+        counted = me_too(1, "fr")
+        morning = after_tick(demo_run.stdout, "T09:00")
+        assert SOAP.description in morning and "moi aussi" not in morning
+        heading = translate(demo_run.locale, "%(name)s's Home tab:", name="Marc")
+        marc = framed(raw_scene(demo_run.stdout, 12), f"  {heading}")
+        card = between(marc, SOAP.description)
+        assert counted in card[: card.index("[")]
+        assert marc.count("moi aussi") == 1
 
     def test_anonymous_rows_hold_no_user_id(self, demo_run):
         """In the irritants table the anonymous reports have no reporter ID, only a hash, and
         only their day; Sofia's named one has her ID."""
-        rows = query_result(demo_run.stdout, "SELECT id, category")
-        assert [(r["id"], r["category"], r["anonymous"]) for r in rows] == [
-            ("1", "temperature", "1"),
-            ("2", "cleanliness", "0"),
-            ("3", "tools", "1"),
-            ("4", "noise", "1"),
+        rows = query_result(demo_run.stdout, "SELECT public_id, category")
+        assert [(r["category"], r["anonymous"]) for r in rows] == [
+            ("temperature", "1"),
+            ("cleanliness", "0"),
+            ("tools", "1"),
+            ("noise", "1"),
         ]
         for row in rows:
             if row["anonymous"] == "1":
@@ -432,6 +467,31 @@ class TestDemoIrritants:
             else:
                 assert (row["reporter_id"], row["reporter_hash"]) == ("U0SOFIA", "NULL")
         assert not any(user in scene(demo_run.stdout, 8) for user in ANONYMOUS_IDS)
+
+    def test_reports_are_known_by_random_public_ids(self, demo_run):
+        """Outside the database a report is known by a public id of 10 random letters and
+        digits, not a row number: the narration names the anonymous ones by it, and the
+        triage buttons and the export carry it."""
+        ids = public_ids(demo_run.stdout)
+        assert len(set(ids.values())) == 4
+        assert all(PUBLIC_ID.match(i) and not i.isdigit() for i in ids.values())
+        assert not {i for i in ids.values() if i.isdigit() or len(i) < 8}
+        anonymous = [ids[r.description] for r in (COLD, PRINTER, RADIO)]
+        assert ", ".join(anonymous) in scene(demo_run.stdout, 8)
+        assert {row["id"] for row in export_listing(demo_run.stdout)} == set(ids.values())
+
+    def test_roundup_writes_the_anonymous_reports_again(self, demo_run):
+        """After the roundup the table lists Sofia's named report first and the anonymous ones
+        after it, with the same public ids, and still only their day."""
+        ids = public_ids(demo_run.stdout)
+        rows = query_result(demo_run.stdout, "SELECT public_id, anonymous, created_at")
+        assert [(r["public_id"], r["anonymous"]) for r in rows[:1]] == [
+            (ids[SOAP.description], "0")
+        ]
+        anonymous = {ids[r.description] for r in (COLD, PRINTER, RADIO)}
+        assert {r["public_id"] for r in rows[1:]} == anonymous
+        assert all(r["anonymous"] == "1" for r in rows[1:])
+        assert all(r["created_at"].endswith(" 00:00:00.000000") for r in rows[1:])
 
     def test_only_the_named_report_reaches_the_manager_at_once(self, demo_run):
         """After the reports the outbox holds one message, Sofia's named report for Marc; the
@@ -463,14 +523,22 @@ class TestDemoIrritants:
         text = scene(demo_run.stdout, 10)
         assert done_text("fr", "acknowledged") in text
         assert all(note in text for note in (PLAN_NOTE, DECLINE_NOTE, RESOLVE_NOTE))
+        ids = public_ids(demo_run.stdout)
         statuses = {row["id"]: row["status"] for row in export_listing(demo_run.stdout)}
-        assert statuses == {1: "acknowledged", 2: "resolved", 3: "planned", 4: "declined"}
+        assert statuses == {
+            ids[COLD.description]: "acknowledged",
+            ids[SOAP.description]: "resolved",
+            ids[PRINTER.description]: "planned",
+            ids[RADIO.description]: "declined",
+        }
 
     def test_each_reporter_hears_back_in_their_language(self, demo_run):
         """The 16:30 tick tells Chloé and Julien in French, David and Sofia in English, with
         the manager's note and the planned date; the anonymous reporters are reminded so."""
         stdout = demo_run.stdout[demo_run.stdout.index("T16:30") :]
-        eta = date.fromisoformat(export_listing(demo_run.stdout)[2]["eta"])
+        printer = public_ids(demo_run.stdout)[PRINTER.description]
+        [eta] = [row["eta"] for row in export_listing(demo_run.stdout) if row["id"] == printer]
+        eta = date.fromisoformat(eta)
         chloe, julien, david, sofia = (
             framed(stdout, f"  Symmetry → {name}") for name in ("Chloé", "Julien", "David", "Sofia")
         )
@@ -497,8 +565,12 @@ class TestDemoIrritants:
 
     def test_export_names_only_the_named_reporter(self, demo_run):
         """`symmetry export irritants` gives no reporter for anonymous reports."""
-        listing = export_listing(demo_run.stdout)
-        assert [row["reporter"] for row in listing] == [None, "U0SOFIA", None, None]
+        ids = public_ids(demo_run.stdout)
+        reporters = {row["id"]: row["reporter"] for row in export_listing(demo_run.stdout)}
+        assert reporters == {
+            public_id: "U0SOFIA" if description == SOAP.description else None
+            for description, public_id in ids.items()
+        }
 
     def test_home_tabs(self, demo_run):
         """Marc's Home tab has the team's board, Sofia named on hers and the anonymous reports
@@ -546,6 +618,24 @@ def tick_reports(stdout: str) -> list[dict[str, int]]:
             assert matches, (key, said)
             counts[key] = sum(int("".join(m) if isinstance(m, tuple) else m) for m in matches)
         found.append(counts)
+    return found
+
+
+def walks_aside(stdout: str, locale: str) -> list[int]:
+    """For each tick: how many sensory-walk messages it sent that the narration set aside
+    ("This tick also sent sensory-walk messages, not shown here…: 2, to Amélie, Marc.")."""
+    said = translate(
+        locale,
+        "This tick also sent sensory-walk messages, not shown here (walks have the last "
+        "scenes): %(count)s, to %(names)s.",
+        count="§",
+        names="¤",
+    )
+    pattern = re.escape(said).replace("§", r"(\d+)").replace("¤", r"[^.]+")
+    found = []
+    for chunk in stdout.split("⏱")[1:]:
+        counted = re.findall(pattern, flat(chunk.split("━━")[0]))
+        found.append(int(counted[0]) if counted else 0)
     return found
 
 
@@ -617,8 +707,10 @@ class TestDemoPulses:
     def test_what_each_tick_did(self, demo_run):
         """The day before, one tick welcomes the shop's 3 people and plans 2 rounds with 10
         surveys; then 8 go at 10:05, 2 at 16:05; Friday queues and sends 2 reminders; Sunday
-        closes both rounds and sends nothing."""
+        closes both rounds and sends nothing. (Sensory-walk messages, which may go at any of
+        these ticks depending on the day the demo runs, are counted apart.)"""
         reports = tick_reports(demo_run.stdout)[8:]
+        aside = walks_aside(demo_run.stdout, demo_run.locale)[8:]
         assert [(r["welcomes"], r["rounds"], r["surveys"]) for r in reports] == [
             (3, 2, 10),
             (0, 0, 0),
@@ -626,7 +718,8 @@ class TestDemoPulses:
             (0, 0, 0),
             (0, 0, 0),
         ]
-        assert [r["sent"] for r in reports] == [3, 8, 2, 2, 0]
+        sent = [r["sent"] - walks for r, walks in zip(reports, aside, strict=True)]
+        assert sent == [3, 8, 2, 2, 0]
         assert [(r["reminders"], r["closed"]) for r in reports] == [
             (0, 0),
             (0, 0),
@@ -727,6 +820,21 @@ class TestDemoPulses:
         assert list(rows[0]) == ["id", "round_id", "question", "respondent", "value"]
         assert all(row["respondent"].endswith("…") for row in rows)
         assert "U0" not in scene(demo_run.stdout, 16)
+
+
+class TestWalkMessages:
+    def test_walk_messages_are_told_apart(self):
+        """Of every message template the bot sends, those about a walk (the prompt and its
+        reminder, the admins' notice, a teammate's invite, new notes) are the ones the demo's
+        ticks set aside; no other message is."""
+        walk = {"walk_prompt", "walk_overdue", "walk_invite", "walk_notes_added"}
+        cases = [(name, name, factory) for name, factory in blocks.SAMPLES.items()]
+        for _, name, factory in [*cases, *blocks.VARIANTS]:
+            payload = render(name, "en", **factory("en"))
+            if payload.get("type") in ("modal", "home"):
+                continue
+            call = Call("chat.postMessage", {"channel": "U0MARC", **payload}, None, 0.0)
+            assert is_walk_message(call) == (name in walk), name
 
 
 NAMES = Names(users={"U0MARC": "Marc Lefèvre"}, channels={"C0ATELIER": "atelier-lyon"})
