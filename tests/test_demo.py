@@ -42,6 +42,7 @@ from bot.demo.pulse_scenes import QUESTIONS as PULSE_QUESTIONS
 from bot.demo.runner import detect_locale
 from bot.demo.slack import Call
 from bot.demo.text import Names, element, message, plain, table, view
+from bot.demo.walk_scenes import BORROW, DRAUGHT, FINDINGS, ODOUR, PLACE, SURPRISED, WALK, WAX
 from bot.irritants import triage
 from bot.irritants.actions import done_text
 from bot.irritants.catalog import CATEGORIES
@@ -49,6 +50,9 @@ from bot.pulse import bank
 from bot.pulse.answers import error_text
 from bot.shared.blocks import render
 from bot.shared.i18n import translate, translations
+from bot.walks.quarters import Quarter
+from bot.walks.schedule import PROMPT_TIME
+from bot.walks.senses import PROMPTS, SENSES
 from tests import test_blocks as blocks
 
 TIME_LIMIT = 90  # about 35 s on an idle machine; generous for busy CI runners
@@ -169,9 +173,9 @@ def query_result(stdout: str, query: str) -> list[dict[str, str]]:
     return [dict(zip(header, row, strict=True)) for row in rows]
 
 
-def export_listing(stdout: str) -> list[dict]:
-    """The trimmed JSON the demo printed for `symmetry export irritants --format json`."""
-    start = stdout.index("$ symmetry export irritants --format json")
+def export_listing(stdout: str, what: str = "irritants") -> list[dict]:
+    """The trimmed JSON the demo printed for `symmetry export WHAT --format json`."""
+    start = stdout.index(f"$ symmetry export {what} --format json")
     block = []
     for line in stdout[start:].splitlines()[1:]:
         block.append(line)
@@ -237,11 +241,11 @@ class TestDemoCommand:
 
     def test_ends_with_the_summary(self, demo_run):
         """The run ends with its duration, in the narration's number format, and counts the
-        18 `symmetry` commands it ran (13 ticks, team list, outbox status, team add, 2 exports)."""
+        20 `symmetry` commands it ran (14 ticks, team list, outbox status, team add, 3 exports)."""
         summary = flat(demo_run.stdout.strip().split("\n\n")[-1])
         decimal = r"\d+,\d" if demo_run.locale == "fr" else r"\d+\.\d"
         assert re.search(decimal, summary)
-        assert re.search(r"\b18 (symmetry commands|commandes symmetry)\b", summary)
+        assert re.search(r"\b20 (symmetry commands|commandes symmetry)\b", summary)
         if demo_run.locale == "en":
             assert "went through the real app (its HTTP server and its command line)" in summary
 
@@ -687,7 +691,7 @@ class TestDemoPulses:
         17:00 plans both rounds; Tuesday 10:05 delivers the surveys of people in Paris (Chloé's
         shown in full, Emma's briefly); 16:05 Sofia's (London) and David's (New York); Friday
         14:05 reminds Marc and David; Sunday 10:05 closes, and Julien's late tap is refused."""
-        found = ticks(demo_run.stdout)[8:]
+        found = ticks(demo_run.stdout)[8:13]
         instants = [datetime.fromisoformat(instant) for instant, _ in found]
         tuesday = instants[1].date()
         assert tuesday in {first_tuesday_after(next_working_day(d)) for d in demo_run.dates}
@@ -709,8 +713,8 @@ class TestDemoPulses:
         surveys; then 8 go at 10:05, 2 at 16:05; Friday queues and sends 2 reminders; Sunday
         closes both rounds and sends nothing. (Sensory-walk messages, which may go at any of
         these ticks depending on the day the demo runs, are counted apart.)"""
-        reports = tick_reports(demo_run.stdout)[8:]
-        aside = walks_aside(demo_run.stdout, demo_run.locale)[8:]
+        reports = tick_reports(demo_run.stdout)[8:13]
+        aside = walks_aside(demo_run.stdout, demo_run.locale)[8:13]
         assert [(r["welcomes"], r["rounds"], r["surveys"]) for r in reports] == [
             (3, 2, 10),
             (0, 0, 0),
@@ -820,6 +824,120 @@ class TestDemoPulses:
         assert list(rows[0]) == ["id", "round_id", "question", "respondent", "value"]
         assert all(row["respondent"].endswith("…") for row in rows)
         assert "U0" not in scene(demo_run.stdout, 16)
+
+
+def walked_quarter(stdout: str) -> Quarter:
+    """The quarter of the walk scenes: the one after the pulse story's last tick."""
+    closed = datetime.fromisoformat(ticks(stdout)[12][0])
+    return Quarter.of(closed.date()).next
+
+
+def gap_line(sense: str, customer: int, employee: int) -> str:
+    """A sense's line in the walk's summary, as Marc reads it (in French)."""
+    gap = customer - employee
+    return f"{translate('fr', SENSES[sense])} — " + translate(
+        "fr",
+        "Customers %(customer)s · Employees %(employee)s · Gap %(gap)s",
+        customer=customer,
+        employee=employee,
+        gap=f"{gap:+d}" if gap else "0",
+    )
+
+
+class TestDemoWalks:
+    """Facts of the sensory walk scenes (17–18), whatever the narration's language."""
+
+    def test_the_quarters_prompt_reaches_the_managers(self, demo_run):
+        """The 14th tick is 09:30 in Paris on the next quarter's first working day; it sends
+        the quarter's prompt to Marc (shown whole, in French, with its three buttons) and to
+        Amélie, the shop's manager, and nothing else about walks."""
+        quarter = walked_quarter(demo_run.stdout)
+        instant, shown = ticks(demo_run.stdout)[13]
+        prompt_at = datetime.combine(quarter.first_working_day(None), PROMPT_TIME, tzinfo=PARIS)
+        assert datetime.fromisoformat(instant) == prompt_at
+        assert shown == ["Marc", "Amélie"]
+        assert re.search(r"walks: 2 prompt\(s\)", scene(demo_run.stdout, 17))
+        prompt = framed(raw_scene(demo_run.stdout, 17), "  Symmetry → Marc")
+        period = translate("fr", "Q%(number)s %(year)s", number=quarter.number, year=quarter.year)
+        assert translate("fr", "Your sensory walk · %(quarter)s", quarter=period) in prompt
+        buttons = ("Start my walk", "Done already", "Remind me in a week")
+        assert "  ".join(f"[{translate('fr', b)}]" for b in buttons) in prompt
+
+    def test_the_walk_modal_has_the_five_senses(self, demo_run):
+        """Marc's modal names the five senses in French, each with what to notice."""
+        modal = between(scene(demo_run.stdout, 17), "Slack", "▸")
+        for sense, label in SENSES.items():
+            assert f"{translate('fr', label)} · {translate('fr', PROMPTS[sense])}" in modal
+
+    def test_two_findings_became_named_irritants(self, demo_run):
+        """Of Marc's three notes, the two about the employee spaces became irritants of the
+        team, in the categories chosen (cleanliness for the smell, temperature for the
+        draught), named (Marc is their reporter), new in triage; the summary lists them."""
+        rows = query_result(demo_run.stdout, "SELECT i.public_id, i.category")
+        assert [
+            (r["category"], r["space"], r["reporter_id"], r["anonymous"], r["status"]) for r in rows
+        ] == [
+            ("cleanliness", "employee", "U0MARC", "0", "new"),
+            ("temperature", "employee", "U0MARC", "0", "new"),
+        ]
+        assert all(PUBLIC_ID.match(r["public_id"]) for r in rows)
+        text = scene(demo_run.stdout, 17)
+        for note in (WAX, ODOUR, DRAUGHT):
+            assert note in between(text, translate("fr", "Walk findings"))
+        summary = text[text.rindex(translate("fr", "Sensory walk")) :]
+        created = translations("fr").ngettext(
+            "*%(num)s irritant created*, in triage now:",
+            "*%(num)s irritants created*, in triage now:",
+            2,
+        ) % {"num": 2}
+        assert plain(created, NAMES) in summary
+        for note, category in FINDINGS.items():
+            line = f"• {translate('fr', CATEGORIES[category])} · "
+            line += f"{translate('fr', 'Employee spaces')} — {note}"
+            assert line in summary
+        assert f"— {WAX}" not in summary
+        [walk] = [
+            w
+            for w in export_listing(demo_run.stdout, "walks")
+            if (w["team"], w["quarter"]) == ("Atelier Lyon", walked_quarter(demo_run.stdout).label)
+        ]
+        assert sorted(walk["findings"]) == sorted(r["public_id"] for r in rows)
+
+    def test_the_gap_per_sense_is_shown(self, demo_run):
+        """The summary gives, per sense, both ratings and the gap: smell +3 and touch +2 worse
+        in the employee spaces, the others even; the export has the same gaps."""
+        summary = scene(demo_run.stdout, 17)
+        for sense in WALK:
+            assert gap_line(sense.key, sense.customer, sense.employee) in summary
+        quarter = walked_quarter(demo_run.stdout).label
+        gaps = {
+            w["quarter"]: w["gap"]
+            for w in export_listing(demo_run.stdout, "walks")
+            if w["team"] == "Atelier Lyon"
+        }
+        assert gaps[quarter] == {"sight": 0, "hearing": 0, "smell": 3, "touch": 2, "taste": 0}
+
+    def test_the_expedition_is_kept_and_listed(self, demo_run):
+        """Marc's astonishment report is saved from his Home tab, which then counts it; the
+        export lists it once, with the walk of the quarter of the visit (today's)."""
+        text = scene(demo_run.stdout, 18)
+        assert all(words in text for words in (PLACE, SURPRISED, BORROW))
+        one = translations("fr").ngettext(
+            "%(num)s learning expedition this quarter",
+            "%(num)s learning expeditions this quarter",
+            1,
+        ) % {"num": 1}
+        assert one in text
+        assert f"{translate('fr', 'Smell')} · {translate('fr', 'gap %(gap)s', gap='+3')}" in text
+        visits = [
+            (w["team"], w["quarter"], e["place"], e["date"])
+            for w in export_listing(demo_run.stdout, "walks")
+            for e in w["expeditions"]
+        ]
+        days = {d.isoformat(): Quarter.of(d).label for d in demo_run.dates}
+        [(team, quarter, place, day)] = visits
+        assert (team, place) == ("Atelier Lyon", PLACE)
+        assert days.get(day) == quarter
 
 
 class TestWalkMessages:
