@@ -17,6 +17,7 @@ import pytest
 from babel.dates import format_date
 
 from bot.demo import cast
+from bot.demo.context import is_walk_message
 from bot.demo.irritant_scenes import (
     COLD,
     DECLINE_NOTE,
@@ -39,13 +40,20 @@ from bot.demo.pulse_scenes import (
 )
 from bot.demo.pulse_scenes import QUESTIONS as PULSE_QUESTIONS
 from bot.demo.runner import detect_locale
+from bot.demo.slack import Call
 from bot.demo.text import Names, element, message, plain, table, view
+from bot.demo.walk_scenes import BORROW, DRAUGHT, FINDINGS, ODOUR, PLACE, SURPRISED, WALK, WAX
 from bot.irritants import triage
 from bot.irritants.actions import done_text
 from bot.irritants.catalog import CATEGORIES
 from bot.pulse import bank
 from bot.pulse.answers import error_text
-from bot.shared.i18n import translate
+from bot.shared.blocks import render
+from bot.shared.i18n import translate, translations
+from bot.walks.quarters import Quarter
+from bot.walks.schedule import PROMPT_TIME
+from bot.walks.senses import PROMPTS, SENSES
+from tests import test_blocks as blocks
 
 TIME_LIMIT = 90  # about 35 s on an idle machine; generous for busy CI runners
 PARIS = ZoneInfo("Europe/Paris")
@@ -165,9 +173,9 @@ def query_result(stdout: str, query: str) -> list[dict[str, str]]:
     return [dict(zip(header, row, strict=True)) for row in rows]
 
 
-def export_listing(stdout: str) -> list[dict]:
-    """The trimmed JSON the demo printed for `symmetry export irritants --format json`."""
-    start = stdout.index("$ symmetry export irritants --format json")
+def export_listing(stdout: str, what: str = "irritants") -> list[dict]:
+    """The trimmed JSON the demo printed for `symmetry export WHAT --format json`."""
+    start = stdout.index(f"$ symmetry export {what} --format json")
     block = []
     for line in stdout[start:].splitlines()[1:]:
         block.append(line)
@@ -233,11 +241,11 @@ class TestDemoCommand:
 
     def test_ends_with_the_summary(self, demo_run):
         """The run ends with its duration, in the narration's number format, and counts the
-        18 `symmetry` commands it ran (13 ticks, team list, outbox status, team add, 2 exports)."""
+        20 `symmetry` commands it ran (14 ticks, team list, outbox status, team add, 3 exports)."""
         summary = flat(demo_run.stdout.strip().split("\n\n")[-1])
         decimal = r"\d+,\d" if demo_run.locale == "fr" else r"\d+\.\d"
         assert re.search(decimal, summary)
-        assert re.search(r"\b18 (symmetry commands|commandes symmetry)\b", summary)
+        assert re.search(r"\b20 (symmetry commands|commandes symmetry)\b", summary)
         if demo_run.locale == "en":
             assert "went through the real app (its HTTP server and its command line)" in summary
 
@@ -381,6 +389,22 @@ def framed(stdout: str, heading: str) -> str:
 
 
 ANONYMOUS_IDS = {"U0CHLOE", "U0JULIEN", "U0DAVID"}
+PUBLIC_ID = re.compile(r"^[a-z0-9]{10}$")
+
+
+def public_ids(stdout: str) -> dict[str, str]:
+    """The public id of each report, by its description, from the irritants table the demo
+    showed before the roundup (each report has its own category)."""
+    rows = query_result(stdout, "SELECT public_id, category")
+    by_category = {row["category"]: row["public_id"] for row in rows}
+    return {r.description: by_category[r.category] for r in (COLD, SOAP, PRINTER, RADIO)}
+
+
+def me_too(count: int, locale: str) -> str:
+    """The "me too" count as an irritant's card shows it to managers: `1 « moi aussi »`."""
+    return translations(locale).ngettext("%(num)s “me too”", "%(num)s “me too”", count) % {
+        "num": count
+    }
 
 
 class TestDemoIrritants:
@@ -410,20 +434,35 @@ class TestDemoIrritants:
         on it, as a keyed code, and no report of his is stored for it."""
         david = between(scene(demo_run.stdout, 7), SOAP_TOO.description, RADIO.description)
         assert SOAP.description in david
-        [vote] = query_result(demo_run.stdout, "SELECT irritant_id")
-        assert vote["irritant_id"] == "2" and vote["voter_hash"].endswith("…")
-        assert [row["votes"] for row in export_listing(demo_run.stdout)] == [0, 1, 0, 0]
+        ids = public_ids(demo_run.stdout)
+        [vote] = query_result(demo_run.stdout, "SELECT i.public_id AS irritant")
+        assert vote["irritant"] == ids[SOAP.description] and vote["voter_hash"].endswith("…")
+        votes = {row["id"]: row["votes"] for row in export_listing(demo_run.stdout)}
+        assert votes == {public_id: int(d == SOAP.description) for d, public_id in ids.items()}
         assert SOAP_TOO.description not in scene(demo_run.stdout, 12)
+
+    def test_me_too_shows_to_the_manager_from_the_roundup(self, demo_run):
+        """David's "me too" was counted before the morning, but Marc's 09:00 message about
+        Sofia's report shows no count; after the roundup his Home tab shows it on her report
+        (counts change for managers only at the team's roundup)."""
+        counted = me_too(1, "fr")
+        morning = after_tick(demo_run.stdout, "T09:00")
+        assert SOAP.description in morning and "moi aussi" not in morning
+        heading = translate(demo_run.locale, "%(name)s's Home tab:", name="Marc")
+        marc = framed(raw_scene(demo_run.stdout, 12), f"  {heading}")
+        card = between(marc, SOAP.description)
+        assert counted in card[: card.index("[")]
+        assert marc.count("moi aussi") == 1
 
     def test_anonymous_rows_hold_no_user_id(self, demo_run):
         """In the irritants table the anonymous reports have no reporter ID, only a hash, and
         only their day; Sofia's named one has her ID."""
-        rows = query_result(demo_run.stdout, "SELECT id, category")
-        assert [(r["id"], r["category"], r["anonymous"]) for r in rows] == [
-            ("1", "temperature", "1"),
-            ("2", "cleanliness", "0"),
-            ("3", "tools", "1"),
-            ("4", "noise", "1"),
+        rows = query_result(demo_run.stdout, "SELECT public_id, category")
+        assert [(r["category"], r["anonymous"]) for r in rows] == [
+            ("temperature", "1"),
+            ("cleanliness", "0"),
+            ("tools", "1"),
+            ("noise", "1"),
         ]
         for row in rows:
             if row["anonymous"] == "1":
@@ -432,6 +471,31 @@ class TestDemoIrritants:
             else:
                 assert (row["reporter_id"], row["reporter_hash"]) == ("U0SOFIA", "NULL")
         assert not any(user in scene(demo_run.stdout, 8) for user in ANONYMOUS_IDS)
+
+    def test_reports_are_known_by_random_public_ids(self, demo_run):
+        """Outside the database a report is known by a public id of 10 random letters and
+        digits, not a row number: the narration names the anonymous ones by it, and the
+        triage buttons and the export carry it."""
+        ids = public_ids(demo_run.stdout)
+        assert len(set(ids.values())) == 4
+        assert all(PUBLIC_ID.match(i) and not i.isdigit() for i in ids.values())
+        assert not {i for i in ids.values() if i.isdigit() or len(i) < 8}
+        anonymous = [ids[r.description] for r in (COLD, PRINTER, RADIO)]
+        assert ", ".join(anonymous) in scene(demo_run.stdout, 8)
+        assert {row["id"] for row in export_listing(demo_run.stdout)} == set(ids.values())
+
+    def test_roundup_writes_the_anonymous_reports_again(self, demo_run):
+        """After the roundup the table lists Sofia's named report first and the anonymous ones
+        after it, with the same public ids, and still only their day."""
+        ids = public_ids(demo_run.stdout)
+        rows = query_result(demo_run.stdout, "SELECT public_id, anonymous, created_at")
+        assert [(r["public_id"], r["anonymous"]) for r in rows[:1]] == [
+            (ids[SOAP.description], "0")
+        ]
+        anonymous = {ids[r.description] for r in (COLD, PRINTER, RADIO)}
+        assert {r["public_id"] for r in rows[1:]} == anonymous
+        assert all(r["anonymous"] == "1" for r in rows[1:])
+        assert all(r["created_at"].endswith(" 00:00:00.000000") for r in rows[1:])
 
     def test_only_the_named_report_reaches_the_manager_at_once(self, demo_run):
         """After the reports the outbox holds one message, Sofia's named report for Marc; the
@@ -463,14 +527,22 @@ class TestDemoIrritants:
         text = scene(demo_run.stdout, 10)
         assert done_text("fr", "acknowledged") in text
         assert all(note in text for note in (PLAN_NOTE, DECLINE_NOTE, RESOLVE_NOTE))
+        ids = public_ids(demo_run.stdout)
         statuses = {row["id"]: row["status"] for row in export_listing(demo_run.stdout)}
-        assert statuses == {1: "acknowledged", 2: "resolved", 3: "planned", 4: "declined"}
+        assert statuses == {
+            ids[COLD.description]: "acknowledged",
+            ids[SOAP.description]: "resolved",
+            ids[PRINTER.description]: "planned",
+            ids[RADIO.description]: "declined",
+        }
 
     def test_each_reporter_hears_back_in_their_language(self, demo_run):
         """The 16:30 tick tells Chloé and Julien in French, David and Sofia in English, with
         the manager's note and the planned date; the anonymous reporters are reminded so."""
         stdout = demo_run.stdout[demo_run.stdout.index("T16:30") :]
-        eta = date.fromisoformat(export_listing(demo_run.stdout)[2]["eta"])
+        printer = public_ids(demo_run.stdout)[PRINTER.description]
+        [eta] = [row["eta"] for row in export_listing(demo_run.stdout) if row["id"] == printer]
+        eta = date.fromisoformat(eta)
         chloe, julien, david, sofia = (
             framed(stdout, f"  Symmetry → {name}") for name in ("Chloé", "Julien", "David", "Sofia")
         )
@@ -497,8 +569,12 @@ class TestDemoIrritants:
 
     def test_export_names_only_the_named_reporter(self, demo_run):
         """`symmetry export irritants` gives no reporter for anonymous reports."""
-        listing = export_listing(demo_run.stdout)
-        assert [row["reporter"] for row in listing] == [None, "U0SOFIA", None, None]
+        ids = public_ids(demo_run.stdout)
+        reporters = {row["id"]: row["reporter"] for row in export_listing(demo_run.stdout)}
+        assert reporters == {
+            public_id: "U0SOFIA" if description == SOAP.description else None
+            for description, public_id in ids.items()
+        }
 
     def test_home_tabs(self, demo_run):
         """Marc's Home tab has the team's board, Sofia named on hers and the anonymous reports
@@ -546,6 +622,24 @@ def tick_reports(stdout: str) -> list[dict[str, int]]:
             assert matches, (key, said)
             counts[key] = sum(int("".join(m) if isinstance(m, tuple) else m) for m in matches)
         found.append(counts)
+    return found
+
+
+def walks_aside(stdout: str, locale: str) -> list[int]:
+    """For each tick: how many sensory-walk messages it sent that the narration set aside
+    ("This tick also sent sensory-walk messages, not shown here…: 2, to Amélie, Marc.")."""
+    said = translate(
+        locale,
+        "This tick also sent sensory-walk messages, not shown here (walks have the last "
+        "scenes): %(count)s, to %(names)s.",
+        count="§",
+        names="¤",
+    )
+    pattern = re.escape(said).replace("§", r"(\d+)").replace("¤", r"[^.]+")
+    found = []
+    for chunk in stdout.split("⏱")[1:]:
+        counted = re.findall(pattern, flat(chunk.split("━━")[0]))
+        found.append(int(counted[0]) if counted else 0)
     return found
 
 
@@ -597,7 +691,7 @@ class TestDemoPulses:
         17:00 plans both rounds; Tuesday 10:05 delivers the surveys of people in Paris (Chloé's
         shown in full, Emma's briefly); 16:05 Sofia's (London) and David's (New York); Friday
         14:05 reminds Marc and David; Sunday 10:05 closes, and Julien's late tap is refused."""
-        found = ticks(demo_run.stdout)[8:]
+        found = ticks(demo_run.stdout)[8:13]
         instants = [datetime.fromisoformat(instant) for instant, _ in found]
         tuesday = instants[1].date()
         assert tuesday in {first_tuesday_after(next_working_day(d)) for d in demo_run.dates}
@@ -617,8 +711,10 @@ class TestDemoPulses:
     def test_what_each_tick_did(self, demo_run):
         """The day before, one tick welcomes the shop's 3 people and plans 2 rounds with 10
         surveys; then 8 go at 10:05, 2 at 16:05; Friday queues and sends 2 reminders; Sunday
-        closes both rounds and sends nothing."""
-        reports = tick_reports(demo_run.stdout)[8:]
+        closes both rounds and sends nothing. (Sensory-walk messages, which may go at any of
+        these ticks depending on the day the demo runs, are counted apart.)"""
+        reports = tick_reports(demo_run.stdout)[8:13]
+        aside = walks_aside(demo_run.stdout, demo_run.locale)[8:13]
         assert [(r["welcomes"], r["rounds"], r["surveys"]) for r in reports] == [
             (3, 2, 10),
             (0, 0, 0),
@@ -626,7 +722,8 @@ class TestDemoPulses:
             (0, 0, 0),
             (0, 0, 0),
         ]
-        assert [r["sent"] for r in reports] == [3, 8, 2, 2, 0]
+        sent = [r["sent"] - walks for r, walks in zip(reports, aside, strict=True)]
+        assert sent == [3, 8, 2, 2, 0]
         assert [(r["reminders"], r["closed"]) for r in reports] == [
             (0, 0),
             (0, 0),
@@ -727,6 +824,135 @@ class TestDemoPulses:
         assert list(rows[0]) == ["id", "round_id", "question", "respondent", "value"]
         assert all(row["respondent"].endswith("…") for row in rows)
         assert "U0" not in scene(demo_run.stdout, 16)
+
+
+def walked_quarter(stdout: str) -> Quarter:
+    """The quarter of the walk scenes: the one after the pulse story's last tick."""
+    closed = datetime.fromisoformat(ticks(stdout)[12][0])
+    return Quarter.of(closed.date()).next
+
+
+def gap_line(sense: str, customer: int, employee: int) -> str:
+    """A sense's line in the walk's summary, as Marc reads it (in French)."""
+    gap = customer - employee
+    return f"{translate('fr', SENSES[sense])} — " + translate(
+        "fr",
+        "Customers %(customer)s · Employees %(employee)s · Gap %(gap)s",
+        customer=customer,
+        employee=employee,
+        gap=f"{gap:+d}" if gap else "0",
+    )
+
+
+class TestDemoWalks:
+    """Facts of the sensory walk scenes (17–18), whatever the narration's language."""
+
+    def test_the_quarters_prompt_reaches_the_managers(self, demo_run):
+        """The 14th tick is 09:30 in Paris on the next quarter's first working day; it sends
+        the quarter's prompt to Marc (shown whole, in French, with its three buttons) and to
+        Amélie, the shop's manager, and nothing else about walks."""
+        quarter = walked_quarter(demo_run.stdout)
+        instant, shown = ticks(demo_run.stdout)[13]
+        prompt_at = datetime.combine(quarter.first_working_day(None), PROMPT_TIME, tzinfo=PARIS)
+        assert datetime.fromisoformat(instant) == prompt_at
+        assert shown == ["Marc", "Amélie"]
+        assert re.search(r"walks: 2 prompt\(s\)", scene(demo_run.stdout, 17))
+        prompt = framed(raw_scene(demo_run.stdout, 17), "  Symmetry → Marc")
+        period = translate("fr", "Q%(number)s %(year)s", number=quarter.number, year=quarter.year)
+        assert translate("fr", "Your sensory walk · %(quarter)s", quarter=period) in prompt
+        buttons = ("Start my walk", "Done already", "Remind me in a week")
+        assert "  ".join(f"[{translate('fr', b)}]" for b in buttons) in prompt
+
+    def test_the_walk_modal_has_the_five_senses(self, demo_run):
+        """Marc's modal names the five senses in French, each with what to notice."""
+        modal = between(scene(demo_run.stdout, 17), "Slack", "▸")
+        for sense, label in SENSES.items():
+            assert f"{translate('fr', label)} · {translate('fr', PROMPTS[sense])}" in modal
+
+    def test_two_findings_became_named_irritants(self, demo_run):
+        """Of Marc's three notes, the two about the employee spaces became irritants of the
+        team, in the categories chosen (cleanliness for the smell, temperature for the
+        draught), named (Marc is their reporter), new in triage; the summary lists them."""
+        rows = query_result(demo_run.stdout, "SELECT i.public_id, i.category")
+        assert [
+            (r["category"], r["space"], r["reporter_id"], r["anonymous"], r["status"]) for r in rows
+        ] == [
+            ("cleanliness", "employee", "U0MARC", "0", "new"),
+            ("temperature", "employee", "U0MARC", "0", "new"),
+        ]
+        assert all(PUBLIC_ID.match(r["public_id"]) for r in rows)
+        text = scene(demo_run.stdout, 17)
+        for note in (WAX, ODOUR, DRAUGHT):
+            assert note in between(text, translate("fr", "Walk findings"))
+        summary = text[text.rindex(translate("fr", "Sensory walk")) :]
+        created = translations("fr").ngettext(
+            "*%(num)s irritant created*, in triage now:",
+            "*%(num)s irritants created*, in triage now:",
+            2,
+        ) % {"num": 2}
+        assert plain(created, NAMES) in summary
+        for note, category in FINDINGS.items():
+            line = f"• {translate('fr', CATEGORIES[category])} · "
+            line += f"{translate('fr', 'Employee spaces')} — {note}"
+            assert line in summary
+        assert f"— {WAX}" not in summary
+        [walk] = [
+            w
+            for w in export_listing(demo_run.stdout, "walks")
+            if (w["team"], w["quarter"]) == ("Atelier Lyon", walked_quarter(demo_run.stdout).label)
+        ]
+        assert sorted(walk["findings"]) == sorted(r["public_id"] for r in rows)
+
+    def test_the_gap_per_sense_is_shown(self, demo_run):
+        """The summary gives, per sense, both ratings and the gap: smell +3 and touch +2 worse
+        in the employee spaces, the others even; the export has the same gaps."""
+        summary = scene(demo_run.stdout, 17)
+        for sense in WALK:
+            assert gap_line(sense.key, sense.customer, sense.employee) in summary
+        quarter = walked_quarter(demo_run.stdout).label
+        gaps = {
+            w["quarter"]: w["gap"]
+            for w in export_listing(demo_run.stdout, "walks")
+            if w["team"] == "Atelier Lyon"
+        }
+        assert gaps[quarter] == {"sight": 0, "hearing": 0, "smell": 3, "touch": 2, "taste": 0}
+
+    def test_the_expedition_is_kept_and_listed(self, demo_run):
+        """Marc's astonishment report is saved from his Home tab, which then counts it; the
+        export lists it once, with the walk of the quarter of the visit (today's)."""
+        text = scene(demo_run.stdout, 18)
+        assert all(words in text for words in (PLACE, SURPRISED, BORROW))
+        one = translations("fr").ngettext(
+            "%(num)s learning expedition this quarter",
+            "%(num)s learning expeditions this quarter",
+            1,
+        ) % {"num": 1}
+        assert one in text
+        assert f"{translate('fr', 'Smell')} · {translate('fr', 'gap %(gap)s', gap='+3')}" in text
+        visits = [
+            (w["team"], w["quarter"], e["place"], e["date"])
+            for w in export_listing(demo_run.stdout, "walks")
+            for e in w["expeditions"]
+        ]
+        days = {d.isoformat(): Quarter.of(d).label for d in demo_run.dates}
+        [(team, quarter, place, day)] = visits
+        assert (team, place) == ("Atelier Lyon", PLACE)
+        assert days.get(day) == quarter
+
+
+class TestWalkMessages:
+    def test_walk_messages_are_told_apart(self):
+        """Of every message template the bot sends, those about a walk (the prompt and its
+        reminder, the admins' notice, a teammate's invite, new notes) are the ones the demo's
+        ticks set aside; no other message is."""
+        walk = {"walk_prompt", "walk_overdue", "walk_invite", "walk_notes_added"}
+        cases = [(name, name, factory) for name, factory in blocks.SAMPLES.items()]
+        for _, name, factory in [*cases, *blocks.VARIANTS]:
+            payload = render(name, "en", **factory("en"))
+            if payload.get("type") in ("modal", "home"):
+                continue
+            call = Call("chat.postMessage", {"channel": "U0MARC", **payload}, None, 0.0)
+            assert is_walk_message(call) == (name in walk), name
 
 
 NAMES = Names(users={"U0MARC": "Marc Lefèvre"}, channels={"C0ATELIER": "atelier-lyon"})

@@ -83,6 +83,31 @@ class TestAdminFlag:
         assert slack.calls_to("users.info") == []
 
 
+class TestRefresh:
+    def test_refreshing_everyone_keeps_each_persons_language(self, directory, db, workspace_id):
+        """`refresh_all` (users.list) caches each person's Slack language, so that a later
+        message is written in it (without include_locale, Slack leaves it out)."""
+        cache(db, workspace_id, EMPLOYEE, age=timedelta(hours=1), is_admin=False)
+        assert directory.refresh_all(workspace_id=workspace_id, now=NOW) >= 4
+        with db.sessions.begin() as session:
+            cached = queries.get_slack_users(
+                session, workspace_id=workspace_id, user_ids=[ADMIN, MANAGER, EMPLOYEE]
+            )
+            locales = {user_id: row.locale for user_id, row in cached.items()}
+        assert locales == {ADMIN: "en", MANAGER: "fr", EMPLOYEE: "en"}
+
+    def test_many_stale_profiles_keep_their_language(self, directory, slack, workspace_id):
+        """Over 20 people to look up are read from users.list pages, languages included."""
+        ids = [ADMIN, MANAGER, EMPLOYEE, *(f"UNKNOWN{n:02d}" for n in range(20))]
+        found = directory.profiles(workspace_id=workspace_id, user_ids=ids, now=NOW)
+        assert {i: found[i].locale for i in (ADMIN, MANAGER, EMPLOYEE)} == {
+            ADMIN: "en",
+            MANAGER: "fr",
+            EMPLOYEE: "en",
+        }
+        assert slack.calls_to("users.list")
+
+
 class TestResolve:
     def test_first_contact_reads_the_language_from_slack(self, directory, slack, workspace_id):
         """Someone never seen: their Slack profile gives language and time zone."""

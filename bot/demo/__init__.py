@@ -8,7 +8,8 @@ demo runs the real `symmetry tick --now INSTANT` at chosen instants (the server'
 not touched): a January week, so welcomes are seen held to each person's working hours, then
 the working day after today, so that irritants reported today reach the manager, are triaged,
 and each reporter hears back, then the week of the next Tuesday, for a round of pulse surveys
-(planned the day before, answered, reminded halfway, closed, its results shown or hidden).
+(planned the day before, answered, reminded halfway, closed, its results shown or hidden),
+then the first working day of the next quarter, for a sensory walk.
 
     runner.py    `run_demo`: sets the stage, plays the scenes, prints the summary
     slack/       the simulated Slack workspace (also the tests' fake Slack)
@@ -19,5 +20,6 @@ and each reporter hears back, then the week of the next Tuesday, for a round of 
     scenes.py    the story; append a `Scene` to `SCENES` to show a new feature
     irritant_scenes.py  its irritant part: report, route, triage, tell the reporter
     pulse_scenes.py     its pulse survey part: plan, answer, remind, close, results
+    walk_scenes.py      its sensory walk part: prompt, walk, findings, expedition, results
     narrator.py  terminal output;  text.py  Block Kit as readable text
 """

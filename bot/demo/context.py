@@ -21,7 +21,7 @@ from bot.demo import cast, text
 from bot.demo.narrator import Narrator
 from bot.demo.slack import Call, Response, SlackClientSim, SlackSim
 from bot.demo.stage import Stage
-from bot.shared.i18n import translate
+from bot.shared.i18n import N_, translate
 from bot.shared.worktime import CLOSING, OPENING
 from storage import queries
 from storage.db import session_scope
@@ -203,9 +203,15 @@ class Demo:
 
     # ----- the clock: ticks at instants of the story, through the real CLI
 
-    def tick(self, instant: datetime, *, again: bool = False) -> list[Call]:
+    def tick(self, instant: datetime, *, again: bool = False, walks: bool = False) -> list[Call]:
         """Run `symmetry tick --now INSTANT`, as the clock process would at that instant;
-        narrate it and return the messages Slack accepted during the tick."""
+        narrate it and return the messages Slack accepted during the tick.
+
+        The demo's teams are made on today's real date, so a quarter's sensory-walk messages
+        (prompts, reminders, the admins' notice) may go at any tick after it, depending on the
+        day the demo runs: they are left out of what is returned, and the narration says they
+        went. With `walks`, only they are returned (a walk scene), and the others are noted.
+        """
         zone = instant.tzinfo
         if zone is None:
             raise ValueError("a tick needs an aware instant")
@@ -235,7 +241,30 @@ class Demo:
             if call.method == "chat.postMessage" and not call.failed
         ]
         self.delivered.extend(sent)
-        return sent
+        shown = [call for call in sent if is_walk_message(call) == walks]
+        aside = [call for call in sent if is_walk_message(call) != walks]
+        if aside:
+            said = (
+                N_(
+                    "This tick also sent other messages, not shown here (this scene is about "
+                    "walks): %(count)s, to %(names)s."
+                )
+                if walks
+                else N_(
+                    "This tick also sent sensory-walk messages, not shown here (walks have the "
+                    "last scenes): %(count)s, to %(names)s."
+                )
+            )
+            names = sorted({self.recipient_name(call) for call in aside})
+            self.narrator.note(
+                translate(self.locale, said, count=len(aside), names=", ".join(names))
+            )
+        return shown
+
+    def recipient_name(self, call: Call) -> str:
+        """The first name of the person a direct message went to (else its channel)."""
+        person = cast.person(call.params.get("channel"))
+        return person.first_name if person else str(call.params.get("channel"))
 
     def local_time(self, instant: datetime, tz: tzinfo | str, *, day: bool = False) -> str:
         """`Tuesday 13 January, 10:00` (with `day`) or `10:00`, in the zone `tz`."""
@@ -309,6 +338,20 @@ class Demo:
         """How many members the team has in the demo's database (None: no such team)."""
         members = self.member_ids(team_name)
         return None if members is None else len(members)
+
+
+WALK_ACTIONS = ("walk_start", "walk_teammate_open")
+
+
+def is_walk_message(call: Call) -> bool:
+    """Whether a message is about a sensory walk: each has a block whose ID starts with
+    `walk-` (prompt, reminder, admins' notice) or a button of the walk (a teammate's invite)."""
+    for block in call.params.get("blocks") or []:
+        if str(block.get("block_id", "")).startswith("walk-"):
+            return True
+        if any(e.get("action_id") in WALK_ACTIONS for e in block.get("elements") or []):
+            return True
+    return False
 
 
 def opened_with(callback_id: str) -> Callable[[Call], bool]:

@@ -27,7 +27,7 @@ from bot.demo import cast
 from bot.demo.context import Demo, DemoError, opened_with
 from bot.demo.slack import Call, form_values
 from bot.irritants.catalog import STATUSES
-from bot.shared.i18n import translate
+from bot.shared.i18n import translate, translations
 from bot.shared.worktime import WORKDAYS
 
 PARIS = ZoneInfo("Europe/Paris")  # the team's time zone
@@ -289,7 +289,8 @@ def report_irritants(demo: Demo) -> None:
         translate(
             locale,
             "No second report: %(name)s's “me too” counts on %(reporter)s's, which now has "
-            "%(count)s. Managers see how many people an irritant bothers.",
+            "%(count)s. Managers see how many people an irritant bothers, as counted at the "
+            "team's last daily roundup, so that no count dates a vote.",
             name=SOAP_TOO.person.first_name,
             reporter=SOAP.person.first_name,
             count=votes,
@@ -392,9 +393,12 @@ def what_is_kept(demo: Demo) -> None:
             name=SOAP.person.first_name,
         )
     )
-    demo.show_sql(
-        "SELECT irritant_id, substr(voter_hash, 1, 12) || '…' AS voter_hash FROM irritant_votes"
+    votes = demo.show_sql(
+        "SELECT i.public_id AS irritant, substr(v.voter_hash, 1, 12) || '…' AS voter_hash "
+        "FROM irritant_votes v JOIN irritants i ON i.id = v.irritant_id"
     )
+    if [row[0] for row in votes] != [_public_id(demo, SOAP)]:
+        raise DemoError(f"the one “me too” should be on Sofia's report: {votes}")
     demo.narrator.note(
         translate(
             locale,
@@ -463,6 +467,22 @@ def daily_roundup(demo: Demo) -> None:
             "made. %(name)s's named report is not in it: %(manager)s had it this morning.",
             name=SOAP.person.first_name,
             manager=cast.MARC.first_name,
+        )
+    )
+    demo.narrator.step(translate(locale, "An operator reads the irritants again:"))
+    rows = demo.show_sql("SELECT public_id, anonymous, created_at FROM irritants ORDER BY id")
+    anonymous = {_public_id(demo, report) for report in ANONYMOUS}
+    if [row[0] for row in rows[:1]] != [_public_id(demo, SOAP)] or {
+        row[0] for row in rows[1:]
+    } != anonymous:
+        raise DemoError(f"the roundup should write the anonymous reports again, last: {rows}")
+    demo.narrator.note(
+        translate(
+            locale,
+            "Shown in the roundup, the anonymous reports were written again, in random order, "
+            "after the day's named ones: neither the table's order nor its row numbers tell when "
+            "each was made. Their public ids, the only ones Slack and the exports ever see, are "
+            "random and did not change.",
         )
     )
 
@@ -706,6 +726,24 @@ def reporters_hear_back(demo: Demo) -> None:
 def home_tab(demo: Demo) -> None:
     """The manager's Home tab has the team's board; an employee's lists her own reports."""
     _open_home(demo, cast.MARC)
+    soap = _public_id(demo, SOAP)
+    counted = translations(cast.MARC.language.lower()).ngettext(
+        "%(num)s “me too”", "%(num)s “me too”", 1
+    ) % {"num": 1}
+    morning = json.dumps(demo.memo["named_dm"], ensure_ascii=False)
+    shown = _count(demo, f"SELECT votes_shown FROM irritants WHERE public_id = '{soap}'")
+    if counted in morning or shown != 1:
+        raise DemoError("Sofia's report should show David's “me too” from the roundup on only")
+    demo.narrator.note(
+        translate(
+            demo.locale,
+            "%(manager)s now sees %(name)s's “me too” on %(reporter)s's report: it was not in "
+            "this morning's message, and showed from the roundup on.",
+            manager=cast.MARC.first_name,
+            name=SOAP_TOO.person.first_name,
+            reporter=SOAP.person.first_name,
+        )
+    )
     view = _open_home(demo, cast.CHLOE)
     if COLD.description not in json.dumps(view, ensure_ascii=False):
         raise DemoError("Chloé's Home tab should list her anonymous report")

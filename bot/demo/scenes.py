@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.demo import cast, irritant_scenes, pulse_scenes, text
+from bot.demo import cast, irritant_scenes, pulse_scenes, text, walk_scenes
 from bot.demo.context import Demo, DemoError
 from bot.demo.slack import Call, form_values
 from bot.runtime.config import LOCALES
@@ -367,4 +367,6 @@ SCENES: list[Scene] = [
     Scene(N_("Pulse surveys: answering with a tap"), pulse_scenes.answering),
     Scene(N_("Pulse surveys: one reminder, then the close"), pulse_scenes.reminder_and_close),
     Scene(N_("Pulse surveys: results, for groups large enough"), pulse_scenes.results),
+    Scene(N_("Sensory walks: a new quarter, a walk, two findings"), walk_scenes.quarter_prompt),
+    Scene(N_("Sensory walks: a learning expedition, and the results"), walk_scenes.expedition),
 ]

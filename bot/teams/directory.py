@@ -216,7 +216,7 @@ class Directory:
         fetched: dict[str, dict] = {}
         if len(stale) > 20:
             # One page of users.list holds 200 people: far fewer calls than one users.info each.
-            for page in client.users_list(limit=200):
+            for page in client.users_list(limit=200, include_locale=True):
                 fetched.update({u["id"]: u for u in page["members"] if u["id"] in stale})
         missing = set()
         for user_id in sorted(stale - fetched.keys()):
@@ -234,7 +234,10 @@ class Directory:
         client = self.client_for(workspace_id)
         if client is None:
             return 0
-        users = [user for page in client.users_list(limit=200) for user in page["members"]]
+        # Without include_locale Slack leaves the locale out, and every cached language would
+        # be forgotten (people then written to in their team's language).
+        pages = client.users_list(limit=200, include_locale=True)
+        users = [user for page in pages for user in page["members"]]
         return len(self._store(workspace_id, users, now=now))
 
     def _store(self, workspace_id: int, users: Iterable[dict], *, now: datetime) -> dict:
