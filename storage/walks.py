@@ -143,8 +143,8 @@ def expedition_by_key(session: Session, *, submission_key: str) -> Expedition | 
 def overdue(
     session: Session, *, workspace_id: int, quarter: str, due_before: datetime
 ) -> Sequence[Walk]:
-    """A workspace's walks of `quarter` due at or before `due_before` and not done, with their
-    team and its managers, in team name order."""
+    """A workspace's walks of `quarter` due at or before `due_before` and not done, of teams
+    that existed then, with their team and its managers, in team name order."""
     return session.scalars(
         select(Walk)
         .join(Team, Walk.team_id == Team.id)
@@ -152,6 +152,7 @@ def overdue(
             Team.workspace_id == workspace_id,
             Walk.quarter == quarter,
             Walk.due_at <= due_before,
+            Team.created_at <= due_before,
             Walk.done_at.is_(None),
         )
         .options(selectinload(Walk.team).selectinload(Team.managers))

@@ -347,6 +347,30 @@ class TestTeamCreatedMidQuarter:
             (prompt,) = sent(slack, MANAGER, "walk-prompt")
         assert "T2 2026" in prompt["text"]
 
+    def test_a_walk_opened_from_home_late_does_not_bring_the_prompt(self, db, slack, tmp_path):
+        """A team made with 22 days left whose manager opens the Home tab (which makes the
+        quarter's walk to show it) still gets no prompt for this quarter."""
+        made = at(date(2026, 3, 10), 10)
+        team(db, slack, created=made)
+        with app_at(db, slack, tmp_path, made) as app:
+            app.platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
+            slack.wait_for("views.publish")
+            assert [w.quarter for w in walks(db)] == ["2026-Q1"]
+            tick(app, made + timedelta(minutes=5))
+            tick(app, at(date(2026, 3, 20), 10))
+            assert sent(slack, MANAGER, "walk-prompt") == []
+
+    def test_a_team_made_after_the_45th_day_is_not_in_the_notice(self, db, slack, tmp_path):
+        """The admins' notice, planned late (the clock was down), names no team made after
+        the 45th day, even one whose walk the Home tab made."""
+        made = at(date(2026, 2, 20), 10)
+        team(db, slack, created=made)
+        with app_at(db, slack, tmp_path, made) as app:
+            app.platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
+            slack.wait_for("views.publish")
+            tick(app, at(date(2026, 2, 23), 15, 1), admins=frozenset({EMPLOYEE}))
+        assert sent(slack, EMPLOYEE, "walk-notice") == []
+
 
 class TestQuarterEnd:
     def test_what_is_still_queued_when_the_quarter_ends_is_never_sent(

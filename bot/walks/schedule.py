@@ -101,7 +101,9 @@ def to_prompt(session: Session, team: Team, now: datetime) -> list[tuple[Quarter
         if not midnight(first, team.timezone) - PLAN_AHEAD <= now < ends_at(quarter, team):
             continue
         walk = store.of_quarter(session, team_id=team.id, quarter=quarter.label)
-        if walk is None and today > first and quarter.days_left(today) < MIN_DAYS_LEFT:
+        # Nobody prompted yet (the walk may exist: the Home tab or `/symmetry walk` made it).
+        late = walk is None or not walk.prompts
+        if late and today > first and quarter.days_left(today) < MIN_DAYS_LEFT:
             continue
         if walk is not None and walk.done_at is not None:
             continue
