@@ -54,6 +54,16 @@ def get(session: Session, *, public_id: str | None) -> Irritant | None:
     ).one_or_none()
 
 
+def by_row(session: Session, *, irritant_id: object) -> Irritant | None:
+    """An irritant by its row id (only for what was stored before public ids existed)."""
+    if isinstance(irritant_id, bool) or not isinstance(irritant_id, int):
+        return None
+    return get(
+        session,
+        public_id=session.scalar(select(Irritant.public_id).where(Irritant.id == irritant_id)),
+    )
+
+
 def by_submission(session: Session, *, submission_key: str) -> Irritant | None:
     """The irritant stored from a given modal submission, if it was stored already."""
     return session.scalars(

@@ -233,6 +233,23 @@ class TestTriage:
             assert row.state == "sent" and row.recipient is None
             assert SALARIEE not in json.dumps(row.payload)
 
+    def test_a_follow_up_queued_before_public_ids_still_reaches_the_reporter(
+        self, app, platform, slack, db
+    ):
+        """An anonymous follow-up queued by an older version names the report by its row id:
+        after the upgrade it still finds its reporter."""
+        message = roundup_for(app, slack, db)
+        ack = button(message, "irritant_acknowledge")
+        platform.block_action(MANAGER, "irritant_acknowledge", ack["value"], message=message)
+        wait_until(lambda: the_irritant(db).status == "acknowledged")
+        with db.sessions.begin() as session:
+            queued = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "irritant_update")
+            ).one()
+            queued.payload = {**queued.payload, "irritant": the_irritant(db).id}
+        tick(app, LATER + timedelta(minutes=1))
+        assert len(dms(slack, SALARIEE)) == 1
+
     def test_forged_click_changes_nothing(self, app, platform, slack, db):
         """A non-manager sending the triage action is refused; nothing changes or is sent."""
         message = roundup_for(app, slack, db)

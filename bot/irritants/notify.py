@@ -145,7 +145,13 @@ def reporter_resolver(policy: Policy, sessions):  # type: ignore[no-untyped-def]
         if payload.get("resolve") != RESOLVE_REPORTER:
             return None
         with session_scope(sessions) as session:
-            irritant = store.get(session, public_id=payload["irritant"])
+            found = payload["irritant"]
+            # Queued before public ids (an upgrade with follow-ups waiting): the row's id then.
+            irritant = (
+                store.get(session, public_id=found)
+                if isinstance(found, str)
+                else store.by_row(session, irritant_id=found)
+            )
             event = session.get(IrritantEvent, payload["event"])
             if irritant is None or event is None:
                 return None
