@@ -16,7 +16,7 @@ from bot.shared.policy import Policy
 from bot.shared.sending import Recipient, queue
 from bot.shared.worktime import day_of, is_workday, zone
 from bot.teams import sizes
-from bot.teams.directory import Directory, locale_for
+from bot.teams.directory import Directory, locale_for, reach
 from storage import irritants as store
 from storage import queries
 from storage.db import session_scope
@@ -51,20 +51,13 @@ def _send(
     **context: object,
 ) -> bool:
     """Render `template` in the recipient's language and queue it for their working hours."""
-    locale = locale_for(session, policy, workspace_id=team.workspace_id, user_id=recipient)
-    profile = queries.get_slack_user(session, workspace_id=team.workspace_id, user_id=recipient)
+    to, locale = reach(session, policy, team=team, user_id=recipient)
     payload = render(template, locale, team=team, **labels(), **context)
     if scrub:
         payload["scrub_recipient"] = True
     return queue(
         session,
-        to=Recipient(
-            team.workspace_id,
-            recipient,
-            profile.timezone if profile else None,
-            team.timezone,
-            team.holidays,
-        ),
+        to=to,
         key=key,
         kind=kind,
         payload=payload,

@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.shared.i18n import pick_locale, slack_locale
 from bot.shared.policy import Policy
+from bot.shared.sending import Recipient
 from storage import queries
 from storage.db import session_scope
-from storage.models import SlackUser
+from storage.models import SlackUser, Team
 
 PROFILE_MAX_AGE = timedelta(days=1)
 ADMIN_MAX_AGE = timedelta(minutes=10)
@@ -110,12 +111,27 @@ def locale_for(session: Session, policy: Policy, *, workspace_id: int, user_id: 
     """The person's language from the cache: their Slack locale, then their team's, then the
     default (no Slack call)."""
     cached = queries.get_slack_user(session, workspace_id=workspace_id, user_id=user_id)
+    return _locale(session, policy, cached, workspace_id=workspace_id, user_id=user_id)
+
+
+def _locale(
+    session: Session, policy: Policy, cached: SlackUser | None, *, workspace_id: int, user_id: str
+) -> str:
     teams = queries.teams_of_member(session, workspace_id=workspace_id, user_id=user_id)
     return pick_locale(
         cached.locale if cached else None,
         teams[0].locale if teams else None,
         default=policy.default_locale,
     )
+
+
+def reach(session: Session, policy: Policy, *, team: Team, user_id: str) -> tuple[Recipient, str]:
+    """How a message about `team` reaches a person, from the cache (no Slack call): their own
+    time zone, else the team's, the team's public holidays; and their language."""
+    cached = queries.get_slack_user(session, workspace_id=team.workspace_id, user_id=user_id)
+    zone = cached.timezone if cached else None
+    to = Recipient(team.workspace_id, user_id, zone, team.timezone, team.holidays)
+    return to, _locale(session, policy, cached, workspace_id=team.workspace_id, user_id=user_id)
 
 
 class Directory:

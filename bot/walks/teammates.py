@@ -14,14 +14,13 @@ from bot.shared.blocks import render
 from bot.shared.i18n import N_
 from bot.shared.inputs import metadata, public_id
 from bot.shared.policy import Policy
-from bot.shared.sending import Recipient, queue
+from bot.shared.sending import queue
 from bot.teams.actors import Actor
-from bot.teams.directory import locale_for
+from bot.teams.directory import reach
 from bot.walks import access
 from bot.walks.form import Form, Outcome, error_texts, notice, parse_notes, teammate_modal
 from bot.walks.quarters import Quarter
 from bot.walks.senses import SENSES, SPACES
-from storage import queries
 from storage.models import Team, Walk, WalkInvite, WalkNote
 
 THANKS = N_("Thank you: your notes are part of the walk now.")
@@ -73,17 +72,10 @@ def _tell(
     """Queue a walk message for one person, in their language and working hours; it is not
     sent once the walk's quarter has closed."""
     team: Team = walk.team
-    locale = locale_for(session, policy, workspace_id=team.workspace_id, user_id=user_id)
-    profile = queries.get_slack_user(session, workspace_id=team.workspace_id, user_id=user_id)
+    to, locale = reach(session, policy, team=team, user_id=user_id)
     queue(
         session,
-        to=Recipient(
-            team.workspace_id,
-            user_id,
-            profile.timezone if profile else None,
-            team.timezone,
-            team.holidays,
-        ),
+        to=to,
         key=key,
         kind=kind,
         payload=render(template, locale, team=team, walk_id=walk.public_id, **context),
