@@ -28,7 +28,9 @@ def open_form(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> 
 
 def submit(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     services: Services = context["services"]
-    who = actor(context, body, client, roles=True, admin=False)
+    # The answer is the acknowledgement: no Slack call before it (the form's opening cached
+    # the person).
+    who = actor(context, body, roles=True, admin=False, ask_slack=False)
     with services.session() as session:
         outcome = expeditions.submit(
             session, services.policy, who=who, view=body["view"], now=services.now()
