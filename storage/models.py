@@ -144,6 +144,8 @@ class Team(Base):
     survey_days: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     # The country (and region) whose public holidays count like weekends: "FR", "US-NY".
     holidays: Mapped[str | None] = mapped_column(String(16))
+    # "You said, we did": a Monday post in the team's channel of the week's resolved irritants.
+    said_did: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = utc_column()
     updated_at: Mapped[datetime] = utc_column()
 
@@ -224,7 +226,13 @@ class Irritant(Base):
     """
 
     __tablename__ = "irritants"
-    __table_args__ = (Index("ix_irritants_team_status", "team_id", "status"),)
+    __table_args__ = (
+        Index("ix_irritants_team_status", "team_id", "status"),
+        # A week's digest reads what was reported, shown and resolved in a window of time.
+        Index("ix_irritants_team_created", "team_id", "created_at"),
+        Index("ix_irritants_team_rounded_up", "team_id", "rounded_up_at"),
+        Index("ix_irritants_team_resolved", "team_id", "resolved_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(16), unique=True, default=new_public_id)
@@ -573,6 +581,59 @@ class Expedition(Base):
     created_at: Mapped[datetime] = utc_column(server_default=False)
 
     walk: Mapped[Walk] = relationship(back_populates="expeditions")
+
+
+class DigestPreference(Base):
+    """A manager's (or admin's) choice about their weekly digest: off, or another weekday
+    (0 is Monday). No row: on, on Monday."""
+
+    __tablename__ = "digest_preferences"
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    weekday: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    updated_at: Mapped[datetime] = utc_column(server_default=False)
+
+
+class DigestRecord(Base):
+    """A weekly digest queued: which ISO week ("2026-W50"), for whom (a manager's, an admin's
+    user ID, or the team's channel for "you said, we did"), and the end of the period it
+    covered, where the next one starts. `team_id` is NULL for an admins' digest."""
+
+    __tablename__ = "digests"
+    __table_args__ = (
+        Index("ix_digests_recipient_week", "workspace_id", "kind", "recipient", "week"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # "manager", "admins" or "channel"
+    recipient: Mapped[str] = mapped_column(String(32))
+    week: Mapped[str] = mapped_column(String(8))
+    covers_until: Mapped[datetime] = utc_column(server_default=False)
+    created_at: Mapped[datetime] = utc_column()
+
+
+class CustomerNps(Base):
+    """The customer NPS a team's company recorded for a month ("2026-11"), shown in the
+    digest beside the team's eNPS."""
+
+    __tablename__ = "customer_nps"
+    __table_args__ = (UniqueConstraint("team_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
+    month: Mapped[str] = mapped_column(String(7))
+    nps: Mapped[int] = mapped_column(Integer)  # -100..100
+    responses: Mapped[int] = mapped_column(Integer)
+    recorded_by: Mapped[str | None] = mapped_column(String(32))  # None: `symmetry nps import`
+    recorded_at: Mapped[datetime] = utc_column(server_default=False)
 
 
 # Multi-workspace mode keeps OAuth installations and states in slack_sdk's own tables; they

@@ -4,6 +4,7 @@ digests). The message becomes an outbox row; the deliverer sends it when it is d
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,3 +67,27 @@ def queue(
         not_before=at,
         expires_at=latest,
     )
+
+
+def with_file(
+    payload: dict[str, Any], *, filename: str, title: str, content: bytes
+) -> dict[str, Any]:
+    """`payload` with a file to upload into the same conversation once the message is sent
+    (the digest's chart). The deliverer uploads it after the message; a failed upload never
+    holds the message back."""
+    return {
+        **payload,
+        "upload": {
+            "filename": filename,
+            "title": title,
+            "content": base64.b64encode(content).decode("ascii"),
+        },
+    }
+
+
+def file_of(payload: dict[str, Any]) -> tuple[str, str, bytes] | None:
+    """The file `with_file` attached to `payload`, as (filename, title, content)."""
+    upload = payload.get("upload")
+    if not isinstance(upload, dict):
+        return None
+    return upload["filename"], upload["title"], base64.b64decode(upload["content"])

@@ -1,0 +1,1 @@
+"""Weekly digests: what managers (and admins) read every Monday."""
