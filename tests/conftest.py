@@ -68,6 +68,7 @@ def seed(sim: SlackSim) -> None:
     sim.add_channel(SimChannel(PRIVATE_CHANNEL, "secret", [MANAGER], is_private=True))
     sim.add_channel(SimChannel(OTHER_CHANNEL, "sales", [ADMIN, EMPLOYEE]))
     sim.clear_calls()
+    sim.clear_files()
 
 
 def _postgres_url() -> str | None:

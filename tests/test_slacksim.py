@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -459,3 +462,162 @@ def test_event_envelope_and_retry_headers(sim: SlackSim, receiver: Receiver) -> 
     assert retried["headers"]["X-Slack-Retry-Reason"] == "http_timeout"
     assert json.loads(retried["body"])["event_id"] == "Ev1"
     assert retried["valid"]
+
+
+# --------------------------------------------------------------------------- file uploads
+
+CHART = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # not text: every byte value
+
+
+def _issue(client: WebClient, content: bytes = CHART, **args: Any) -> dict[str, Any]:
+    """files.getUploadURLExternal for `content` (length and filename unless overridden)."""
+    data = {"filename": "chart.png", "length": len(content), **args}
+    return client.api_call("files.getUploadURLExternal", data=data).data  # type: ignore[return-value]
+
+
+def _post_bytes(url: str, content: bytes) -> tuple[int, str]:
+    """POST raw bytes to an upload URL, as slack_sdk does (no multipart, no token)."""
+    request = urllib.request.Request(url, data=content, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def _complete(client: WebClient, files: Any, **args: Any) -> dict[str, Any]:
+    """files.completeUploadExternal; the answer, or the error answer's body."""
+    data = {"files": files if isinstance(files, str) else json.dumps(files), **args}
+    try:
+        return client.api_call("files.completeUploadExternal", data=data).data  # type: ignore[return-value]
+    except SlackApiError as exc:
+        return exc.response.data  # type: ignore[return-value]
+
+
+def test_files_upload_v2_runs_the_external_flow(client: WebClient, sim: SlackSim) -> None:
+    """slack_sdk's files_upload_v2 gets an upload URL on the simulator, POSTs the raw bytes
+    to it and completes the upload: the file is shared in the DM with its title and bytes."""
+    answer = client.files_upload_v2(
+        channel="DU1", file=CHART, filename="chart.png", title="Week 50", request_file_info=False
+    )
+    assert answer["file"]["title"] == "Week 50"
+    (issued,) = sim.calls_to("files.getUploadURLExternal")
+    assert issued.params["filename"] == "chart.png"
+    assert int(issued.params["length"]) == len(CHART)
+    (posted,) = sim.calls_to("upload_url")
+    assert posted.params["length"] == len(CHART)
+    (completed,) = sim.calls_to("files.completeUploadExternal")
+    assert completed.params["channel_id"] == "DU1"
+    assert completed.params["files"] == [{"id": answer["file"]["id"], "title": "Week 50"}]
+    (shared,) = sim.files_in("U1")
+    assert (shared.filename, shared.title, shared.channel) == ("chart.png", "Week 50", "DU1")
+    assert shared.content == CHART and shared.length == len(CHART)
+    assert sim.files == [shared] and sim.files_in("U2") == []
+
+
+def test_get_upload_url_requires_filename_and_length(client: WebClient, sim: SlackSim) -> None:
+    """filename and length are required (invalid_arguments, naming the field); a length of 0
+    is missing_argument; a good call answers an upload URL on the simulator and a file id."""
+    for missing in ("filename", "length"):
+        data = {"filename": "chart.png", "length": 10}
+        del data[missing]
+        with pytest.raises(SlackApiError) as refused:
+            client.api_call("files.getUploadURLExternal", data=data)
+        assert refused.value.response["error"] == "invalid_arguments"
+        assert missing in str(refused.value.response["response_metadata"]["messages"])
+    with pytest.raises(SlackApiError) as empty:
+        _issue(client, length=0)
+    assert empty.value.response["error"] == "missing_argument"
+    with pytest.raises(SlackApiError) as garbled:
+        _issue(client, length="ten")
+    assert garbled.value.response["error"] == "invalid_arguments"
+    issued = _issue(client)
+    assert issued["upload_url"].startswith(sim.url.removesuffix("api/") + "upload/")
+    assert issued["file_id"].startswith("F")
+    assert sim.files == []
+
+
+def test_upload_url_takes_raw_bytes_and_refuses_unknown_urls(
+    client: WebClient, sim: SlackSim
+) -> None:
+    """The upload URL takes the raw bytes (answering 200 "OK - n"); an URL never issued is
+    refused with 404; bytes differing from the declared length are kept as sent (Slack
+    documents no check), the declared length beside them."""
+    issued = _issue(client, length=5)
+    assert _post_bytes(issued["upload_url"], b"abc") == (200, "OK - 3")
+    assert _post_bytes(issued["upload_url"].rstrip("/") + "x", b"abc")[0] == 404
+    assert _post_bytes(sim.url.removesuffix("api/") + "upload/v1/nope", b"abc")[0] == 404
+    assert _complete(client, [{"id": issued["file_id"]}], channel_id="DU2")["ok"]
+    (shared,) = sim.files_in("U2")
+    assert (shared.content, shared.length, shared.title) == (b"abc", 5, "chart.png")
+    assert [c.failed for c in sim.calls_to("upload_url")] == [False, True, True]
+
+
+def test_complete_refuses_a_user_id(client: WebClient, sim: SlackSim) -> None:
+    """channel_id must be a conversation id (C, G, D or Z): a user id is refused with Slack's
+    invalid_arguments and its regex message, and nothing is shared."""
+    issued = _issue(client)
+    _post_bytes(issued["upload_url"], CHART)
+    for user_id in ("U1", "W1"):
+        refused = _complete(client, [{"id": issued["file_id"], "title": "t"}], channel_id=user_id)
+        assert refused["error"] == "invalid_arguments"
+        assert "^[CGDZ]" in refused["response_metadata"]["messages"][0]
+    assert sim.files == []
+    assert _complete(client, [{"id": issued["file_id"], "title": "t"}], channel_id="DU1")["ok"]
+
+
+def test_complete_needs_files_issued_and_uploaded_once(client: WebClient, sim: SlackSim) -> None:
+    """Every file must have been issued and uploaded (file_not_found otherwise, and none of
+    the files is shared); a completed file cannot be completed again; files is required."""
+    uploaded, waiting = _issue(client), _issue(client)
+    _post_bytes(uploaded["upload_url"], CHART)
+    assert _complete(client, [{"id": "F0NEVER"}], channel_id="DU1")["error"] == "file_not_found"
+    both = [{"id": uploaded["file_id"]}, {"id": waiting["file_id"]}]
+    assert _complete(client, both, channel_id="DU1")["error"] == "file_not_found"
+    assert sim.files == []
+    assert _complete(client, [{"id": uploaded["file_id"]}], channel_id="DU1")["ok"]
+    again = _complete(client, [{"id": uploaded["file_id"]}], channel_id="DU1")
+    assert again["error"] == "file_not_found"
+    assert _post_bytes(uploaded["upload_url"], CHART)[0] == 404  # the ticket is used up
+    assert len(sim.files) == 1
+    for files in ("", "not json", "[]", '[{"title": "no id"}]'):
+        assert _complete(client, files, channel_id="DU1")["error"] == "invalid_arguments"
+
+
+def test_complete_checks_the_channel(client: WebClient, sim: SlackSim) -> None:
+    """An unknown or hidden channel is channel_not_found, one without the bot not_in_channel;
+    without channel_id the file is completed but shared nowhere (private)."""
+    issued = _issue(client)
+    _post_bytes(issued["upload_url"], CHART)
+    files = [{"id": issued["file_id"], "title": "t"}]
+    assert _complete(client, files, channel_id="C0NOPE")["error"] == "channel_not_found"
+    assert _complete(client, files, channel_id="DUNKNOWN")["error"] == "channel_not_found"
+    assert _complete(client, files, channel_id="C0SECRET")["error"] == "channel_not_found"
+    assert _complete(client, files, channel_id="C0GENERAL")["error"] == "not_in_channel"
+    sim.join("C0GENERAL", sim.bot_user_id)
+    assert _complete(client, files, channel_id="C0GENERAL")["ok"]
+    assert [f.channel for f in sim.files_in("C0GENERAL")] == ["C0GENERAL"]
+    private = _issue(client)
+    _post_bytes(private["upload_url"], CHART)
+    assert _complete(client, [{"id": private["file_id"]}])["ok"]
+    assert [f.channel for f in sim.files] == ["C0GENERAL", None]
+
+
+def test_upload_steps_fail_on_demand(client: WebClient, sim: SlackSim) -> None:
+    """fail_next applies to each step: a 429 from files.getUploadURLExternal, a 500 from the
+    upload URL (slack_sdk raises), an error from files.completeUploadExternal; nothing is
+    shared until a clean run."""
+    upload = partial(client.files_upload_v2, channel="DU1", file=CHART, filename="chart.png")
+    sim.fail_next("files.getUploadURLExternal", status=429, retry_after=3)
+    with pytest.raises(SlackApiError) as limited:
+        upload()
+    assert limited.value.response.status_code == 429
+    sim.fail_next("upload_url", status=500)
+    with pytest.raises(urllib.error.HTTPError):
+        upload()
+    sim.fail_next("files.completeUploadExternal", error="not_in_channel")
+    with pytest.raises(SlackApiError):
+        upload()
+    assert sim.files == []
+    upload()
+    assert len(sim.files_in("U1")) == 1

@@ -8,11 +8,13 @@ is shared by the test suite, the ``symmetry demo`` command and the benchmarks.
 
 * ``workspace.py``: the workspace's state (people, channels, views) and its Web API methods;
 * ``httpd.py``: the HTTP server that reads requests and writes answers;
+* ``files.py``: files shared through the external upload flow (``SimFile``);
 * ``webapi.py``: ``SlackSim``, the simulator itself (calls recorded, failures, latency);
 * ``events.py``: ``SlackClientSim``, ``sign`` and ``form_values``, the platform side.
 """
 
 from bot.demo.slack.events import Response, SlackClientSim, form_values, sign
+from bot.demo.slack.files import SimFile
 from bot.demo.slack.webapi import SlackSim
 
 # The `X as X` names are outside __all__ but stay importable from here, as before the split
@@ -27,6 +29,7 @@ __all__ = [
     "Call",
     "Response",
     "SimChannel",
+    "SimFile",
     "SimUser",
     "SlackClientSim",
     "SlackSim",

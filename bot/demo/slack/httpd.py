@@ -2,7 +2,9 @@
 simulator, write the answer.
 
 ``/api/<method>`` requests are Web API calls; ``/response/<key>`` requests are posts to a
-``response_url``. Whatever answers them (``SlackSim._serve``) decides what to reply.
+``response_url``; ``/upload/v1/<ticket>`` requests carry a file's raw bytes to the URL
+``files.getUploadURLExternal`` issued. Whatever answers them (``SlackSim._serve``) decides what
+to reply.
 """
 
 from __future__ import annotations
@@ -15,16 +17,23 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
+from bot.demo.slack.files import UPLOAD_PATH
 from bot.demo.slack.workspace import _Reply, _to_int
 
-_DECODED_KEYS = ("blocks", "view", "attachments")
+_DECODED_KEYS = ("blocks", "view", "attachments", "files")
 
 
 class _Answering(Protocol):
     """What the server hands each request to (``SlackSim``)."""
 
     def _serve(
-        self, method: str, params: dict[str, Any], token: str | None, *, api: bool = True
+        self,
+        method: str,
+        params: dict[str, Any],
+        token: str | None,
+        *,
+        api: bool = True,
+        body: bytes = b"",
     ) -> _Reply: ...
 
 
@@ -95,7 +104,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Routes ``/api/<method>`` and ``/response/<key>`` requests to the simulator."""
+    """Routes ``/api/<method>``, ``/response/<key>`` and upload requests to the simulator."""
 
     server: _Server
     protocol_version = "HTTP/1.0"
@@ -131,8 +140,15 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             split = urllib.parse.urlsplit(self.path)
             body = self._read_body()
-            params = _parse_params(split.query, body, self.headers.get("Content-Type", ""))
-            if split.path.startswith("/api/"):
+            upload = split.path.startswith(UPLOAD_PATH)
+            params: dict[str, Any] = {}
+            if not upload:  # a file's raw bytes are not arguments
+                params = _parse_params(split.query, body, self.headers.get("Content-Type", ""))
+            if upload:
+                params["_key"] = urllib.parse.unquote(split.path[len(UPLOAD_PATH) :])
+                params["length"] = len(body)
+                reply = sim._serve("upload_url", params, None, api=False, body=body)
+            elif split.path.startswith("/api/"):
                 auth = self.headers.get("Authorization", "")
                 token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
                 token = token or (str(params["token"]) if params.get("token") else None)

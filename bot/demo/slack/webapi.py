@@ -1,7 +1,9 @@
 """``SlackSim``: the fake Slack Web API, served over HTTP from a simulated workspace.
 
 It answers the Web API methods Symmetry uses (``auth.test``, ``users.*``, ``conversations.*``,
-``chat.*``, ``views.*``) from ``_Workspace``, records every call, and can script failures
+``chat.*``, ``views.*``) from ``_Workspace``, and the external file upload flow
+(``files.getUploadURLExternal``, the upload URL, ``files.completeUploadExternal``) from
+``_Files``; it records every call (the upload URL's as ``upload_url``), and can script failures
 (HTTP errors, rate limits, random faults) and latency. Point a real ``slack_sdk.WebClient``
 at it with ``WebClient(token=sim.bot_token, base_url=sim.url)``.
 """
@@ -20,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.demo.slack.files import SimFile, _Files
 from bot.demo.slack.httpd import _Server
 from bot.demo.slack.workspace import SLACKBOT_ID, Call, SimChannel, SimUser, _Reply, _Workspace
 
@@ -96,6 +99,8 @@ class SlackSim:
             bot_user_id=bot_user_id,
             app_id=app_id,
         )
+        self._files = _Files(self._ws, lambda: self._base)
+        self._ws.methods.update(self._files.methods)
         self.delay = delay
         self._host = host
         self._port = port
@@ -346,6 +351,22 @@ class SlackSim:
                 )
             ]
 
+    @property
+    def files(self) -> list[SimFile]:
+        """Every file completed through the external upload flow, in order."""
+        with self._cond:
+            return list(self._files.shared)
+
+    def files_in(self, channel_or_user: str) -> list[SimFile]:
+        """The files shared in a conversation; a user id also matches their DM (``D`` + id)."""
+        targets = {channel_or_user, "D" + channel_or_user}
+        return [f for f in self.files if f.channel in targets]
+
+    def clear_files(self) -> None:
+        """Forget the files shared and the uploads under way."""
+        with self._cond:
+            self._files.clear()
+
     # ----- failure scripting
 
     def fail_next(
@@ -357,7 +378,8 @@ class SlackSim:
         error: str | None = None,
         times: int = 1,
     ) -> None:
-        """Make the next ``times`` calls to ``method`` fail.
+        """Make the next ``times`` calls to ``method`` fail (``upload_url`` for the POST of a
+        file's bytes to its upload URL).
 
         With ``error`` the answer is HTTP 200 ``{"ok": false, "error": error}``; otherwise it is
         HTTP ``status`` (``ratelimited`` for 429, ``internal_error`` else), with a Retry-After
@@ -420,9 +442,17 @@ class SlackSim:
         return None if error is None else _Reply(200, {"ok": False, "error": error})
 
     def _serve(
-        self, method: str, params: dict[str, Any], token: str | None, *, api: bool = True
+        self,
+        method: str,
+        params: dict[str, Any],
+        token: str | None,
+        *,
+        api: bool = True,
+        body: bytes = b"",
     ) -> _Reply:
-        """Answer one request: auth, scripted failures, delay, method, then record it."""
+        """Answer one request: auth, scripted failures, delay, method, then record it.
+        Outside the Web API (``api=False``) come ``response_url`` posts and ``upload_url``
+        posts, whose raw ``body`` is a file's bytes."""
         at = time.time()
         with self._cond:
             reply = self._auth_error(method, token) if api else None
@@ -433,7 +463,12 @@ class SlackSim:
             time.sleep(delay)
         with self._cond:
             if reply is None:
-                reply = self._ws.call(method, params) if api else _Reply(200, "ok")
+                if api:
+                    reply = self._ws.call(method, params)
+                elif method == "upload_url":
+                    reply = self._files.receive(params["_key"], body)
+                else:
+                    reply = _Reply(200, "ok")
             self._calls.append(Call(method, params, token, at, failed=not reply.ok))
             self._cond.notify_all()
         return reply

@@ -73,11 +73,20 @@ class Call:
 
 
 class _ApiError(Exception):
-    """Raised by a Web API method implementation to answer ``{"ok": false, "error": ...}``."""
+    """Raised by a Web API method implementation to answer ``{"ok": false, "error": ...}``,
+    with Slack's ``response_metadata.messages`` when ``messages`` are given."""
 
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, *messages: str) -> None:
         super().__init__(error)
         self.error = error
+        self.messages = list(messages)
+
+    def payload(self) -> dict[str, Any]:
+        """The answer's body."""
+        body: dict[str, Any] = {"ok": False, "error": self.error}
+        if self.messages:
+            body["response_metadata"] = {"messages": self.messages}
+        return body
 
 
 @dataclass(frozen=True)
@@ -196,7 +205,7 @@ class _Workspace:
         try:
             return _Reply(200, {"ok": True, **impl(params)})
         except _ApiError as exc:
-            return _Reply(200, {"ok": False, "error": exc.error})
+            return _Reply(200, exc.payload())
         except Exception as exc:  # a simulator bug: answer loudly instead of hanging the client
             return _Reply(500, {"ok": False, "error": "sim_internal_error", "detail": repr(exc)})
 
