@@ -13,9 +13,11 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,7 +27,9 @@ from bot.demo.harness import SECRET_KEY as SECRET_KEY  # the server's key, for t
 from bot.demo.harness import SIGNING_SECRET, ServerProcess, free_port, server_env
 from bot.demo.slack import SimChannel, SimUser, SlackClientSim, SlackSim
 from bot.runtime.config import Settings
+from bot.runtime.delivery import Deliverer
 from bot.shared.policy import Policy
+from storage import queries
 from storage.db import make_engine, make_session_factory, upgrade
 from tests.inprocess import AppUnderTest, InProcessPlatform, app_settings, running_app
 
@@ -209,6 +213,23 @@ def slack(sim: SlackSim) -> SlackSim:
     sim.delay = 0.0
     seed(sim)
     return sim
+
+
+@pytest.fixture
+def workspace_id(db: Database, slack: SlackSim) -> int:
+    """The simulated workspace's row (what the outbox's messages belong to)."""
+    with db.sessions.begin() as session:
+        return queries.get_or_create_workspace(session, slack_team_id=slack.team_id).id
+
+
+@pytest.fixture
+def deliverer(db: Database, slack: SlackSim) -> Iterator[Deliverer]:
+    """A deliverer whose clock is real time, with a client pointed at the simulated Slack
+    (no retries: the tests see every answer)."""
+    client = WebClient(token=slack.bot_token, base_url=slack.url, retry_handlers=[])
+    made = Deliverer(db.sessions, lambda _id: client, now=lambda: datetime.now(UTC), seed=1)
+    yield made
+    made.close()
 
 
 @dataclass

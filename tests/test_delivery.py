@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
@@ -17,22 +16,9 @@ from tests.conftest import EMPLOYEE, GONE, MANAGER, SALARIEE
 TUESDAY_NOON = datetime(2026, 1, 13, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def workspace_id(db, slack) -> int:
-    with db.sessions.begin() as session:
-        return queries.get_or_create_workspace(session, slack_team_id=slack.team_id).id
-
-
-@pytest.fixture
-def deliverer(db, slack):
-    """A deliverer whose clock is real time, with a client pointed at the simulated Slack."""
-    client = WebClient(token=slack.bot_token, base_url=slack.url, retry_handlers=[])
-    made = Deliverer(db.sessions, lambda _id: client, now=lambda: datetime.now(UTC), seed=1)
-    yield made
-    made.close()
-
-
-def queue(db, workspace_id: int, recipient: str, *, key: str | None = None, **extra) -> bool:
+def queue(
+    db, workspace_id: int, recipient: str, *, key: str | None = None, payload=None, **extra
+) -> bool:
     with db.sessions.begin() as session:
         return outbox.enqueue(
             session,
@@ -40,7 +26,7 @@ def queue(db, workspace_id: int, recipient: str, *, key: str | None = None, **ex
             key=key or f"test:{recipient}",
             kind="test",
             recipient=recipient,
-            payload={"text": f"hello {recipient}"},
+            payload=payload or {"text": f"hello {recipient}"},
             timezone="Europe/Paris",
             not_before=extra.pop("not_before", datetime.now(UTC) - timedelta(seconds=1)),
             urgent=extra.pop("urgent", True),

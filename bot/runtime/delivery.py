@@ -7,6 +7,11 @@ hour, then the message is `failed`; permanent errors make it `dead` at once.
 
 The one unavoidable window: if the process dies after Slack accepted a message and before
 its `sent` state is committed, the message is sent again once its lease runs out.
+
+A message may carry a file (the weekly digest's chart, `bot.shared.sending.with_file`): once
+the message is sent, the file is uploaded into the conversation Slack answered, once. A
+failed upload, a 429 included (the files methods are rate limited too), is counted and
+logged, and changes nothing of the message: the text already says what the chart shows.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.shared.sending import file_of
+from bot.shared.uploads import upload
 from bot.shared.worktime import is_working_time, next_opening, zone
 from storage import outbox
 from storage.db import session_scope
@@ -106,6 +113,8 @@ class Report:
     rate_limited: int = 0
     held: int = 0
     expired: int = 0
+    uploaded: int = 0  # files that went with their sent message
+    upload_failed: int = 0  # files that did not (their message was sent all the same)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, outcome: str) -> None:
@@ -116,7 +125,8 @@ class Report:
         return (
             f"{self.sent} sent, {self.retried} to retry, {self.failed} failed, {self.dead} dead, "
             f"{self.rate_limited} rate-limited answers, {self.held} held for working hours, "
-            f"{self.expired} expired"
+            f"{self.expired} expired, {self.uploaded} file(s) uploaded, "
+            f"{self.upload_failed} upload(s) failed"
         )
 
 
@@ -232,7 +242,25 @@ class Deliverer:
                     now=self.now(),
                 )
             report.add("sent")
+            return self._upload(client, message, response["channel"], report)
+
+    def _upload(
+        self, client: WebClient, message: OutboxMessage, channel: str, report: Report
+    ) -> None:
+        """Upload the file that goes with a sent message into `channel`, the conversation
+        chat.postMessage answered (a DM's D… id: files.completeUploadExternal refuses user
+        ids). Tried once, outside the 429 gate: a failed upload never sends the message again.
+        A message to an anonymous person carries no file; one put there is left out."""
+        attached = file_of(message.payload)
+        if attached is None or message.recipient is None or message.payload.get("scrub_recipient"):
             return None
+        filename, title, content = attached
+        if upload(client, channel=channel, filename=filename, title=title, content=content):
+            report.add("uploaded")
+        else:
+            log.info("message %s: sent without its file", message.id)
+            report.add("upload_failed")
+        return None
 
     def _retry(
         self,

@@ -26,6 +26,7 @@ def upload(client: WebClient, *, channel: str, filename: str, title: str, conten
             request_file_info=False,
         )
     except (SlackClientError, urllib.error.URLError, OSError) as exc:
-        log.warning("upload of %s to %s failed: %s", filename, channel, type(exc).__name__)
+        # Not the channel: logs name no recipient (a DM's id is its person's).
+        log.warning("upload of %s failed: %s", filename, type(exc).__name__)
         return False
     return True
