@@ -3,7 +3,7 @@
 The scopes are the least that work: commands; chat:write to send DMs and messages;
 users:read for timezones, locales and admin flags; channels:read and groups:read to list a
 team channel's members; channels:join so the bot can join a public team channel and get its
-join/leave events.
+join/leave events; files:write to upload the weekly digest's chart into the manager's DM.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ BOT_SCOPES = (
     "channels:read",
     "chat:write",
     "commands",
+    "files:write",
     "groups:read",
     "users:read",
 )
