@@ -8,6 +8,7 @@ from handlers import (
     irritant_triage,
     irritants,
     lifecycle,
+    nps,
     pulse,
     symmetry,
     teams,
@@ -33,5 +34,6 @@ def register(app: App) -> None:
         expeditions,
         lifecycle,
         walk_prompts,
+        nps,
     ):
         feature.register(app)

@@ -1,11 +1,13 @@
 """`/symmetry`: help for everyone, `team` and `survey` for admins (and managers, for their
-team's survey), `walk` for a team's managers; anything else answers with help."""
+team's survey), `walk` for a team's managers, `nps` for admins and managers; anything else
+answers with help."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from bot.digests import nps_ui
 from bot.pulse import settings_ui
 from bot.runtime import usage
 from bot.runtime.services import Services
@@ -20,7 +22,7 @@ def symmetry_command(
     services: Services = context["services"]
     subcommand, _rest = usage.parse(body.get("text", ""))
     unknown = None if subcommand in usage.SUBCOMMANDS else subcommand
-    if subcommand not in ("team", "survey", "walk"):
+    if subcommand not in ("team", "survey", "walk", "nps"):
         who = actor(context, body, ask_slack=False)
         if who.profiled:
             # The answer is the acknowledgement itself: no Slack call before it.
@@ -39,6 +41,8 @@ def symmetry_command(
             refusal = {"response_type": "ephemeral", "text": text}
         elif subcommand == "survey":
             view, refusal = settings_ui.opening(session, who=who)
+        elif subcommand == "nps":
+            view, refusal = nps_ui.opening(session, who=who, now=services.now())
         else:
             view, refusal = setup_modal.opening(session, services.policy, who=who)
     if view is not None:

@@ -385,6 +385,7 @@ def build_world(h: Harness) -> World:
     click(platform, slack, "irritant_plan", *world.first("irritant_plan", MANAGER), user=MANAGER)
     platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
     platform.command(MANAGER, "/symmetry", "survey")
+    platform.command(MANAGER, "/symmetry", "nps")
     platform.command(ADMIN, "/symmetry", "team")
     platform.command(EMPLOYEE, "/irritant")
     h.settle()

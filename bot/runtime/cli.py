@@ -79,6 +79,23 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--team", help="only this team (by name)")
     export.add_argument("--workspace", help="only this Slack team ID")
 
+    digest = commands.add_parser("digest", help="weekly manager digests")
+    digest_commands = digest.add_subparsers(dest="digest_command", required=True, metavar="ACTION")
+    preview = digest_commands.add_parser("preview", help="render a team's digest, sending nothing")
+    preview.add_argument("--team", required=True, help="the team's name")
+    preview.add_argument("--week", metavar="YYYY-Www", help="an ISO week (default: this week)")
+    preview.add_argument("--format", choices=("text", "json"), default="text")
+    preview.add_argument("--png", metavar="FILE", help="also write the chart to FILE")
+    preview.add_argument("--workspace", help="the team's Slack team ID, when names repeat")
+    preview.add_argument("--now", help="ISO-8601 instant taken as the present (default: now)")
+
+    nps = commands.add_parser("nps", help="customer NPS per team and month")
+    nps_commands = nps.add_subparsers(dest="nps_command", required=True, metavar="ACTION")
+    nps_import = nps_commands.add_parser("import", help="record customer NPS from a CSV file")
+    nps_import.add_argument("file", metavar="FILE.csv", help="columns team, month, nps, responses")
+    nps_import.add_argument("--workspace", help="only this Slack team ID's teams")
+    nps_import.add_argument("--now", help="ISO-8601 instant taken as the present (default: now)")
+
     demo = commands.add_parser("demo", help="run the product against a simulated workspace")
     demo.add_argument(
         "--locale", choices=("en", "fr"), default=None, help="language of the narration"
@@ -126,6 +143,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return operations.export(args, settings)
     if args.command == "outbox":
         return operations.outbox_status(settings)
+    if args.command in ("digest", "nps"):
+        from bot.runtime import digest_commands
+
+        if args.command == "digest":
+            return digest_commands.digest_preview(args, settings)
+        return digest_commands.nps_import_file(args, settings)
     operations.configure_logging()
     if args.command == "serve":
         return operations.serve(settings)

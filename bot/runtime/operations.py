@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from bot.runtime import clock
 from bot.runtime.app import create_app, slack_client, workspace_clients
@@ -22,6 +23,7 @@ from bot.teams import roster as teams
 from bot.teams.directory import Directory
 from storage import outbox, queries
 from storage.db import make_engine, make_session_factory, pending_migrations, session_scope, upgrade
+from storage.models import Team
 
 log = logging.getLogger("symmetry")
 
@@ -220,26 +222,9 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = migrated_engine(settings)
     with session_scope(make_session_factory(engine)) as session:
-        workspace_id = None
-        if args.workspace:
-            workspace = queries.get_workspace(session, slack_team_id=args.workspace)
-            if workspace is None:
-                raise CommandError(f"--workspace: no data for {args.workspace}")
-            workspace_id = workspace.id
-        team_id = None
-        if args.team:
-            matches = [
-                t
-                for t in queries.list_teams(session, workspace_id=workspace_id)
-                if t.name.lower() == args.team.strip().lower()
-            ]
-            if not matches:
-                raise CommandError(f"--team: no team called {args.team!r}")
-            if len(matches) > 1:
-                raise CommandError(
-                    f"--team: {args.team!r} exists in several workspaces; add --workspace"
-                )
-            team_id = matches[0].id
+        workspace_id = workspace_given(session, args.workspace)
+        team = team_named(session, args.team, workspace_id=workspace_id) if args.team else None
+        team_id = team.id if team else None
         if args.what == "pulses":
             rows = exporting.pulses(session, settings, workspace_id=workspace_id, team_id=team_id)
             fields = exporting.PULSE_FIELDS
@@ -251,6 +236,30 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
             fields = exporting.IRRITANT_FIELDS
         sys.stdout.write(exporting.write(rows, fields, fmt=args.format))
     return 0
+
+
+def workspace_given(session: Session, slack_team_id: str | None) -> int | None:
+    """The database ID of the workspace `--workspace` names (None: every workspace)."""
+    if not slack_team_id:
+        return None
+    workspace = queries.get_workspace(session, slack_team_id=slack_team_id)
+    if workspace is None:
+        raise CommandError(f"--workspace: no data for {slack_team_id}")
+    return workspace.id
+
+
+def team_named(session: Session, name: str, *, workspace_id: int | None) -> Team:
+    """The team `--team` names (any case), in one workspace or, when None, in every one."""
+    matches = [
+        t
+        for t in queries.list_teams(session, workspace_id=workspace_id)
+        if t.name.lower() == name.strip().lower()
+    ]
+    if not matches:
+        raise CommandError(f"--team: no team called {name!r}")
+    if len(matches) > 1:
+        raise CommandError(f"--team: {name!r} exists in several workspaces; add --workspace")
+    return matches[0]
 
 
 def workspace_client(settings: Settings, slack_team_id: str | None) -> tuple[WebClient, str]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.irritants import catalog, reporting
 from bot.shared.blocks import MAX_BLOCKS, render
 from bot.shared.i18n import N_, translate
-from bot.shared.inputs import metadata, number, public_id
+from bot.shared.inputs import metadata, number, public_id, submitted
 from bot.shared.policy import Policy
 from bot.teams.actors import Actor
 from bot.walks import access
@@ -116,7 +116,7 @@ def summary(walk: Walk, *, locale: str) -> dict[str, Any]:
 
 def _decisions(view: dict[str, Any]) -> dict[int, tuple[bool, str | None]]:
     """{note ID: (ticked as a finding, category chosen)} for every note the view showed."""
-    values = (view.get("state") or {}).get("values") or {}
+    values = submitted(view)
     decided: dict[int, tuple[bool, str | None]] = {}
     for block_id, actions in values.items():
         kind, _, raw = str(block_id).partition("-")

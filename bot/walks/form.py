@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.shared.blocks import render
 from bot.shared.i18n import N_, translate
-from bot.shared.inputs import number
+from bot.shared.inputs import number, submitted
 from bot.walks.quarters import Quarter
 from bot.walks.senses import PROMPTS, RATINGS, SENSES, SPACES
 from storage.models import Walk
@@ -126,12 +126,12 @@ def _choice(values: dict[str, Any], block_id: str) -> str | None:
 
 def choice(view: dict[str, Any], block_id: str) -> str | None:
     """The value of the option picked in a view's select or radio buttons, or None."""
-    return _choice((view.get("state") or {}).get("values") or {}, block_id)
+    return _choice(submitted(view), block_id)
 
 
 def parse_notes(view: dict[str, Any], form: Form, errors: dict[str, str]) -> None:
     """Read the notes of `view` into `form`; {block ID: error code} into `errors`."""
-    values = (view.get("state") or {}).get("values") or {}
+    values = submitted(view)
     for sense in SENSES:
         for space in SPACES:
             block = f"note-{sense}-{space}"
@@ -143,7 +143,7 @@ def parse_notes(view: dict[str, Any], form: Form, errors: dict[str, str]) -> Non
 
 def parse(view: dict[str, Any]) -> tuple[Form, dict[str, str]]:
     """The manager's form as submitted (or closed), and {block ID: error code}."""
-    values = (view.get("state") or {}).get("values") or {}
+    values = submitted(view)
     form, errors = Form(), {}
     parse_notes(view, form, errors)
     for sense in SENSES:
