@@ -32,6 +32,7 @@ from bot.walks.overview import TeamWalks, status
 from bot.walks.quarters import Quarter
 from bot.walks.results import result
 from bot.walks.senses import RATINGS, SENSES, SPACES
+from tests.digest_content_samples import admins_context, digest_context, said_did_context
 
 TEMPLATE_DIR = Path(blocks.__file__).parent.parent / "templates"
 TEMPLATES = sorted(path.name.removesuffix(".json.j2") for path in TEMPLATE_DIR.glob("*.json.j2"))
@@ -452,6 +453,9 @@ def walk_overdue(teams: list[SimpleNamespace], more: int = 0) -> Context:
 
 # One realistic context per template; a new template fails the tests until it gets one.
 SAMPLES: dict[str, ContextFactory] = {
+    "digest": lambda locale: digest_context(locale),
+    "digest_admins": lambda locale: admins_context(locale),
+    "digest_said_did": lambda locale: said_did_context(locale),
     "not_allowed_survey": lambda locale: {},
     "pulse_comment_modal": lambda locale: {"value": "42:comment:0:" + "s" * 24},
     "pulse_pause_modal": lambda locale: {
@@ -562,6 +566,9 @@ SAMPLES: dict[str, ContextFactory] = {
 
 # Other branches of the templates: (case id, template, context factory).
 VARIANTS: list[tuple[str, str, ContextFactory]] = [
+    ("digest-quiet", "digest", lambda locale: digest_context(locale, quiet=True)),
+    ("digest-hidden-pulse", "digest", lambda locale: digest_context(locale, hidden=True)),
+    ("digest_admins-many-teams", "digest_admins", lambda locale: admins_context(locale, teams=352)),
     ("walk_prompt-reminder", "walk_prompt", lambda locale: walk_prompt(reminder=True)),
     (
         "walk_overdue-many-teams",

@@ -88,10 +88,11 @@ def round_result(
     answers: Sequence[tuple[int, str, str, int]] | None = None,
     readers: dict[int, int] | None = None,
     previous: RoundResult | None = None,
+    sent: int | None = None,
 ) -> RoundResult:
     """One round's figures, with the anonymity rules applied (`threshold`: the smallest
-    group shown, besides its readers). `answers` and `readers` (readers asked, by round) may
-    be read beforehand for several rounds."""
+    group shown, besides its readers). `answers` and `readers` (readers asked, by round), and
+    `sent`, may be read beforehand for several rounds."""
     rows = answers if answers is not None else store.all_answers(session, round_ids=[round_.id])
     if readers is None:
         readers = store.readers_asked(session, round_ids=[round_.id])
@@ -108,7 +109,7 @@ def round_result(
     result = RoundResult(
         round=round_,
         team=round_.team,
-        sent=store.delivered(session, round_id=round_.id),
+        sent=store.delivered(session, round_id=round_.id) if sent is None else sent,
         responded=responded,
         suppressed=suppressed,
         readers=asked_readers,
@@ -164,23 +165,38 @@ def team_history(
     return results[-limit:]
 
 
-def shown_enps_values(session: Session, threshold: int, rounds: Sequence[PulseRound]) -> list[int]:
+def shown_enps_values(
+    session: Session,
+    threshold: int,
+    rounds: Sequence[PulseRound],
+    *,
+    answers: Sequence[tuple[int, str, str, int]] | None = None,
+    readers: dict[int, int] | None = None,
+) -> list[int]:
     """eNPS answers of the rounds whose eNPS question could be shown on its own: a round
-    under the threshold never enters a wider figure, or it could be subtracted out."""
+    under the threshold never enters a wider figure, or it could be subtracted out.
+    `answers` (the eNPS ones at least) and `readers` may be read beforehand, for more
+    rounds than these."""
     round_ids = [r.id for r in rounds]
-    readers = store.readers_asked(session, round_ids=round_ids)
+    if readers is None:
+        readers = store.readers_asked(session, round_ids=round_ids)
+    if answers is None:
+        answers = store.all_answers(session, round_ids=round_ids)
+    wanted = set(round_ids)
     by_round: dict[int, list[int]] = defaultdict(list)
     people: dict[int, set[str]] = defaultdict(set)
-    for round_id, question, who, value in store.all_answers(session, round_ids=round_ids):
+    for round_id, question, who, value in answers:
+        if round_id not in wanted:
+            continue
         people[round_id].add(who)
         if question == bank.ENPS:
             by_round[round_id].append(value)
     values: list[int] = []
-    for round_id, answers in by_round.items():
+    for round_id, scores in by_round.items():
         asked_readers = readers.get(round_id, 0)
-        counted = min(len(people[round_id]), len(answers))
+        counted = min(len(people[round_id]), len(scores))
         if others(counted, asked_readers) >= threshold:
-            values.extend(answers)
+            values.extend(scores)
     return values
 
 

@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any
 
 from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.shared.i18n import translations
@@ -150,6 +151,12 @@ def environment(locale: str) -> Environment:
     env.filters["day"] = lambda value, timezone=None: format_date(
         _local(value, timezone), format="medium", locale=locale
     )
+    # Numbers in the reader's language: "3.5" or "3,5"; `signed` shows "+" on gains too.
+    env.filters["number"] = lambda value, signed=False: format_decimal(
+        value, "+#,##0.#;-#,##0.#" if signed else "#,##0.#", locale=locale
+    )
+    env.filters["percent"] = lambda value: format_percent(value, locale=locale)
+    env.filters["month"] = lambda value: format_date(value, format="LLLL y", locale=locale)
     return env
 
 
