@@ -3,6 +3,7 @@
 from slack_bolt import App
 
 from handlers import (
+    digests,
     expeditions,
     home,
     irritant_triage,
@@ -35,5 +36,6 @@ def register(app: App) -> None:
         lifecycle,
         walk_prompts,
         nps,
+        digests,
     ):
         feature.register(app)

@@ -1,6 +1,6 @@
 """`/symmetry`: help for everyone, `team` and `survey` for admins (and managers, for their
-team's survey), `walk` for a team's managers, `nps` for admins and managers; anything else
-answers with help."""
+team's survey), `walk` for a team's managers, `nps` and `digest` (handlers.digests) for admins
+and managers; anything else answers with help."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bot.runtime.services import Services
 from bot.teams import setup_modal
 from bot.walks import walking
 from handlers.common import actor
+from handlers.digests import open_digest
 
 
 def symmetry_command(
@@ -21,6 +22,9 @@ def symmetry_command(
 ) -> None:
     services: Services = context["services"]
     subcommand, _rest = usage.parse(body.get("text", ""))
+    if subcommand == "digest":
+        open_digest(ack, body, client, context, respond)
+        return
     unknown = None if subcommand in usage.SUBCOMMANDS else subcommand
     if subcommand not in ("team", "survey", "walk", "nps"):
         who = actor(context, body, ask_slack=False)

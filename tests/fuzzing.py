@@ -352,7 +352,7 @@ class World:
 def build_world(h: Harness) -> World:
     """Two teams (MANAGER manages both), named and anonymous reports (two pages of the
     manager's board, one resolved), a report offered "me too", the roundup, a pulse round
-    delivered, and every modal opened once."""
+    delivered, and every modal opened once (the digest's with its private previews)."""
     platform, slack, app = h.platform, h.slack, h.app
     with slack._cond:  # the simulated Slack keeps the views of earlier tests
         world = World({}, {}, frozenset((v["id"], v["hash"]) for v in slack._ws.views.values()))
@@ -387,6 +387,7 @@ def build_world(h: Harness) -> World:
     platform.command(MANAGER, "/symmetry", "survey")
     platform.command(MANAGER, "/symmetry", "nps")
     platform.command(ADMIN, "/symmetry", "team")
+    platform.command(MANAGER, "/symmetry", "digest")
     platform.command(EMPLOYEE, "/irritant")
     h.settle()
     harvest(slack, into=world)

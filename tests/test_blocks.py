@@ -527,6 +527,8 @@ SAMPLES: dict[str, ContextFactory] = {
     },
     "irritant_voted": lambda locale: {"irritant": IRRITANTS[0], "added": True, **labels()},
     "not_admin": lambda locale: {},
+    "digest_refused": lambda locale: {},
+    "digest_settings_modal": lambda locale: digest_settings(None, previewed=True),
     "team_failed": lambda locale: {
         "name": "Atelier de Lyon",
         "problems": [translate(locale, "Another team took this name or channel meanwhile.")],
@@ -563,6 +565,12 @@ SAMPLES: dict[str, ContextFactory] = {
     },
     "walk_notes_added": lambda locale: {"team": LYON, "author": "U0MEMB003", "walk_id": WALK_ID},
 }
+
+
+def digest_settings(preference: object, *, previewed: bool = False, saved: bool = False) -> dict:
+    """`/symmetry digest`'s modal: one's choice (None: never chosen), before or once saved."""
+    return {"preference": preference, "weekdays": WEEKDAYS, "previewed": previewed, "saved": saved}
+
 
 # Other branches of the templates: (case id, template, context factory).
 VARIANTS: list[tuple[str, str, ContextFactory]] = [
@@ -615,6 +623,21 @@ VARIANTS: list[tuple[str, str, ContextFactory]] = [
         lambda locale: settings_context(locale, admin=False),
     ),
     ("help-long-word", "help", lambda locale: {"unknown": "x" * 500}),
+    (
+        "digest_settings_modal-off-wednesday-nothing-to-show",
+        "digest_settings_modal",
+        lambda locale: digest_settings(SimpleNamespace(enabled=False, weekday=2), previewed=False),
+    ),
+    (
+        "digest_settings_modal-saved-on-friday",
+        "digest_settings_modal",
+        lambda locale: digest_settings(SimpleNamespace(enabled=True, weekday=4), saved=True),
+    ),
+    (
+        "digest_settings_modal-saved-off",
+        "digest_settings_modal",
+        lambda locale: digest_settings(SimpleNamespace(enabled=False, weekday=0), saved=True),
+    ),
     (
         "home-employee",
         "home",

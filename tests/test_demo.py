@@ -626,20 +626,24 @@ def tick_reports(stdout: str) -> list[dict[str, int]]:
 
 
 def walks_aside(stdout: str, locale: str) -> list[int]:
-    """For each tick: how many sensory-walk messages it sent that the narration set aside
-    ("This tick also sent sensory-walk messages, not shown here…: 2, to Amélie, Marc.")."""
-    said = translate(
-        locale,
+    """For each tick: how many sensory-walk messages and weekly digests it sent that the
+    narration set aside ("This tick also sent sensory-walk messages, not shown here…: 2, to
+    Amélie, Marc."), both of which may go at any tick, depending on the day the demo runs."""
+    notes = [
         "This tick also sent sensory-walk messages, not shown here (walks have the last "
         "scenes): %(count)s, to %(names)s.",
-        count="§",
-        names="¤",
-    )
-    pattern = re.escape(said).replace("§", r"(\d+)").replace("¤", r"[^.]+")
+        "This tick also sent weekly digests, not shown here: %(count)s, to %(names)s.",
+    ]
+    patterns = [
+        re.escape(translate(locale, note, count="§", names="¤"))
+        .replace("§", r"(\d+)")
+        .replace("¤", r"[^.]+")
+        for note in notes
+    ]
     found = []
     for chunk in stdout.split("⏱")[1:]:
-        counted = re.findall(pattern, flat(chunk.split("━━")[0]))
-        found.append(int(counted[0]) if counted else 0)
+        said = flat(chunk.split("━━")[0])
+        found.append(sum(int(n) for pattern in patterns for n in re.findall(pattern, said)))
     return found
 
 

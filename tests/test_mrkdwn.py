@@ -49,6 +49,8 @@ USER_FIELDS = {
 }
 # Templates whose samples show no user text at all.
 NO_USER_TEXT = {
+    "digest_refused",
+    "digest_settings_modal",
     "irritant_expired",
     "irritant_no_team",
     "not_admin",

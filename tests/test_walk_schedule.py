@@ -185,7 +185,8 @@ class TestPrompt:
         team(db, slack)
         team(db, slack, name="Sales", managers=(SALES_MANAGER,), members=(EMPLOYEE,))
         with app_at(db, slack, tmp_path, at(date(2026, 1, 1), 9)) as app:
-            tick(app, at(date(2025, 12, 29), 18))  # welcomes: the members' profiles cached
+            # Welcomes: the members' profiles cached (on a Sunday: no digest asks for Sam's).
+            tick(app, at(date(2025, 12, 28), 12))
             slack.fail_next("users.info")  # Sam, manager of Sales but not a member
             report = tick(app, at(date(2025, 12, 30), 9))
             assert "1 prompt(s), 0 reminder(s) and 0 admins' notice(s) queued, 1 failed" in report

@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CC[-REGION]",
         help="country (and region) whose public holidays count like weekends, e.g. FR, US-NY",
     )
+    add.add_argument(
+        "--said-did",
+        action="store_true",
+        help='post "you said, we did" (what was fixed) in the team\'s channel every Monday',
+    )
     add.add_argument("--workspace", help="Slack team ID (default: the bot token's workspace)")
     listing = team_commands.add_parser("list", help="list the teams")
     listing.add_argument("--json", action="store_true", help="print a JSON array")

@@ -19,6 +19,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.digests import schedule as digests
 from bot.irritants import notify
 from bot.pulse import schedule
 from bot.runtime.delivery import Deliverer
@@ -94,6 +95,7 @@ STAGES: tuple[Stage, ...] = (
         _in_transaction(lambda s, c: schedule.remind_and_close(s, c.policy, now=c.now)),
     ),
     Stage("walks", lambda c: walks.plan(c.sessions, c.policy, c.directory, now=c.now)),
+    Stage("digests", lambda c: digests.plan(c.sessions, c.policy, c.directory, now=c.now)),
 )
 
 

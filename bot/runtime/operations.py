@@ -190,6 +190,7 @@ def team(args: argparse.Namespace, settings: Settings) -> int:
             timezone=args.timezone or settings.default_timezone,
             locale=args.locale or settings.default_locale,
             holidays=args.holidays,
+            said_did=args.said_did,
         )
         try:
             saved = teams.save(sessions, directory, workspace_id=workspace_id, form=form, now=now)

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.shared.blocks import Kept, kept, render
 
-SUBCOMMANDS = ("help", "team", "survey", "walk", "nps")
+SUBCOMMANDS = ("help", "team", "survey", "walk", "nps", "digest")
 
 
 def help_message(locale: str, *, unknown: str | None = None) -> dict[str, Any]:

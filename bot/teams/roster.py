@@ -39,6 +39,7 @@ class TeamForm:
     team_id: int | None = None  # the team being edited, None for a new one
     roundup_time: str = "16:00"  # when anonymous reports reach managers, team time
     holidays: str | None = None  # public holidays counted like weekends: "FR", "US-NY"
+    said_did: bool = False  # "you said, we did" posted in the team's channel every Monday
 
 
 @dataclass
@@ -168,6 +169,7 @@ def apply(
     team.locale = form.locale
     team.roundup_time = form.roundup_time
     team.holidays = form.holidays
+    team.said_did = form.said_did
     team.updated_at = now
     session.flush()
     queries.set_managers(session, team=team, user_ids=form.manager_ids)

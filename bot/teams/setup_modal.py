@@ -25,7 +25,7 @@ from storage import queries
 from storage.db import session_scope
 
 CALLBACK_ID = "team_setup"
-FIELDS = ("name", "channel", "managers", "timezone", "locale", "roundup", "holidays")
+FIELDS = ("name", "channel", "managers", "timezone", "locale", "roundup", "holidays", "said_did")
 
 
 def modal(session: Session, who: Actor, form: teams.TeamForm) -> dict[str, Any]:
@@ -54,6 +54,7 @@ def form_for(session: Session, policy: Policy, *, team_id: int | None) -> teams.
         team_id=team.id,
         roundup_time=team.roundup_time,
         holidays=team.holidays,
+        said_did=team.said_did,
     )
 
 
@@ -104,6 +105,10 @@ def parse_submission(view: dict[str, Any]) -> teams.TeamForm:
         locale=(picked.get("locale", {}).get("selected_option") or {}).get("value", ""),
         team_id=identifier(metadata(view).get("team_id")),
         holidays=teams.holiday_code(picked.get("holidays", {}).get("value")),
+        said_did=any(
+            option.get("value") == "on"
+            for option in picked.get("said_did", {}).get("selected_options") or []
+        ),
     )
 
 
