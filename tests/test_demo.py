@@ -17,7 +17,7 @@ import pytest
 from babel.dates import format_date
 
 from bot.demo import cast
-from bot.demo.context import is_walk_message
+from bot.demo.context import DIGESTS, WALKS, topic
 from bot.demo.irritant_scenes import (
     COLD,
     DECLINE_NOTE,
@@ -241,11 +241,11 @@ class TestDemoCommand:
 
     def test_ends_with_the_summary(self, demo_run):
         """The run ends with its duration, in the narration's number format, and counts the
-        20 `symmetry` commands it ran (14 ticks, team list, outbox status, team add, 3 exports)."""
+        21 `symmetry` commands it ran (15 ticks, team list, outbox status, team add, 3 exports)."""
         summary = flat(demo_run.stdout.strip().split("\n\n")[-1])
         decimal = r"\d+,\d" if demo_run.locale == "fr" else r"\d+\.\d"
         assert re.search(decimal, summary)
-        assert re.search(r"\b20 (symmetry commands|commandes symmetry)\b", summary)
+        assert re.search(r"\b21 (symmetry commands|commandes symmetry)\b", summary)
         if demo_run.locale == "en":
             assert "went through the real app (its HTTP server and its command line)" in summary
 
@@ -632,7 +632,8 @@ def walks_aside(stdout: str, locale: str) -> list[int]:
     notes = [
         "This tick also sent sensory-walk messages, not shown here (walks have the last "
         "scenes): %(count)s, to %(names)s.",
-        "This tick also sent weekly digests, not shown here: %(count)s, to %(names)s.",
+        "This tick also sent weekly digests, not shown here (the digest has the last "
+        "scene): %(count)s, to %(names)s.",
     ]
     patterns = [
         re.escape(translate(locale, note, count="§", names="¤"))
@@ -945,18 +946,61 @@ class TestDemoWalks:
 
 
 class TestWalkMessages:
-    def test_walk_messages_are_told_apart(self):
+    def test_walk_and_digest_messages_are_told_apart(self):
         """Of every message template the bot sends, those about a walk (the prompt and its
-        reminder, the admins' notice, a teammate's invite, new notes) are the ones the demo's
-        ticks set aside; no other message is."""
+        reminder, the admins' notice, a teammate's invite, new notes) and the weekly digests
+        (a manager's, the admins', the channel's "you said, we did") are the ones the demo's
+        ticks set aside by topic; no other message is."""
         walk = {"walk_prompt", "walk_overdue", "walk_invite", "walk_notes_added"}
+        digest = {"digest", "digest_admins", "digest_said_did"}
         cases = [(name, name, factory) for name, factory in blocks.SAMPLES.items()]
         for _, name, factory in [*cases, *blocks.VARIANTS]:
             payload = render(name, "en", **factory("en"))
             if payload.get("type") in ("modal", "home"):
                 continue
             call = Call("chat.postMessage", {"channel": "U0MARC", **payload}, None, 0.0)
-            assert is_walk_message(call) == (name in walk), name
+            expected = DIGESTS if name in digest else WALKS if name in walk else None
+            assert topic(call) == expected, name
+
+
+class TestDemoDigest:
+    """Facts of the weekly digest scene (19), whatever the narration's language."""
+
+    def test_the_monday_tick_sends_marc_his_digest(self, demo_run):
+        """The last tick is 09:05 in Paris on the Monday after the walk's week; it queues the
+        two managers' digests and the admins' one, and Marc's (shown whole, in French) opens
+        with a header naming the week."""
+        instant, shown = ticks(demo_run.stdout)[-1]
+        monday = datetime.fromisoformat(instant)
+        walked = datetime.combine(
+            walked_quarter(demo_run.stdout).first_working_day(None), PROMPT_TIME, tzinfo=PARIS
+        ).date()
+        assert monday.weekday() == 0 and monday.utcoffset() == PARIS.utcoffset(monday)
+        assert (monday.hour, monday.minute) == (9, 5)
+        assert 0 < (monday.date() - walked).days <= 7
+        assert shown[0] == "Marc"
+        text = scene(demo_run.stdout, 19)
+        assert "digests: 2 manager digest(s), 1 admins' digest(s)" in text
+        week = monday.isocalendar().week
+        title = translate("fr", "Weekly digest — week %(number)s", number=week)
+        assert f"■ {title}" in text
+        assert "1 file(s) uploaded, 0 upload(s) failed" in text
+
+    def test_its_block_kit_json_and_chart_are_written(self, demo_run):
+        """The scene names two files: the Block Kit JSON Marc received (its first block the
+        week's header) and the chart uploaded into his direct message (a PNG of the size the
+        narration gives)."""
+        text = raw_scene(demo_run.stdout, 19)
+        json_path, png_path = (
+            Path(p) for p in re.findall(r"(/\S+/digest-\d{4}-W\d{2}\.(?:json|png))", text)
+        )
+        payload = json.loads(json_path.read_text(encoding="utf-8"))
+        assert set(payload) == {"blocks", "text"}
+        assert payload["blocks"][0]["type"] == "header"
+        assert len(payload["blocks"]) <= 50
+        chart = png_path.read_bytes()
+        assert chart.startswith(b"\x89PNG\r\n\x1a\n")
+        assert re.search(rf"\b{len(chart)}\b", flat(text))
 
 
 NAMES = Names(users={"U0MARC": "Marc Lefèvre"}, channels={"C0ATELIER": "atelier-lyon"})

@@ -203,14 +203,18 @@ class Demo:
 
     # ----- the clock: ticks at instants of the story, through the real CLI
 
-    def tick(self, instant: datetime, *, again: bool = False, walks: bool = False) -> list[Call]:
+    def tick(
+        self, instant: datetime, *, again: bool = False, walks: bool = False, digests: bool = False
+    ) -> list[Call]:
         """Run `symmetry tick --now INSTANT`, as the clock process would at that instant;
         narrate it and return the messages Slack accepted during the tick.
 
         The demo's teams are made on today's real date, so a quarter's sensory-walk messages
-        (prompts, reminders, the admins' notice) may go at any tick after it, depending on the
-        day the demo runs: they are left out of what is returned, and the narration says they
-        went. With `walks`, only they are returned (a walk scene), and the others are noted.
+        (prompts, reminders, the admins' notice) may go at any tick after it, and a Monday's
+        weekly digests at any tick from then until Tuesday evening, depending on the day the
+        demo runs: they are left out of what is returned, and the narration says they went.
+        With `walks` (a walk scene) or `digests` (the digest scene), only they are returned,
+        and the others are noted.
         """
         zone = instant.tzinfo
         if zone is None:
@@ -241,34 +245,15 @@ class Demo:
             if call.method == "chat.postMessage" and not call.failed
         ]
         self.delivered.extend(sent)
-        digests = [call for call in sent if is_digest(call)]
-        if digests:
-            # A digest falls due at any tick from the first Monday 09:00 after the teams were
-            # made (today), depending on the day the demo runs: set aside, as walks are.
-            names = ", ".join(sorted({self.recipient_name(call) for call in digests}))
-            said = N_(
-                "This tick also sent weekly digests, not shown here: %(count)s, to %(names)s."
-            )
-            self.narrator.note(translate(self.locale, said, count=len(digests), names=names))
-            sent = [call for call in sent if not is_digest(call)]
-        shown = [call for call in sent if is_walk_message(call) == walks]
-        aside = [call for call in sent if is_walk_message(call) != walks]
-        if aside:
-            said = (
-                N_(
-                    "This tick also sent other messages, not shown here (this scene is about "
-                    "walks): %(count)s, to %(names)s."
+        wanted = WALKS if walks else DIGESTS if digests else None
+        shown = [call for call in sent if topic(call) == wanted]
+        for other, said in ASIDES[wanted]:
+            aside = [call for call in sent if topic(call) == other]
+            if aside:
+                names = sorted({self.recipient_name(call) for call in aside})
+                self.narrator.note(
+                    translate(self.locale, said, count=len(aside), names=", ".join(names))
                 )
-                if walks
-                else N_(
-                    "This tick also sent sensory-walk messages, not shown here (walks have the "
-                    "last scenes): %(count)s, to %(names)s."
-                )
-            )
-            names = sorted({self.recipient_name(call) for call in aside})
-            self.narrator.note(
-                translate(self.locale, said, count=len(aside), names=", ".join(names))
-            )
         return shown
 
     def recipient_name(self, call: Call) -> str:
@@ -351,13 +336,68 @@ class Demo:
 
 
 WALK_ACTIONS = ("walk_start", "walk_teammate_open")
+WALKS, DIGESTS = "walks", "digests"
+# What a tick says of the messages a scene does not show, by the scene's topic.
+ASIDES: dict[str | None, tuple[tuple[str | None, str], ...]] = {
+    None: (
+        (
+            WALKS,
+            N_(
+                "This tick also sent sensory-walk messages, not shown here (walks have the "
+                "last scenes): %(count)s, to %(names)s."
+            ),
+        ),
+        (
+            DIGESTS,
+            N_(
+                "This tick also sent weekly digests, not shown here (the digest has the last "
+                "scene): %(count)s, to %(names)s."
+            ),
+        ),
+    ),
+    WALKS: (
+        (
+            None,
+            N_(
+                "This tick also sent other messages, not shown here (this scene is about "
+                "walks): %(count)s, to %(names)s."
+            ),
+        ),
+        (
+            DIGESTS,
+            N_(
+                "This tick also sent weekly digests, not shown here (the digest has the last "
+                "scene): %(count)s, to %(names)s."
+            ),
+        ),
+    ),
+    DIGESTS: (
+        (
+            None,
+            N_(
+                "This tick also sent other messages, not shown here (this scene is about the "
+                "weekly digest): %(count)s, to %(names)s."
+            ),
+        ),
+        (
+            WALKS,
+            N_(
+                "This tick also sent sensory-walk messages, not shown here (this scene is "
+                "about the weekly digest): %(count)s, to %(names)s."
+            ),
+        ),
+    ),
+}
 
 
-# How a digest's header starts, in each language ("Weekly digest — week 50").
-DIGEST_HEADINGS = tuple(
-    translate(locale, "Weekly digest — week %(number)s", number="").strip()
-    for locale in ("en", "fr")
-)
+def topic(call: Call) -> str | None:
+    """What a message is about, for the scenes that show only theirs: a weekly digest (its
+    blocks' IDs start with `digest-`, or `said-did` for the channel's post), a sensory walk,
+    or anything else (None)."""
+    ids = [str(block.get("block_id", "")) for block in call.params.get("blocks") or []]
+    if any(i.startswith(("digest-", "said-did")) for i in ids):
+        return DIGESTS
+    return WALKS if is_walk_message(call) else None
 
 
 def is_walk_message(call: Call) -> bool:
@@ -369,16 +409,6 @@ def is_walk_message(call: Call) -> bool:
         if any(e.get("action_id") in WALK_ACTIONS for e in block.get("elements") or []):
             return True
     return False
-
-
-def is_digest(call: Call) -> bool:
-    """Whether a message is a weekly digest: it opens with the header naming the week."""
-    blocks = call.params.get("blocks") or []
-    first = blocks[0] if blocks and isinstance(blocks[0], dict) else {}
-    heading = (
-        str((first.get("text") or {}).get("text", "")) if first.get("type") == "header" else ""
-    )
-    return heading.startswith(DIGEST_HEADINGS)
 
 
 def opened_with(callback_id: str) -> Callable[[Call], bool]:

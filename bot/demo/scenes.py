@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.demo import cast, irritant_scenes, pulse_scenes, text, walk_scenes
+from bot.demo import cast, digest_scenes, irritant_scenes, pulse_scenes, text, walk_scenes
 from bot.demo.context import Demo, DemoError
 from bot.demo.slack import Call, form_values
 from bot.runtime.config import LOCALES
@@ -369,4 +369,5 @@ SCENES: list[Scene] = [
     Scene(N_("Pulse surveys: results, for groups large enough"), pulse_scenes.results),
     Scene(N_("Sensory walks: a new quarter, a walk, two findings"), walk_scenes.quarter_prompt),
     Scene(N_("Sensory walks: a learning expedition, and the results"), walk_scenes.expedition),
+    Scene(N_("The weekly digest: what a manager reads on Monday"), digest_scenes.weekly_digest),
 ]
