@@ -353,10 +353,12 @@ class Demo:
 WALK_ACTIONS = ("walk_start", "walk_teammate_open")
 
 
-# How a digest's header starts, in each language ("Weekly digest — week 50").
+# How a manager's or the admins' digest header starts, in each language ("Weekly digest —
+# week 50", "Teams digest — week 50").
 DIGEST_HEADINGS = tuple(
-    translate(locale, "Weekly digest — week %(number)s", number="").strip()
+    translate(locale, heading, number="").strip()
     for locale in ("en", "fr")
+    for heading in ("Weekly digest — week %(number)s", "Teams digest — week %(number)s")
 )
 
 
@@ -372,8 +374,11 @@ def is_walk_message(call: Call) -> bool:
 
 
 def is_digest(call: Call) -> bool:
-    """Whether a message is a weekly digest: it opens with the header naming the week."""
+    """Whether a message is a weekly digest (a manager's or the admins': it opens with the
+    header naming the week) or a team's "you said, we did" post."""
     blocks = call.params.get("blocks") or []
+    if any(isinstance(b, dict) and b.get("block_id") == "said-did" for b in blocks):
+        return True
     first = blocks[0] if blocks and isinstance(blocks[0], dict) else {}
     heading = (
         str((first.get("text") or {}).get("text", "")) if first.get("type") == "header" else ""
