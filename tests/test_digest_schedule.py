@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from bot.demo.harness import free_port, server_env
 from bot.demo.slack import form_values
-from bot.digests import chart, command, compose, schedule
+from bot.digests import chart, compose, schedule
 from bot.digests.weeks import Week
 from bot.shared.sending import file_of
 from bot.teams import setup_modal
@@ -267,6 +267,8 @@ class TestManagers:
         filename, title, content = file_of(row.payload)
         assert (filename, content) == ("digest-2026-W07.png", PNG)
         assert title == "Les 12 dernières semaines — Workshop"
+        (shared,) = slack.files_in(MANAGER)  # the deliverer uploaded it after the message
+        assert (shared.filename, shared.channel) == ("digest-2026-W07.png", "D" + MANAGER)
 
     def test_a_failing_chart_leaves_the_digest(self, db, slack, tmp_path, monkeypatch):
         """A chart that fails to draw is logged, and the digest goes without it."""
@@ -491,21 +493,25 @@ class TestDigestCommand:
         assert (found.enabled, found.weekday) == (False, 4)
 
     def test_the_preview_s_chart_goes_to_the_dm_channel(self, db, slack, tmp_path, monkeypatch):
-        """With a chart to draw, it is uploaded after the preview into the DM conversation the
-        post answered (D…), never a user ID, through the external upload flow."""
+        """With a chart to draw, it is uploaded after the preview, through the external upload
+        flow, into the DM conversation the post answered (D…), never a user ID."""
         team(db, slack)
         monkeypatch.setattr(chart, "png", lambda series, locale: PNG)
-        uploads = spy(monkeypatch, command, "upload")
         with app_at(db, slack, tmp_path, WEEK_7) as app:
             open_digest(app, slack, MANAGER)
-            (asked,) = slack.wait_for("files.getUploadURLExternal")
-        (upload,) = uploads
-        assert upload["channel"] == "D" + MANAGER
-        assert (upload["filename"], upload["content"]) == ("digest-2026-W07.png", PNG)
-        assert upload["title"] == "Les 12 dernières semaines — Workshop"
+            (completion,) = slack.wait_for("files.completeUploadExternal")
+        (asked,) = slack.calls_to("files.getUploadURLExternal")
         assert asked.params["filename"] == "digest-2026-W07.png"
         assert int(asked.params["length"]) == len(PNG)
+        assert completion.params["channel_id"] == "D" + MANAGER
         assert len(digests(slack, MANAGER)) == 1
+        assert completion.at >= slack.messages_to(MANAGER)[-1].at
+        (shared,) = slack.files_in(MANAGER)
+        assert (shared.filename, shared.title, shared.content) == (
+            "digest-2026-W07.png",
+            "Les 12 dernières semaines — Workshop",
+            PNG,
+        )
 
     def test_an_admin_managing_no_team_gets_the_admins_digest(
         self, db, slack, tmp_path, monkeypatch
