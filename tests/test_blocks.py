@@ -456,6 +456,18 @@ SAMPLES: dict[str, ContextFactory] = {
     "digest": lambda locale: digest_context(locale),
     "digest_admins": lambda locale: admins_context(locale),
     "digest_said_did": lambda locale: said_did_context(locale),
+    "digest_nps_modal": lambda locale: {
+        "teams": [LYON, SURVEY_TEAM],
+        "months": [("2026-12", "décembre 2026"), ("2026-11", "novembre 2026")],
+        "last_month": "2026-11",
+    },
+    "digest_nps_saved": lambda locale: {
+        "team": LYON,
+        "month": "novembre 2026",
+        "figures": SimpleNamespace(month="2026-11", nps=42, responses=310),
+        "replaced": SimpleNamespace(month="2026-11", nps=38, responses=290),
+    },
+    "digest_nps_refused": lambda locale: {},
     "not_allowed_survey": lambda locale: {},
     "pulse_comment_modal": lambda locale: {"value": "42:comment:0:" + "s" * 24},
     "pulse_pause_modal": lambda locale: {

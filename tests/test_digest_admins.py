@@ -99,7 +99,7 @@ class TestAdminsDigest:
             make_team(session, "Lyon")
         payload = admins(db, "fr")
         assert payload["blocks"][0]["text"]["text"] == "Bilan des équipes — semaine 51"
-        assert "tournée\u00a0: en retard" in block_text(payload, "digest-admins-1")
+        assert "parcours\u00a0: en retard" in block_text(payload, "digest-admins-1")
 
     def test_no_team_no_digest(self, db):
         """A workspace without teams gets no admins' digest."""

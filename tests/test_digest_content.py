@@ -64,6 +64,7 @@ class TestHeader:
         _, payload = digest_of(db, nothing, locale=locale)
         assert payload["blocks"][0] == {
             "type": "header",
+            "block_id": "digest-week",
             "text": {"type": "plain_text", "text": title},
         }
         assert payload["text"].startswith(title)
@@ -73,7 +74,7 @@ class TestHeader:
         pulse, customer or next-step section."""
         digest, payload = digest_of(db, nothing)
         ids = [b.get("block_id") for b in payload["blocks"]]
-        assert ids == [None, None, None, "digest-walk"]  # header, period, divider, walk
+        assert ids == ["digest-week", None, None, "digest-walk"]  # header, period, divider, walk
         assert digest.irritants is None and digest.pulse is None and digest.next_step is None
 
     def test_the_period_is_since_the_last_digest(self, db):

@@ -49,6 +49,7 @@ USER_FIELDS = {
 }
 # Templates whose samples show no user text at all.
 NO_USER_TEXT = {
+    "digest_nps_refused",
     "digest_refused",
     "digest_settings_modal",
     "irritant_expired",
