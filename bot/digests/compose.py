@@ -1,9 +1,8 @@
 """A weekly digest's content: built from the database for one team, one reader and one ISO
 week, then rendered (Block Kit from templates, or plain text).
 
-INTERFACE (groundwork): the schedule, `/symmetry digest`, `symmetry digest preview`, the demo
-and bench/digest.py call only `manager_digest`, `message`, `as_text`, `admins_message` and
-`said_did_message`.
+The schedule, `/symmetry digest`, `symmetry digest preview`, the demo and bench/digest.py
+call only `manager_digest`, `message`, `as_text`, `admins_message` and `said_did_message`.
 
 A digest reads a bounded window of the team's history (the period, the four weeks before it
 for the service levels, 90 days for the eNPS and the symmetry mirror), whatever its length.
