@@ -21,6 +21,7 @@ from bot.teams import setup_modal
 from storage import digest_records, outbox
 from storage.models import DigestPreference, DigestRecord, OutboxMessage, Team
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, POLICY, SALARIEE, TEAM_CHANNEL, answer_of
+from tests.digest_content_factories import irritant
 from tests.inprocess import tick
 from tests.test_cli import symmetry
 from tests.test_teams import open_setup, team_answers
@@ -346,6 +347,29 @@ class TestSaidDid:
             ("2026-W07", TEAM_CHANNEL),
             ("2026-W08", TEAM_CHANNEL),
         ]
+
+    def test_turned_on_again_the_post_is_the_past_week_s(self, db, slack, tmp_path):
+        """A team that posted, turned the setting off for weeks, then on again: its next post
+        lists what was resolved since the Monday before, not everything since its last
+        post, which its title would call "this week"."""
+        team_id = team(db, slack)
+        said_did(db, team_id)
+        with app_at(db, slack, tmp_path, at(MONDAY, 9)) as app:
+            tick(app, at(MONDAY - timedelta(weeks=5), 9, 1))  # nothing resolved: no post
+            with db.sessions.begin() as session:
+                row = session.get(Team, team_id)
+                row.said_did = False
+                for description, days in (("Old fix", 20), ("Fresh fix", 2)):
+                    fixed = at(MONDAY, 9) - timedelta(days=days)
+                    irritant(session, row, reported=fixed - timedelta(days=1), status="resolved",
+                             resolved=fixed, description=description)  # fmt: skip
+            tick(app, at(MONDAY - timedelta(weeks=1), 9, 1))  # off: nothing
+            said_did(db, team_id)
+            tick(app, at(MONDAY, 9, 1))
+        (post,) = [c.params for c in slack.calls_to("chat.postMessage")
+                   if c.params["channel"] == TEAM_CHANNEL]  # fmt: skip
+        assert post["text"] == "You said, we did: 1 irritant resolved this week"
+        assert "Fresh fix" in str(post["blocks"]) and "Old fix" not in str(post["blocks"])
 
     def test_nothing_with_the_composer_saying_nothing(self, db, slack, tmp_path):
         """With the setting on and nothing resolved (the composer answers None), nothing is
