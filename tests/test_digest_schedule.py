@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+import pytest
+from sqlalchemy import select, text, update
 
 from bot.demo.harness import free_port, server_env
 from bot.demo.slack import form_values
@@ -271,14 +272,20 @@ class TestManagers:
         (shared,) = slack.files_in(MANAGER)  # the deliverer uploaded it after the message
         assert (shared.filename, shared.channel) == ("digest-2026-W07.png", "D" + MANAGER)
 
-    def test_a_failing_chart_leaves_the_digest(self, db, slack, tmp_path, monkeypatch):
-        """A chart that fails to draw is logged, and the digest goes without it."""
+    @pytest.mark.parametrize("step", ["png", "weekly_series"])
+    def test_a_failing_chart_leaves_the_digest(self, db, slack, tmp_path, monkeypatch, step):
+        """A chart that fails to draw, or whose reading fails in the database (which, on
+        PostgreSQL, aborts the transaction it ran in), is logged, and the digest goes
+        without it."""
         team(db, slack)
 
-        def broken(series, locale):
+        def broken_png(series, locale):
             raise RuntimeError("no font")
 
-        monkeypatch.setattr(chart, "png", broken)
+        def broken_series(session, policy, *, team, week, now):
+            session.execute(text("SELECT no_such_column FROM teams"))
+
+        monkeypatch.setattr(chart, step, broken_png if step == "png" else broken_series)
         with app_at(db, slack, tmp_path, at(MONDAY, 9)) as app:
             assert "1 manager digest(s)" in tick(app, at(MONDAY, 9, 1))
             assert "digest chart of team" in app.log_path.read_text()
