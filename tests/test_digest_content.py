@@ -298,6 +298,20 @@ class TestPulse:
         fields = [f["text"] for f in block(payload, "digest-questions-1")["fields"]]
         assert fields[1].endswith("\nmoyenne 3,5 (+0,5)")
 
+    def test_quotes_in_french(self, db):
+        """A comment, and a fix's note, are quoted the French way in a French digest, as its
+        own words are (« moi aussi »)."""
+
+        def build(session, team):
+            self.two_rounds(session, team)
+            irritant(session, team, reported=days_ago(9), status="resolved",
+                     resolved=days_ago(2), note="Radiateur changé")  # fmt: skip
+
+        _, payload = digest_of(db, build, locale="fr")
+        assert "> «\xa0Better light, thanks\xa0»" in block_text(payload, "digest-comments")
+        assert "«\xa0Radiateur changé\xa0»" in block_text(payload, "digest-resolved")
+        assert "“" not in texts(payload)
+
     @pytest.mark.parametrize(
         ("locale", "answered", "hidden"),
         [
