@@ -100,6 +100,7 @@ class TestAdminsDigest:
         payload = admins(db, "fr")
         assert payload["blocks"][0]["text"]["text"] == "Bilan des équipes — semaine 51"
         assert "parcours\u00a0: en retard" in block_text(payload, "digest-admins-1")
+        assert "le parcours sensoriel du trimestre" in texts(payload)  # masculine
 
     def test_no_team_no_digest(self, db):
         """A workspace without teams gets no admins' digest."""

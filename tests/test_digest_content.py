@@ -298,6 +298,43 @@ class TestPulse:
         fields = [f["text"] for f in block(payload, "digest-questions-1")["fields"]]
         assert fields[1].endswith("\nmoyenne 3,5 (+0,5)")
 
+    def test_quotes_in_french(self, db):
+        """A comment, and a fix's note, are quoted the French way in a French digest, as its
+        own words are (« moi aussi »)."""
+
+        def build(session, team):
+            self.two_rounds(session, team)
+            irritant(session, team, reported=days_ago(9), status="resolved",
+                     resolved=days_ago(2), note="Radiateur changé")  # fmt: skip
+
+        _, payload = digest_of(db, build, locale="fr")
+        assert "> «\xa0Better light, thanks\xa0»" in block_text(payload, "digest-comments")
+        assert "«\xa0Radiateur changé\xa0»" in block_text(payload, "digest-resolved")
+        assert "“" not in texts(payload)
+
+    @pytest.mark.parametrize(
+        ("locale", "answered", "hidden"),
+        [
+            ("en", "1 of 6 answered", "hidden (1 answer)"),
+            ("fr", "1 réponse sur 6", "masqué (1 réponse)"),
+        ],
+    )
+    def test_one_answer_is_singular(self, db, locale, answered, hidden):
+        """One person answering a round, or one question of a shown round, reads in the
+        singular, in both languages."""
+
+        def alone(session, team):
+            pulse_round(session, team, period=DEC_8, sent=6, answers={"enps": [10]})
+
+        def one_question(session, team):
+            answers = {"enps": [9, 9, 9, 7, 3], "noise": [4]}
+            pulse_round(session, team, period=DEC_8, sent=6, answers=answers)
+
+        _, payload = digest_of(db, alone, locale=locale)
+        assert answered in block_text(payload, "digest-pulse")
+        _, payload = digest_of(db, one_question, locale=locale)
+        assert block_text(payload, "digest-questions-1").endswith(hidden)
+
     def test_hidden_under_the_threshold(self, db):
         """Four answers: no mean, no comment, no eNPS; a plain line says why."""
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+import pytest
+from sqlalchemy import select, text, update
 
 from bot.demo.harness import free_port, server_env
 from bot.demo.slack import form_values
@@ -21,6 +22,7 @@ from bot.teams import setup_modal
 from storage import digest_records, outbox
 from storage.models import DigestPreference, DigestRecord, OutboxMessage, Team
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, POLICY, SALARIEE, TEAM_CHANNEL, answer_of
+from tests.digest_content_factories import irritant
 from tests.inprocess import tick
 from tests.test_cli import symmetry
 from tests.test_teams import open_setup, team_answers
@@ -270,14 +272,20 @@ class TestManagers:
         (shared,) = slack.files_in(MANAGER)  # the deliverer uploaded it after the message
         assert (shared.filename, shared.channel) == ("digest-2026-W07.png", "D" + MANAGER)
 
-    def test_a_failing_chart_leaves_the_digest(self, db, slack, tmp_path, monkeypatch):
-        """A chart that fails to draw is logged, and the digest goes without it."""
+    @pytest.mark.parametrize("step", ["png", "weekly_series"])
+    def test_a_failing_chart_leaves_the_digest(self, db, slack, tmp_path, monkeypatch, step):
+        """A chart that fails to draw, or whose reading fails in the database (which, on
+        PostgreSQL, aborts the transaction it ran in), is logged, and the digest goes
+        without it."""
         team(db, slack)
 
-        def broken(series, locale):
+        def broken_png(series, locale):
             raise RuntimeError("no font")
 
-        monkeypatch.setattr(chart, "png", broken)
+        def broken_series(session, policy, *, team, week, now):
+            session.execute(text("SELECT no_such_column FROM teams"))
+
+        monkeypatch.setattr(chart, step, broken_png if step == "png" else broken_series)
         with app_at(db, slack, tmp_path, at(MONDAY, 9)) as app:
             assert "1 manager digest(s)" in tick(app, at(MONDAY, 9, 1))
             assert "digest chart of team" in app.log_path.read_text()
@@ -346,6 +354,29 @@ class TestSaidDid:
             ("2026-W07", TEAM_CHANNEL),
             ("2026-W08", TEAM_CHANNEL),
         ]
+
+    def test_turned_on_again_the_post_is_the_past_week_s(self, db, slack, tmp_path):
+        """A team that posted, turned the setting off for weeks, then on again: its next post
+        lists what was resolved since the Monday before, not everything since its last
+        post, which its title would call "this week"."""
+        team_id = team(db, slack)
+        said_did(db, team_id)
+        with app_at(db, slack, tmp_path, at(MONDAY, 9)) as app:
+            tick(app, at(MONDAY - timedelta(weeks=5), 9, 1))  # nothing resolved: no post
+            with db.sessions.begin() as session:
+                row = session.get(Team, team_id)
+                row.said_did = False
+                for description, days in (("Old fix", 20), ("Fresh fix", 2)):
+                    fixed = at(MONDAY, 9) - timedelta(days=days)
+                    irritant(session, row, reported=fixed - timedelta(days=1), status="resolved",
+                             resolved=fixed, description=description)  # fmt: skip
+            tick(app, at(MONDAY - timedelta(weeks=1), 9, 1))  # off: nothing
+            said_did(db, team_id)
+            tick(app, at(MONDAY, 9, 1))
+        (post,) = [c.params for c in slack.calls_to("chat.postMessage")
+                   if c.params["channel"] == TEAM_CHANNEL]  # fmt: skip
+        assert post["text"] == "You said, we did: 1 irritant resolved this week"
+        assert "Fresh fix" in str(post["blocks"]) and "Old fix" not in str(post["blocks"])
 
     def test_nothing_with_the_composer_saying_nothing(self, db, slack, tmp_path):
         """With the setting on and nothing resolved (the composer answers None), nothing is

@@ -73,9 +73,11 @@ def _chart(
     session: Session, policy: Policy, team: Team, week: Week, locale: str, now: datetime
 ) -> Chart | None:
     """The team's 12 weeks drawn, or None: nothing to draw, or drawing failed (logged; the
-    digest goes without it)."""
+    digest goes without it). Read in a savepoint: a failed query rolls back only that, where
+    PostgreSQL would otherwise refuse the digest's own statements in the aborted transaction."""
     try:
-        series = chart.weekly_series(session, policy, team=team, week=week, now=now)
+        with session.begin_nested():
+            series = chart.weekly_series(session, policy, team=team, week=week, now=now)
         content = chart.png(series, locale)
     except Exception:  # a chart is an extra: its failure must never hold the digest back
         log.exception("digest chart of team %s for %s failed", team.id, week.label)

@@ -28,7 +28,7 @@ from bot.digests import compose
 from bot.digests import schedule_admins as admins_digest
 from bot.digests.drafting import manager_draft
 from bot.digests.planning import Report, not_recorded, queue_due, windows
-from bot.digests.timing import MONDAY, Window, due
+from bot.digests.timing import MONDAY, Window, due, window
 from bot.shared.i18n import pick_locale
 from bot.shared.policy import Policy
 from bot.shared.sending import Recipient, timezone_for
@@ -217,7 +217,22 @@ def _manager(
 
 def _said_did(session: Session, policy: Policy, team: Team, now: datetime) -> int:
     """Queue the team's "you said, we did" post due now, when something was resolved since
-    the last one (the 7 days before now, for the first)."""
+    the last one (the 7 days before now, for the first). A post says "this week": it never
+    reaches back past the previous week's Monday 09:00, even when the last one is older (the
+    setting was off meanwhile); a post on time always started there or later."""
+    tz = timezone_for(team.timezone, None, policy.default_timezone)
+
+    def content(planned: Window, since: datetime | None) -> dict | None:
+        before = window(planned.week.previous, weekday=MONDAY, tz=tz, holidays=team.holidays)
+        return compose.said_did_message(
+            session,
+            policy,
+            team=team,
+            since=max(since or now - FIRST_CHANNEL_PERIOD, before.opens),
+            until=now,
+            locale=team.locale,
+        )
+
     return queue_due(
         session,
         policy,
@@ -226,13 +241,6 @@ def _said_did(session: Session, policy: Policy, team: Team, now: datetime) -> in
         kind=records.CHANNEL,
         found=_channel_windows(session, policy, team, now),
         key=lambda planned: channel_key(team.id, planned.week.label),
-        content=lambda planned, since: compose.said_did_message(
-            session,
-            policy,
-            team=team,
-            since=since or now - FIRST_CHANNEL_PERIOD,
-            until=now,
-            locale=team.locale,
-        ),
+        content=content,
         now=now,
     )
