@@ -4,8 +4,9 @@ most of a second, so tests keep those for what only a process shows (the install
 point, a crash, several processes at once, the servers).
 
 What a process would throw away when it exits is put back after each command: the logging
-configuration (`configure_logging` gives the root logger a stderr handler, which here writes
-into capsys's stderr, and quietens libraries), the signal handlers, the engines the command
+configuration (the levels `configure_logging` gives libraries; its `basicConfig` adds no
+handler, since pytest's, and the in-process app's log, are on the root logger already: what a
+command logs goes there, not to its stderr), the signal handlers, the engines the command
 opened (disposed). A command that leaves one of its threads running fails the test.
 """
 
@@ -49,7 +50,10 @@ class Cli:
     def run(self, *args: str) -> Ran:
         self.capsys.readouterr()  # what came before is not this command's
         with as_a_process():
-            status = main(list(args))
+            try:
+                status = main(list(args))
+            except SystemExit as exc:  # argparse's usage errors: the status a process exits with
+                status = exc.code if isinstance(exc.code, int) else 1
         out, err = self.capsys.readouterr()
         return Ran(status, out, err)
 
@@ -74,7 +78,6 @@ def as_a_process() -> Iterator[None]:
         engines.append(engine)
         return engine
 
-    root.handlers = []  # as in a new process: basicConfig adds its stderr handler
     storage.db.create_engine = recorded
     try:
         yield
@@ -82,7 +85,7 @@ def as_a_process() -> Iterator[None]:
         storage.db.create_engine = create_engine
         for engine in engines:
             engine.dispose()
-        for handler in root.handlers:
+        for handler in set(root.handlers) - set(handlers):
             handler.close()
         root.handlers = handlers
         root.setLevel(level)
@@ -103,10 +106,11 @@ def cli_for(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> Cli:
-    """A `Cli` whose environment is `server_env`'s (and no `.env` from elsewhere)."""
+    """A `Cli` whose environment is `server_env`'s, in `cwd` (so no `.env` from elsewhere)."""
     monkeypatch.chdir(cwd)
-    for name in list(os.environ):
+    env = server_env(database_url, sim)
+    for name in set(os.environ) - set(env):
         monkeypatch.delenv(name)
-    for name, value in server_env(database_url, sim).items():
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
     return Cli(capsys)

@@ -1,6 +1,7 @@
 """Shared fixtures: databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set), the
-simulated Slack workspace, the app in this process (`app`, `platform`: tests/inprocess.py)
-and the real `symmetry serve` process (`server`, `http_platform`) for the end-to-end tier.
+simulated Slack workspace, the app in this process (`app`, `platform`: tests/inprocess.py), the
+command line in this process (`cli`: tests/cli_inprocess.py) and the real `symmetry serve`
+process (`server`, `http_platform`) for the end-to-end tier.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.runtime.delivery import Deliverer
 from bot.shared.policy import Policy
 from storage import queries
 from storage.db import make_engine, make_session_factory, upgrade
+from tests.cli_inprocess import Cli, cli_for
 from tests.inprocess import AppUnderTest, InProcessPlatform, app_settings, running_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -309,6 +311,19 @@ def app(db: Database, slack: SlackSim, tmp_path: Path) -> Iterator[AppUnderTest]
     raised = [line for line in log if "listener failed" in line]
     if raised:
         pytest.fail("a listener raised (app log):\n" + "\n".join(raised), pytrace=False)
+
+
+@pytest.fixture
+def cli(
+    db: Database,
+    slack: SlackSim,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Cli:
+    """`symmetry` in this process (tests/cli_inprocess.py), in `tmp_path`, with the
+    environment of a process against this test's database and simulated Slack."""
+    return cli_for(db.url, slack, tmp_path, monkeypatch, capsys)
 
 
 @pytest.fixture

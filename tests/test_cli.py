@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.runtime.manifest import BOT_EVENTS, BOT_SCOPES, render_yaml
 from storage.db import make_engine
 from storage.models import Team
-from tests.cli_inprocess import Cli, cli_for
+from tests.cli_inprocess import Cli
 from tests.conftest import (
     EMPLOYEE,
     GONE,
@@ -46,12 +46,6 @@ def symmetry(*args: str, env: dict[str, str], cwd: Path, timeout: float = 60):
 def env(db, slack, tmp_path) -> dict[str, str]:
     """The environment of a CLI run against this test's database and simulated Slack."""
     return server_env(db.url, slack, free_port())
-
-
-@pytest.fixture
-def cli(db, slack, tmp_path, monkeypatch, capsys) -> Cli:
-    """The command line in this process, against this test's database and simulated Slack."""
-    return cli_for(db.url, slack, tmp_path, monkeypatch, capsys)
 
 
 class TestTeamCommands:
