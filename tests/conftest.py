@@ -6,6 +6,7 @@ process (`server`, `http_platform`) for the end-to-end tier.
 
 from __future__ import annotations
 
+import compileall
 import contextlib
 import os
 import secrets
@@ -49,6 +50,17 @@ GONE = "UGONE001"  # a deactivated account
 TEAM_CHANNEL = "CTEAM001"
 PRIVATE_CHANNEL = "CPRIV001"
 OTHER_CHANNEL = "COTHER01"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the project's modules once, before any test starts a `symmetry` process. Where
+    PYTHONDONTWRITEBYTECODE is set (this machine, some CI runners) a process does not keep
+    what it compiles, and each one compiled the ~100 modules again: 0.4 s of CPU out of the
+    1.5 s a command takes. It still reads bytecode it finds, which is what this writes."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # done by the process that started the workers
+    for package in ("bot", "storage", "handlers"):
+        compileall.compile_dir(ROOT / package, quiet=1)
 
 
 def seed(sim: SlackSim) -> None:
