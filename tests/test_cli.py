@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.runtime.manifest import BOT_EVENTS, BOT_SCOPES, render_yaml
 from storage.db import make_engine
 from storage.models import Team
+from tests.cli_inprocess import Cli
 from tests.conftest import (
     EMPLOYEE,
     GONE,
@@ -49,7 +50,8 @@ def env(db, slack, tmp_path) -> dict[str, str]:
 
 class TestTeamCommands:
     def test_add_then_list_json(self, env, db, tmp_path):
-        """team add creates a team of the channel's humans; team list --json shows it."""
+        """team add creates a team of the channel's humans; team list --json shows it (both
+        run as processes: the commands' end-to-end check)."""
         result = symmetry(
             "team", "add", "Atelier", "--channel", TEAM_CHANNEL, "--manager", MANAGER,
             "--timezone", "Europe/Paris", "--locale", "fr", env=env, cwd=tmp_path,
@@ -71,15 +73,13 @@ class TestTeamCommands:
             team = session.scalars(select(Team)).one()
             assert {m.user_id for m in team.memberships} == {MANAGER, EMPLOYEE, SALARIEE}
 
-    def test_add_uses_the_default_timezone_and_locale(self, env, tmp_path):
+    def test_add_uses_the_default_timezone_and_locale(self, cli, monkeypatch):
         """Without --timezone and --locale the team takes the deployment's defaults."""
-        env.update(SYMMETRY_DEFAULT_TIMEZONE="Europe/Brussels", SYMMETRY_DEFAULT_LOCALE="fr")
-        result = symmetry(
-            "team", "add", "Sales", "--channel", OTHER_CHANNEL, "--manager", EMPLOYEE,
-            env=env, cwd=tmp_path,
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr
-        (team,) = json.loads(symmetry("team", "list", "--json", env=env, cwd=tmp_path).stdout)
+        monkeypatch.setenv("SYMMETRY_DEFAULT_TIMEZONE", "Europe/Brussels")
+        monkeypatch.setenv("SYMMETRY_DEFAULT_LOCALE", "fr")
+        result = cli.run("team", "add", "Sales", "--channel", OTHER_CHANNEL, "--manager", EMPLOYEE)
+        assert result.status == 0, result.err
+        (team,) = json.loads(cli.run("team", "list", "--json").out)
         assert (team["timezone"], team["locale"]) == ("Europe/Brussels", "fr")
 
     @pytest.mark.parametrize(
@@ -92,41 +92,40 @@ class TestTeamCommands:
             (["--channel", TEAM_CHANNEL, "--manager", MANAGER, "--timezone", "Nowhere"], "zone"),
         ],
     )
-    def test_add_refuses_bad_input(self, env, tmp_path, db, args, expected):
+    def test_add_refuses_bad_input(self, cli, db, args, expected):
         """Unknown channels, bots or deactivated managers and bad zones are refused clearly."""
-        result = symmetry("team", "add", "Atelier", *args, env=env, cwd=tmp_path)
-        assert result.returncode == 1
-        assert expected in result.stderr.lower()
-        assert "Traceback" not in result.stderr
+        result = cli.run("team", "add", "Atelier", *args)
+        assert result.status == 1
+        assert expected in result.err.lower()
+        assert "Traceback" not in result.err
         with db.sessions() as session:
             assert session.scalars(select(Team)).all() == []
 
-    def test_add_refuses_a_duplicate_name(self, env, tmp_path):
+    def test_add_refuses_a_duplicate_name(self, cli):
         """A second team with the same name (any case) is refused."""
         args = ["--channel", TEAM_CHANNEL, "--manager", MANAGER]
-        assert symmetry("team", "add", "Atelier", *args, env=env, cwd=tmp_path).returncode == 0
+        assert cli.run("team", "add", "Atelier", *args).status == 0
         args = ["--channel", OTHER_CHANNEL, "--manager", MANAGER]
-        result = symmetry("team", "add", "ATELIER", *args, env=env, cwd=tmp_path)
-        assert result.returncode == 1
-        assert "already has this name" in result.stderr
+        result = cli.run("team", "add", "ATELIER", *args)
+        assert result.status == 1
+        assert "already has this name" in result.err
 
-    def test_sync_follows_the_channel(self, env, slack, tmp_path):
+    def test_sync_follows_the_channel(self, cli, slack):
         """team sync adds people who joined the channel and removes those who left."""
         args = ["--channel", TEAM_CHANNEL, "--manager", MANAGER]
-        assert symmetry("team", "add", "Atelier", *args, env=env, cwd=tmp_path).returncode == 0
+        assert cli.run("team", "add", "Atelier", *args).status == 0
         slack.leave(TEAM_CHANNEL, EMPLOYEE)
         slack.join(TEAM_CHANNEL, "UADMIN01")
-        result = symmetry("team", "sync", env=env, cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
-        assert "1 joined, 1 left" in result.stdout
-        (team,) = json.loads(symmetry("team", "list", "--json", env=env, cwd=tmp_path).stdout)
+        result = cli.run("team", "sync")
+        assert result.status == 0, result.err
+        assert "1 joined, 1 left" in result.out
+        (team,) = json.loads(cli.run("team", "list", "--json").out)
         assert team["members"] == 3
 
-    def test_list_without_teams(self, env, tmp_path):
+    def test_list_without_teams(self, cli):
         """team list says how to create a team when there is none, and --json gives []."""
-        assert "symmetry team add" in symmetry("team", "list", env=env, cwd=tmp_path).stdout
-        listed = symmetry("team", "list", "--json", env=env, cwd=tmp_path)
-        assert json.loads(listed.stdout) == []
+        assert "symmetry team add" in cli.run("team", "list").out
+        assert json.loads(cli.run("team", "list", "--json").out) == []
 
 
 class TestDatabaseCommands:
@@ -138,7 +137,8 @@ class TestDatabaseCommands:
         assert "symmetry db upgrade" in result.stderr
 
     def test_db_upgrade_then_tick(self, slack, tmp_path):
-        """db upgrade brings a new database up to date; tick --now then runs and exits 0."""
+        """db upgrade brings a new database up to date; tick --now then runs and exits 0 (both
+        run as processes: the commands' end-to-end check)."""
         url = f"sqlite:///{tmp_path / 'fresh.db'}"
         env = server_env(url, slack, free_port())
         assert symmetry("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
@@ -148,16 +148,17 @@ class TestDatabaseCommands:
         with make_engine(url).connect() as connection:
             assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
-    def test_tick_refuses_a_bad_instant(self, env, tmp_path):
+    def test_tick_refuses_a_bad_instant(self, cli):
         """tick --now with something that is not ISO-8601 says so."""
-        result = symmetry("tick", "--now", "next tuesday", env=env, cwd=tmp_path)
-        assert result.returncode == 1
-        assert "--now" in result.stderr
+        result = cli.run("tick", "--now", "next tuesday")
+        assert result.status == 1
+        assert "--now" in result.err
 
 
 class TestManifest:
     def test_socket_mode_manifest(self, tmp_path):
-        """Without --url the manifest enables Socket Mode and has no request URLs."""
+        """Without --url the manifest enables Socket Mode and has no request URLs (run as a
+        process with no setting at all)."""
         result = symmetry("manifest", env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
         manifest = yaml.safe_load(result.stdout)
         assert manifest["settings"]["socket_mode_enabled"] is True
@@ -170,10 +171,11 @@ class TestManifest:
         assert manifest["features"]["app_home"]["home_tab_enabled"] is True
         assert manifest["settings"]["interactivity"]["is_enabled"] is True
 
-    def test_http_manifest(self, tmp_path):
+    def test_http_manifest(self, capsys):
         """With --url every request URL points at /slack/events and Socket Mode is off."""
-        result = symmetry("manifest", "--url", "https://bot.example/", env={}, cwd=tmp_path)
-        manifest = yaml.safe_load(result.stdout)
+        result = Cli(capsys).run("manifest", "--url", "https://bot.example/")
+        assert result.status == 0
+        manifest = yaml.safe_load(result.out)
         url = "https://bot.example/slack/events"
         assert manifest["settings"]["socket_mode_enabled"] is False
         assert manifest["settings"]["event_subscriptions"]["request_url"] == url

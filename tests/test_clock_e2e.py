@@ -1,5 +1,7 @@
-"""The clock end to end: `symmetry tick` and `symmetry worker` processes, the simulated
-Slack, a real database — welcomes in local time, catch-up, idempotence, crashes, two workers."""
+"""The clock end to end: `symmetry tick` and `symmetry worker`, the simulated Slack, a real
+database — welcomes in local time, catch-up, idempotence, crashes, two workers. Processes
+where only they show it (a tick as a program, kill -9, two workers at once); the other
+commands run in this process (tests/cli_inprocess.py), as `symmetry` would run them."""
 
 from __future__ import annotations
 
@@ -16,10 +18,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.demo.slack import SimUser
-from bot.runtime.config import Settings
 from storage import outbox, queries
-from storage.db import make_engine
 from storage.models import Membership, OutboxMessage, Team
+from tests.cli_inprocess import Cli
 from tests.conftest import (
     EMPLOYEE,
     MANAGER,
@@ -47,19 +48,19 @@ def symmetry(*args: str, env: dict[str, str], cwd, timeout: float = 120):
 
 @pytest.fixture
 def env(db, slack) -> dict[str, str]:
+    """The environment of a `symmetry` process against this test's database and Slack."""
     return server_env(db.url, slack, free_port())
 
 
-def add_team(env, tmp_path, db=None) -> None:
+def add_team(cli: Cli, db) -> None:
     """The workshop team, set up with the real CLI; its pulse surveys are turned off so that
     these tests see welcome messages only (surveys have tests of their own)."""
-    result = symmetry(
+    result = cli.run(
         "team", "add", "Atelier", "--channel", TEAM_CHANNEL, "--manager", MANAGER,
-        "--timezone", "Europe/Paris", "--locale", "fr", env=env, cwd=tmp_path,
+        "--timezone", "Europe/Paris", "--locale", "fr",
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    url = env["DATABASE_URL"]
-    with make_engine(Settings(DATABASE_URL=url).database_url).begin() as connection:
+    assert result.status == 0, result.err
+    with db.engine.begin() as connection:
         connection.execute(text("UPDATE teams SET survey_enabled = false"))
 
 
@@ -74,75 +75,74 @@ def welcomes(slack) -> Counter:
 
 
 class TestWelcome:
-    def test_each_member_is_welcomed_once_in_their_language(self, env, slack, tmp_path):
+    def test_each_member_is_welcomed_once_in_their_language(self, cli, env, db, slack, tmp_path):
         """A tick on a working morning welcomes each member once; the same tick again sends
-        nothing more."""
-        add_team(env, tmp_path)
+        nothing more (the first tick a `symmetry tick` process, the second in this one)."""
+        add_team(cli, db)
         result = symmetry("tick", "--now", TUESDAY_10_PARIS, env=env, cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert welcomes(slack) == {MANAGER: 1, EMPLOYEE: 1, SALARIEE: 1}
         texts = {c.params["channel"]: c.params["text"] for c in slack.calls_to("chat.postMessage")}
         assert "Bienvenue" in texts[MANAGER] and "Welcome" in texts[EMPLOYEE]
-        again = symmetry("tick", "--now", TUESDAY_10_PARIS, env=env, cwd=tmp_path)
-        assert again.returncode == 0, again.stderr
+        again = cli.run("tick", "--now", TUESDAY_10_PARIS)
+        assert again.status == 0, again.err
         assert welcomes(slack) == {MANAGER: 1, EMPLOYEE: 1, SALARIEE: 1}
 
-    def test_a_later_member_is_welcomed_once(self, env, slack, tmp_path, db):
+    def test_a_later_member_is_welcomed_once(self, cli, slack, db):
         """Someone joining the channel after the team was set up is welcomed at the next tick."""
-        add_team(env, tmp_path)
-        symmetry("tick", "--now", TUESDAY_10_PARIS, env=env, cwd=tmp_path)
+        add_team(cli, db)
+        assert cli.run("tick", "--now", TUESDAY_10_PARIS).status == 0
         slack.join(TEAM_CHANNEL, "UADMIN01")
-        assert symmetry("team", "sync", env=env, cwd=tmp_path).returncode == 0
-        symmetry("tick", "--now", "2026-01-13T15:00:00+01:00", env=env, cwd=tmp_path)
+        assert cli.run("team", "sync").status == 0
+        assert cli.run("tick", "--now", "2026-01-13T15:00:00+01:00").status == 0
         assert welcomes(slack)["UADMIN01"] == 1
         assert sum(welcomes(slack).values()) == 4
 
-    def test_weekend_tick_holds_until_monday_0800_local(self, env, slack, tmp_path, db):
+    def test_weekend_tick_holds_until_monday_0800_local(self, cli, slack, db):
         """On Saturday the welcome waits; at Monday 08:00 Paris (07:00 in London) it goes, in
         each person's own time zone."""
-        add_team(env, tmp_path)
-        saturday = symmetry("tick", "--now", SATURDAY_11_PARIS, env=env, cwd=tmp_path)
-        assert saturday.returncode == 0, saturday.stderr
+        add_team(cli, db)
+        saturday = cli.run("tick", "--now", SATURDAY_11_PARIS)
+        assert saturday.status == 0, saturday.err
         assert welcomes(slack) == {}
         with db.sessions() as session:
             due = {m.recipient: m.not_before for m in session.scalars(select(OutboxMessage))}
         assert due[MANAGER] == datetime(2026, 1, 19, 7, 0, tzinfo=UTC)  # 08:00 Paris
         assert due[EMPLOYEE] == datetime(2026, 1, 19, 8, 0, tzinfo=UTC)  # 08:00 London
-        monday = symmetry("tick", "--now", MONDAY_0800_PARIS, env=env, cwd=tmp_path)
-        assert monday.returncode == 0, monday.stderr
+        monday = cli.run("tick", "--now", MONDAY_0800_PARIS)
+        assert monday.status == 0, monday.err
         assert welcomes(slack) == {MANAGER: 1, SALARIEE: 1}
-        symmetry("tick", "--now", "2026-01-19T09:00:00+01:00", env=env, cwd=tmp_path)
+        assert cli.run("tick", "--now", "2026-01-19T09:00:00+01:00").status == 0
         assert welcomes(slack) == {MANAGER: 1, SALARIEE: 1, EMPLOYEE: 1}
 
-    def test_catch_up_after_a_gap(self, env, slack, tmp_path):
+    def test_catch_up_after_a_gap(self, cli, slack, db):
         """With no tick for days, the next tick still welcomes everyone, once."""
-        add_team(env, tmp_path)
-        result = symmetry("tick", "--now", "2026-02-03T10:00:00+01:00", env=env, cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
+        add_team(cli, db)
+        result = cli.run("tick", "--now", "2026-02-03T10:00:00+01:00")
+        assert result.status == 0, result.err
         assert welcomes(slack) == {MANAGER: 1, EMPLOYEE: 1, SALARIEE: 1}
 
-    def test_a_broken_team_does_not_stop_the_clock(self, env, slack, tmp_path):
+    def test_a_broken_team_does_not_stop_the_clock(self, cli, slack, db):
         """A team with corrupt survey settings: the tick logs it and still welcomes people."""
-        add_team(env, tmp_path)
-        url = Settings(DATABASE_URL=env["DATABASE_URL"]).database_url
-        with make_engine(url).begin() as connection:
+        add_team(cli, db)
+        with db.engine.begin() as connection:
             connection.execute(
                 text("UPDATE teams SET survey_enabled = true, survey_time = '99:99'")
             )
-        result = symmetry("tick", "--now", TUESDAY_10_PARIS, env=env, cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
-        assert "pulse rounds: failed" in result.stdout
+        result = cli.run("tick", "--now", TUESDAY_10_PARIS)
+        assert result.status == 0, result.err
+        assert "pulse rounds: failed" in result.out
         assert welcomes(slack) == {MANAGER: 1, EMPLOYEE: 1, SALARIEE: 1}
 
-    def test_outbox_status(self, env, slack, tmp_path):
+    def test_outbox_status(self, cli, slack, db):
         """outbox status prints the counts by state and the last errors."""
-        add_team(env, tmp_path)
+        add_team(cli, db)
         slack.users[SALARIEE].deleted = True
-        symmetry("tick", "--now", TUESDAY_10_PARIS, env=env, cwd=tmp_path)
-        result = symmetry("outbox", "status", env=env, cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
-        assert "sent: 2" in result.stdout and "dead: 1" in result.stdout
-        assert "account_inactive" in result.stdout
+        assert cli.run("tick", "--now", TUESDAY_10_PARIS).status == 0
+        result = cli.run("outbox", "status")
+        assert result.status == 0, result.err
+        assert "sent: 2" in result.out and "dead: 1" in result.out
+        assert "account_inactive" in result.out
 
 
 def crowd(slack, db, size: int) -> None:
@@ -174,7 +174,7 @@ def sent_count(db) -> int:
 
 
 class TestCrashAndConcurrency:
-    def test_worker_killed_mid_fan_out_then_resumed(self, env, slack, db, tmp_path):
+    def test_worker_killed_mid_fan_out_then_resumed(self, cli, env, slack, db, tmp_path):
         """kill -9 during a fan-out, then a tick after the lease: nobody is missed, and only
         messages in flight at the kill can be sent twice."""
         crowd(slack, db, 150)
@@ -191,22 +191,22 @@ class TestCrashAndConcurrency:
         process.wait(timeout=10)
         assert sent_count(db) < 150
         in_flight_bound = 32  # the deliverer's threads
-        # Ten minutes later every lease has run out.
-        result = symmetry("tick", "--now", "2026-01-13T10:10:00+01:00", env=env, cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
+        # Ten minutes later every lease has run out: another tick (in this process) resumes.
+        result = cli.run("tick", "--now", "2026-01-13T10:10:00+01:00")
+        assert result.status == 0, result.err
         counts = welcomes(slack)
         assert set(counts) == {f"UCROWD{i:04d}" for i in range(150)}
         duplicated = sum(n - 1 for n in counts.values())
         assert duplicated <= in_flight_bound
         assert sent_count(db) == 150
 
-    def test_two_workers_drain_one_outbox_without_duplicates(self, env, slack, db, tmp_path):
+    def test_two_workers_drain_one_outbox_without_duplicates(self, cli, env, slack, db, tmp_path):
         """Two `symmetry worker` processes on PostgreSQL share a fan-out; nobody gets two."""
         if db.backend != "postgres":
             pytest.skip("several delivery processes need PostgreSQL (SQLite: one process)")
         crowd(slack, db, 300)
-        tick = symmetry("tick", "--now", "2026-01-17T11:00:00+01:00", env=env, cwd=tmp_path)
-        assert tick.returncode == 0, tick.stderr  # Saturday: queued, held for Monday
+        tick = cli.run("tick", "--now", "2026-01-17T11:00:00+01:00")
+        assert tick.status == 0, tick.err  # Saturday: queued, held for Monday
         logs = [tmp_path / f"worker{n}.log" for n in range(2)]
         workers = []
         for log in logs:

@@ -17,17 +17,11 @@ from bot.digests import nps
 from bot.digests.nps_import import BadFile, read
 from storage import queries
 from storage.models import CustomerNps, Team
-from tests.cli_inprocess import cli_for
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, answer_of
 from tests.irritant_helpers import big_team
 
 NOW = "2026-12-07T10:00:00+00:00"  # a Monday: this month is 2026-12, the next one 2027-01
 INSTANT = datetime(2026, 12, 7, 10, tzinfo=UTC)
-
-
-@pytest.fixture
-def cli(db, slack, tmp_path, monkeypatch, capsys):
-    return cli_for(db.url, slack, tmp_path, monkeypatch, capsys)
 
 
 @pytest.fixture

@@ -16,16 +16,10 @@ from bot.demo.harness import server_env
 from bot.digests import chart, preview
 from bot.digests.weeks import Week
 from storage.models import DigestRecord, OutboxMessage, Team
-from tests.cli_inprocess import cli_for
 from tests.irritant_helpers import big_team
 
 NOW = "2026-12-09T10:00:00+00:00"  # Wednesday of 2026-W50
 PARIS = ZoneInfo("Europe/Paris")
-
-
-@pytest.fixture
-def cli(db, slack, tmp_path, monkeypatch, capsys):
-    return cli_for(db.url, slack, tmp_path, monkeypatch, capsys)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text, update
 
-from bot.demo.harness import free_port, server_env
 from bot.demo.slack import form_values
 from bot.digests import chart, compose, schedule
 from bot.digests.weeks import Week
@@ -24,7 +23,6 @@ from storage.models import DigestPreference, DigestRecord, OutboxMessage, Team
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, POLICY, SALARIEE, TEAM_CHANNEL, answer_of
 from tests.digest_content_factories import irritant
 from tests.inprocess import tick
-from tests.test_cli import symmetry
 from tests.test_teams import open_setup, team_answers
 from tests.test_walk_schedule import NEW_YORKER, SALES_MANAGER, app_at, at, blocks, team
 
@@ -595,11 +593,10 @@ class TestTeamSetting:
             form = setup_modal.form_for(session, POLICY, team_id=saved.id)
         assert form.said_did is True
 
-    def test_said_did_from_the_command_line(self, db, slack, tmp_path):
+    def test_said_did_from_the_command_line(self, db, cli):
         """`symmetry team add … --said-did` makes a team with the setting on."""
-        env = server_env(db.url, slack, free_port())
         args = ["--channel", TEAM_CHANNEL, "--manager", MANAGER, "--said-did"]
-        result = symmetry("team", "add", "Atelier", *args, env=env, cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
+        result = cli.run("team", "add", "Atelier", *args)
+        assert result.status == 0, result.err
         with db.sessions() as session:
             assert session.scalars(select(Team.said_did)).one() is True

@@ -30,12 +30,9 @@ from tests.conftest import (
     SECRET_KEY,
     SIGNING_SECRET,
     TEAM_CHANNEL,
-    free_port,
-    server_env,
 )
 from tests.inprocess import PARIS, AppUnderTest, app_settings, running_app, tick
 from tests.irritant_helpers import big_team, report
-from tests.test_cli import symmetry
 from tests.test_pulse import reminders, surveys
 from tests.test_teams import open_setup, team_answers, team_count
 from tests.test_triage import dms
@@ -150,29 +147,27 @@ class TestTeamSetup:
         assert "jours fériés" in errors["holidays-new"]
 
 
-def team_add(db, slack, tmp_path, holidays: str) -> tuple:
-    """`symmetry team add Atelier … --holidays HOLIDAYS` in its process: (the finished
-    process, the environment it ran in)."""
-    env = server_env(db.url, slack, free_port())
+def team_add(cli, holidays: str):
+    """`symmetry team add Atelier … --holidays HOLIDAYS` (in this process)."""
     args = ["--channel", TEAM_CHANNEL, "--manager", MANAGER, "--holidays", holidays]
-    return symmetry("team", "add", "Atelier", *args, env=env, cwd=tmp_path), env
+    return cli.run("team", "add", "Atelier", *args)
 
 
 class TestTeamAddCommand:
-    def test_holidays_are_stored_and_listed(self, db, slack, tmp_path):
+    def test_holidays_are_stored_and_listed(self, db, cli):
         """`--holidays us-ny` stores US-NY; `team list` shows it."""
-        result, env = team_add(db, slack, tmp_path, "us-ny")
-        assert result.returncode == 0, result.stderr
+        result = team_add(cli, "us-ny")
+        assert result.status == 0, result.err
         assert stored_team(db).holidays == "US-NY"
-        listed = symmetry("team", "list", env=env, cwd=tmp_path).stdout.splitlines()
+        listed = cli.run("team", "list").out.splitlines()
         assert listed[0].split()[-1] == "holidays" and listed[1].split()[-1] == "US-NY"
 
-    def test_unknown_code_exits_2(self, db, slack, tmp_path):
+    def test_unknown_code_exits_2(self, db, cli):
         """An unknown calendar is a bad option: exit status 2, a message naming it, no team."""
-        result, _env = team_add(db, slack, tmp_path, "XX")
-        assert result.returncode == 2
-        assert "--holidays" in result.stderr and "'XX'" in result.stderr
-        assert "Traceback" not in result.stderr
+        result = team_add(cli, "XX")
+        assert result.status == 2
+        assert "--holidays" in result.err and "'XX'" in result.err
+        assert "Traceback" not in result.err
         assert team_count(db) == 0
 
 

@@ -5,8 +5,6 @@ simulated Slack and a real database; results read through `symmetry export`."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -14,7 +12,7 @@ from sqlalchemy import inspect, select, text
 
 from bot.demo.slack import form_values
 from storage.models import PulseAnswer, PulseComment, PulseParticipant, PulsePause, PulseRound
-from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE, free_port, server_env
+from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE
 from tests.inprocess import PARIS, TODAY, tick
 from tests.irritant_helpers import EXTRA, SPARE, big_team
 
@@ -29,12 +27,6 @@ PERIOD = next_tuesday()
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=PARIS)
-
-
-@pytest.fixture
-def env(db, slack) -> dict[str, str]:
-    """The environment of a `symmetry export` process on this test's database."""
-    return server_env(db.url, slack, free_port())
 
 
 def surveys(slack, user_id: str) -> list[dict]:
@@ -255,7 +247,7 @@ class TestReminder:
 
 
 class TestResultsAndAnonymity:
-    def run_round(self, app, slack, db, env, tmp_path, answering: int, members=PEOPLE):
+    def run_round(self, app, slack, db, cli, answering: int, members=PEOPLE):
         """A round of `members`, the first `answering` of them answering (the manager first),
         closed; what `symmetry export pulses` says of it."""
         platform = app.platform
@@ -270,25 +262,22 @@ class TestResultsAndAnonymity:
                 tap(platform, user, sent[user][0], question, value)
             slack.wait_for("response_url", count=(index + 1) * len(round_.questions))
         tick(app, at(PERIOD + timedelta(days=5), 10, 1))
-        exported = subprocess.run(
-            [sys.executable, "-m", "bot", "export", "pulses"], env=env, cwd=tmp_path,
-            capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        assert exported.returncode == 0, exported.stderr
-        return json.loads(exported.stdout)
+        exported = cli.run("export", "pulses")
+        assert exported.status == 0, exported.err
+        return json.loads(exported.out)
 
-    def test_four_answers_are_hidden(self, app, slack, db, env, tmp_path):
+    def test_four_answers_are_hidden(self, app, slack, db, cli):
         """With the default threshold of 5, a round with 4 respondents is suppressed."""
-        (row,) = self.run_round(app, slack, db, env, tmp_path, answering=4)
+        (row,) = self.run_round(app, slack, db, cli, answering=4)
         assert row["suppressed"] is True and row["responded"] == 4 and row["sent"] == 6
         assert all(q["mean"] is None for q in row["questions"])
         assert next(q for q in row["questions"] if q["key"] == "enps")["enps"] is None
 
-    def test_five_answers_besides_the_managers_are_shown(self, app, slack, db, env, tmp_path):
+    def test_five_answers_besides_the_managers_are_shown(self, app, slack, db, cli):
         """With 5 respondents besides the manager (who was asked, so is taken to have
         answered) the figures appear: means, eNPS, participation."""
         members = (*PEOPLE, SPARE[0])
-        (row,) = self.run_round(app, slack, db, env, tmp_path, answering=6, members=members)
+        (row,) = self.run_round(app, slack, db, cli, answering=6, members=members)
         assert row["suppressed"] is False and row["responded"] == 6
         assert row["participation"] == pytest.approx(6 / 7, abs=0.001)
         enps = next(q for q in row["questions"] if q["key"] == "enps")
@@ -300,11 +289,11 @@ class TestResultsAndAnonymity:
             "suppressed", "questions",
         }  # fmt: skip
 
-    def test_the_managers_answer_does_not_count(self, app, slack, db, env, tmp_path):
+    def test_the_managers_answer_does_not_count(self, app, slack, db, cli):
         """Five answered, but one of the people asked is the manager, who reads the results:
         only four answers may be someone else's, so the round is hidden, in the export and on
         the manager's Home tab."""
-        (row,) = self.run_round(app, slack, db, env, tmp_path, answering=5)
+        (row,) = self.run_round(app, slack, db, cli, answering=5)
         assert row["suppressed"] is True and row["responded"] == 5
         assert all(q["mean"] is None for q in row["questions"])
         app.platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
@@ -314,9 +303,9 @@ class TestResultsAndAnonymity:
         home = json.dumps(published.params["view"], ensure_ascii=False)
         assert "masqués pour protéger l’anonymat" in home  # the manager reads French
 
-    def test_nothing_links_an_answer_to_a_person(self, app, slack, db, env, tmp_path):
+    def test_nothing_links_an_answer_to_a_person(self, app, slack, db, cli):
         """Answer and comment rows hold no user ID and no time; the app's log names nobody."""
-        self.run_round(app, slack, db, env, tmp_path, answering=5)
+        self.run_round(app, slack, db, cli, answering=5)
         columns = {c["name"] for c in inspect(db.engine).get_columns("pulse_answers")}
         assert columns == {"id", "round_id", "question", "respondent", "value"}
         columns = {c["name"] for c in inspect(db.engine).get_columns("pulse_comments")}

@@ -7,19 +7,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 import uuid
 from datetime import date, datetime, time, timedelta
 
-import pytest
 from sqlalchemy import select, text
 
 from bot.demo.slack import form_values
 from bot.irritants.triage import ERRORS
 from bot.shared.i18n import translate
 from storage.models import Irritant, IrritantEvent, Membership, OutboxMessage, new_public_id
-from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE, free_port, server_env
+from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE
 from tests.inprocess import PARIS, TODAY
 from tests.inprocess import tick as tick_at
 from tests.irritant_helpers import big_team, irritants, open_modal, report, wait_until
@@ -40,12 +37,6 @@ LATER = next_working_day_at(16, 5)
 def tick(app, when: datetime = LATER, **settings: object) -> str:
     """The clock's tick at `when` (by default the first working day after the app's)."""
     return tick_at(app, when, **settings)
-
-
-@pytest.fixture
-def env(db, slack) -> dict[str, str]:
-    """The environment of a `symmetry export` process on this test's database."""
-    return server_env(db.url, slack, free_port())
 
 
 def dms(slack, user_id: str) -> list[dict]:
@@ -465,9 +456,7 @@ class TestHome:
 
 
 class TestExportAndAnonymity:
-    def test_export_and_no_trace_of_the_anonymous_reporter(
-        self, app, platform, slack, db, env, tmp_path
-    ):
+    def test_export_and_no_trace_of_the_anonymous_reporter(self, app, platform, slack, db, cli):
         """Exports show no reporter for anonymous reports, and after the whole flow no
         irritant, history, vote, draft or delivered outbox row holds the reporter's ID."""
         message = roundup_for(app, slack, db)
@@ -485,11 +474,9 @@ class TestExportAndAnonymity:
         assert dms(slack, SALARIEE)
         tick(app, next_working_day_at(16, 5, after=LATER.date()))  # the next roundup counts
 
-        exported = subprocess.run(
-            [sys.executable, "-m", "bot", "export", "irritants", "--format", "json"],
-            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        rows = json.loads(exported.stdout)
+        exported = cli.run("export", "irritants", "--format", "json")
+        assert exported.status == 0, exported.err
+        rows = json.loads(exported.out)
         assert [(r["anonymous"], r["reporter"]) for r in rows] == [(True, None), (False, EMPLOYEE)]
         assert set(rows[0]) == {
             "id", "team", "category", "space", "location", "severity", "description",
@@ -497,14 +484,11 @@ class TestExportAndAnonymity:
             "resolved_at", "eta", "resolution_note",
         }  # fmt: skip
         assert rows[1]["votes"] == 1
-        as_csv = subprocess.run(
-            [sys.executable, "-m", "bot", "export", "irritants", "--format", "csv",
-             "--team", "workshop"],
-            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        csv_rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+        as_csv = cli.run("export", "irritants", "--format", "csv", "--team", "workshop")
+        assert as_csv.status == 0, as_csv.err
+        csv_rows = list(csv.DictReader(io.StringIO(as_csv.out)))
         assert [r["reporter"] for r in csv_rows] == ["", EMPLOYEE]
-        assert SALARIEE not in exported.stdout + as_csv.stdout
+        assert SALARIEE not in exported.out + as_csv.out
 
         with db.engine.connect() as connection:
             for table in ("irritants", "irritant_events", "irritant_votes", "irritant_drafts"):

@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -42,8 +40,6 @@ from tests.conftest import (
     SECRET_KEY,
     SIGNING_SECRET,
     TEAM_CHANNEL,
-    free_port,
-    server_env,
 )
 from tests.inprocess import APP_START, PARIS, app_settings, running_app
 from tests.inprocess import tick as tick_at
@@ -406,23 +402,15 @@ class TestAdminHome:
         assert overdue < done
 
 
-@pytest.fixture
-def env(db, slack) -> dict[str, str]:
-    """The environment of a `symmetry export` process on this test's database."""
-    return server_env(db.url, slack, free_port())
-
-
-def export(env, tmp_path, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "export", "walks", *args],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+def export(cli, *args: str) -> str:
+    """What `symmetry export walks ARGS` printed (in this process)."""
+    done = cli.run("export", "walks", *args)
+    assert done.status == 0, done.err
+    return done.out
 
 
 class TestExport:
-    def test_the_contracts_shape_in_json_and_csv(self, db, slack, env, tmp_path):
+    def test_the_contracts_shape_in_json_and_csv(self, db, slack, cli):
         """One object per walk, exactly the contract's keys: ratings and gaps for every
         sense (null when missing), the public ids of the irritants its findings became,
         its expeditions; times ISO-8601 in UTC; CSV with nested values as JSON."""
@@ -453,7 +441,7 @@ class TestExport:
             findings = [
                 i.public_id for i in session.scalars(select(Irritant).order_by(Irritant.id))
             ]
-        rows = json.loads(export(env, tmp_path, "--format", "json"))
+        rows = json.loads(export(cli, "--format", "json"))
         assert [r["quarter"] for r in rows] == ["2025-Q4", "2026-Q1"]
         declared, latest = rows
         assert latest == {
@@ -472,7 +460,7 @@ class TestExport:
         assert declared["gap"] == dict.fromkeys(THIS_QUARTER)
         assert (declared["findings"], declared["expeditions"]) == ([], [])
 
-        as_csv = export(env, tmp_path, "--format", "csv", "--team", "workshop")
+        as_csv = export(cli, "--format", "csv", "--team", "workshop")
         csv_rows = list(csv.DictReader(io.StringIO(as_csv)))
         assert list(csv_rows[0]) == list(latest)
         parsed = {
@@ -482,10 +470,7 @@ class TestExport:
         assert parsed == latest
         assert csv_rows[0]["manager"] == MANAGER and csv_rows[0]["done_at"]
 
-    def test_an_unknown_team_is_an_error(self, db, slack, env, tmp_path):
+    def test_an_unknown_team_is_an_error(self, cli):
         """`--team` naming no team exits 1 and says so, as the other exports do."""
-        done = subprocess.run(
-            [sys.executable, "-m", "bot", "export", "walks", "--team", "Nowhere"],
-            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        assert done.returncode == 1 and "--team" in done.stderr
+        done = cli.run("export", "walks", "--team", "Nowhere")
+        assert done.status == 1 and "--team" in done.err

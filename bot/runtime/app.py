@@ -7,6 +7,7 @@ Only this module knows every piece. Listeners read their dependencies from `cont
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 # Slack calls (Bolt's default of 5 puts acks seconds late under a burst of commands).
 LISTENER_THREADS = 64
 CLIENT_TTL = 300.0  # seconds a workspace's client (or its absence) is trusted
+APP_NAME = os.path.basename(__file__)  # "app.py": what Bolt named the app when left to itself
 
 
 def slack_client(
@@ -153,6 +155,10 @@ def create_app(
         installation_store=oauth.installation_store if oauth else None,
     )
     app = App(
+        # The name Bolt gives its loggers; without one it takes this file's name from
+        # inspect.stack(), which reads the source of every frame: tens of milliseconds when
+        # the stack is deep (an app built per test). The same name, given.
+        name=APP_NAME,
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=bool(settings.slack_signing_secret),
         client=slack_client(
