@@ -224,6 +224,11 @@ def sim() -> Iterator[SlackSim]:
 @pytest.fixture
 def slack(sim: SlackSim) -> SlackSim:
     """The simulated workspace with the standard cast and no recorded calls."""
+    return fresh_workspace(sim)
+
+
+def fresh_workspace(sim: SlackSim) -> SlackSim:
+    """`sim` answering at once, with the standard cast and no recorded calls."""
     sim.delay = 0.0
     seed(sim)
     return sim
@@ -312,12 +317,18 @@ def app(db: Database, slack: SlackSim, tmp_path: Path) -> Iterator[AppUnderTest]
     freshly seeded simulated Slack; its clock starts at tests.inprocess.APP_START. Listener
     work still running when the test ends is waited for before the next test starts, and a
     listener that raised fails the test (`symmetry serve` would only have logged it)."""
+    with app_under_test(db, slack, tmp_path / "app.log") as under_test:
+        yield under_test
+
+
+@contextlib.contextmanager
+def app_under_test(db: Database, slack: SlackSim, log_path: Path) -> Iterator[AppUnderTest]:
+    """What the `app` fixture gives, for a fixture of a wider scope: the app in this process
+    on `db` and `slack` as they are; a listener that raised meanwhile fails the test."""
     settings = app_settings(
         db.url, slack, slack_signing_secret=SIGNING_SECRET, secret_key=SECRET_KEY
     )
-    with running_app(
-        settings, db.sessions, db.engine, slack, log_path=tmp_path / "app.log"
-    ) as under_test:
+    with running_app(settings, db.sessions, db.engine, slack, log_path=log_path) as under_test:
         yield under_test
     log = under_test.log_path.read_text().splitlines()
     raised = [line for line in log if "listener failed" in line]

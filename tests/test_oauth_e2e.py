@@ -12,17 +12,25 @@ from sqlalchemy import text
 from tests.conftest import EMPLOYEE, free_port, server_env, start_server, stop_server
 
 
-@pytest.fixture
-def oauth_server(db, slack, tmp_path):
-    """`symmetry serve` with a client ID and secret instead of a bot token."""
+@pytest.fixture(scope="module")
+def oauth_server_process(database, sim, tmp_path_factory):
+    """`symmetry serve` with a client ID and secret instead of a bot token, shared by this
+    file's tests on each backend (it keeps nothing between requests but the database)."""
     port = free_port()
     env = server_env(
-        db.url, slack, port, SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="oauth-secret"
+        database.url, sim, port, SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="oauth-secret"
     )
     del env["SLACK_BOT_TOKEN"]
-    running = start_server(env, tmp_path, port, slack)
+    running = start_server(env, tmp_path_factory.mktemp("oauth-server"), port, sim)
     yield running
     stop_server(running)
+
+
+@pytest.fixture
+def oauth_server(oauth_server_process, db, slack):
+    """The OAuth server, with an empty database and a freshly seeded workspace; what a test
+    installed is removed after it."""
+    yield oauth_server_process
     with db.engine.begin() as connection:
         for table in ("slack_bots", "slack_installations", "slack_oauth_states"):
             connection.execute(text(f"DELETE FROM {table}"))

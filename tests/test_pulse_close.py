@@ -6,18 +6,29 @@ and in physical order (SQLite's rowid, PostgreSQL's ctid)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
 
-from bot.demo.slack import SimUser, form_values
+from bot.demo.slack import SimUser, SlackSim, form_values
 from bot.pulse.answers import respondent
 from bot.runtime import exports, operations
 from storage import outbox
 from storage.models import Base, OutboxMessage
-from tests.conftest import ADMIN, EMPLOYEE, MANAGER, POLICY, SALARIEE
-from tests.inprocess import tick
+from tests.conftest import (
+    ADMIN,
+    EMPLOYEE,
+    MANAGER,
+    POLICY,
+    SALARIEE,
+    Database,
+    app_under_test,
+    fresh_workspace,
+)
+from tests.inprocess import AppUnderTest, tick
 from tests.irritant_helpers import big_team
 from tests.test_pulse import PERIOD, at, reminders, surveys, tap, the_round
 
@@ -75,8 +86,29 @@ def ask_everyone(app, slack, db) -> dict[str, list[dict]]:
     return sent
 
 
-@pytest.fixture
-def closed(app, platform, slack, db) -> dict:
+@dataclass
+class Closed:
+    """The closed round and where it lives: the app that ran it, its database and Slack."""
+
+    app: AppUnderTest
+    db: Database
+    slack: SlackSim
+    round_id: int
+    questions: list[str]
+    taps: list[tuple[str, int]]
+
+
+@pytest.fixture(scope="class")
+def closed(database, sim, tmp_path_factory) -> Iterator[Closed]:
+    """The round of `close_a_round`, run once for the class: its tests read what the round
+    left behind (the last one also opens the manager's Home, after the others)."""
+    database.reset()
+    slack = fresh_workspace(sim)
+    with app_under_test(database, slack, tmp_path_factory.mktemp("closed") / "app.log") as app:
+        yield Closed(app, database, slack, **close_a_round(app, app.platform, slack, database))
+
+
+def close_a_round(app, platform, slack, db) -> dict:
     """A round of ten, answered early by six, late (after the reminder) by three; closed."""
     sent = ask_everyone(app, slack, db)
     round_ = the_round(db)
@@ -105,34 +137,34 @@ def closed(app, platform, slack, db) -> dict:
         answer_all(user, index)
     comment("UZNEWYRK1", "Late: the new tool is slow")
     assert "1 round(s) closed" in tick(app, at(PERIOD + timedelta(days=5), 10, 1))
-    return {"round_id": round_.id, "questions": round_.questions, "taps": taps}
+    return {"round_id": round_.id, "questions": list(round_.questions), "taps": taps}
 
 
 class TestClosedRoundDump:
-    def test_answers_keep_no_order_of_answering(self, closed, db):
+    def test_answers_keep_no_order_of_answering(self, closed):
         """Neither ids nor physical order follow the order of answering: the answers given
         after the reminder are not the last rows, and the sequence of values differs."""
-        tables = dump(db)
+        tables = dump(closed.db)
         late = {len(EARLY) + i for i in range(len(LATE))}
         for order in ("by_id", "physical"):
             rows = tables["pulse_answers"][order]
-            assert [(r["question"], r["value"]) for r in rows] != closed["taps"], order
+            assert [(r["question"], r["value"]) for r in rows] != closed.taps, order
             enps = {r["respondent"]: r["value"] for r in rows if r["question"] == "enps"}
-            last = {enps[r["respondent"]] for r in rows[-len(LATE) * len(closed["questions"]) :]}
+            last = {enps[r["respondent"]] for r in rows[-len(LATE) * len(closed.questions) :]}
             assert last != late, order
 
-    def test_pseudonyms_are_random_and_per_person(self, closed, db):
+    def test_pseudonyms_are_random_and_per_person(self, closed):
         """No respondent is the keyed hash of anyone asked, anywhere in the dump; each
         pseudonym still holds one person's answers, and comments have pseudonyms of their own."""
-        tables = dump(db)
+        tables = dump(closed.db)
         everything = json.dumps(tables, default=str)
         for user in MEMBERS:
-            assert respondent(POLICY, closed["round_id"], user) not in everything, user
+            assert respondent(POLICY, closed.round_id, user) not in everything, user
         by_person: dict[str, list[tuple[str, int]]] = {}
         for row in tables["pulse_answers"]["by_id"]:
             by_person.setdefault(row["respondent"], []).append((row["question"], row["value"]))
         expected = [
-            sorted((q, values_of(i, q)) for q in closed["questions"])
+            sorted((q, values_of(i, q)) for q in closed.questions)
             for i in range(len(EARLY) + len(LATE))
         ]
         assert sorted(sorted(answers) for answers in by_person.values()) == sorted(expected)
@@ -143,11 +175,11 @@ class TestClosedRoundDump:
         ]
         assert not {c["respondent"] for c in comments} & set(by_person)
 
-    def test_no_row_tells_who_was_reminded(self, closed, db, app, capsys):
+    def test_no_row_tells_who_was_reminded(self, closed, capsys):
         """Outside the rosters of who belongs, was welcomed and was asked, no row holds the
         user ID of anyone asked (the round's surveys and reminders included); in the rosters, a
         reminded person's rows look like the others'; the log and `outbox status` name nobody."""
-        tables = dump(db)
+        tables = dump(closed.db)
         for name, rows in tables.items():
             if name in ROSTERS:
                 continue
@@ -174,17 +206,18 @@ class TestClosedRoundDump:
         asked = [r["user_id"] for r in tables["pulse_participants"]["by_id"]]
         assert asked == sorted(MEMBERS)  # the order fixed when the round was planned
 
-        operations.outbox_status(app.settings)
+        operations.outbox_status(closed.app.settings)
         status = capsys.readouterr().out
         assert "pulse_reminder" not in status
-        log = app.log_path.read_text()
+        log = closed.app.log_path.read_text()
         for user in MEMBERS:
             assert user not in status and user not in log
 
-    def test_results_and_home_still_work(self, closed, app, platform, slack, db):
+    def test_results_and_home_still_work(self, closed):
         """After the rewrite, the export counts nine respondents of ten surveys sent, with
         their eNPS and means, and the manager's Home shows the round and its comments."""
-        with db.sessions() as session:
+        app, slack = closed.app, closed.slack
+        with closed.db.sessions() as session:
             (row,) = exports.pulses(session, app.settings, workspace_id=None, team_id=None)
         assert (row["sent"], row["responded"], row["suppressed"]) == (10, 9, False)
         given = range(len(EARLY) + len(LATE))
@@ -194,7 +227,7 @@ class TestClosedRoundDump:
             assert question["mean"] == pytest.approx(sum(values) / 9, abs=0.01)
         enps = next(q for q in row["questions"] if q["key"] == "enps")
         assert enps["enps"] == round(100 * -7 / 9)  # 0–6: seven detractors of nine
-        platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
+        app.platform.event({"type": "app_home_opened", "user": MANAGER, "tab": "home"})
         home = json.dumps(slack.wait_for("views.publish")[-1].params["view"], ensure_ascii=False)
         assert "Early: the workshop is cold" in home and "Late: the new tool is slow" in home
 
