@@ -49,17 +49,16 @@ def env(db, slack, tmp_path) -> dict[str, str]:
 
 
 class TestTeamCommands:
-    def test_add_then_list_json(self, env, db, tmp_path):
-        """team add creates a team of the channel's humans; team list --json shows it (both
-        run as processes: the commands' end-to-end check)."""
-        result = symmetry(
+    def test_add_then_list_json(self, cli, db):
+        """team add creates a team of the channel's humans; team list --json shows it."""
+        result = cli.run(
             "team", "add", "Atelier", "--channel", TEAM_CHANNEL, "--manager", MANAGER,
-            "--timezone", "Europe/Paris", "--locale", "fr", env=env, cwd=tmp_path,
+            "--timezone", "Europe/Paris", "--locale", "fr",
         )  # fmt: skip
-        assert result.returncode == 0, result.stderr
-        assert "3 members" in result.stdout
-        listed = symmetry("team", "list", "--json", env=env, cwd=tmp_path)
-        assert json.loads(listed.stdout) == [
+        assert result.status == 0, result.err
+        assert "3 members" in result.out
+        listed = cli.run("team", "list", "--json")
+        assert json.loads(listed.out) == [
             {
                 "name": "Atelier",
                 "channel": TEAM_CHANNEL,
@@ -136,12 +135,20 @@ class TestDatabaseCommands:
         assert result.returncode == 1
         assert "symmetry db upgrade" in result.stderr
 
-    def test_db_upgrade_then_tick(self, slack, tmp_path):
-        """db upgrade brings a new database up to date; tick --now then runs and exits 0 (both
-        run as processes: the commands' end-to-end check)."""
+    def test_db_upgrade_team_add_list_then_tick(self, slack, tmp_path):
+        """db upgrade brings a new database up to date; team add, team list --json and tick
+        --now then run on it and exit 0: each command run as a program, end to end (the
+        other tests run them in this process)."""
         url = f"sqlite:///{tmp_path / 'fresh.db'}"
         env = server_env(url, slack, free_port())
         assert symmetry("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+        args = ["--channel", TEAM_CHANNEL, "--manager", MANAGER, "--locale", "fr"]
+        added = symmetry("team", "add", "Atelier", *args, env=env, cwd=tmp_path)
+        assert added.returncode == 0, added.stderr
+        assert "3 members" in added.stdout
+        listed = symmetry("team", "list", "--json", env=env, cwd=tmp_path)
+        assert listed.returncode == 0, listed.stderr
+        assert [(t["name"], t["members"]) for t in json.loads(listed.stdout)] == [("Atelier", 3)]
         result = symmetry("tick", "--now", "2026-03-29T01:30:00+01:00", env=env, cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert "2026-03-29T00:30:00+00:00" in result.stdout or "2026-03-29T01:30" in result.stdout

@@ -1,7 +1,8 @@
 """The clock end to end: `symmetry tick` and `symmetry worker`, the simulated Slack, a real
 database — welcomes in local time, catch-up, idempotence, crashes, two workers. Processes
-where only they show it (a tick as a program, kill -9, two workers at once); the other
-commands run in this process (tests/cli_inprocess.py), as `symmetry` would run them."""
+where only they show it (kill -9 mid fan-out, two workers at once); the other commands run
+in this process (tests/cli_inprocess.py), as `symmetry` would run them (tests/test_cli.py
+runs each command once as a program)."""
 
 from __future__ import annotations
 
@@ -35,17 +36,6 @@ SATURDAY_11_PARIS = "2026-01-17T11:00:00+01:00"
 MONDAY_0800_PARIS = "2026-01-19T08:00:00+01:00"
 
 
-def symmetry(*args: str, env: dict[str, str], cwd, timeout: float = 120):
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 @pytest.fixture
 def env(db, slack) -> dict[str, str]:
     """The environment of a `symmetry` process against this test's database and Slack."""
@@ -75,12 +65,12 @@ def welcomes(slack) -> Counter:
 
 
 class TestWelcome:
-    def test_each_member_is_welcomed_once_in_their_language(self, cli, env, db, slack, tmp_path):
+    def test_each_member_is_welcomed_once_in_their_language(self, cli, db, slack):
         """A tick on a working morning welcomes each member once; the same tick again sends
-        nothing more (the first tick a `symmetry tick` process, the second in this one)."""
+        nothing more."""
         add_team(cli, db)
-        result = symmetry("tick", "--now", TUESDAY_10_PARIS, env=env, cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
+        result = cli.run("tick", "--now", TUESDAY_10_PARIS)
+        assert result.status == 0, result.err
         assert welcomes(slack) == {MANAGER: 1, EMPLOYEE: 1, SALARIEE: 1}
         texts = {c.params["channel"]: c.params["text"] for c in slack.calls_to("chat.postMessage")}
         assert "Bienvenue" in texts[MANAGER] and "Welcome" in texts[EMPLOYEE]

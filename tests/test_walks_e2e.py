@@ -1,6 +1,7 @@
-"""A sensory walk end to end: `symmetry tick --now` plans and sends the quarter's prompt,
-the manager's clicks and forms reach the real `symmetry serve` as signed HTTP requests, and
-`symmetry export walks` reads the result; the simulated Slack in between.
+"""A sensory walk end to end: `symmetry tick --now` plans and sends the quarter's prompt
+(the command in this process: tests/cli_inprocess.py), the manager's clicks and forms reach
+the real `symmetry serve` as signed HTTP requests, and a `symmetry export walks` process
+reads the result; the simulated Slack in between.
 
 The server runs on the real clock, so the prompt is for the quarter after today's: its walk
 is open from then until 14 days after that quarter ends."""
@@ -63,17 +64,12 @@ def test_prompt_walk_findings_and_export(server, http_platform, slack, db, tmp_p
     env = server_env(db.url, slack)
     slack.clear_calls()
     early = cli.run("tick", "--now", datetime.combine(first, time(9, 0), PARIS).isoformat())
-    assert early.status == 0, early.err  # in this process; the next tick is a process
+    assert early.status == 0, early.err
     assert not [
         c for c in slack.calls_to("chat.postMessage") if "walk_start" in json.dumps(c.params)
     ]
-    symmetry(
-        "tick",
-        "--now",
-        datetime.combine(first, time(9, 31), PARIS).isoformat(),
-        env=env,
-        cwd=tmp_path,
-    )
+    due = cli.run("tick", "--now", datetime.combine(first, time(9, 31), PARIS).isoformat())
+    assert due.status == 0, due.err
     (prompt,) = [
         c.params
         for c in slack.calls_to("chat.postMessage")
