@@ -93,6 +93,19 @@ class Workspace(Base):
     name: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = utc_column()
     uninstalled_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+    # Enterprise Grid: the organisation (E…) it belongs to, and whether the bot was installed
+    # for the whole organisation (its token is then found by `enterprise_id` alone).
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    is_enterprise_install: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    # The error Slack gave for its token (`invalid_auth`, `token_revoked`…): nothing is planned
+    # or sent there until it is installed again.
+    token_error: Mapped[str | None] = mapped_column(String(64))
+    token_error_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+    # When reading its DMs back (`conversations.history`, scope `im:history`) was refused: a
+    # message in doubt after a crash is then sent again (at-least-once) rather than looked up.
+    history_unreadable_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
 
     teams: Mapped[list[Team]] = relationship(back_populates="workspace")
 
@@ -450,6 +463,9 @@ class OutboxMessage(Base):
     message_channel: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = utc_column()
     sent_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
+    # When the last Slack call for it began (state `attempting` until its outcome is
+    # committed): after a crash, a message in doubt is looked up in Slack from this instant.
+    attempted_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)
     # Not sent at or after this instant (a walk's prompt once its quarter is over): it is
     # marked `expired` instead.
     expires_at: Mapped[datetime | None] = utc_column(nullable=True, server_default=False)

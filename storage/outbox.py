@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 from storage.models import OutboxMessage
 
 QUEUED, SENDING, SENT, FAILED, DEAD = "queued", "sending", "sent", "failed", "dead"
+# Claimed and its Slack call begun, outcome not yet committed: in doubt if its worker died.
+ATTEMPTING = "attempting"
 EXPIRED = "expired"  # still unsent at its `expires_at`: never sent
-STATES = (QUEUED, SENDING, SENT, FAILED, DEAD, EXPIRED)
+STATES = (QUEUED, SENDING, ATTEMPTING, SENT, FAILED, DEAD, EXPIRED)
 
 
 def enqueue(

@@ -86,6 +86,9 @@ class RateGate:
         self._until: dict[tuple[int, str], float] = {}
         self._lock = threading.Lock()
 
+    def succeeded(self, key: tuple[int, str]) -> None:
+        """A call for `key` passed (a pacer learning the rate would speed up here)."""
+
     def wait(self, key: tuple[int, str]) -> None:
         """Sleep while `key` is paused."""
         while True:
@@ -179,7 +182,6 @@ class Deliverer:
             time.sleep(max(0.0, (due - self.now()).total_seconds()) + 0.01)
 
     def _deliver(self, message: OutboxMessage, report: Report, deadline: float) -> None:
-        key = (message.workspace_id, "chat.postMessage")
         if message.expires_at is not None and self.now() >= message.expires_at:
             # Too late to say (a walk's prompt once its quarter is over): never sent.
             with session_scope(self.sessions) as session:
@@ -213,10 +215,11 @@ class Deliverer:
                 return self._finish(message, report, outbox.DEAD, "recipient_gone")
             channel, written = found
             content = {"text": written.get("text", ""), "blocks": written.get("blocks", [])}
+        key = (message.workspace_id, _method(message))
         while True:
             self.gate.wait(key)
             try:
-                response = client.chat_postMessage(channel=channel, **content)
+                response = _call(client, message, channel, content)
             except SlackApiError as exc:
                 status = exc.response.status_code
                 error = str(exc.response.get("error") or f"http_{status}")
@@ -232,6 +235,7 @@ class Deliverer:
                 return self._finish(message, report, outbox.DEAD, error)
             except (urllib.error.URLError, OSError) as exc:
                 return self._retry(message, report, type(exc).__name__, None, count=True)
+            self.gate.succeeded(key)
             with session_scope(self.sessions) as session:
                 outbox.mark_sent(
                     session,
@@ -315,3 +319,21 @@ def _content(message: OutboxMessage) -> dict:
     if payload.get("blocks"):
         content["blocks"] = payload["blocks"]
     return content
+
+
+POST, UPDATE = "chat.postMessage", "chat.update"
+
+
+def _method(message: OutboxMessage) -> str:
+    """The Web API method that delivers a message: a new message, or an update of one already
+    sent (`payload["update"]` holds the `channel` and `ts` it changes)."""
+    return UPDATE if message.payload.get("update") else POST
+
+
+def _call(client: WebClient, message: OutboxMessage, channel: str, content: dict):  # type: ignore[no-untyped-def]
+    """Make the Slack call that delivers `message`; chat.update changes the message named by
+    `payload["update"]` and is safe to repeat."""
+    target = message.payload.get("update")
+    if target:
+        return client.chat_update(channel=target["channel"], ts=target["ts"], **content)
+    return client.chat_postMessage(channel=channel, **content)
