@@ -231,6 +231,21 @@ def delivered(session: Session, *, round_id: int) -> int:
     )
 
 
+def sent_surveys(session: Session, *, round_id: int) -> list[tuple[str, str, str]]:
+    """(person, conversation, ts) of a round's survey DMs that Slack accepted."""
+    rows = session.execute(
+        select(OutboxMessage.recipient, OutboxMessage.message_channel, OutboxMessage.message_ts)
+        .where(
+            OutboxMessage.kind == "pulse",
+            OutboxMessage.key.like(f"pulse:{round_id}:%"),
+            OutboxMessage.state == outbox.SENT,
+            OutboxMessage.message_ts.is_not(None),
+        )
+        .order_by(OutboxMessage.id)
+    ).all()
+    return [(user, channel, ts) for user, channel, ts in rows]
+
+
 def cancel_queued(session: Session, *, keys_like: str, reason: str, now: datetime) -> int:
     """Mark still-queued messages matching a key pattern dead (a closed round, a pause)."""
     result = session.execute(
@@ -288,7 +303,8 @@ def put_answers(
 def forget_recipients(
     session: Session, *, round_id: int, key: Callable[[], str], now: datetime
 ) -> None:
-    """After a round closed: nothing in the outbox says whom its messages were for.
+    """After a round closed: nothing in the outbox says whom its messages were for (its
+    surveys' updates, `closing.say_closed`, hold the conversation and ts until delivered).
 
     Its reminders are deleted, whatever their state (one still queued, or claimed by a
     worker that died, never goes out after the close): their zone and times alone would

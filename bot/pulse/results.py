@@ -79,6 +79,14 @@ class RoundResult:
         return next((q.enps for q in self.questions if q.key == bank.ENPS), None)
 
 
+def shown(session: Session, threshold: int, *, round_id: int) -> bool:
+    """Whether a round's results can be shown at all (what `round_result` calls not
+    `suppressed`), read with two small queries."""
+    responded = len(store.respondents(session, round_id=round_id))
+    readers = store.readers_asked(session, round_ids=[round_id]).get(round_id, 0)
+    return others(responded, readers) >= threshold
+
+
 def round_result(
     session: Session,
     threshold: int,

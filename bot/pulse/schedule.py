@@ -42,11 +42,13 @@ class Report:
     surveys: int = 0
     reminders: int = 0
     closed: int = 0
+    updates: int = 0  # closed rounds' surveys queued to say they closed
 
     def __str__(self) -> str:
         return (
             f"{self.rounds} round(s) opened, {self.surveys} survey(s) and "
-            f"{self.reminders} reminder(s) queued, {self.closed} round(s) closed"
+            f"{self.reminders} reminder(s) queued, {self.closed} round(s) closed, "
+            f"{self.updates} closed survey(s) to update"
         )
 
 
@@ -234,7 +236,7 @@ def remind_and_close(session: Session, policy: Policy, *, now: datetime) -> Repo
     for round_ in store.open_rounds(session):
         team = round_.team
         if now >= round_.closes_at:
-            closing.close(session, round_, now=now)
+            report.updates += closing.close(session, policy, round_, now=now)
             report.closed += 1
             continue
         halfway = round_.opens_at + (round_.closes_at - round_.opens_at) / 2

@@ -263,6 +263,12 @@ class SlackSim:
             view = self._ws.views.get(view_id)
             return copy.deepcopy(view) if view is not None else None
 
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """Return a posted message as it now stands (after any ``chat.update``)."""
+        with self._cond:
+            message = self._ws.messages.get((channel, ts))
+            return copy.deepcopy(message) if message is not None else None
+
     def home(self, user_id: str) -> dict[str, Any] | None:
         """Return the App Home last published for ``user_id``."""
         with self._cond:

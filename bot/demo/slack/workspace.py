@@ -1,5 +1,6 @@
 """The simulated workspace: its people, channels and views, and the Web API methods that
-read and change them (messages are answered, not kept: ``SlackSim`` records the calls).
+read and change them (``SlackSim`` records the calls; posted messages are kept only so that
+``chat.update`` can change them, as Slack does, and a test can read what a message now says).
 
 ``_Workspace`` holds the state and implements each method (``users.info``, ``chat.postMessage``,
 ``views.open``, ``oauth.v2.access``...) as a function of the call's arguments; ``SlackSim``
@@ -172,6 +173,8 @@ class _Workspace:
         self.views: dict[str, dict[str, Any]] = {}
         self.external_ids: dict[str, str] = {}
         self.homes: dict[str, str] = {}
+        # Posted messages by (conversation, ts): what chat.update finds and changes.
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.triggers: dict[str, float] = {}
         self.used_triggers: set[str] = set()
         self.trigger_ttl = TRIGGER_TTL
@@ -382,6 +385,7 @@ class _Workspace:
         for key in ("blocks", "attachments", "thread_ts", "metadata"):
             if params.get(key):
                 message[key] = params[key]
+        self.messages[(channel, ts)] = message
         return {"channel": channel, "ts": ts, "message": message}
 
     def chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -395,15 +399,21 @@ class _Workspace:
         return {"message_ts": self.next_ts()}
 
     def chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
-        """``chat.update``: acknowledge an edit of an existing message."""
+        """``chat.update``: replace the text and blocks of a message posted earlier."""
         channel = self.resolve_target(params.get("channel"))
-        ts = str(params.get("ts") or "")
-        if not ts:
+        message = self.messages.get((channel, str(params.get("ts") or "")))
+        if message is None:
             raise _ApiError("message_not_found")
-        message = {"text": params.get("text", ""), "ts": ts}
+        message["text"] = params.get("text", "")
+        message.pop("blocks", None)
         if params.get("blocks"):
             message["blocks"] = params["blocks"]
-        return {"channel": channel, "ts": ts, "text": message["text"], "message": message}
+        return {
+            "channel": channel,
+            "ts": message["ts"],
+            "text": message["text"],
+            "message": message,
+        }
 
     def chat_delete(self, params: dict[str, Any]) -> dict[str, Any]:
         """``chat.delete``: acknowledge a deletion."""
