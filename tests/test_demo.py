@@ -695,7 +695,8 @@ class TestDemoPulses:
         """Five ticks around the first Tuesday after the irritant story's day, in Paris: Monday
         17:00 plans both rounds; Tuesday 10:05 delivers the surveys of people in Paris (Chloé's
         shown in full, Emma's briefly); 16:05 Sofia's (London) and David's (New York); Friday
-        14:05 reminds Marc and David; Sunday 10:05 closes, and Julien's late tap is refused."""
+        14:05 reminds Marc and David; Sunday 10:05 closes: Julien's survey is shown changed in
+        place, and his late tap is refused."""
         found = ticks(demo_run.stdout)[8:13]
         instants = [datetime.fromisoformat(instant) for instant, _ in found]
         tuesday = instants[1].date()
@@ -710,14 +711,15 @@ class TestDemoPulses:
             ["Chloé", "Emma"],
             ["Sofia", "David"],
             ["Marc", "David"],
-            ["Julien"],
+            ["Julien", "Julien"],
         ]
 
     def test_what_each_tick_did(self, demo_run):
         """The day before, one tick welcomes the shop's 3 people and plans 2 rounds with 10
         surveys; then 8 go at 10:05, 2 at 16:05; Friday queues and sends 2 reminders; Sunday
-        closes both rounds and sends nothing. (Sensory-walk messages, which may go at any of
-        these ticks depending on the day the demo runs, are counted apart.)"""
+        closes both rounds, sends nothing new and changes the 10 surveys (chat.update).
+        (Sensory-walk messages, which may go at any of these ticks depending on the day the
+        demo runs, are counted apart.)"""
         reports = tick_reports(demo_run.stdout)[8:13]
         aside = walks_aside(demo_run.stdout, demo_run.locale)[8:13]
         assert [(r["welcomes"], r["rounds"], r["surveys"]) for r in reports] == [
@@ -728,7 +730,7 @@ class TestDemoPulses:
             (0, 0, 0),
         ]
         sent = [r["sent"] - walks for r, walks in zip(reports, aside, strict=True)]
-        assert sent == [3, 8, 2, 2, 0]
+        assert sent == [3, 8, 2, 2, 10]
         assert [(r["reminders"], r["closed"]) for r in reports] == [
             (0, 0),
             (0, 0),
@@ -795,9 +797,18 @@ class TestDemoPulses:
             date=format_date(closes, "medium", locale="en"),
         )
 
-    def test_late_tap_is_refused(self, demo_run):
-        """After the close, Julien's tap is refused, in French."""
+    def test_closed_survey_says_so(self, demo_run):
+        """After the close, Julien's survey, changed in place, says in French that it is
+        closed, has no button left, and points to the workshop's results."""
         julien = framed(raw_scene(demo_run.stdout, 15), "  Symmetry → Julien")
+        assert "Ce sondage est clos." in julien and "[" not in julien
+        assert "bilan de la semaine" in julien
+
+    def test_late_tap_is_refused(self, demo_run):
+        """After the close, Julien's tap (from a screen not yet changed) is refused, in French."""
+        raw = raw_scene(demo_run.stdout, 15)
+        after_the_change = raw[raw.index("  Symmetry → Julien") + 1 :]
+        julien = framed(after_the_change, "  Symmetry → Julien")
         assert julien == error_text("fr", "closed")
 
     def test_results_shown_above_the_threshold_hidden_below(self, demo_run):

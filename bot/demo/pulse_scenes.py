@@ -863,18 +863,33 @@ def reminder_and_close(demo: Demo) -> None:
     demo.narrator.note(
         translate(
             locale,
-            "Five days after they opened, both rounds are closed, on a Sunday like any day; "
-            "nothing is sent.",
+            "Five days after they opened, both rounds are closed, on a Sunday like any day. "
+            "Nothing new is sent: each survey is changed in place to say it is closed, "
+            "without its buttons.",
         )
     )
     julien = cast.JULIEN
+    edits = [
+        call
+        for call in demo.sim.calls_to("chat.update")
+        if not call.failed and call.params.get("channel") == "D" + julien.id
+    ]
+    if len(edits) != 1 or "pulse_answer:" in json.dumps(edits[0].params.get("blocks", [])):
+        raise DemoError(f"{julien.first_name}'s survey should be changed once, without buttons")
+    demo.show_message(
+        translate(
+            locale, "Symmetry → %(name)s, the survey changed in place:", name=julien.first_name
+        ),
+        dict(edits[0].params),
+    )
     message: dict[str, Any] = demo.memo["julien_survey"]
     question, value = LATE
     button = _answer_button(message, question, value)
     demo.narrator.step(
         translate(
             locale,
-            "%(name)s, who skipped the round, finds time at last and taps [%(button)s]",
+            "%(name)s, who skipped the round, finds time at last and taps [%(button)s] on "
+            "his phone, offline since before the close, which still shows the survey as it was",
             name=julien.first_name,
             button=_label(button),
         )
