@@ -24,7 +24,7 @@ from tests.test_pulse import PEOPLE, PERIOD, at, opened, tap, the_round
 
 MEMBERS = (*PEOPLE, *SPARE)  # eight: the manager and seven others
 SKIPS, PAUSES = SPARE  # neither answers: one skips the round, one pauses surveys
-CLOSE = at(PERIOD + timedelta(days=5), 10, 1)
+CLOSE = at(PERIOD + timedelta(days=5), 10, 1)  # a Sunday
 
 
 @dataclass
@@ -119,8 +119,9 @@ class TestClosedSurveysSaySo:
         assert "bilan de la semaine" in json.dumps(french, ensure_ascii=False)
 
     def test_an_update_that_failed_once_was_retried(self, shown):
-        """The 500 answered to one chat.update was retried in the same tick: nine calls,
-        one failed, and every message was updated."""
+        """The 500 answered to one chat.update was retried in the same tick (a Sunday: an
+        edit notifies nobody, so it does not wait for working hours): nine calls, one failed,
+        and every message was updated."""
         calls = shown.slack.calls_to("chat.update")
         assert len(calls) == 9 and sum(c.failed for c in calls) == 1
         assert "delivery: 8 sent, 1 to retry" in shown.report
