@@ -213,6 +213,27 @@ class TestClosedRoundDump:
         for user in MEMBERS:
             assert user not in status and user not in log
 
+    def test_an_update_that_died_keeps_nothing(self, closed):
+        """The deactivated member's survey could not be changed to say the round closed
+        (account_inactive): that update is dead and, like the nine delivered, keeps no
+        recipient, conversation, ts, content or Slack error."""
+        failed = [c for c in closed.slack.calls_to("chat.update") if c.failed]
+        assert [c.params["channel"] for c in failed] == ["D" + LEFT]
+        with closed.db.sessions() as session:
+            updates = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "pulse_closed")
+            ).all()
+            kept = [
+                (m.recipient, m.message_channel, m.message_ts, m.payload, m.last_error)
+                for m in updates
+            ]
+            states = sorted(m.state for m in updates)
+        assert states == ["dead"] + ["sent"] * 9
+        scrubbed = (None, None, None, {"scrub_recipient": True})
+        assert sorted(kept, key=str) == sorted(
+            [(*scrubbed, None)] * 9 + [(*scrubbed, "undelivered")], key=str
+        )
+
     def test_results_and_home_still_work(self, closed):
         """After the rewrite, the export counts nine respondents of ten surveys sent, with
         their eNPS and means, and the manager's Home shows the round and its comments."""
