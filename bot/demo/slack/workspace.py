@@ -1,5 +1,6 @@
 """The simulated workspace: its people, channels and views, and the Web API methods that
-read and change them (messages are answered, not kept: ``SlackSim`` records the calls).
+read and change them (the messages posted are kept by ``history.py``, which wraps
+``chat_post_message``; ``SlackSim`` records the calls).
 
 ``_Workspace`` holds the state and implements each method (``users.info``, ``chat.postMessage``,
 ``views.open``, ``oauth.v2.access``...) as a function of the call's arguments; ``SlackSim``
