@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.runtime import lookup
-from bot.runtime.delivery import LEASE, Deliverer
+from bot.runtime.delivery import LEASE, UNANSWERED_WAIT, Deliverer
 from storage import outbox
 from storage.models import OutboxMessage, Workspace
 from tests.conftest import (
@@ -34,7 +34,7 @@ from tests.conftest import (
     free_port,
     server_env,
 )
-from tests.test_delivery import queue
+from tests.test_delivery import queue, rows
 
 SATURDAY_11_PARIS = "2026-01-17T11:00:00+01:00"  # welcomes queued, held for Monday
 MONDAY_10_PARIS = "2026-01-19T10:00:00+01:00"
@@ -284,6 +284,23 @@ class TestInDoubt:
         waiting = row(db, message.id)
         assert waiting.state == outbox.QUEUED and outbox.in_doubt(waiting)
         assert posts(slack) == {EMPLOYEE: 1}
+
+    def test_a_call_without_an_answer_leaves_the_message_in_doubt(self, db, workspace_id):
+        """A dropped connection (here: refused) may hide a posted message: it is retried in
+        doubt, not before UNANSWERED_WAIT, so that Slack has finished with it."""
+        unreachable = WebClient(
+            token="xoxb-x", base_url="http://127.0.0.1:1/api/", retry_handlers=[]
+        )
+        now = datetime.now(UTC)
+        deliverer = Deliverer(db.sessions, lambda _id: unreachable, now=lambda: now, seed=1)
+        try:
+            queue(db, workspace_id, EMPLOYEE, key="k:dropped")
+            assert deliverer.run().retried == 1
+        finally:
+            deliverer.close()
+        (waiting,) = rows(db)
+        assert waiting.state == outbox.QUEUED and outbox.in_doubt(waiting)
+        assert waiting.not_before >= now + timedelta(seconds=UNANSWERED_WAIT)
 
 
 class TestLease:

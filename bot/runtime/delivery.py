@@ -50,6 +50,9 @@ LEASE = timedelta(minutes=5)
 BACKOFF_BASE = 0.1  # seconds before the first retry: a lone 500 should not make a tail
 BACKOFF_CAP = 600.0  # no wait longer than ten minutes between tries
 MAX_ATTEMPTS = 18  # 0.1 s doubling to 10 min: about an hour of trying in all
+# After a call that got no answer, wait at least this long before looking the message up:
+# Slack may still be finishing the request that reached it.
+UNANSWERED_WAIT = 10.0
 PERMANENT_ERRORS = frozenset(
     {
         "account_inactive",
@@ -223,7 +226,7 @@ class Deliverer:
         if outbox.in_doubt(message) and _method(message) == POST:
             try:
                 posted = lookup.look_up(client, self.sessions, message, channel, now=self.now())
-            except lookup.Unavailable as exc:
+            except lookup.Unavailable as exc:  # still in doubt: looked up again later
                 return self._retry(
                     message, report, exc.error, exc.retry_after, count=True, unanswered=True
                 )
@@ -335,6 +338,8 @@ class Deliverer:
         if count and attempt >= MAX_ATTEMPTS:
             return self._finish(message, report, outbox.FAILED, error)
         wait = delay if delay is not None else backoff(attempt, self.rng)
+        if unanswered:
+            wait = max(wait, UNANSWERED_WAIT)
         at = self.now() + timedelta(seconds=wait)
         if not message.urgent:
             at = next_opening(at, zone(message.timezone), message.holidays)
