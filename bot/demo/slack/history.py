@@ -80,7 +80,7 @@ class _History:
     def chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         """``chat.postMessage``, keeping the message (and its ``metadata``) in its conversation."""
         result = self.workspace.chat_post_message(params)
-        message = json.loads(json.dumps(result["message"]))
+        message = dict(result["message"])  # kept as posted: nothing changes it afterwards
         metadata = message.get("metadata")
         if isinstance(metadata, str):  # a form-encoded call sends it as a JSON string
             try:
@@ -122,7 +122,7 @@ class _History:
             m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in page
         ]
         return {
-            "messages": json.loads(json.dumps(messages)),
+            "messages": messages,
             "has_more": bool(cursor),
             "pin_count": 0,
             "response_metadata": {"next_cursor": cursor},
