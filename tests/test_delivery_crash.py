@@ -21,7 +21,7 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.runtime import lookup
+from bot.runtime import lookup, workspaces
 from bot.runtime.delivery import LEASE, UNANSWERED_WAIT, Deliverer
 from storage import outbox
 from storage.models import OutboxMessage, Workspace
@@ -357,3 +357,14 @@ class TestLease:
                     count=True, unanswered=unanswered,
                 )  # fmt: skip
             assert outbox.in_doubt(row(db, message.id)) is unanswered
+
+
+class TestReinstall:
+    def test_a_reinstall_clears_at_least_once(self, db, workspace_id, slack):
+        """The app installed again (with the manifest's scopes) takes the DMs as readable."""
+        with db.sessions.begin() as session:
+            outbox.set_history_unreadable(session, workspace_id=workspace_id, at=datetime.now(UTC))
+        with db.sessions.begin() as session:
+            assert [team for team, _ in outbox.at_least_once(session)] == [slack.team_id]
+            workspaces.reinstalled(session, slack_team_id=slack.team_id)
+        assert unreadable_since(db, workspace_id) is None
