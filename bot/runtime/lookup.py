@@ -54,7 +54,13 @@ PAGE = 200
 PAGES = 5  # a DM with the bot rarely holds a thousand messages within minutes of a crash
 # Slack will not let this token read the conversation back: delivery there is at-least-once.
 REFUSED = frozenset(
-    {"missing_scope", "not_allowed_token_type", "no_permission", "access_denied", "not_authed"}
+    {
+        "missing_scope",
+        "not_allowed_token_type",
+        "no_permission",
+        "access_denied",
+        "ekm_access_denied",
+    }
 )
 
 
