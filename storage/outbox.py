@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Workspace
 
 QUEUED, SENDING, SENT, FAILED, DEAD = "queued", "sending", "sent", "failed", "dead"
 # Claimed and its Slack call begun, outcome not yet committed: in doubt if its worker died.
@@ -60,10 +60,13 @@ def enqueue(
     return session.execute(statement).scalar() is not None
 
 
+LEASED = (SENDING, ATTEMPTING)
+
+
 def _claimable(now: datetime):  # type: ignore[no-untyped-def]
     return or_(
         (OutboxMessage.state == QUEUED) & (OutboxMessage.not_before <= now),
-        (OutboxMessage.state == SENDING) & (OutboxMessage.lease_until < now),
+        OutboxMessage.state.in_(LEASED) & (OutboxMessage.lease_until < now),
     )
 
 
@@ -73,8 +76,9 @@ def claim(
     """Take up to `limit` due messages for `worker` until `now + lease`.
 
     On PostgreSQL the candidates are locked with FOR UPDATE SKIP LOCKED, so concurrent
-    workers take disjoint sets; a message whose worker died is claimable again once its
-    lease has run out.
+    workers take disjoint sets; on SQLite the one UPDATE statement is atomic. A message whose
+    worker died is claimable again once its lease has run out; one that died `attempting`
+    keeps its `attempted_at`, which tells the new worker it is in doubt (see `in_doubt`).
     """
     candidates = (
         select(OutboxMessage.id)
@@ -107,7 +111,7 @@ def next_due(session: Session) -> datetime | None:
         select(func.min(OutboxMessage.not_before)).where(OutboxMessage.state == QUEUED)
     )
     leased = session.scalar(
-        select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.state == SENDING)
+        select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.state.in_(LEASED))
     )
     times = [t for t in (queued, leased) if t is not None]
     return min(times) if times else None
@@ -115,6 +119,48 @@ def next_due(session: Session) -> datetime | None:
 
 def _owned(message_id: int, worker: str):  # type: ignore[no-untyped-def]
     return (OutboxMessage.id == message_id) & (OutboxMessage.claimed_by == worker)
+
+
+def in_doubt(message: OutboxMessage) -> bool:
+    """Whether Slack may already have `message`: a call for it was begun (`attempted_at`) and
+    its outcome never recorded (the worker died, or the connection dropped before an answer).
+    Such a message is looked up in the conversation before it is sent again."""
+    return message.attempted_at is not None
+
+
+def mark_attempting(
+    session: Session,
+    *,
+    message_id: int,
+    worker: str,
+    attempted_at: datetime,
+    lease_until: datetime,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Record, before the Slack call, that `worker` is calling Slack for this message now;
+    False when the message is no longer `worker`'s (its lease ran out while it waited and
+    another worker claimed it): then it must not call.
+
+    The lease is renewed from here, so a message that waited long for its turn (429 pauses)
+    still has a whole lease for its call, and no other worker takes it as in doubt while the
+    call may be under way. `attempted_at` is Slack's clock (the wall clock), as it bounds the
+    look-up in the conversation's history. `payload` replaces the stored one (the opaque
+    reference of a message to an anonymous person, kept from its first attempt).
+    """
+    values: dict[str, Any] = {
+        "state": ATTEMPTING,
+        "attempted_at": attempted_at,
+        "lease_until": lease_until,
+    }
+    if payload is not None:
+        values["payload"] = payload
+    done = session.execute(
+        update(OutboxMessage)
+        .where(_owned(message_id, worker), OutboxMessage.state.in_(LEASED))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
 def mark_sent(
@@ -129,6 +175,7 @@ def mark_sent(
     message.message_channel = channel
     message.sent_at = now
     message.lease_until = None
+    message.attempted_at = None
     message.last_error = None
     if message.payload.get("scrub_recipient"):
         # Nothing kept may link an anonymous person to what they were told.
@@ -148,21 +195,32 @@ def hold(session: Session, *, message_id: int, worker: str, until: datetime) -> 
 
 
 def mark_retry(
-    session: Session, *, message_id: int, worker: str, error: str, at: datetime, count: bool
+    session: Session,
+    *,
+    message_id: int,
+    worker: str,
+    error: str,
+    at: datetime,
+    count: bool,
+    unanswered: bool = False,
 ) -> None:
-    """Put a message back in the queue, due at `at`; `count` adds a failed attempt."""
-    session.execute(
-        update(OutboxMessage)
-        .where(_owned(message_id, worker))
-        .values(
-            state=QUEUED,
-            not_before=at,
-            lease_until=None,
-            attempts=OutboxMessage.attempts + (1 if count else 0),
-            last_error=error[:255],
-            last_error_at=func.now(),
-        )
-    )
+    """Put a message back in the queue, due at `at`; `count` adds a failed attempt.
+
+    An answer from Slack (a 429, a 5xx) says the message was not posted: it is no longer in
+    doubt. A call left `unanswered` (the connection dropped) may have posted it: it stays in
+    doubt, and is looked up before it is sent again.
+    """
+    values: dict[str, Any] = {
+        "state": QUEUED,
+        "not_before": at,
+        "lease_until": None,
+        "attempts": OutboxMessage.attempts + (1 if count else 0),
+        "last_error": error[:255],
+        "last_error_at": func.now(),
+    }
+    if not unanswered:
+        values["attempted_at"] = None
+    session.execute(update(OutboxMessage).where(_owned(message_id, worker)).values(**values))
 
 
 def mark_final(session: Session, *, message_id: int, worker: str, state: str, error: str) -> None:
@@ -221,3 +279,43 @@ def last_errors(session: Session, *, limit: int = 10) -> Sequence[OutboxMessage]
         .order_by(OutboxMessage.last_error_at.desc(), OutboxMessage.id.desc())
         .limit(limit)
     ).all()
+
+
+def set_history_unreadable(session: Session, *, workspace_id: int, at: datetime | None) -> None:
+    """Record that Slack refused to read a workspace's DMs back (`at`), or that it reads them
+    again (None). While it is set, delivery there is at-least-once: a message in doubt after
+    a crash is sent again rather than looked up."""
+    session.execute(
+        update(Workspace)
+        .where(Workspace.id == workspace_id)
+        .where(
+            Workspace.history_unreadable_at.is_(None)
+            if at is not None
+            else Workspace.history_unreadable_at.is_not(None)
+        )
+        .values(history_unreadable_at=at)
+    )
+
+
+def at_least_once(session: Session) -> Sequence[tuple[str, datetime]]:
+    """The workspaces (Slack team id, since when) whose DMs cannot be read back."""
+    rows = session.execute(
+        select(Workspace.slack_team_id, Workspace.history_unreadable_at)
+        .where(Workspace.history_unreadable_at.is_not(None))
+        .order_by(Workspace.slack_team_id)
+    ).all()
+    return [(team, at) for team, at in rows]
+
+
+def known_dm(session: Session, *, workspace_id: int, recipient: str) -> str | None:
+    """The DM (a D… id) Slack answered for an earlier message sent to `recipient`, if any."""
+    return session.scalar(
+        select(OutboxMessage.message_channel)
+        .where(
+            OutboxMessage.workspace_id == workspace_id,
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.state == SENT,
+            OutboxMessage.message_channel.startswith("D"),
+        )
+        .limit(1)
+    )

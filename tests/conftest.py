@@ -33,6 +33,7 @@ from bot.runtime.delivery import Deliverer
 from bot.shared.policy import Policy
 from storage import queries
 from storage.db import make_engine, make_session_factory, upgrade
+from storage.models import Membership, Team
 from tests.cli_inprocess import Cli, cli_for
 from tests.inprocess import AppUnderTest, InProcessPlatform, app_settings, running_app
 
@@ -87,6 +88,28 @@ def seed(sim: SlackSim) -> None:
     sim.add_channel(SimChannel(OTHER_CHANNEL, "sales", [ADMIN, EMPLOYEE]))
     sim.clear_calls()
     sim.clear_files()
+    sim.clear_history()
+    sim.scopes = None
+
+
+def crowd(slack: SlackSim, db: Database, size: int) -> set[str]:
+    """A team of `size` simulated people (UCROWD0000…), all due a welcome; their ids."""
+    members = [f"UCROWD{i:04d}" for i in range(size)]
+    for user_id in members:
+        slack.add_user(SimUser(user_id, user_id.lower(), f"Person {user_id}", tz="Europe/Paris"))
+    with db.sessions.begin() as session:
+        workspace = queries.get_or_create_workspace(session, slack_team_id=slack.team_id)
+        team = Team(
+            workspace_id=workspace.id,
+            name="Crowd",
+            channel_id="CCROWD01",
+            timezone="Europe/Paris",
+            locale="en",
+            survey_enabled=False,
+        )
+        team.memberships = [Membership(user_id=user_id) for user_id in members]
+        session.add(team)
+    return set(members)
 
 
 def _postgres_url() -> str | None:

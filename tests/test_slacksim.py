@@ -621,3 +621,67 @@ def test_upload_steps_fail_on_demand(client: WebClient, sim: SlackSim) -> None:
     assert sim.files == []
     upload()
     assert len(sim.files_in("U1")) == 1
+
+
+class TestHistory:
+    def post(self, client: WebClient, channel: str, n: int, **extra: Any) -> list[str]:
+        return [
+            client.chat_postMessage(channel=channel, text=f"m{i}", **extra)["ts"] for i in range(n)
+        ]
+
+    def test_newest_first_paged_with_a_cursor(self, client):
+        """conversations.history gives a DM's messages newest first, `limit` at a time."""
+        sent = self.post(client, "U1", 5)
+        first = client.conversations_history(channel="DU1", limit=2)
+        assert [m["ts"] for m in first["messages"]] == sent[:2:-1]
+        assert first["has_more"] is True
+        cursor = first["response_metadata"]["next_cursor"]
+        rest = client.conversations_history(channel="DU1", limit=10, cursor=cursor)
+        assert [m["ts"] for m in rest["messages"]] == sent[2::-1]
+        assert rest["has_more"] is False and rest["response_metadata"]["next_cursor"] == ""
+
+    def test_oldest_and_latest_bound_the_range(self, sim, client):
+        """`oldest` and `latest` are exclusive unless `inclusive` is set."""
+        sim.join("C0GENERAL", sim.bot_user_id)
+        sent = self.post(client, "C0GENERAL", 4)
+        between = client.conversations_history(channel="C0GENERAL", oldest=sent[0], latest=sent[3])
+        assert [m["ts"] for m in between["messages"]] == [sent[2], sent[1]]
+        inclusive = client.conversations_history(
+            channel="C0GENERAL", oldest=sent[1], latest=sent[2], inclusive=True
+        )
+        assert [m["ts"] for m in inclusive["messages"]] == [sent[2], sent[1]]
+
+    def test_metadata_only_when_asked(self, client):
+        """A message's metadata is kept, and returned only with include_all_metadata."""
+        metadata = {"event_type": "thing_done", "event_payload": {"id": "42"}}
+        self.post(client, "U2", 1, metadata=metadata)
+        (plain,) = client.conversations_history(channel="DU2")["messages"]
+        assert "metadata" not in plain
+        (full,) = client.conversations_history(channel="DU2", include_all_metadata=True)["messages"]
+        assert full["metadata"] == metadata
+
+    def test_missing_scope(self, sim, client):
+        """Without im:history (or im:write to open a DM) Slack answers missing_scope, naming
+        the scope needed."""
+        sim.scopes = {"chat:write"}
+        with pytest.raises(SlackApiError) as refused:
+            client.conversations_history(channel="DU1")
+        assert refused.value.response["error"] == "missing_scope"
+        assert refused.value.response["needed"] == "im:history"
+        with pytest.raises(SlackApiError) as not_opened:
+            client.conversations_open(users="U1")
+        assert not_opened.value.response["needed"] == "im:write"
+        sim.scopes = {"im:history", "channels:history"}
+        assert client.conversations_history(channel="DU1")["ok"]
+
+    def test_channels_need_their_scope_and_membership(self, sim, client):
+        """A channel's history takes channels:history (groups:history when private), and the
+        bot must be in it."""
+        sim.scopes = {"im:history"}
+        with pytest.raises(SlackApiError) as refused:
+            client.conversations_history(channel="C0GENERAL")
+        assert refused.value.response["needed"] == "channels:history"
+        sim.scopes = None
+        with pytest.raises(SlackApiError) as outside:
+            client.conversations_history(channel="C0GENERAL")
+        assert outside.value.response["error"] == "not_in_channel"

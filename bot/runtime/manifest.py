@@ -3,7 +3,10 @@
 The scopes are the least that work: commands; chat:write to send DMs and messages;
 users:read for timezones, locales and admin flags; channels:read and groups:read to list a
 team channel's members; channels:join so the bot can join a public team channel and get its
-join/leave events; files:write to upload the weekly digest's chart into the manager's DM.
+join/leave events; files:write to upload the weekly digest's chart into the manager's DM;
+im:history and im:write to find, after a crash, whether a message in doubt already reached
+its DM (the bot reads back its own DMs only, from a minute before the attempt: see
+bot/runtime/lookup.py), so that nobody gets it twice.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ BOT_SCOPES = (
     "commands",
     "files:write",
     "groups:read",
+    "im:history",
+    "im:write",
     "users:read",
 )
 

@@ -141,7 +141,14 @@ def outbox_status(settings: Settings) -> int:
             (m.last_error_at, m.id, m.kind, m.state, m.attempts, m.last_error)
             for m in outbox.last_errors(session)
         ]
+        unreadable = outbox.at_least_once(session)
     print("  ".join(f"{state}: {count}" for state, count in counts.items()))
+    for team_id, since in unreadable:
+        print(
+            f"workspace {team_id}: at-least-once since {since.isoformat(timespec='seconds')}: "
+            "Slack refused to read the bot's DMs back (grant im:history and im:write, then "
+            "reinstall), so a message in doubt after a crash is sent again"
+        )
     if errors:
         print("last errors:")
         for at, message_id, kind, state, attempts, error in errors:

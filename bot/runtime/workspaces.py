@@ -41,7 +41,9 @@ def tokens_revoked(
 
 
 def reinstalled(session: Session, *, slack_team_id: str) -> None:
-    """A workspace that had removed the app installed it again."""
+    """A workspace that had removed the app installed it again (with the manifest's scopes:
+    its DMs are taken as readable until a look-up says otherwise)."""
     workspace = queries.get_workspace(session, slack_team_id=slack_team_id)
     if workspace is not None:
         workspace.uninstalled_at = None
+        workspace.history_unreadable_at = None

@@ -9,6 +9,7 @@ is shared by the test suite, the ``symmetry demo`` command and the benchmarks.
 * ``workspace.py``: the workspace's state (people, channels, views) and its Web API methods;
 * ``httpd.py``: the HTTP server that reads requests and writes answers;
 * ``files.py``: files shared through the external upload flow (``SimFile``);
+* ``history.py``: the messages posted, kept per conversation, and ``conversations.history``;
 * ``webapi.py``: ``SlackSim``, the simulator itself (calls recorded, failures, latency);
 * ``events.py``: ``SlackClientSim``, ``sign`` and ``form_values``, the platform side.
 """

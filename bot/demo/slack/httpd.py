@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from bot.demo.slack.files import UPLOAD_PATH
 from bot.demo.slack.workspace import _Reply, _to_int
 
-_DECODED_KEYS = ("blocks", "view", "attachments", "files")
+_DECODED_KEYS = ("blocks", "view", "attachments", "files", "metadata")
 
 
 class _Answering(Protocol):

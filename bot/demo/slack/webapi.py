@@ -3,8 +3,10 @@
 It answers the Web API methods Symmetry uses (``auth.test``, ``users.*``, ``conversations.*``,
 ``chat.*``, ``views.*``) from ``_Workspace``, and the external file upload flow
 (``files.getUploadURLExternal``, the upload URL, ``files.completeUploadExternal``) from
-``_Files``; it records every call (the upload URL's as ``upload_url``), and can script failures
-(HTTP errors, rate limits, random faults) and latency. Point a real ``slack_sdk.WebClient``
+``_Files``; it keeps the messages posted and answers ``conversations.history`` from
+``_History``, within the scopes granted to the bot token (``scopes``); it records every call
+(the upload URL's as ``upload_url``), and can script failures (HTTP errors, rate limits,
+random faults) and latency. Point a real ``slack_sdk.WebClient``
 at it with ``WebClient(token=sim.bot_token, base_url=sim.url)``.
 """
 
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.demo.slack.files import SimFile, _Files
+from bot.demo.slack.history import _History
 from bot.demo.slack.httpd import _Server
 from bot.demo.slack.workspace import SLACKBOT_ID, Call, SimChannel, SimUser, _Reply, _Workspace
 
@@ -101,6 +104,8 @@ class SlackSim:
         )
         self._files = _Files(self._ws, lambda: self._base)
         self._ws.methods.update(self._files.methods)
+        self._history = _History(self._ws)
+        self._ws.methods.update(self._history.methods)
         self.delay = delay
         self._host = host
         self._port = port
@@ -218,6 +223,28 @@ class SlackSim:
     @trigger_ttl.setter
     def trigger_ttl(self, value: float) -> None:
         self._ws.trigger_ttl = value
+
+    @property
+    def scopes(self) -> set[str] | None:
+        """The scopes the bot token was granted; None (the default) grants every scope. A
+        method needing one not granted (``conversations.history`` in a DM needs
+        ``im:history``, ``conversations.open`` needs ``im:write``) answers ``missing_scope``."""
+        return self._history.scopes
+
+    @scopes.setter
+    def scopes(self, value: set[str] | None) -> None:
+        with self._cond:
+            self._history.scopes = None if value is None else set(value)
+
+    def history(self, channel_id: str) -> list[dict[str, Any]]:
+        """The messages kept in a conversation (a DM is ``D`` + user id), oldest first."""
+        with self._cond:
+            return copy.deepcopy(self._history.messages.get(channel_id, []))
+
+    def clear_history(self) -> None:
+        """Forget the messages kept in every conversation."""
+        with self._cond:
+            self._history.messages.clear()
 
     def add_user(self, user: SimUser) -> SimUser:
         """Add or replace a user."""

@@ -1,6 +1,8 @@
 """The simulated workspace: its people, channels and views, and the Web API methods that
-read and change them (``SlackSim`` records the calls; posted messages are kept only so that
-``chat.update`` can change them, as Slack does, and a test can read what a message now says).
+read and change them (``SlackSim`` records the calls; posted messages are kept so that
+``chat.update`` can change them, as Slack does, and a test can read what a message now says;
+``history.py`` keeps each conversation's messages, metadata included, for
+``conversations.history``).
 
 ``_Workspace`` holds the state and implements each method (``users.info``, ``chat.postMessage``,
 ``views.open``, ``oauth.v2.access``...) as a function of the call's arguments; ``SlackSim``
