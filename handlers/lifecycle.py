@@ -1,4 +1,5 @@
-"""Uninstall and token revocation: stop acting for a workspace that removed the bot."""
+"""Uninstall and token revocation: stop acting for a workspace (or, for an org-wide install,
+every workspace of an Enterprise Grid organisation) that removed the bot."""
 
 from __future__ import annotations
 
@@ -11,14 +12,19 @@ from bot.shared.inputs import slack_id
 
 def uninstalled(context: BoltContext) -> None:
     services: Services = context["services"]
-    services.mark_uninstalled(services.workspace_id(context.team_id))
+    if context.team_id:
+        services.workspace_id(context.team_id)  # recorded, to be marked
     with services.session() as session:
-        workspaces.uninstalled(
+        gone = workspaces.uninstalled(
             session,
             slack_team_id=context.team_id,
+            enterprise_id=context.enterprise_id,
+            org_wide=bool(context.is_enterprise_install),
             now=services.now(),
             installation_store=services.installation_store,
         )
+    for workspace_id in gone:
+        services.mark_uninstalled(workspace_id)
 
 
 def tokens_revoked(event: dict, context: BoltContext) -> None:
@@ -26,16 +32,20 @@ def tokens_revoked(event: dict, context: BoltContext) -> None:
     tokens = event.get("tokens")
     bots = tokens.get("bot") if isinstance(tokens, dict) else None
     bot_user_ids = [b for b in bots if slack_id(b)] if isinstance(bots, list) else []
-    if bot_user_ids:
-        services.mark_uninstalled(services.workspace_id(context.team_id))
+    if bot_user_ids and context.team_id:
+        services.workspace_id(context.team_id)
     with services.session() as session:
-        workspaces.tokens_revoked(
+        gone = workspaces.tokens_revoked(
             session,
             slack_team_id=context.team_id,
+            enterprise_id=context.enterprise_id,
+            org_wide=bool(context.is_enterprise_install),
             bot_user_ids=bot_user_ids,
             now=services.now(),
             installation_store=services.installation_store,
         )
+    for workspace_id in gone:
+        services.mark_uninstalled(workspace_id)
 
 
 def register(app: App) -> None:
