@@ -9,11 +9,16 @@ import re
 import time
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, text
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from sqlalchemy import delete, select, text
 
 from bot.demo.slack import SimChannel, SimUser
+from bot.runtime import workspaces
+from storage import queries
 from storage.models import Membership, OutboxMessage, Workspace
 from tests.cli_inprocess import Cli, cli_for
 from tests.conftest import OAUTH_ENV, multi_workspace_server
@@ -180,3 +185,160 @@ class TestGridInstall:
                 select(OutboxMessage.id).where(OutboxMessage.recipient == NEWCOMER)
             ).all()
         assert planned == []
+
+
+NOW = datetime(2026, 1, 13, 9, 0, tzinfo=UTC)
+OTHER_ORG = "E0OTHERORG"
+
+
+@pytest.fixture
+def store(db):
+    """The installation store `symmetry serve` keeps its tokens in, on this test's database;
+    emptied after the test, with the workspace rows the test made (the database keeps
+    workspaces between tests)."""
+    made = SQLAlchemyInstallationStore(client_id=OAUTH_ENV["SLACK_CLIENT_ID"], engine=db.engine)
+    yield made
+    with db.engine.begin() as connection:
+        for table in ("slack_bots", "slack_installations"):
+            connection.execute(text(f"DELETE FROM {table}"))
+        connection.execute(
+            delete(Workspace).where(
+                Workspace.slack_team_id.in_(
+                    ["T0ORGA001", "T0ORGB001", "T0OWN0001", "T0OWN0002", "T0ELSE001"]
+                )
+            )
+        )
+
+
+def save(store, *, enterprise_id, team_id, token) -> None:
+    """An installation as Bolt's OAuth flow saves it (org-wide when there is no team)."""
+    store.save(
+        Installation(
+            app_id="A0SYMMETRY",
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            bot_token=token,
+            bot_id="B0BOT",
+            bot_user_id="W0BOT",
+            user_id="WINSTALL1",
+            is_enterprise_install=team_id is None,
+        )
+    )
+
+
+def workspace_rows(db, rows: dict[str, tuple[str | None, bool]]) -> dict[str, int]:
+    """Workspace rows by Slack team ID: (organisation, relies on an org-wide install)."""
+    ids = {}
+    with db.sessions.begin() as session:
+        for slack_team_id, (enterprise_id, org_wide) in rows.items():
+            workspace = queries.get_or_create_workspace(session, slack_team_id=slack_team_id)
+            workspace.enterprise_id, workspace.is_enterprise_install = enterprise_id, org_wide
+            workspace.uninstalled_at = None
+            session.flush()
+            ids[slack_team_id] = workspace.id
+    return ids
+
+
+def gone(db) -> set[str]:
+    with db.sessions() as session:
+        return set(
+            session.scalars(
+                select(Workspace.slack_team_id).where(Workspace.uninstalled_at.is_not(None))
+            )
+        )
+
+
+class TestUninstalled:
+    def test_org_wide_uninstall_leaves_every_workspace_that_relied_on_it(self, db, store):
+        """Removed from an organisation, the org-wide installation's rows go and every
+        workspace of the organisation without an installation of its own is left; a workspace
+        installed by itself, and another organisation's, stay."""
+        save(store, enterprise_id=ENTERPRISE, team_id=None, token="xoxb-org")
+        save(store, enterprise_id=ENTERPRISE, team_id="T0OWN0001", token="xoxb-own")
+        save(store, enterprise_id=OTHER_ORG, team_id=None, token="xoxb-other")
+        ids = workspace_rows(
+            db,
+            {
+                "T0ORGA001": (ENTERPRISE, True),
+                "T0ORGB001": (ENTERPRISE, True),
+                "T0OWN0001": (ENTERPRISE, False),
+                "T0ELSE001": (OTHER_ORG, True),
+            },
+        )
+        with db.sessions.begin() as session:
+            left = workspaces.uninstalled(
+                session,
+                slack_team_id=None,
+                enterprise_id=ENTERPRISE,
+                now=NOW,
+                installation_store=store,
+            )
+        assert sorted(left) == sorted([ids["T0ORGA001"], ids["T0ORGB001"]])
+        assert gone(db) == {"T0ORGA001", "T0ORGB001"}
+        kept = {(ENTERPRISE, "T0OWN0001", False), (OTHER_ORG, None, True)}
+        assert set(stored(db, "slack_bots")) == kept
+        assert set(stored(db, "slack_installations")) == kept
+
+    def test_grid_workspace_uninstall_removes_its_installation_only(self, db, store):
+        """Removed from one workspace of a Grid organisation (the event names both), that
+        workspace's rows go: the organisation's other installations stay."""
+        save(store, enterprise_id=ENTERPRISE, team_id="T0OWN0001", token="xoxb-own")
+        save(store, enterprise_id=ENTERPRISE, team_id="T0OWN0002", token="xoxb-own2")
+        workspace_rows(db, {"T0OWN0001": (ENTERPRISE, False), "T0OWN0002": (ENTERPRISE, False)})
+        with db.sessions.begin() as session:
+            workspaces.uninstalled(
+                session,
+                slack_team_id="T0OWN0001",
+                enterprise_id=ENTERPRISE,
+                now=NOW,
+                installation_store=store,
+            )
+        assert gone(db) == {"T0OWN0001"}
+        assert stored(db, "slack_bots") == [(ENTERPRISE, "T0OWN0002", False)]
+
+    def test_tokens_revoked_for_a_grid_bot(self, db, store):
+        """`tokens_revoked` naming the bot's W… user, from an org-wide installation, removes it
+        like an uninstall; one naming only people's tokens changes nothing."""
+        save(store, enterprise_id=ENTERPRISE, team_id=None, token="xoxb-org")
+        workspace_rows(db, {"T0ORGA001": (ENTERPRISE, True)})
+        with db.sessions.begin() as session:
+            kept = workspaces.tokens_revoked(
+                session, slack_team_id=None, enterprise_id=ENTERPRISE, bot_user_ids=[], now=NOW,
+                installation_store=store,
+            )  # fmt: skip
+        assert kept == [] and gone(db) == set()
+        with db.sessions.begin() as session:
+            workspaces.tokens_revoked(
+                session, slack_team_id=None, enterprise_id=ENTERPRISE, bot_user_ids=["W0BOT"],
+                now=NOW, installation_store=store,
+            )  # fmt: skip
+        assert gone(db) == {"T0ORGA001"}
+        assert stored(db, "slack_bots") == []
+
+
+class TestFindBot:
+    def test_each_shape_of_installation_is_found(self, db, store):
+        """A plain workspace's bot by its team; a Grid workspace's by organisation and team;
+        an org-wide one by organisation alone; a workspace relying on its organisation's
+        install falls back to it when it has none of its own; a workspace whose organisation
+        was never recorded is found by its team ID."""
+        save(store, enterprise_id=None, team_id="T0PLAIN01", token="xoxb-plain")
+        save(store, enterprise_id=ENTERPRISE, team_id="T0OWN0001", token="xoxb-own")
+        save(store, enterprise_id=ENTERPRISE, team_id=None, token="xoxb-org")
+
+        def token(slack_team_id, enterprise_id, org_wide):
+            bot = workspaces.find_bot(
+                store,
+                slack_team_id=slack_team_id,
+                enterprise_id=enterprise_id,
+                is_enterprise_install=org_wide,
+            )
+            return bot.bot_token if bot else None
+
+        assert token("T0PLAIN01", None, False) == "xoxb-plain"
+        assert token("T0OWN0001", ENTERPRISE, False) == "xoxb-own"
+        assert token("T0ORGA001", ENTERPRISE, True) == "xoxb-org"
+        assert token("T0ORGB001", ENTERPRISE, False) == "xoxb-org"
+        assert token("T0OWN0001", None, False) == "xoxb-own"
+        assert token("T0NOBODY1", None, False) is None
+        assert token("T0NOBODY1", OTHER_ORG, True) is None
