@@ -12,12 +12,14 @@ import urllib.request
 from datetime import UTC, datetime
 
 import pytest
+from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from sqlalchemy import delete, select, text
 
 from bot.demo.slack import SimChannel, SimUser
 from bot.runtime import workspaces
+from bot.teams.directory import Directory
 from storage import queries
 from storage.models import Membership, OutboxMessage, Workspace
 from tests.cli_inprocess import Cli, cli_for
@@ -342,3 +344,15 @@ class TestFindBot:
         assert token("T0OWN0001", None, False) == "xoxb-own"
         assert token("T0NOBODY1", None, False) is None
         assert token("T0NOBODY1", OTHER_ORG, True) is None
+
+
+class TestOrgToken:
+    def test_the_directory_names_the_workspace_to_list_its_people(self, db, slack, workspace_id):
+        """With an org-wide installation's token, `users.list` names the workspace (Slack
+        refuses it otherwise), and everyone is cached."""
+        slack.install_as("org", enterprise_id=ENTERPRISE, bot_token=TOKENS["org"])
+        client = WebClient(token=TOKENS["org"], base_url=slack.url, retry_handlers=[])
+        directory = Directory(db.sessions, lambda _workspace_id: client)
+        assert directory.refresh_all(workspace_id=workspace_id, now=NOW) == len(slack.users)
+        (listed,) = slack.calls_to("users.list")
+        assert listed.params["team_id"] == slack.team_id and not listed.failed

@@ -338,7 +338,10 @@ class _Workspace:
         return {"user": self.user_json(user, include_locale=include_locale)}
 
     def users_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        """``users.list``: every user, cursor-paginated."""
+        """``users.list``: every user, cursor-paginated; an org-wide installation's token must
+        name the workspace (``team_id``), as in Slack."""
+        if self.is_enterprise_install and not params.get("team_id"):
+            raise _ApiError("missing_argument")
         page, cursor = _paginate(list(self.users.values()), params, 200)
         include_locale = _truthy(params.get("include_locale", False))
         return {
