@@ -48,6 +48,32 @@ def tokens_revoked(event: dict, context: BoltContext) -> None:
         services.mark_uninstalled(workspace_id)
 
 
+def team_access(event: dict, context: BoltContext) -> None:
+    """An org-wide installation was granted, or lost, access to workspaces of its organisation."""
+    services: Services = context["services"]
+    team_ids = event.get("team_ids")
+    slack_team_ids = [t for t in team_ids if slack_id(t)] if isinstance(team_ids, list) else []
+    if context.enterprise_id is None or not slack_team_ids:
+        return  # not an event Slack sends
+    granted = event.get("type") == "team_access_granted"
+    with services.session() as session:
+        changed = workspaces.organisation_access(
+            session,
+            enterprise_id=context.enterprise_id,
+            slack_team_ids=slack_team_ids,
+            granted=granted,
+            now=services.now(),
+            installation_store=services.installation_store,
+        )
+    for workspace_id in changed:
+        if granted:
+            services.back_from_uninstall(workspace_id)
+        else:
+            services.mark_uninstalled(workspace_id)
+
+
 def register(app: App) -> None:
     app.event("app_uninstalled")(uninstalled)
     app.event("tokens_revoked")(tokens_revoked)
+    app.event("team_access_granted")(team_access)
+    app.event("team_access_revoked")(team_access)

@@ -31,6 +31,7 @@ GRID_CHANNEL = "CGRID0001"
 BOSS = "WGRIDMAN1"  # Grid people have W… IDs
 WORKER = "WGRIDEMP1"
 NEWCOMER = "WGRIDNEW1"
+SECOND, THIRD = "T0SECOND1", "T0THIRD01"  # other workspaces of the organisation
 TOKENS = {"grid": "xoxb-sim-grid-workspace", "org": "xoxb-sim-grid-org"}
 
 
@@ -60,6 +61,7 @@ def grid_server(grid_server_process, db, slack):
                 " uninstalled_at = NULL"
             )
         )
+        connection.execute(delete(Workspace).where(Workspace.slack_team_id.in_([SECOND, THIRD])))
 
 
 @pytest.fixture
@@ -187,6 +189,41 @@ class TestGridInstall:
                 select(OutboxMessage.id).where(OutboxMessage.recipient == NEWCOMER)
             ).all()
         assert planned == []
+
+
+class TestTeamAccess:
+    def test_an_org_install_follows_the_workspaces_it_is_granted(self, grid_server, slack, db):
+        """Installed org-wide, the app is told which workspaces the organisation grants it:
+        a workspace granted is recorded (the clock can find its token with no request from
+        it); one revoked is no longer served while the organisation's token stays; granted
+        again, it is served again."""
+        slack.install_as("org", enterprise_id=ENTERPRISE, bot_token=TOKENS["org"])
+        install(grid_server.base_url)
+        platform = grid_server.platform
+        assert platform.team_access([SECOND, THIRD], granted=True).status == 200
+        served = (ENTERPRISE, True, False)
+        wait_until(lambda: [rows(db).get(t) for t in (SECOND, THIRD)] == [served, served])
+
+        assert platform.team_access([THIRD], granted=False).status == 200
+        wait_until(lambda: rows(db)[THIRD] == (ENTERPRISE, True, True))
+        assert rows(db)[SECOND] == served
+        assert stored(db, "slack_bots") == [(ENTERPRISE, None, True)]
+
+        assert platform.team_access([THIRD], granted=True).status == 200
+        wait_until(lambda: rows(db)[THIRD] == served)
+
+
+def rows(db) -> dict[str, tuple[str | None, bool, bool]]:
+    """Workspaces by Slack team ID: (organisation, org-wide, uninstalled)."""
+    with db.sessions() as session:
+        return {
+            w.slack_team_id: (
+                w.enterprise_id,
+                w.is_enterprise_install,
+                w.uninstalled_at is not None,
+            )
+            for w in session.scalars(select(Workspace))
+        }
 
 
 NOW = datetime(2026, 1, 13, 9, 0, tzinfo=UTC)

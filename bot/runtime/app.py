@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 # Slack calls (Bolt's default of 5 puts acks seconds late under a burst of commands).
 LISTENER_THREADS = 64
 CLIENT_TTL = 300.0  # seconds a workspace's client (or its absence) is trusted
+# Events that say the bot is leaving a workspace: they do not reinstate it.
+LEAVING_EVENTS = ("app_uninstalled", "tokens_revoked", "team_access_revoked")
 APP_NAME = os.path.basename(__file__)  # "app.py": what Bolt named the app when left to itself
 
 
@@ -219,7 +221,7 @@ def create_app(
                 return BoltResponse(status=200, body="")
         event = body.get("event") or {}
         _workspace_of_org_event(body, context)
-        if context.team_id and event.get("type") not in ("app_uninstalled", "tokens_revoked"):
+        if context.team_id and event.get("type") not in LEAVING_EVENTS:
             workspace_id = services.workspace_of_request(
                 context.team_id,
                 enterprise_id=context.enterprise_id,

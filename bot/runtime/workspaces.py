@@ -142,6 +142,39 @@ def installed(
     return [workspace.id]
 
 
+def organisation_access(
+    session: Session,
+    *,
+    enterprise_id: str,
+    slack_team_ids: list[str],
+    granted: bool,
+    now: datetime,
+    installation_store: InstallationStore | None = None,
+) -> list[int]:
+    """An org-wide installation was granted access to workspaces of its organisation
+    (`team_access_granted`): they are recorded as relying on it, and active. Or it lost access
+    (`team_access_revoked`): those without an installation of their own are no longer served
+    (the organisation's token stays, for its other workspaces). Returns the database IDs of
+    the workspaces changed."""
+    changed = []
+    for slack_team_id in slack_team_ids:
+        if granted:
+            workspace = queries.get_or_create_workspace(session, slack_team_id=slack_team_id)
+            workspace.enterprise_id, workspace.is_enterprise_install = enterprise_id, True
+            workspace.uninstalled_at = None
+        else:
+            workspace = queries.get_workspace(session, slack_team_id=slack_team_id)
+            own = installation_store is not None and installation_store.find_bot(
+                enterprise_id=enterprise_id, team_id=slack_team_id
+            )
+            if workspace is None or own:
+                continue
+            workspace.uninstalled_at = workspace.uninstalled_at or now
+        session.flush()
+        changed.append(workspace.id)
+    return changed
+
+
 def organisation_seen(
     session: Session, *, workspace_id: int, enterprise_id: str, is_enterprise_install: bool
 ) -> None:
@@ -161,8 +194,9 @@ def find_bot(
     is_enterprise_install: bool,
 ) -> Bot | None:
     """The bot installation that acts in a workspace: the org-wide one of its organisation
-    when it relies on one, else its own (then, failing that, the organisation's); a workspace
-    whose organisation was never recorded is looked for by its team ID alone."""
+    when it relies on one, else its own (then, failing that, the organisation's); failing
+    all, the latest stored for its team ID under any organisation (one saved before the
+    workspace's organisation was recorded, or recorded differently since)."""
     own = {"enterprise_id": enterprise_id, "team_id": slack_team_id}
     org = {"enterprise_id": enterprise_id, "team_id": None, "is_enterprise_install": True}
     tries = [org, own] if is_enterprise_install else [own, org]
@@ -170,12 +204,12 @@ def find_bot(
         bot = store.find_bot(**query)
         if bot is not None:
             return bot
-    return _bot_of_team(store, slack_team_id) if enterprise_id is None else None
+    return _bot_of_team(store, slack_team_id)
 
 
 def _bot_of_team(store: InstallationStore, slack_team_id: str) -> Bot | None:
-    """The latest bot stored for a team ID whatever its organisation (rows saved before the
-    workspace's organisation was recorded), when the store is our SQLAlchemy one."""
+    """The latest bot stored for a team ID whatever its organisation, when the store is the
+    SQLAlchemy one (a plain installation store offers no such look-up)."""
     bots = getattr(store, "bots", None)
     client_id = getattr(store, "client_id", None)
     engine = getattr(store, "engine", None)

@@ -307,20 +307,32 @@ class SlackClientSim:
         """POST ``app_uninstalled`` (or ``event``, a ``tokens_revoked``) as Slack sends it:
         with no ``authorizations`` (the app is gone); from an org-wide installation it names
         the organisation and no workspace."""
-        sim = self.sim
-        envelope: dict[str, Any] = {
+        envelope = self._bare_envelope(event or {"type": "app_uninstalled"})
+        if not self.sim.is_enterprise_install:
+            envelope["team_id"] = self.sim.team_id
+        if self.sim.enterprise_id:
+            envelope["enterprise_id"] = self.sim.enterprise_id
+        return self._post_event(envelope, None, None)
+
+    def team_access(self, team_ids: list[str], *, granted: bool) -> Response:
+        """POST ``team_access_granted`` (or ``_revoked``) as Slack sends it to an org-wide
+        installation: the organisation, no workspace, no ``authorizations``."""
+        kind = "team_access_granted" if granted else "team_access_revoked"
+        event = {"type": kind, "team_ids": list(team_ids), "event_ts": f"{time.time():.6f}"}
+        envelope = self._bare_envelope(event)
+        envelope["enterprise_id"] = self.sim.enterprise_id
+        return self._post_event(envelope, None, None)
+
+    def _bare_envelope(self, event: dict[str, Any]) -> dict[str, Any]:
+        """An ``event_callback`` envelope naming no workspace and no authorization."""
+        return {
             "token": "sim-verification-token",
-            "api_app_id": sim.app_id,
-            "event": event or {"type": "app_uninstalled"},
+            "api_app_id": self.sim.app_id,
+            "event": event,
             "type": "event_callback",
-            "event_id": f"Ev{next(sim._seq):010d}",
+            "event_id": f"Ev{next(self.sim._seq):010d}",
             "event_time": int(time.time()),
         }
-        if not sim.is_enterprise_install:
-            envelope["team_id"] = sim.team_id
-        if sim.enterprise_id:
-            envelope["enterprise_id"] = sim.enterprise_id
-        return self._post_event(envelope, None, None)
 
     def _post_event(
         self, envelope: dict[str, Any], retry_num: int | None, timestamp: int | None
