@@ -145,6 +145,8 @@ class TestGridInstall:
         expected = (ENTERPRISE, None if org else slack.team_id, org)
         assert stored(db, "slack_bots") == [expected]
         assert stored(db, "slack_installations") == [expected]
+        if not org:  # recorded at install; an org-wide install names no workspace
+            assert rows(db)[slack.team_id] == (ENTERPRISE, False, False)
 
         platform = grid_server.platform
         opened = platform.event({"type": "app_home_opened", "user": WORKER, "tab": "home"})

@@ -131,8 +131,8 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
     sessions = make_session_factory(engine)
 
     def installed(args: SuccessArgs) -> BoltResponse:
-        """The OAuth install succeeded: the workspace (or, installed org-wide, the known
-        workspaces of its organisation) is recorded with its Grid organisation and active."""
+        """The OAuth install succeeded: the workspace it names is recorded with its Grid
+        organisation, and active (see `workspaces.installed`)."""
         installation = args.installation
         with session_scope(sessions) as session:
             workspaces.installed(

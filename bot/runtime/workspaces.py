@@ -119,27 +119,21 @@ def installed(
     team_name: str | None,
     enterprise_id: str | None,
     is_enterprise_install: bool,
-) -> list[int]:
+) -> int | None:
     """An OAuth install succeeded: the workspace it names is recorded with its organisation
-    and is active again; an org-wide install (no workspace named) is active again in every
-    workspace of the organisation already known. Returns their database IDs."""
+    and is active again (its database ID is returned). An org-wide install names no
+    workspace: the organisation grants it workspaces afterwards (`team_access_granted`), and
+    each is recorded then, or at its first request."""
     if slack_team_id is None or is_enterprise_install:
-        if enterprise_id is None:
-            return []
-        members = list(
-            session.scalars(select(Workspace).where(Workspace.enterprise_id == enterprise_id))
-        )
-        for workspace in members:
-            workspace.is_enterprise_install = True
-            workspace.uninstalled_at = None
-        return [workspace.id for workspace in members]
+        return None
     workspace = queries.get_or_create_workspace(
         session, slack_team_id=slack_team_id, name=team_name
     )
     workspace.enterprise_id = enterprise_id
     workspace.is_enterprise_install = False
     workspace.uninstalled_at = None
-    return [workspace.id]
+    session.flush()
+    return workspace.id
 
 
 def organisation_access(
