@@ -159,6 +159,7 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
 
 
 def _install_failed(args: FailureArgs) -> BoltResponse:
+    """Bolt's own failure page (CallbackOptions takes both handlers)."""
     return args.default.failure(args)
 
 
