@@ -35,6 +35,17 @@ SECOND, THIRD = "T0SECOND1", "T0THIRD01"  # other workspaces of the organisation
 TOKENS = {"grid": "xoxb-sim-grid-workspace", "org": "xoxb-sim-grid-org"}
 
 
+@pytest.fixture(autouse=True)
+def plain_afterwards(sim):
+    """The shared simulated Slack is a plain workspace's again after each test, without the
+    Grid cast (tests of other files use it as it is)."""
+    yield
+    sim.install_as("workspace")
+    for user_id in (BOSS, WORKER, NEWCOMER):
+        sim.users.pop(user_id, None)
+    sim.channels.pop(GRID_CHANNEL, None)
+
+
 @pytest.fixture(scope="module")
 def grid_server_process(database, sim, tmp_path_factory):
     """`symmetry serve` in multi-workspace mode, shared by this file's tests on each backend."""
