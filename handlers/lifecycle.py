@@ -1,4 +1,5 @@
-"""Uninstall and token revocation: stop acting for a workspace that removed the bot."""
+"""Uninstall and token revocation: stop acting for a workspace (or, for an org-wide install,
+every workspace of an Enterprise Grid organisation) that removed the bot."""
 
 from __future__ import annotations
 
@@ -11,14 +12,19 @@ from bot.shared.inputs import slack_id
 
 def uninstalled(context: BoltContext) -> None:
     services: Services = context["services"]
-    services.mark_uninstalled(services.workspace_id(context.team_id))
+    if context.team_id:
+        services.workspace_id(context.team_id)  # recorded, to be marked
     with services.session() as session:
-        workspaces.uninstalled(
+        gone = workspaces.uninstalled(
             session,
             slack_team_id=context.team_id,
+            enterprise_id=context.enterprise_id,
+            org_wide=bool(context.is_enterprise_install),
             now=services.now(),
             installation_store=services.installation_store,
         )
+    for workspace_id in gone:
+        services.mark_uninstalled(workspace_id)
 
 
 def tokens_revoked(event: dict, context: BoltContext) -> None:
@@ -26,18 +32,48 @@ def tokens_revoked(event: dict, context: BoltContext) -> None:
     tokens = event.get("tokens")
     bots = tokens.get("bot") if isinstance(tokens, dict) else None
     bot_user_ids = [b for b in bots if slack_id(b)] if isinstance(bots, list) else []
-    if bot_user_ids:
-        services.mark_uninstalled(services.workspace_id(context.team_id))
+    if bot_user_ids and context.team_id:
+        services.workspace_id(context.team_id)
     with services.session() as session:
-        workspaces.tokens_revoked(
+        gone = workspaces.tokens_revoked(
             session,
             slack_team_id=context.team_id,
+            enterprise_id=context.enterprise_id,
+            org_wide=bool(context.is_enterprise_install),
             bot_user_ids=bot_user_ids,
             now=services.now(),
             installation_store=services.installation_store,
         )
+    for workspace_id in gone:
+        services.mark_uninstalled(workspace_id)
+
+
+def team_access(event: dict, context: BoltContext) -> None:
+    """An org-wide installation was granted, or lost, access to workspaces of its organisation."""
+    services: Services = context["services"]
+    team_ids = event.get("team_ids")
+    slack_team_ids = [t for t in team_ids if slack_id(t)] if isinstance(team_ids, list) else []
+    if context.enterprise_id is None or not slack_team_ids:
+        return  # not an event Slack sends
+    granted = event.get("type") == "team_access_granted"
+    with services.session() as session:
+        changed = workspaces.organisation_access(
+            session,
+            enterprise_id=context.enterprise_id,
+            slack_team_ids=slack_team_ids,
+            granted=granted,
+            now=services.now(),
+            installation_store=services.installation_store,
+        )
+    for workspace_id in changed:
+        if granted:
+            services.back_from_uninstall(workspace_id)
+        else:
+            services.mark_uninstalled(workspace_id)
 
 
 def register(app: App) -> None:
     app.event("app_uninstalled")(uninstalled)
     app.event("tokens_revoked")(tokens_revoked)
+    app.event("team_access_granted")(team_access)
+    app.event("team_access_revoked")(team_access)

@@ -251,8 +251,10 @@ def slack(sim: SlackSim) -> SlackSim:
 
 
 def fresh_workspace(sim: SlackSim) -> SlackSim:
-    """`sim` answering at once, with the standard cast and no recorded calls."""
+    """`sim` answering at once, installed in a plain workspace, with the standard cast and no
+    recorded calls."""
     sim.delay = 0.0
+    sim.install_as("workspace")
     seed(sim)
     return sim
 
@@ -310,6 +312,23 @@ def start_server(env: dict[str, str], cwd: Path, port: int, sim: SlackSim) -> Ru
 
 def stop_server(running: RunningServer) -> None:
     running.server.stop()
+
+
+OAUTH_ENV = {"SLACK_CLIENT_ID": "111.222", "SLACK_CLIENT_SECRET": "oauth-secret"}
+
+
+@contextlib.contextmanager
+def multi_workspace_server(database: Database, sim: SlackSim, cwd: Path) -> Iterator[RunningServer]:
+    """`symmetry serve` with a client ID and secret instead of a bot token (installations
+    over OAuth)."""
+    port = free_port()
+    env = server_env(database.url, sim, port, **OAUTH_ENV)
+    del env["SLACK_BOT_TOKEN"]
+    running = start_server(env, cwd, port, sim)
+    try:
+        yield running
+    finally:
+        stop_server(running)
 
 
 @pytest.fixture(scope="session")

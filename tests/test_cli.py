@@ -11,7 +11,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.runtime.manifest import BOT_EVENTS, BOT_SCOPES, render_yaml
+from bot.runtime.manifest import BOT_EVENTS, BOT_SCOPES, ORG_EVENTS, render_yaml
 from storage.db import make_engine
 from storage.models import Team
 from tests.cli_inprocess import Cli
@@ -169,6 +169,7 @@ class TestManifest:
         result = symmetry("manifest", env={"PATH": "/usr/bin:/bin"}, cwd=tmp_path)
         manifest = yaml.safe_load(result.stdout)
         assert manifest["settings"]["socket_mode_enabled"] is True
+        assert manifest["settings"]["org_deploy_enabled"] is False
         assert "request_url" not in manifest["settings"]["event_subscriptions"]
         assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == set(BOT_EVENTS)
         assert {"app_uninstalled", "tokens_revoked", "app_home_opened"} <= set(BOT_EVENTS)
@@ -179,7 +180,9 @@ class TestManifest:
         assert manifest["settings"]["interactivity"]["is_enabled"] is True
 
     def test_http_manifest(self, capsys):
-        """With --url every request URL points at /slack/events and Socket Mode is off."""
+        """With --url every request URL points at /slack/events, Socket Mode is off, and the
+        app is org-ready (an Enterprise Grid organisation may install it org-wide, and tells
+        it which workspaces it grants)."""
         result = Cli(capsys).run("manifest", "--url", "https://bot.example/")
         assert result.status == 0
         manifest = yaml.safe_load(result.out)
@@ -191,6 +194,9 @@ class TestManifest:
         assert manifest["oauth_config"]["redirect_urls"] == [
             "https://bot.example/slack/oauth_redirect"
         ]
+        assert manifest["settings"]["org_deploy_enabled"] is True
+        events = manifest["settings"]["event_subscriptions"]["bot_events"]
+        assert set(events) == set(BOT_EVENTS) | set(ORG_EVENTS)
 
     def test_manifest_file_is_the_socket_mode_output(self):
         """manifest.yml in the repository is exactly `symmetry manifest`."""

@@ -9,21 +9,15 @@ import urllib.request
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import EMPLOYEE, free_port, server_env, start_server, stop_server
+from tests.conftest import EMPLOYEE, multi_workspace_server
 
 
 @pytest.fixture(scope="module")
 def oauth_server_process(database, sim, tmp_path_factory):
     """`symmetry serve` with a client ID and secret instead of a bot token, shared by this
     file's tests on each backend (it keeps nothing between requests but the database)."""
-    port = free_port()
-    env = server_env(
-        database.url, sim, port, SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="oauth-secret"
-    )
-    del env["SLACK_BOT_TOKEN"]
-    running = start_server(env, tmp_path_factory.mktemp("oauth-server"), port, sim)
-    yield running
-    stop_server(running)
+    with multi_workspace_server(database, sim, tmp_path_factory.mktemp("oauth-server")) as running:
+        yield running
 
 
 @pytest.fixture

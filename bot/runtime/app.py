@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -31,7 +32,7 @@ from bot.runtime.manifest import BOT_SCOPES
 from bot.runtime.services import Services, utcnow
 from bot.teams.directory import Directory
 from storage import queries
-from storage.db import session_scope
+from storage.db import make_session_factory, session_scope
 from storage.models import Workspace
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 # Slack calls (Bolt's default of 5 puts acks seconds late under a burst of commands).
 LISTENER_THREADS = 64
 CLIENT_TTL = 300.0  # seconds a workspace's client (or its absence) is trusted
+# Events that say the bot is leaving a workspace: they do not reinstate it.
+LEAVING_EVENTS = ("app_uninstalled", "tokens_revoked", "team_access_revoked")
 APP_NAME = os.path.basename(__file__)  # "app.py": what Bolt named the app when left to itself
 
 
@@ -94,9 +97,18 @@ def workspace_clients(
             workspace = session.get(Workspace, workspace_id)
             slack_team_id = workspace.slack_team_id if workspace else None
             installed = workspace is not None and workspace.uninstalled_at is None
+            enterprise_id = workspace.enterprise_id if workspace else None
+            org_wide = bool(workspace and workspace.is_enterprise_install)
         token = settings.slack_bot_token
         if store is not None and slack_team_id:
-            bot = store.find_bot(enterprise_id=None, team_id=slack_team_id)
+            # A Grid workspace's token is stored under its organisation too, and an org-wide
+            # install's under the organisation alone.
+            bot = workspaces.find_bot(
+                store,
+                slack_team_id=slack_team_id,
+                enterprise_id=enterprise_id,
+                is_enterprise_install=org_wide,
+            )
             token = bot.bot_token if bot else None
         client = (
             slack_client(settings, token, retries=retries, wait_on_rate_limit=wait_on_rate_limit)
@@ -116,6 +128,22 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
     from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
     assert settings.slack_client_id and settings.slack_client_secret
+    sessions = make_session_factory(engine)
+
+    def installed(args: SuccessArgs) -> BoltResponse:
+        """The OAuth install succeeded: the workspace it names is recorded with its Grid
+        organisation, and active (see `workspaces.installed`)."""
+        installation = args.installation
+        with session_scope(sessions) as session:
+            workspaces.installed(
+                session,
+                slack_team_id=installation.team_id,
+                team_name=installation.team_name,
+                enterprise_id=installation.enterprise_id,
+                is_enterprise_install=bool(installation.is_enterprise_install),
+            )
+        return args.default.success(args)
+
     return OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
@@ -126,7 +154,13 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
         state_store=SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine),
         install_path="/slack/install",
         redirect_uri_path="/slack/oauth_redirect",
+        callback_options=CallbackOptions(success=installed, failure=_install_failed),
     )
+
+
+def _install_failed(args: FailureArgs) -> BoltResponse:
+    """Bolt's own failure page (CallbackOptions takes both handlers)."""
+    return args.default.failure(args)
 
 
 def create_app(
@@ -187,8 +221,13 @@ def create_app(
                 log.info("event %s already processed; retry ignored", event_id)
                 return BoltResponse(status=200, body="")
         event = body.get("event") or {}
-        if context.team_id and event.get("type") not in ("app_uninstalled", "tokens_revoked"):
-            workspace_id = services.workspace_id(context.team_id)
+        _workspace_of_org_event(body, context)
+        if context.team_id and event.get("type") not in LEAVING_EVENTS:
+            workspace_id = services.workspace_of_request(
+                context.team_id,
+                enterprise_id=context.enterprise_id,
+                is_enterprise_install=bool(context.is_enterprise_install),
+            )
             if services.back_from_uninstall(workspace_id):
                 with services.session() as session:
                     workspaces.reinstalled(session, slack_team_id=context.team_id)
@@ -208,6 +247,16 @@ def create_app(
     app.error(on_error)
     handlers.register(app)
     return app
+
+
+def _workspace_of_org_event(body: dict, context: BoltContext) -> None:
+    """An event sent to an org-wide installation names no workspace where Bolt looks first
+    (its `authorizations` carry the organisation's `team_id`: null): the workspace it happened
+    in is the envelope's `team_id` (or `context_team_id`)."""
+    if context.team_id is None and body.get("type") == "event_callback":
+        team_id = body.get("team_id") or body.get("context_team_id")
+        if isinstance(team_id, str) and team_id:
+            context["team_id"] = team_id
 
 
 def _strip_nul(value: object) -> object:

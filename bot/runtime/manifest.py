@@ -35,6 +35,10 @@ BOT_EVENTS = (
     "tokens_revoked",
 )
 
+# An HTTP app is org-ready (`org_deploy_enabled`): an Enterprise Grid admin may install it for
+# the whole organisation, and it is then told which workspaces the organisation grants it.
+ORG_EVENTS = ("team_access_granted", "team_access_revoked")
+
 COMMANDS = (
     ("/irritant", "Report an everyday irritant", "[what bothers you] | list | help"),
     ("/symmetry", "Symmetry: help, team setup, survey settings", "help | team | survey"),
@@ -59,6 +63,7 @@ def build(url: str | None = None) -> dict[str, Any]:
     interactivity: dict[str, Any] = {"is_enabled": True}
     oauth_config: dict[str, Any] = {"scopes": {"bot": list(BOT_SCOPES)}}
     if events_url:
+        event_subscriptions["bot_events"] += list(ORG_EVENTS)
         event_subscriptions["request_url"] = events_url
         interactivity["request_url"] = events_url
         oauth_config["redirect_urls"] = [f"{url.rstrip('/')}/slack/oauth_redirect"]
@@ -88,7 +93,7 @@ def build(url: str | None = None) -> dict[str, Any]:
         "settings": {
             "event_subscriptions": event_subscriptions,
             "interactivity": interactivity,
-            "org_deploy_enabled": False,
+            "org_deploy_enabled": events_url is not None,
             "socket_mode_enabled": url is None,
             "token_rotation_enabled": False,
         },

@@ -293,15 +293,26 @@ def workspace_client(settings: Settings, slack_team_id: str | None) -> tuple[Web
     """A client for one workspace and its Slack team ID (from auth.test when not given)."""
     from slack_sdk.errors import SlackApiError
 
+    from bot.runtime import workspaces
     from bot.runtime.app import oauth_settings, slack_client
 
     token = settings.slack_bot_token
+    org_wide = False
     if settings.multi_workspace and slack_team_id:
-        store = oauth_settings(settings, make_engine(settings.database_url)).installation_store
-        bot = store.find_bot(enterprise_id=None, team_id=slack_team_id)
+        engine = make_engine(settings.database_url)
+        with session_scope(make_session_factory(engine)) as session:
+            workspace = queries.get_workspace(session, slack_team_id=slack_team_id)
+            enterprise_id = workspace.enterprise_id if workspace else None
+            org_wide = bool(workspace and workspace.is_enterprise_install)
+        bot = workspaces.find_bot(
+            oauth_settings(settings, engine).installation_store,
+            slack_team_id=slack_team_id,
+            enterprise_id=enterprise_id,
+            is_enterprise_install=org_wide,
+        )
         if bot is None:
             raise CommandError(f"--workspace: the app is not installed in {slack_team_id}")
-        token = bot.bot_token
+        token, org_wide = bot.bot_token, bool(bot.is_enterprise_install)
     if not token:
         raise CommandError("--workspace: required in multi-workspace mode")
     client = slack_client(settings, token)
@@ -309,6 +320,8 @@ def workspace_client(settings: Settings, slack_team_id: str | None) -> tuple[Web
         identity = client.auth_test()
     except SlackApiError as exc:
         raise CommandError(f"Slack refused the bot token: {exc.response.get('error')}") from None
+    if org_wide:
+        return client, str(slack_team_id)  # an organisation's token: auth.test names no workspace
     if slack_team_id and identity["team_id"] != slack_team_id:
         raise CommandError(f"--workspace: the bot token belongs to {identity['team_id']}")
     return client, identity["team_id"]

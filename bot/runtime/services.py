@@ -12,6 +12,7 @@ from slack_sdk.oauth.installation_store import InstallationStore
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.runtime import workspaces
 from bot.runtime.config import Settings
 from bot.shared.policy import Policy
 from bot.teams.directory import Directory
@@ -36,6 +37,8 @@ class Services:
     installation_store: InstallationStore | None = None
     _workspace_ids: dict[str, int] = field(default_factory=dict)
     _uninstalled: set[int] = field(default_factory=set)
+    # The Grid organisation and org-wide flag last recorded for each workspace (by ID).
+    _organisations: dict[int, tuple[str | None, bool]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def session(self):  # type: ignore[no-untyped-def]
@@ -57,10 +60,36 @@ class Services:
         with self.session() as session:
             workspace = queries.get_or_create_workspace(session, slack_team_id=slack_team_id)
             workspace_id, gone = workspace.id, workspace.uninstalled_at is not None
+            organisation = (workspace.enterprise_id, bool(workspace.is_enterprise_install))
         with self._lock:
             self._workspace_ids[slack_team_id] = workspace_id
+            self._organisations[workspace_id] = organisation
             if gone:
                 self._uninstalled.add(workspace_id)
+        return workspace_id
+
+    def workspace_of_request(
+        self, slack_team_id: str, *, enterprise_id: str | None, is_enterprise_install: bool
+    ) -> int:
+        """`workspace_id`, recording the Enterprise Grid organisation a request names and
+        whether an org-wide installation authorized it, when that is news (a write the first
+        time only: the clock, which sees no request, finds the workspace's token by them)."""
+        workspace_id = self.workspace_id(slack_team_id)
+        if enterprise_id is None:
+            return workspace_id  # a request naming no organisation leaves the record as it is
+        seen = (enterprise_id, bool(is_enterprise_install))
+        with self._lock:
+            if self._organisations.get(workspace_id) == seen:
+                return workspace_id
+        with self.session() as session:
+            workspaces.organisation_seen(
+                session,
+                workspace_id=workspace_id,
+                enterprise_id=enterprise_id,
+                is_enterprise_install=seen[1],
+            )
+        with self._lock:
+            self._organisations[workspace_id] = seen
         return workspace_id
 
     def mark_uninstalled(self, workspace_id: int) -> None:

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.shared.i18n import pick_locale, slack_locale
@@ -27,7 +28,7 @@ from bot.shared.policy import Policy
 from bot.shared.sending import Recipient
 from storage import queries
 from storage.db import session_scope
-from storage.models import SlackUser, Team
+from storage.models import SlackUser, Team, Workspace
 
 PROFILE_MAX_AGE = timedelta(days=1)
 ADMIN_MAX_AGE = timedelta(minutes=10)
@@ -232,7 +233,7 @@ class Directory:
         fetched: dict[str, dict] = {}
         if len(stale) > 20:
             # One page of users.list holds 200 people: far fewer calls than one users.info each.
-            for page in client.users_list(limit=200, include_locale=True):
+            for page in self._users_list(client, workspace_id):
                 fetched.update({u["id"]: u for u in page["members"] if u["id"] in stale})
         missing = set()
         for user_id in sorted(stale - fetched.keys()):
@@ -252,9 +253,20 @@ class Directory:
             return 0
         # Without include_locale Slack leaves the locale out, and every cached language would
         # be forgotten (people then written to in their team's language).
-        pages = client.users_list(limit=200, include_locale=True)
-        users = [user for page in pages for user in page["members"]]
+        users = [
+            user for page in self._users_list(client, workspace_id) for user in page["members"]
+        ]
         return len(self._store(workspace_id, users, now=now))
+
+    def _users_list(self, client: WebClient, workspace_id: int) -> Iterable[SlackResponse]:
+        """The pages of `users.list` (with locales) for one workspace. The workspace is named:
+        an org-wide installation's token covers many and Slack refuses the call without it
+        (`missing_argument`); a workspace's own token ignores it."""
+        with session_scope(self.sessions) as session:
+            workspace = session.get(Workspace, workspace_id)
+            team_id = workspace.slack_team_id if workspace else None
+        named = {"team_id": team_id} if team_id else {}
+        return client.users_list(limit=200, include_locale=True, **named)
 
     def _store(self, workspace_id: int, users: Iterable[dict], *, now: datetime) -> dict:
         with session_scope(self.sessions) as session:

@@ -65,8 +65,19 @@ class SlackClientSim:
         return {"id": user_id, "username": name, "name": name, "team_id": self.sim.team_id}
 
     def _team(self) -> dict[str, Any]:
-        """The ``team`` object of an interaction payload."""
-        return {"id": self.sim.team_id, "domain": self.sim.team_domain}
+        """The ``team`` object of an interaction payload (naming its Grid organisation)."""
+        team = {"id": self.sim.team_id, "domain": self.sim.team_domain}
+        if self.sim.enterprise_id:
+            team.update(
+                enterprise_id=self.sim.enterprise_id, enterprise_name=self.sim.enterprise_name
+            )
+        return team
+
+    def _enterprise(self) -> dict[str, Any] | None:
+        """The ``enterprise`` object of an interaction payload (null outside a Grid)."""
+        if not self.sim.enterprise_id:
+            return None
+        return {"id": self.sim.enterprise_id, "name": self.sim.enterprise_name}
 
     def _channel_name(self, channel_id: str) -> str:
         """The name Slack reports for a conversation id."""
@@ -121,10 +132,13 @@ class SlackClientSim:
             "command": command,
             "text": text,
             "api_app_id": self.sim.app_id,
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if self.sim.is_enterprise_install else "false",
             "response_url": self.sim.response_url(key := self._key("cmd")),
             "trigger_id": self.sim.issue_trigger(),
         }
+        if self.sim.enterprise_id:
+            fields["enterprise_id"] = self.sim.enterprise_id
+            fields["enterprise_name"] = str(self.sim.enterprise_name)
         body = urllib.parse.urlencode(fields)
         response = self._send(body, "application/x-www-form-urlencoded", timestamp)
         response.response_key = key
@@ -166,8 +180,8 @@ class SlackClientSim:
             "token": "sim-verification-token",
             "trigger_id": self.sim.issue_trigger(),
             "team": self._team(),
-            "enterprise": None,
-            "is_enterprise_install": False,
+            "enterprise": self._enterprise(),
+            "is_enterprise_install": self.sim.is_enterprise_install,
             "actions": [action],
         }
         if view is not None:
@@ -205,8 +219,8 @@ class SlackClientSim:
             "trigger_id": self.sim.issue_trigger(),
             "view": full_view,
             "response_urls": [],
-            "enterprise": None,
-            "is_enterprise_install": False,
+            "enterprise": self._enterprise(),
+            "is_enterprise_install": self.sim.is_enterprise_install,
         }
         response = self._send_payload(payload)
         self._apply_response_action(full_view, response)
@@ -225,8 +239,8 @@ class SlackClientSim:
             "token": "sim-verification-token",
             "view": full_view,
             "is_cleared": False,
-            "enterprise": None,
-            "is_enterprise_install": False,
+            "enterprise": self._enterprise(),
+            "is_enterprise_install": self.sim.is_enterprise_install,
         }
         return self._send_payload(payload)
 
@@ -258,26 +272,72 @@ class SlackClientSim:
         retry_num: int | None = None,
         timestamp: int | None = None,
     ) -> Response:
-        """POST a signed Events API ``event_callback`` envelope around ``event``."""
-        envelope = {
+        """POST a signed Events API ``event_callback`` envelope around ``event``. In a Grid
+        organisation the envelope names it; the authorization of an org-wide installation names
+        the organisation and no workspace (``team_id``: null)."""
+        sim = self.sim
+        envelope: dict[str, Any] = {
             "token": "sim-verification-token",
-            "team_id": self.sim.team_id,
-            "api_app_id": self.sim.app_id,
+            "team_id": sim.team_id,
+            "api_app_id": sim.app_id,
             "event": event,
             "type": "event_callback",
-            "event_id": event_id or f"Ev{next(self.sim._seq):010d}",
+            "event_id": event_id or f"Ev{next(sim._seq):010d}",
             "event_time": int(time.time()),
             "authorizations": [
                 {
-                    "enterprise_id": None,
-                    "team_id": self.sim.team_id,
-                    "user_id": self.sim.bot_user_id,
+                    "enterprise_id": sim.enterprise_id,
+                    "team_id": None if sim.is_enterprise_install else sim.team_id,
+                    "user_id": sim.bot_user_id,
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": sim.is_enterprise_install,
                 }
             ],
             "is_ext_shared_channel": False,
         }
+        if sim.enterprise_id:
+            envelope.update(
+                enterprise_id=sim.enterprise_id,
+                context_team_id=sim.team_id,
+                context_enterprise_id=sim.enterprise_id,
+            )
+        return self._post_event(envelope, retry_num, timestamp)
+
+    def uninstalled(self, event: dict[str, Any] | None = None) -> Response:
+        """POST ``app_uninstalled`` (or ``event``, a ``tokens_revoked``) as Slack sends it:
+        with no ``authorizations`` (the app is gone); from an org-wide installation it names
+        the organisation and no workspace."""
+        envelope = self._bare_envelope(event or {"type": "app_uninstalled"})
+        if not self.sim.is_enterprise_install:
+            envelope["team_id"] = self.sim.team_id
+        if self.sim.enterprise_id:
+            envelope["enterprise_id"] = self.sim.enterprise_id
+        return self._post_event(envelope, None, None)
+
+    def team_access(self, team_ids: list[str], *, granted: bool) -> Response:
+        """POST ``team_access_granted`` (or ``_revoked``) as Slack sends it to an org-wide
+        installation: the organisation, no workspace, no ``authorizations``."""
+        kind = "team_access_granted" if granted else "team_access_revoked"
+        event = {"type": kind, "team_ids": list(team_ids), "event_ts": f"{time.time():.6f}"}
+        envelope = self._bare_envelope(event)
+        envelope["enterprise_id"] = self.sim.enterprise_id
+        return self._post_event(envelope, None, None)
+
+    def _bare_envelope(self, event: dict[str, Any]) -> dict[str, Any]:
+        """An ``event_callback`` envelope naming no workspace and no authorization."""
+        return {
+            "token": "sim-verification-token",
+            "api_app_id": self.sim.app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": f"Ev{next(self.sim._seq):010d}",
+            "event_time": int(time.time()),
+        }
+
+    def _post_event(
+        self, envelope: dict[str, Any], retry_num: int | None, timestamp: int | None
+    ) -> Response:
+        """Sign and POST an Events API envelope (as a redelivery when ``retry_num``)."""
         extra = {}
         if retry_num is not None:
             extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}

@@ -102,6 +102,7 @@ class SlackSim:
             bot_user_id=bot_user_id,
             app_id=app_id,
         )
+        self._made_with_token = bot_token
         self._files = _Files(self._ws, lambda: self._base)
         self._ws.methods.update(self._files.methods)
         self._history = _History(self._ws)
@@ -197,6 +198,43 @@ class SlackSim:
     def bot_user_id(self) -> str:
         """The bot's user id."""
         return self._ws.bot_user_id
+
+    @property
+    def enterprise_id(self) -> str | None:
+        """The Enterprise Grid organisation the workspace belongs to (None: not in one)."""
+        return self._ws.enterprise_id
+
+    @property
+    def enterprise_name(self) -> str | None:
+        """The organisation's name (None: not in one)."""
+        return self._ws.enterprise_name
+
+    @property
+    def is_enterprise_install(self) -> bool:
+        """Whether the app is installed for the whole organisation (org-wide)."""
+        return self._ws.is_enterprise_install
+
+    def install_as(
+        self,
+        kind: str = "workspace",
+        *,
+        enterprise_id: str = "E0SYMGRID",
+        enterprise_name: str = "Symmetry Group",
+        bot_token: str | None = None,
+    ) -> None:
+        """How the app is installed, which shapes ``oauth.v2.access``, ``auth.test``,
+        ``users.info`` and the payloads ``SlackClientSim`` sends: ``"workspace"`` (a plain
+        workspace, the default), ``"grid"`` (one workspace of an Enterprise Grid organisation)
+        or ``"org"`` (org-wide: the whole organisation). ``bot_token`` is the installation's,
+        the only token the Web API accepts (default: the one the simulator was made with)."""
+        if kind not in ("workspace", "grid", "org"):
+            raise ValueError(f"unknown installation kind: {kind!r}")
+        with self._cond:
+            grid = kind != "workspace"
+            self._ws.enterprise_id = enterprise_id if grid else None
+            self._ws.enterprise_name = enterprise_name if grid else None
+            self._ws.is_enterprise_install = kind == "org"
+            self._ws.bot_token = bot_token or self._made_with_token
 
     @property
     def app_id(self) -> str:

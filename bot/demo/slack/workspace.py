@@ -170,6 +170,11 @@ class _Workspace:
         self.bot_token = bot_token
         self.bot_user_id = bot_user_id
         self.app_id = app_id
+        # Enterprise Grid: the organisation the workspace belongs to (None: a plain workspace),
+        # and whether the app is installed for the whole organisation (see SlackSim.install_as).
+        self.enterprise_id: str | None = None
+        self.enterprise_name: str | None = None
+        self.is_enterprise_install = False
         self.users: dict[str, SimUser] = {}
         self.channels: dict[str, SimChannel] = {}
         self.views: dict[str, dict[str, Any]] = {}
@@ -246,6 +251,16 @@ class _Workspace:
         }
         if include_locale:
             data["locale"] = user.locale
+        if self.enterprise_id:
+            data["enterprise_user"] = {
+                "id": user.id,
+                "enterprise_id": self.enterprise_id,
+                "enterprise_name": self.enterprise_name,
+                "is_admin": user.is_admin,
+                "is_owner": user.is_owner,
+                "is_primary_owner": user.is_primary_owner,
+                "teams": [self.team_id],
+            }
         return data
 
     def channel_json(self, channel: SimChannel) -> dict[str, Any]:
@@ -297,16 +312,27 @@ class _Workspace:
     # ----- auth / users / conversations
 
     def auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
-        """``auth.test``: identify the bot."""
-        return {
+        """``auth.test``: identify the bot; in a Grid organisation with its ``enterprise_id``,
+        and for an org-wide installation's token the organisation in place of a workspace."""
+        answer: dict[str, Any] = {
             "url": f"https://{self.domain}.slack.com/",
             "team": self.team_name,
             "user": "symmetry",
             "team_id": self.team_id,
             "user_id": self.bot_user_id,
             "bot_id": BOT_ID,
-            "is_enterprise_install": False,
+            "is_enterprise_install": self.is_enterprise_install,
         }
+        if self.enterprise_id:
+            answer["enterprise_id"] = self.enterprise_id
+        if self.is_enterprise_install:
+            org = re.sub(r"[^a-z0-9]+", "-", str(self.enterprise_name).lower()).strip("-")
+            answer.update(
+                url=f"https://{org}.enterprise.slack.com/",
+                team=self.enterprise_name,
+                team_id=self.enterprise_id,
+            )
+        return answer
 
     def users_info(self, params: dict[str, Any]) -> dict[str, Any]:
         """``users.info``: one user, with ``locale`` only when ``include_locale`` is set."""
@@ -317,7 +343,10 @@ class _Workspace:
         return {"user": self.user_json(user, include_locale=include_locale)}
 
     def users_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        """``users.list``: every user, cursor-paginated."""
+        """``users.list``: every user, cursor-paginated; an org-wide installation's token must
+        name the workspace (``team_id``), as in Slack."""
+        if self.is_enterprise_install and not params.get("team_id"):
+            raise _ApiError("missing_argument")
         page, cursor = _paginate(list(self.users.values()), params, 200)
         include_locale = _truthy(params.get("include_locale", False))
         return {
@@ -485,18 +514,24 @@ class _Workspace:
         return {"view": view}
 
     def oauth_v2_access(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Exchange an OAuth code for the bot token (any non-empty code is accepted)."""
+        """Exchange an OAuth code for the bot token (any non-empty code is accepted). Installed
+        in one workspace of a Grid organisation, the answer names both; installed org-wide,
+        the organisation only (``team`` is null)."""
         if not params.get("code"):
             raise _ApiError("invalid_code")
+        enterprise = (
+            {"id": self.enterprise_id, "name": self.enterprise_name} if self.enterprise_id else None
+        )
+        team = {"id": self.team_id, "name": self.team_name}
         return {
             "access_token": self.bot_token,
             "token_type": "bot",
             "scope": "commands,chat:write,users:read",
             "bot_user_id": self.bot_user_id,
             "app_id": self.app_id,
-            "team": {"id": self.team_id, "name": self.team_name},
-            "enterprise": None,
-            "is_enterprise_install": False,
+            "team": None if self.is_enterprise_install else team,
+            "enterprise": enterprise,
+            "is_enterprise_install": self.is_enterprise_install,
             "authed_user": {"id": next(iter(self.users), "U0INSTALL")},
         }
 
