@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage
+from storage.tokens import not_refused
 
 QUEUED, SENDING, SENT, FAILED, DEAD = "queued", "sending", "sent", "failed", "dead"
 # Claimed and its Slack call begun, outcome not yet committed: in doubt if its worker died.
@@ -74,11 +75,11 @@ def claim(
 
     On PostgreSQL the candidates are locked with FOR UPDATE SKIP LOCKED, so concurrent
     workers take disjoint sets; a message whose worker died is claimable again once its
-    lease has run out.
+    lease has run out. A workspace whose token Slack refused has none claimed: they wait.
     """
     candidates = (
         select(OutboxMessage.id)
-        .where(_claimable(now))
+        .where(_claimable(now), not_refused(OutboxMessage.workspace_id))
         # Retries first: a message that already failed should not wait behind a whole
         # fan-out of first tries (its wait was meant to be short).
         .order_by(OutboxMessage.attempts.desc(), OutboxMessage.not_before, OutboxMessage.id)
@@ -102,9 +103,12 @@ def claim(
 
 
 def next_due(session: Session) -> datetime | None:
-    """When the earliest waiting message becomes due (or its lease runs out)."""
+    """When the earliest waiting message becomes due (or its lease runs out); those of a
+    workspace whose token Slack refused wait for it to be installed again."""
     queued = session.scalar(
-        select(func.min(OutboxMessage.not_before)).where(OutboxMessage.state == QUEUED)
+        select(func.min(OutboxMessage.not_before)).where(
+            OutboxMessage.state == QUEUED, not_refused(OutboxMessage.workspace_id)
+        )
     )
     leased = session.scalar(
         select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.state == SENDING)
@@ -202,6 +206,14 @@ def any_with_prefix(session: Session, *, prefix: str) -> bool:
     """True when a message whose key starts with `prefix` was ever queued."""
     found = select(OutboxMessage.id).where(OutboxMessage.key.startswith(prefix, autoescape=True))
     return session.scalar(found.limit(1)) is not None
+
+
+def waiting(session: Session, workspace_id: int) -> int:
+    """A workspace's messages not sent yet (queued, or being sent)."""
+    unsent = (OutboxMessage.workspace_id == workspace_id) & OutboxMessage.state.in_(
+        (QUEUED, SENDING, ATTEMPTING)
+    )
+    return session.scalar(select(func.count()).select_from(OutboxMessage).where(unsent)) or 0
 
 
 def counts(session: Session) -> dict[str, int]:

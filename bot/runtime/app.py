@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from slack_bolt import App, BoltContext, BoltResponse
+from slack_bolt.oauth.callback_options import CallbackOptions, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -31,7 +32,7 @@ from bot.runtime.manifest import BOT_SCOPES
 from bot.runtime.services import Services, utcnow
 from bot.teams.directory import Directory
 from storage import queries
-from storage.db import session_scope
+from storage.db import make_session_factory, session_scope
 from storage.models import Workspace
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,13 @@ def workspace_clients(
             clients[workspace_id] = (client, time.monotonic() + CLIENT_TTL)
         return client
 
+    def forget(workspace_id: int) -> None:
+        """Drop a workspace's cached client (Slack refused its token): the next one is made
+        from the token stored then (bot.shared.tenants)."""
+        with lock:
+            clients.pop(workspace_id, None)
+
+    client_for.forget = forget  # type: ignore[attr-defined]
     return client_for
 
 
@@ -116,6 +124,16 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
     from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
     assert settings.slack_client_id and settings.slack_client_secret
+    sessions = make_session_factory(engine)
+
+    def success(args: SuccessArgs) -> BoltResponse:
+        """A workspace installed the app (again): the bot acts there from now on, with the
+        new token, even where Slack had refused the old one."""
+        if args.installation.team_id:
+            with session_scope(sessions) as session:
+                workspaces.installed(session, slack_team_id=args.installation.team_id)
+        return args.default.success(args)
+
     return OAuthSettings(
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
@@ -126,6 +144,7 @@ def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
         state_store=SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine),
         install_path="/slack/install",
         redirect_uri_path="/slack/oauth_redirect",
+        callback_options=CallbackOptions(success=success, failure=lambda a: a.default.failure(a)),
     )
 
 

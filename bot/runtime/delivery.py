@@ -33,6 +33,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.shared import tenants
 from bot.shared.sending import file_of
 from bot.shared.uploads import upload
 from bot.shared.worktime import is_working_time, next_opening, zone
@@ -118,7 +119,10 @@ class Report:
     expired: int = 0
     uploaded: int = 0  # files that went with their sent message
     upload_failed: int = 0  # files that did not (their message was sent all the same)
+    token_refused: int = 0  # put back to wait: their workspace's token was refused
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Workspaces whose token Slack refused during this run: none of their messages is tried.
+    refused: set[int] = field(default_factory=set, repr=False)
 
     def add(self, outcome: str) -> None:
         with self._lock:
@@ -130,7 +134,7 @@ class Report:
             f"{self.rate_limited} rate-limited answers, {self.held} held for working hours, "
             f"{self.expired} expired, {self.uploaded} file(s) uploaded, "
             f"{self.upload_failed} upload(s) failed"
-        )
+        ) + (f", {self.token_refused} waiting for a refused token" if self.token_refused else "")
 
 
 class Deliverer:
@@ -203,6 +207,8 @@ class Deliverer:
                     )
                 report.add("held")
                 return None
+        if message.workspace_id in report.refused:
+            return self._wait_for_token(message, report)
         client = self.client_for(message.workspace_id)
         if client is None:
             return self._finish(message, report, outbox.DEAD, "workspace_uninstalled")
@@ -292,6 +298,8 @@ class Deliverer:
         return None
 
     def _finish(self, message: OutboxMessage, report: Report, state: str, error: str) -> None:
+        if error in tenants.TOKEN_ERRORS and self._token_refused(message, report, error):
+            return self._wait_for_token(message, report)
         error = _kept_error(message, error)
         with session_scope(self.sessions) as session:
             outbox.mark_final(
@@ -299,6 +307,31 @@ class Deliverer:
             )
         log.warning("message %s %s: %s", message.id, state, error)
         report.add(state)
+        return None
+
+    def _token_refused(self, message: OutboxMessage, report: Report, error: str) -> bool:
+        """True when Slack refused the workspace's token itself (not a recipient's account):
+        the workspace is marked, and planning and delivery leave it until it is installed
+        again (bot.shared.tenants)."""
+        workspace_id = message.workspace_id
+        if workspace_id in report.refused:
+            return True
+        refused = tenants.confirmed(self.client_for, workspace_id, error)
+        if refused is None:
+            return False
+        report.refused.add(workspace_id)
+        tenants.mark_refused(
+            self.sessions, workspace_id=workspace_id, error=refused, now=self.now()
+        )
+        return True
+
+    def _wait_for_token(self, message: OutboxMessage, report: Report) -> None:
+        """Put the message back untouched: it is sent once its workspace is installed again."""
+        with session_scope(self.sessions) as session:
+            outbox.hold(
+                session, message_id=message.id, worker=self.worker, until=message.not_before
+            )
+        report.add("token_refused")
         return None
 
 
