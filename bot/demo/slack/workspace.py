@@ -15,6 +15,7 @@ import json
 import re
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -167,6 +168,10 @@ class _Workspace:
         self.bot_token = bot_token
         self.bot_user_id = bot_user_id
         self.app_id = app_id
+        # Other workspaces' installs: what the next oauth.v2.access answers hand out, and the
+        # tokens they gave that the Web API accepts too (answering from this workspace).
+        self.grants: deque[tuple[str, str, str]] = deque()
+        self.other_tokens: set[str] = set()
         self.users: dict[str, SimUser] = {}
         self.channels: dict[str, SimChannel] = {}
         self.views: dict[str, dict[str, Any]] = {}
@@ -476,13 +481,16 @@ class _Workspace:
         """Exchange an OAuth code for the bot token (any non-empty code is accepted)."""
         if not params.get("code"):
             raise _ApiError("invalid_code")
+        team_id, team_name, token = (
+            self.grants.popleft() if self.grants else (self.team_id, self.team_name, self.bot_token)
+        )
         return {
-            "access_token": self.bot_token,
+            "access_token": token,
             "token_type": "bot",
             "scope": "commands,chat:write,users:read",
             "bot_user_id": self.bot_user_id,
             "app_id": self.app_id,
-            "team": {"id": self.team_id, "name": self.team_name},
+            "team": {"id": team_id, "name": team_name},
             "enterprise": None,
             "is_enterprise_install": False,
             "authed_user": {"id": next(iter(self.users), "U0INSTALL")},
