@@ -111,7 +111,9 @@ def next_due(session: Session) -> datetime | None:
         )
     )
     leased = session.scalar(
-        select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.state == SENDING)
+        select(func.min(OutboxMessage.lease_until)).where(
+            OutboxMessage.state == SENDING, not_refused(OutboxMessage.workspace_id)
+        )
     )
     times = [t for t in (queued, leased) if t is not None]
     return min(times) if times else None

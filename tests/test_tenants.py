@@ -7,6 +7,7 @@ other teams of its workspace, on PostgreSQL too (a failed statement aborts a tra
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +18,7 @@ from sqlalchemy import select, text, update
 import storage.pulse
 import storage.walks
 from bot.runtime.app import workspace_clients
-from bot.runtime.delivery import Deliverer
+from bot.runtime.delivery import Deliverer, Report
 from bot.runtime.operations import outbox_status
 from storage import outbox, queries
 from storage.models import (
@@ -289,3 +290,53 @@ class TestSingleWorkspace:
             assert {"welcome", "pulse", "roundup"} <= sent_kinds(db, slack.team_id)
         finally:
             clear_marks(db)
+
+
+class TestWaitingMessages:
+    def test_a_run_ends_while_a_marked_workspace_has_due_messages(self, db, slack, workspace_id):
+        """Due messages of a marked workspace, one of them left leased by a dead worker, are
+        neither claimed nor waited for: the run ends at once, and they stay unsent."""
+        clear_marks(db)
+        with db.sessions.begin() as session:
+            for user_id, state in [(EMPLOYEE, "queued"), (SALARIEE, "sending")]:
+                outbox.enqueue(
+                    session,
+                    workspace_id=workspace_id,
+                    key=f"test:{user_id}",
+                    kind="test",
+                    recipient=user_id,
+                    payload={"text": "Hello"},
+                    timezone="Europe/Paris",
+                    not_before=TUESDAY_10 - timedelta(minutes=1),
+                    urgent=True,
+                )
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.recipient == user_id)
+                    .values(state=state, lease_until=TUESDAY_10 - timedelta(minutes=1))
+                )
+            session.execute(
+                update(Workspace)
+                .where(Workspace.id == workspace_id)
+                .values(token_error="token_revoked", token_error_at=TUESDAY_10)
+            )
+        clients = workspace_clients(
+            app_settings(db.url, slack), db.sessions, db.engine, retries=False
+        )
+        deliverer = Deliverer(db.sessions, clients, now=lambda: TUESDAY_10, seed=1)
+        reports: list[Report] = []
+        # A daemon thread: a run that never ended would fail the test, not hang the session.
+        running = threading.Thread(
+            target=lambda: reports.append(deliverer.run(wait_up_to=timedelta(seconds=30))),
+            daemon=True,
+        )
+        try:
+            running.start()
+            running.join(timeout=10)
+            assert not running.is_alive(), "the run waits for messages nobody may send"
+        finally:
+            clear_marks(db)
+        deliverer.close()
+        (report,) = reports
+        assert (report.sent, report.token_refused) == (0, 0)
+        assert slack.calls_to("chat.postMessage") == []

@@ -156,7 +156,8 @@ def plan(
             people = (people or set()) | waiting.get(team.id, set())
             if people:
                 due.append((team.id, team.workspace_id, sorted(people)))
-        notices = overdue.due(session, teams, now=now)
+        due_notices = partial(overdue.due, session, teams, now=now)
+        notices = units.alone("admins' notices", due_notices, session=session) or []
     for team_id, workspace_id, people in due:
         done = units.alone(
             f"team {team_id}",
