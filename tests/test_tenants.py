@@ -136,6 +136,21 @@ def planned(db, team_id: int) -> tuple[bool, bool]:
         return bool(opened), irritant.rounded_up_at is not None
 
 
+def due_message(session, workspace_id: int, user_id: str) -> None:
+    """A message for `user_id`, due a minute before TUESDAY_10, whatever the hour."""
+    outbox.enqueue(
+        session,
+        workspace_id=workspace_id,
+        key=f"test:{workspace_id}:{user_id}",
+        kind="test",
+        recipient=user_id,
+        payload={"text": "Hello"},
+        timezone="Europe/Paris",
+        not_before=TUESDAY_10 - timedelta(minutes=1),
+        urgent=True,
+    )
+
+
 def calls_with(slack, token: str) -> list:
     return [c for c in slack.calls if c.token == token]
 
@@ -197,17 +212,7 @@ class TestBrokenTenant:
         good, broken = workspace_of(db, slack.team_id).id, workspace_of(db, BROKEN).id
         with db.sessions.begin() as session:
             for workspace_id, user_id in [(broken, u) for u in PEOPLE[:3]] + [(good, MANAGER)]:
-                outbox.enqueue(
-                    session,
-                    workspace_id=workspace_id,
-                    key=f"test:{workspace_id}:{user_id}",
-                    kind="test",
-                    recipient=user_id,
-                    payload={"text": "Hello"},
-                    timezone="Europe/Paris",
-                    not_before=TUESDAY_10 - timedelta(minutes=1),
-                    urgent=True,
-                )
+                due_message(session, workspace_id, user_id)
         slack.refuse_token(BROKEN_TOKEN)
         slack.clear_calls()  # the installs' own
         clients = workspace_clients(multi.settings, db.sessions, db.engine, retries=False)
@@ -299,17 +304,7 @@ class TestWaitingMessages:
         clear_marks(db)
         with db.sessions.begin() as session:
             for user_id, state in [(EMPLOYEE, "queued"), (SALARIEE, "sending")]:
-                outbox.enqueue(
-                    session,
-                    workspace_id=workspace_id,
-                    key=f"test:{user_id}",
-                    kind="test",
-                    recipient=user_id,
-                    payload={"text": "Hello"},
-                    timezone="Europe/Paris",
-                    not_before=TUESDAY_10 - timedelta(minutes=1),
-                    urgent=True,
-                )
+                due_message(session, workspace_id, user_id)
                 session.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.recipient == user_id)
