@@ -294,8 +294,8 @@ def _follow_up(
         closing.close(session, round_, now=now)
         return 1, 0
     halfway = round_.opens_at + (round_.closes_at - round_.opens_at) / 2
-    if round_.reminded or now < halfway:
-        return 0, 0
+    if round_.reminded or now < halfway or not reachable(team.workspace):
+        return 0, 0  # (a workspace whose token was refused is reminded once it is back)
     round_.reminded = True
     answered = store.respondents(session, round_id=round_.id)
     paused = store.paused(session, workspace_id=team.workspace_id, on=now.date())
