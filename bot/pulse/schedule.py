@@ -257,6 +257,8 @@ def _invite(
             payload=message,
             earliest=due,
             default_timezone=policy.default_timezone,
+            # Never a survey of a closed round (one that waited for its workspace's token).
+            latest=round_.closes_at,
         )
     return queued
 
