@@ -28,7 +28,7 @@ from storage.models import (
     Walk,
     Workspace,
 )
-from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE, SECRET_KEY, SIGNING_SECRET
+from tests.conftest import ADMIN, EMPLOYEE, GONE, MANAGER, SALARIEE, SECRET_KEY, SIGNING_SECRET
 from tests.inprocess import PARIS, AppUnderTest, app_settings, running_app, tick
 from tests.irritant_helpers import EXTRA, add_extras, anonymous_report, big_team
 
@@ -297,7 +297,7 @@ class TestSingleWorkspace:
             clear_marks(db)
 
 
-class TestWaitingMessages:
+class TestDelivery:
     def test_a_run_ends_while_a_marked_workspace_has_due_messages(self, db, slack, workspace_id):
         """Due messages of a marked workspace, one of them left leased by a dead worker, are
         neither claimed nor waited for: the run ends at once, and they stay unsent."""
@@ -335,3 +335,17 @@ class TestWaitingMessages:
         (report,) = reports
         assert (report.sent, report.token_refused) == (0, 0)
         assert slack.calls_to("chat.postMessage") == []
+
+    def test_a_deactivated_recipient_is_not_a_refused_token(
+        self, db, slack, workspace_id, deliverer
+    ):
+        """Slack answers account_inactive to a message for a deactivated person as to a dead
+        token: `auth.test` tells them apart, so the message is dead and the workspace goes on."""
+        clear_marks(db)
+        with db.sessions.begin() as session:
+            due_message(session, workspace_id, GONE)
+            due_message(session, workspace_id, EMPLOYEE)
+        report = deliverer.run()
+        assert (report.sent, report.dead, report.token_refused) == (1, 1, 0)
+        assert [c.failed for c in slack.calls_to("auth.test")] == [False]
+        assert workspace_of(db, slack.team_id).token_error is None
