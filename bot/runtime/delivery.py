@@ -299,7 +299,7 @@ class Deliverer:
 
     def _finish(self, message: OutboxMessage, report: Report, state: str, error: str) -> None:
         if error in tenants.TOKEN_ERRORS and self._token_refused(message, report, error):
-            return self._wait_for_token(message, report)
+            return None
         error = _kept_error(message, error)
         with session_scope(self.sessions) as session:
             outbox.mark_final(
@@ -310,19 +310,27 @@ class Deliverer:
         return None
 
     def _token_refused(self, message: OutboxMessage, report: Report, error: str) -> bool:
-        """True when Slack refused the workspace's token itself (not a recipient's account):
-        the workspace is marked, and planning and delivery leave it until it is installed
-        again (bot.shared.tenants)."""
+        """True when the error was about the workspace's token, not the recipient, and the
+        message is taken care of: put back to wait when Slack refused the token (the workspace
+        is marked, and planning and delivery leave it until it is installed again:
+        bot.shared.tenants), tried again at once when the token had been replaced."""
         workspace_id = message.workspace_id
-        if workspace_id in report.refused:
-            return True
-        refused = tenants.confirmed(self.client_for, workspace_id, error)
+        refused = (
+            error
+            if workspace_id in report.refused
+            else tenants.confirmed(self.client_for, workspace_id, error)
+        )
         if refused is None:
             return False
-        report.refused.add(workspace_id)
-        tenants.mark_refused(
-            self.sessions, workspace_id=workspace_id, error=refused, now=self.now()
-        )
+        if refused == tenants.REPLACED:
+            self._retry(message, report, error, 0.0, count=False)
+            return True
+        if workspace_id not in report.refused:
+            report.refused.add(workspace_id)
+            tenants.mark_refused(
+                self.sessions, workspace_id=workspace_id, error=refused, now=self.now()
+            )
+        self._wait_for_token(message, report)
         return True
 
     def _wait_for_token(self, message: OutboxMessage, report: Report) -> None:

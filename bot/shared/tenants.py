@@ -56,10 +56,16 @@ def refusal(exc: BaseException) -> str | None:
     return str(error) if error in TOKEN_ERRORS else None
 
 
+# What `confirmed` answers when the token that failed is no longer the workspace's: the call
+# is worth trying again, with the new one.
+REPLACED = "token_replaced"
+
+
 def confirmed(client_for: ClientFor, workspace_id: int, error: str) -> str | None:
-    """The error to mark the workspace with, or None when the token is not refused after all:
-    it was replaced meanwhile (a reinstall that a cached client had not seen yet), or the
-    error was about the recipient (`auth.test` passes)."""
+    """The error to mark the workspace with; REPLACED when the token that failed was replaced
+    meanwhile (a reinstall that a cached client had not seen yet); None when the error was
+    about the recipient (`auth.test` passes with the token). A workspace to mark keeps no
+    cached client: the next one, once it is installed again, carries the new token."""
     if error not in TOKEN_ERRORS:
         return None
     used = client_for(workspace_id)
@@ -67,8 +73,9 @@ def confirmed(client_for: ClientFor, workspace_id: int, error: str) -> str | Non
     if forget is not None:
         forget(workspace_id)
         current = client_for(workspace_id)
+        forget(workspace_id)
         if current is None or used is None or current.token != used.token:
-            return None
+            return REPLACED
     if error not in AMBIGUOUS:
         return error
     if used is None:
@@ -135,7 +142,7 @@ class Units:
             error = refusal(exc)
             if error is not None and workspace_id is not None:
                 error = confirmed(self.client_for, workspace_id, error)
-            if error is None or workspace_id is None:
+            if error is None or error == REPLACED or workspace_id is None:
                 log.exception("%s: %s failed", self.stage, what)
                 return None
             self.refused.add(workspace_id)
