@@ -73,7 +73,7 @@ def plan(
         for team in teams:
             candidates = partial(_candidates, session, policy, team, now)
             found = units.alone(
-                f"team {team.id}", candidates, workspace_id=team.workspace_id, session=session
+                f"team {team.id}", candidates, workspace_id=team.workspace_id, reading=session
             )
             if found:
                 due_teams.append((team.id, team.workspace_id, *found))
@@ -82,7 +82,7 @@ def plan(
             made = first_teams.get(team.workspace_id, team.created_at)
             first_teams[team.workspace_id] = min(made, team.created_at)
         admins = partial(admins_digest.candidates, session, policy, first_teams, now=now)
-        due_admins = units.alone("admins' digests", admins, session=session) or []
+        due_admins = units.alone("admins' digests", admins, reading=session) or []
     for team_id, workspace_id, managers, channel in due_teams:
         work = partial(
             _plan_team, sessions, policy, directory, team_id, workspace_id, managers, channel, now

@@ -216,7 +216,7 @@ def plan_roundups(
                 continue
             work = partial(_due, session, policy, team, now=now, known=unknown)
             found = units.alone(
-                f"team {team.id}", work, workspace_id=team.workspace_id, session=session
+                f"team {team.id}", work, workspace_id=team.workspace_id, reading=session
             )
             if found is not None:
                 due.append(team.id)

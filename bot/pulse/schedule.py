@@ -134,7 +134,7 @@ def plan_rounds(
                 continue
             work = partial(_due, session, team, now)
             period = units.alone(
-                f"team {team.id}", work, workspace_id=team.workspace_id, session=session
+                f"team {team.id}", work, workspace_id=team.workspace_id, reading=session
             )
             if period is not None:
                 members = [m.user_id for m in team.memberships]
@@ -275,6 +275,8 @@ def remind_and_close(
     round is a unit of its own (`units`, a savepoint each) when given."""
     report = Report()
     for round_ in store.open_rounds(session):
+        if not _follow_up_due(round_, now):
+            continue  # most ticks, most rounds: no unit, no savepoint
         work = partial(_follow_up, session, policy, round_, now)
         if units is None:
             done: tuple[int, int] | None = work()
@@ -286,18 +288,23 @@ def remind_and_close(
     return report
 
 
+def _follow_up_due(round_: PulseRound, now: datetime) -> bool:
+    """True when the round closes now, or its halfway reminder is due."""
+    halfway = round_.opens_at + (round_.closes_at - round_.opens_at) / 2
+    return now >= round_.closes_at or (not round_.reminded and now >= halfway)
+
+
 def _follow_up(
     session: Session, policy: Policy, round_: PulseRound, now: datetime
 ) -> tuple[int, int]:
-    """(rounds closed, reminders queued) for one open round."""
+    """(rounds closed, reminders queued) for one open round whose follow-up is due."""
     reminders = 0
     team = round_.team
     if now >= round_.closes_at:
         closing.close(session, round_, now=now)
         return 1, 0
-    halfway = round_.opens_at + (round_.closes_at - round_.opens_at) / 2
-    if round_.reminded or now < halfway or not reachable(team.workspace):
-        return 0, 0  # (a workspace whose token was refused is reminded once it is back)
+    if not reachable(team.workspace):
+        return 0, 0  # a workspace whose token was refused is reminded once it is back
     round_.reminded = True
     answered = store.respondents(session, round_id=round_.id)
     paused = store.paused(session, workspace_id=team.workspace_id, on=now.date())

@@ -3,8 +3,9 @@ token Slack refused.
 
 The clock plans each workspace and each team in its own unit of failure (`Units.alone`): a
 unit that raises is logged, counted in the tick's report and left for the next tick, and the
-others go on. A unit that runs inside a transaction shared with others (a read of every team)
-runs in a savepoint, so that on PostgreSQL its failed statement does not abort the others'.
+others go on. A unit that writes inside a transaction shared with others runs in a savepoint,
+and one that fails while reading in a shared transaction (a read of every team) rolls it back,
+so that on PostgreSQL its failed statement does not abort the others'.
 
 A workspace whose token Slack refuses (`invalid_auth`, `token_revoked`, `account_inactive`,
 `not_authed`), to the directory's calls while planning or to a delivery, is marked
@@ -125,10 +126,17 @@ class Units:
         *,
         workspace_id: int | None = None,
         session: Session | None = None,
+        reading: Session | None = None,
     ) -> T | None:
         """Run one unit; None when it failed (the next tick tries it again) or its workspace's
-        token was refused earlier in this stage. With `session`, a transaction shared with
-        other units, it runs in a savepoint of it."""
+        token was refused earlier in this stage.
+
+        A unit that writes in a transaction shared with other units (`session`) runs in a
+        savepoint of it. One that only reads in a shared transaction (`reading`) costs no
+        savepoint: when it fails, that transaction is rolled back (on PostgreSQL a failed
+        statement has aborted it) and the next unit reads in a new one; what was read stays
+        usable, reloaded when next touched.
+        """
         if workspace_id is not None and workspace_id in self.refused:
             return None
         self.count += 1
@@ -139,6 +147,8 @@ class Units:
                 return work()
         except Exception as exc:  # one tenant, one team, must not stop the others
             self.failed += 1
+            if reading is not None:
+                reading.rollback()
             error = refusal(exc)
             if error is not None and workspace_id is not None:
                 error = confirmed(self.client_for, workspace_id, error)

@@ -151,13 +151,13 @@ def plan(
         for team in teams:
             needed = partial(_needed, session, team, now)
             people = units.alone(
-                f"team {team.id}", needed, workspace_id=team.workspace_id, session=session
+                f"team {team.id}", needed, workspace_id=team.workspace_id, reading=session
             )
             people = (people or set()) | waiting.get(team.id, set())
             if people:
                 due.append((team.id, team.workspace_id, sorted(people)))
         due_notices = partial(overdue.due, session, teams, now=now)
-        notices = units.alone("admins' notices", due_notices, session=session) or []
+        notices = units.alone("admins' notices", due_notices, reading=session) or []
     for team_id, workspace_id, people in due:
         done = units.alone(
             f"team {team_id}",
