@@ -224,13 +224,15 @@ def plan_roundups(
                     unknown.add(team.workspace_id)
     for workspace_id in sorted(unknown):
         refresh = partial(directory.refresh_all, workspace_id=workspace_id, now=now)
-        units.alone(f"workspace {workspace_id}'s admins", refresh, workspace_id=workspace_id)
+        what = f"workspace {workspace_id}'s admins"
+        if units.alone(what, refresh, workspace_id=workspace_id) is not None:
+            unknown.discard(workspace_id)
     planned = 0
     with session_scope(sessions) as session:
         for team_id in due:
             team = queries.get_team(session, team_id=team_id)
-            if team is None or team.workspace_id in units.refused:
-                continue
+            if team is None or team.workspace_id in unknown:
+                continue  # its admins could not be asked: the next tick tries again
             work = partial(_plan_roundup, session, policy, team, now=now)
             found = units.alone(
                 f"team {team.id}", work, workspace_id=team.workspace_id, session=session
