@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage, Workspace
+from storage.tokens import not_refused
 
 QUEUED, SENDING, SENT, FAILED, DEAD = "queued", "sending", "sent", "failed", "dead"
 # Claimed and its Slack call begun, outcome not yet committed: in doubt if its worker died.
@@ -79,10 +80,11 @@ def claim(
     workers take disjoint sets; on SQLite the one UPDATE statement is atomic. A message whose
     worker died is claimable again once its lease has run out; one that died `attempting`
     keeps its `attempted_at`, which tells the new worker it is in doubt (see `in_doubt`).
+    A workspace whose token Slack refused has none claimed: they wait.
     """
     candidates = (
         select(OutboxMessage.id)
-        .where(_claimable(now))
+        .where(_claimable(now), not_refused(OutboxMessage.workspace_id))
         # Retries first: a message that already failed should not wait behind a whole
         # fan-out of first tries (its wait was meant to be short).
         .order_by(OutboxMessage.attempts.desc(), OutboxMessage.not_before, OutboxMessage.id)
@@ -106,12 +108,17 @@ def claim(
 
 
 def next_due(session: Session) -> datetime | None:
-    """When the earliest waiting message becomes due (or its lease runs out)."""
+    """When the earliest waiting message becomes due (or its lease runs out); those of a
+    workspace whose token Slack refused wait for it to be installed again."""
     queued = session.scalar(
-        select(func.min(OutboxMessage.not_before)).where(OutboxMessage.state == QUEUED)
+        select(func.min(OutboxMessage.not_before)).where(
+            OutboxMessage.state == QUEUED, not_refused(OutboxMessage.workspace_id)
+        )
     )
     leased = session.scalar(
-        select(func.min(OutboxMessage.lease_until)).where(OutboxMessage.state.in_(LEASED))
+        select(func.min(OutboxMessage.lease_until)).where(
+            OutboxMessage.state.in_(LEASED), not_refused(OutboxMessage.workspace_id)
+        )
     )
     times = [t for t in (queued, leased) if t is not None]
     return min(times) if times else None
@@ -185,13 +192,15 @@ def mark_sent(
         message.payload = {"scrub_recipient": True}
 
 
-def hold(session: Session, *, message_id: int, worker: str, until: datetime) -> None:
-    """Put a message back, untouched, until `until` (the recipient's next working hours)."""
-    session.execute(
-        update(OutboxMessage)
-        .where(_owned(message_id, worker))
-        .values(state=QUEUED, not_before=until, lease_until=None)
-    )
+def hold(
+    session: Session, *, message_id: int, worker: str, until: datetime, answered: bool = False
+) -> None:
+    """Put a message back, untouched, until `until` (the recipient's next working hours).
+    `answered`: Slack refused its call (a refused token), so it is no longer in doubt."""
+    values: dict[str, Any] = {"state": QUEUED, "not_before": until, "lease_until": None}
+    if answered:
+        values["attempted_at"] = None
+    session.execute(update(OutboxMessage).where(_owned(message_id, worker)).values(**values))
 
 
 def mark_retry(
@@ -260,6 +269,14 @@ def any_with_prefix(session: Session, *, prefix: str) -> bool:
     """True when a message whose key starts with `prefix` was ever queued."""
     found = select(OutboxMessage.id).where(OutboxMessage.key.startswith(prefix, autoescape=True))
     return session.scalar(found.limit(1)) is not None
+
+
+def waiting(session: Session, workspace_id: int) -> int:
+    """A workspace's messages not sent yet (queued, or being sent)."""
+    unsent = (OutboxMessage.workspace_id == workspace_id) & OutboxMessage.state.in_(
+        (QUEUED, SENDING, ATTEMPTING)
+    )
+    return session.scalar(select(func.count()).select_from(OutboxMessage).where(unsent)) or 0
 
 
 def counts(session: Session) -> dict[str, int]:

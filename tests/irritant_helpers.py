@@ -24,19 +24,25 @@ def add_extras(slack) -> None:
         slack.add_user(SimUser(user_id, user_id.lower(), f"Extra {user_id}", tz="Europe/Paris"))
 
 
-def big_team(db, slack, *, name: str = "Workshop", members=None) -> int:
+def big_team(
+    db, slack, *, name: str = "Workshop", members=None, slack_team_id=None, **columns
+) -> int:
     """A team of six, managed by MANAGER: five people besides its manager, the default
-    threshold."""
+    threshold; in the simulated workspace unless `slack_team_id` names another; `columns`
+    set more of the team's."""
     add_extras(slack)
     members = members or [MANAGER, EMPLOYEE, SALARIEE, ADMIN, *EXTRA]
     with db.sessions.begin() as session:
-        workspace = queries.get_or_create_workspace(session, slack_team_id=slack.team_id)
+        workspace = queries.get_or_create_workspace(
+            session, slack_team_id=slack_team_id or slack.team_id
+        )
         team = Team(
             workspace_id=workspace.id,
             name=name,
             channel_id=WORKSHOP_CHANNEL if name == "Workshop" else f"C{name.upper()[:8]}",
             timezone="Europe/Paris",
             locale="en",
+            **columns,
         )
         team.memberships = [Membership(user_id=u) for u in members]
         team.managers = [TeamManager(user_id=MANAGER)]
@@ -71,25 +77,44 @@ def stored_report(
         team.managers = [TeamManager(user_id="U0NIGHT0")]
         session.add(team)
         session.flush()
-        day = day_of(reported, timezone)
-        session.add(
-            Irritant(
-                workspace_id=workspace.id,
-                team_id=team.id,
-                category=category,
-                space="employee",
-                location=location,
-                severity="minor",
-                description=description,
-                anonymous=True,
-                reporter_hash="h" * 64,
-                reporter_nonce="n" * 32,
-                status="new",
-                created_at=day,
-                updated_at=day,
-            )
+        anonymous_report(
+            session,
+            team,
+            day=day_of(reported, timezone),
+            description=description,
+            location=location,
+            category=category,
         )
         return team.id
+
+
+def anonymous_report(
+    session,
+    team: Team,
+    *,
+    day: datetime,
+    description: str = "The generator hums all night",
+    location: str = "",
+    category: str = "noise",
+) -> None:
+    """An anonymous report of `team`'s kept as made on `day`, stored directly (no Slack)."""
+    session.add(
+        Irritant(
+            workspace_id=team.workspace_id,
+            team_id=team.id,
+            category=category,
+            space="employee",
+            location=location,
+            severity="minor",
+            description=description,
+            anonymous=True,
+            reporter_hash="h" * 64,
+            reporter_nonce="n" * 32,
+            status="new",
+            created_at=day,
+            updated_at=day,
+        )
+    )
 
 
 def answers(**overrides) -> dict:

@@ -121,7 +121,8 @@ class TestWelcome:
             )
         result = cli.run("tick", "--now", TUESDAY_10_PARIS)
         assert result.status == 0, result.err
-        assert "pulse rounds: failed" in result.out
+        assert "pulse rounds: 0 round(s) opened" in result.out
+        assert "(1 of 1 unit(s) failed, logged)" in result.out
         assert welcomes(slack) == {MANAGER: 1, EMPLOYEE: 1, SALARIEE: 1}
 
     def test_outbox_status(self, cli, slack, db):

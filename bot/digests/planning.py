@@ -34,24 +34,12 @@ class Report:
     managers: int = 0
     admins: int = 0
     channels: int = 0
-    failed: int = 0
 
     def __str__(self) -> str:
-        failed = f", {self.failed} failed (logged)" if self.failed else ""
         return (
             f"{self.managers} manager digest(s), {self.admins} admins' digest(s) and "
-            f"{self.channels} channel post(s) queued{failed}"
+            f"{self.channels} channel post(s) queued"
         )
-
-    def alone(self, what: str, work: Callable[[], Any]) -> Any:
-        """Run one team's (or workspace's) planning; when it fails, log it and go on with the
-        others: the next tick tries it again. None when it failed."""
-        try:
-            return work()
-        except Exception:  # one bad team must not stop every other team's digest
-            log.exception("digests: %s failed", what)
-            self.failed += 1
-            return None
 
 
 def windows(

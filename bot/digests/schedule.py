@@ -32,6 +32,7 @@ from bot.digests.timing import MONDAY, Window, due, window
 from bot.shared.i18n import pick_locale
 from bot.shared.policy import Policy
 from bot.shared.sending import Recipient, timezone_for
+from bot.shared.tenants import Units, reachable
 from bot.teams.directory import Directory, Profile, is_human
 from storage import digest_records as records
 from storage import queries
@@ -50,21 +51,30 @@ def channel_key(team_id: int, week: str) -> str:
 
 
 def plan(
-    sessions: sessionmaker[Session], policy: Policy, directory: Directory, *, now: datetime
+    sessions: sessionmaker[Session],
+    policy: Policy,
+    directory: Directory,
+    *,
+    now: datetime,
+    units: Units | None = None,
 ) -> Report:
     """Queue the digests due at `now`.
 
     Who may be due is read first, from the cached profiles; their profiles are then asked of
     the directory with no transaction open; each team (and each workspace's admins) is
-    planned last, in its own transaction, with the zones those profiles give.
+    planned last, in its own transaction, with the zones those profiles give. Each is a unit
+    of its own (`units`).
     """
+    units = units or Units(sessions, directory.client_for, now, stage="digests")
     report = Report()
     with session_scope(sessions) as session:
-        teams = [t for t in queries.list_teams(session) if t.workspace.uninstalled_at is None]
+        teams = [t for t in queries.list_teams(session) if reachable(t.workspace)]
         due_teams = []
         for team in teams:
             candidates = partial(_candidates, session, policy, team, now)
-            found = report.alone(f"team {team.id}", candidates)
+            found = units.alone(
+                f"team {team.id}", candidates, workspace_id=team.workspace_id, reading=session
+            )
             if found:
                 due_teams.append((team.id, team.workspace_id, *found))
         first_teams: dict[int, datetime] = {}
@@ -72,19 +82,20 @@ def plan(
             made = first_teams.get(team.workspace_id, team.created_at)
             first_teams[team.workspace_id] = min(made, team.created_at)
         admins = partial(admins_digest.candidates, session, policy, first_teams, now=now)
-        due_admins = report.alone("admins' digests", admins) or []
+        due_admins = units.alone("admins' digests", admins, reading=session) or []
     for team_id, workspace_id, managers, channel in due_teams:
         work = partial(
             _plan_team, sessions, policy, directory, team_id, workspace_id, managers, channel, now
         )
-        done = report.alone(f"team {team_id}", work)
+        done = units.alone(f"team {team_id}", work, workspace_id=workspace_id)
         if done:
             report.managers += done[0]
             report.channels += done[1]
     for workspace_id, people in due_admins:
         since = first_teams[workspace_id]
         work = partial(admins_digest.plan, sessions, policy, directory, workspace_id, people, since)
-        report.admins += report.alone(f"admins' digest {workspace_id}", partial(work, now=now)) or 0
+        what = f"admins' digest {workspace_id}"
+        report.admins += units.alone(what, partial(work, now=now), workspace_id=workspace_id) or 0
     return report
 
 
@@ -153,7 +164,7 @@ def _plan_team(
     profiles = directory.profiles(workspace_id=workspace_id, user_ids=managers, now=now)
     with session_scope(sessions) as session:
         team = queries.get_team(session, team_id=team_id)
-        if team is None or team.workspace.uninstalled_at is not None:
+        if team is None or not reachable(team.workspace):
             return 0, 0
         still = {m.user_id for m in team.managers}
         chosen = records.preferences(session, workspace_id=workspace_id, user_ids=managers)

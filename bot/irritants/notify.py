@@ -5,6 +5,7 @@ reporter at every status change. Everything goes through the outbox."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,7 @@ from bot.irritants.ownership import goes_to_admins, reporter_of
 from bot.shared.blocks import render
 from bot.shared.policy import Policy
 from bot.shared.sending import Recipient, queue
+from bot.shared.tenants import Units, reachable
 from bot.shared.worktime import day_of, is_workday, zone
 from bot.teams import sizes
 from bot.teams.directory import Directory, locale_for, reach
@@ -192,100 +194,125 @@ def admins_of_team(session: Session, policy: Policy, *, team: Team) -> list[str]
 
 
 def plan_roundups(
-    sessions: sessionmaker[Session], policy: Policy, directory: Directory, *, now: datetime
+    sessions: sessionmaker[Session],
+    policy: Policy,
+    directory: Directory,
+    *,
+    now: datetime,
+    units: Units | None = None,
 ) -> int:
     """Queue today's roundup of anonymous reports for every team whose time has come.
 
-    When a small team's reports must go to the admins and none is known yet, Slack is asked
-    who they are first, with no transaction open.
+    The teams due are read first. When a small team's reports must go to the admins and none
+    is known yet, Slack is asked who they are, with no transaction open. Each team, and each
+    workspace's look-up, is a unit of its own (`units`).
     """
-    for workspace_id in _admins_unknown(sessions, policy, now=now):
-        directory.refresh_all(workspace_id=workspace_id, now=now)
+    units = units or Units(sessions, directory.client_for, now, stage="roundups")
+    due: list[int] = []
+    unknown: set[int] = set()
     with session_scope(sessions) as session:
-        return _plan_roundups(session, policy, now=now)
-
-
-def _roundup_teams(session: Session, *, now: datetime) -> list[Team]:
-    return [
-        team
-        for team in queries.list_teams(session)
-        if team.workspace.uninstalled_at is None and roundup_due(team, now) is not None
-    ]
-
-
-def _admins_unknown(sessions: sessionmaker[Session], policy: Policy, *, now: datetime) -> set:
-    """Workspaces with a roundup due for the admins, and no admin known yet."""
-    unknown = set()
-    with session_scope(sessions) as session:
-        for team in _roundup_teams(session, now=now):
-            if team.workspace_id in unknown or admins(
-                session, policy, workspace_id=team.workspace_id
-            ):
+        for team in queries.list_teams(session):
+            if not reachable(team.workspace):
                 continue
-            tomorrow = day_of(now, team.timezone) + timedelta(days=1)
-            waiting = store.unrounded_anonymous(session, team_id=team.id, before=tomorrow)
-            size = sizes.counted_size(session, team, now=now)
-            threshold = policy.anonymity_threshold
-            if any(goes_to_admins(i, team_size=size, threshold=threshold) for i in waiting):
-                unknown.add(team.workspace_id)
-    return unknown
-
-
-def _plan_roundups(session: Session, policy: Policy, *, now: datetime) -> int:
+            work = partial(_due, session, policy, team, now=now, known=unknown)
+            found = units.alone(
+                f"team {team.id}", work, workspace_id=team.workspace_id, reading=session
+            )
+            if found is not None:
+                due.append(team.id)
+                if found:
+                    unknown.add(team.workspace_id)
+    for workspace_id in sorted(unknown):
+        refresh = partial(directory.refresh_all, workspace_id=workspace_id, now=now)
+        what = f"workspace {workspace_id}'s admins"
+        if units.alone(what, refresh, workspace_id=workspace_id) is not None:
+            unknown.discard(workspace_id)
     planned = 0
-    for team in _roundup_teams(session, now=now):
-        today = now.astimezone(zone(team.timezone)).date()
-        previous = team.last_roundup_on
-        # Today's roundup time has passed: whatever comes later waits for tomorrow's, even on
-        # a day with nothing to send, or a lone report's timing would show.
-        team.last_roundup_on = today
-        # An anonymous report keeps only its day, the team's: all made so far are dated today
-        # at the latest (in a zone east of UTC, today's date is kept as a later instant).
-        tomorrow = day_of(now, team.timezone) + timedelta(days=1)
-        waiting = store.unrounded_anonymous(session, team_id=team.id, before=tomorrow)
-        size = sizes.counted_size(session, team, now=now)
-        threshold = policy.anonymity_threshold
-        shown: list[Irritant] = []
-        for for_admins in (False, True):
-            group = [
-                i
-                for i in waiting
-                if goes_to_admins(i, team_size=size, threshold=threshold) is for_admins
-            ]
-            if not group:
-                continue
-            # The most severe first: past ROUNDUP_SHOWN, the message details those.
-            group.sort(key=lambda i: (-SEVERITY_RANK.get(i.severity, 0), i.id))
-            if for_admins:
-                recipients = admins_of_team(session, policy, team=team)
-            else:
-                recipients = sorted(m.user_id for m in team.managers)
-            if not recipients:
-                continue  # nobody to tell yet: keep them for the next roundup
-            kind = "roundup-admins" if for_admins else "roundup"
-            for recipient in recipients:
-                planned += _send(
-                    session,
-                    policy,
-                    team=team,
-                    recipient=recipient,
-                    key=f"{kind}:{team.id}:{today.isoformat()}:{recipient}",
-                    kind="roundup",
-                    template="irritant_roundup",
-                    now=now,
-                    irritants=group[:ROUNDUP_SHOWN],
-                    more=max(0, len(group) - ROUNDUP_SHOWN),
-                    total=len(group),
-                    for_admins=for_admins,
-                )
-            for irritant in group:
-                irritant.rounded_up_at = now
-            shown.extend(group)
-        store.show_votes(session, team_id=team.id)
-        since = datetime.combine(previous, time(0), tzinfo=UTC) if previous else None
-        details = store.reporter_details_since(
-            session, team_id=team.id, since=since, excluding=[i.id for i in shown]
-        )
-        store.reinsert_events(session, details)
-        store.reinsert(session, shown)
+    with session_scope(sessions) as session:
+        for team_id in due:
+            team = queries.get_team(session, team_id=team_id)
+            if team is None or team.workspace_id in unknown:
+                continue  # its admins could not be asked: the next tick tries again
+            work = partial(_plan_roundup, session, policy, team, now=now)
+            found = units.alone(
+                f"team {team.id}", work, workspace_id=team.workspace_id, session=session
+            )
+            planned += found or 0
+    return planned
+
+
+def _due(
+    session: Session, policy: Policy, team: Team, *, now: datetime, known: set[int]
+) -> bool | None:
+    """None when the team's roundup is not due; else whether its workspace's admins must be
+    asked of Slack first (some reports go to them, and none is known yet)."""
+    if roundup_due(team, now) is None:
+        return None
+    if team.workspace_id in known or admins(session, policy, workspace_id=team.workspace_id):
+        return False
+    tomorrow = day_of(now, team.timezone) + timedelta(days=1)
+    waiting = store.unrounded_anonymous(session, team_id=team.id, before=tomorrow)
+    size = sizes.counted_size(session, team, now=now)
+    threshold = policy.anonymity_threshold
+    return any(goes_to_admins(i, team_size=size, threshold=threshold) for i in waiting)
+
+
+def _plan_roundup(session: Session, policy: Policy, team: Team, *, now: datetime) -> int:
+    if roundup_due(team, now) is None:
+        return 0  # a second clock did it a moment ago
+    planned = 0
+    today = now.astimezone(zone(team.timezone)).date()
+    previous = team.last_roundup_on
+    # Today's roundup time has passed: whatever comes later waits for tomorrow's, even on
+    # a day with nothing to send, or a lone report's timing would show.
+    team.last_roundup_on = today
+    # An anonymous report keeps only its day, the team's: all made so far are dated today
+    # at the latest (in a zone east of UTC, today's date is kept as a later instant).
+    tomorrow = day_of(now, team.timezone) + timedelta(days=1)
+    waiting = store.unrounded_anonymous(session, team_id=team.id, before=tomorrow)
+    size = sizes.counted_size(session, team, now=now)
+    threshold = policy.anonymity_threshold
+    shown: list[Irritant] = []
+    for for_admins in (False, True):
+        group = [
+            i
+            for i in waiting
+            if goes_to_admins(i, team_size=size, threshold=threshold) is for_admins
+        ]
+        if not group:
+            continue
+        # The most severe first: past ROUNDUP_SHOWN, the message details those.
+        group.sort(key=lambda i: (-SEVERITY_RANK.get(i.severity, 0), i.id))
+        if for_admins:
+            recipients = admins_of_team(session, policy, team=team)
+        else:
+            recipients = sorted(m.user_id for m in team.managers)
+        if not recipients:
+            continue  # nobody to tell yet: keep them for the next roundup
+        kind = "roundup-admins" if for_admins else "roundup"
+        for recipient in recipients:
+            planned += _send(
+                session,
+                policy,
+                team=team,
+                recipient=recipient,
+                key=f"{kind}:{team.id}:{today.isoformat()}:{recipient}",
+                kind="roundup",
+                template="irritant_roundup",
+                now=now,
+                irritants=group[:ROUNDUP_SHOWN],
+                more=max(0, len(group) - ROUNDUP_SHOWN),
+                total=len(group),
+                for_admins=for_admins,
+            )
+        for irritant in group:
+            irritant.rounded_up_at = now
+        shown.extend(group)
+    store.show_votes(session, team_id=team.id)
+    since = datetime.combine(previous, time(0), tzinfo=UTC) if previous else None
+    details = store.reporter_details_since(
+        session, team_id=team.id, since=since, excluding=[i.id for i in shown]
+    )
+    store.reinsert_events(session, details)
+    store.reinsert(session, shown)
     return planned

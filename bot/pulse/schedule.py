@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +23,7 @@ from bot.shared.blocks import render
 from bot.shared.i18n import pick_locale
 from bot.shared.policy import Policy
 from bot.shared.sending import Recipient, queue, timezone_for
+from bot.shared.tenants import Units, reachable
 from bot.shared.worktime import first_workday, is_holiday, zone
 from bot.teams.directory import Directory, Profile, is_human
 from storage import pulse as store
@@ -112,60 +114,96 @@ def choose_questions(session: Session, team: Team, period: date) -> list[str]:
 
 
 def plan_rounds(
-    sessions: sessionmaker[Session], policy: Policy, directory: Directory, *, now: datetime
+    sessions: sessionmaker[Session],
+    policy: Policy,
+    directory: Directory,
+    *,
+    now: datetime,
+    units: Units | None = None,
 ) -> Report:
     """Open every due round and queue its DMs, each for the survey time in the person's zone.
 
-    The teams due are read first; their members' profiles are then asked of Slack with no
-    transaction open; each round is written last, in its own transaction.
+    The teams due are read first; then each team is a unit of its own (`units`): its
+    members' profiles are asked of Slack with no transaction open, and its round written
+    last, in its own transaction.
     """
+    units = units or Units(sessions, directory.client_for, now, stage="pulse rounds")
     report = Report()
     with session_scope(sessions) as session:
         due = []
         for team in queries.list_teams(session):
-            if not team.survey_enabled or team.workspace.uninstalled_at is not None:
+            if not team.survey_enabled or not reachable(team.workspace):
                 continue
-            period = due_period(team, now)
-            if period is None or store.round_for(session, team_id=team.id, period=period):
-                continue
-            members = [m.user_id for m in team.memberships]
-            due.append((team.id, team.workspace_id, period, members))
+            work = partial(_due, session, team, now)
+            period = units.alone(
+                f"team {team.id}", work, workspace_id=team.workspace_id, reading=session
+            )
+            if period is not None:
+                members = [m.user_id for m in team.memberships]
+                due.append((team.id, team.workspace_id, period, members))
     for team_id, workspace_id, period, members in due:
-        if directory.client_for(workspace_id) is None:
-            continue
-        profiles = directory.profiles(workspace_id=workspace_id, user_ids=members, now=now)
-        # A savepoint: a second clock that planned the same round a moment earlier makes
-        # this one a no-op, not an error.
-        with session_scope(sessions) as session:
-            team = queries.get_team(session, team_id=team_id)
-            if (
-                team is None
-                or not team.survey_enabled  # turned off while Slack was asked
-                or team.workspace.uninstalled_at is not None
-                or store.round_for(session, team_id=team_id, period=period)
-            ):
-                continue
-            opens = opening(team, period)
-            try:
-                with session.begin_nested():
-                    round_ = PulseRound(
-                        team_id=team.id,
-                        period=period,
-                        questions=choose_questions(session, team, period),
-                        state="open",
-                        opens_at=opens,
-                        closes_at=opens + timedelta(days=team.survey_days),
-                    )
-                    session.add(round_)
-                    session.flush()
-                    surveys = _invite(
-                        session, policy, team=team, round_=round_, profiles=profiles, now=now
-                    )
-            except IntegrityError:
-                continue
-        report.rounds += 1
-        report.surveys += surveys
+        work = partial(
+            _open_round, sessions, policy, directory, team_id, workspace_id, period, members, now
+        )
+        surveys = units.alone(f"team {team_id}", work, workspace_id=workspace_id)
+        if surveys is not None:
+            report.rounds += 1
+            report.surveys += surveys
     return report
+
+
+def _due(session: Session, team: Team, now: datetime) -> date | None:
+    """The period whose round the team should open now, or None."""
+    period = due_period(team, now)
+    if period is None or store.round_for(session, team_id=team.id, period=period):
+        return None
+    return period
+
+
+def _open_round(
+    sessions: sessionmaker[Session],
+    policy: Policy,
+    directory: Directory,
+    team_id: int,
+    workspace_id: int,
+    period: date,
+    members: list[str],
+    now: datetime,
+) -> int | None:
+    """Open the team's round of `period` and queue its surveys; None when there is nothing to
+    open (no client, turned off meanwhile, or opened by a second clock)."""
+    if directory.client_for(workspace_id) is None:
+        return None
+    profiles = directory.profiles(workspace_id=workspace_id, user_ids=members, now=now)
+    # A savepoint: a second clock that planned the same round a moment earlier makes this one
+    # a no-op, not an error.
+    with session_scope(sessions) as session:
+        team = queries.get_team(session, team_id=team_id)
+        if (
+            team is None
+            or not team.survey_enabled  # turned off while Slack was asked
+            or not reachable(team.workspace)
+            or store.round_for(session, team_id=team_id, period=period)
+        ):
+            return None
+        opens = opening(team, period)
+        try:
+            with session.begin_nested():
+                round_ = PulseRound(
+                    team_id=team.id,
+                    period=period,
+                    questions=choose_questions(session, team, period),
+                    state="open",
+                    opens_at=opens,
+                    closes_at=opens + timedelta(days=team.survey_days),
+                )
+                session.add(round_)
+                session.flush()
+                return _invite(
+                    session, policy, team=team, round_=round_, profiles=profiles, now=now
+                )
+        except IntegrityError:
+            return None
 
 
 def _invite(
@@ -221,6 +259,8 @@ def _invite(
             payload=message,
             earliest=due,
             default_timezone=policy.default_timezone,
+            # Never a survey of a closed round (one that waited for its workspace's token).
+            latest=round_.closes_at,
         )
     return queued
 
@@ -230,62 +270,88 @@ def _cached(session: Session, workspace_id: int, user_id: str) -> Profile | None
     return Profile.of(row) if row else None
 
 
-def remind_and_close(session: Session, policy: Policy, *, now: datetime) -> Report:
-    """Remind once, halfway, those who have not answered; close rounds whose time is up."""
+def remind_and_close(
+    session: Session, policy: Policy, *, now: datetime, units: Units | None = None
+) -> Report:
+    """Remind once, halfway, those who have not answered; close rounds whose time is up. Each
+    round is a unit of its own (`units`, a savepoint each) when given."""
     report = Report()
     for round_ in store.open_rounds(session):
-        team = round_.team
-        if now >= round_.closes_at:
-            report.updates += closing.close(session, policy, round_, now=now)
-            report.closed += 1
-            continue
-        halfway = round_.opens_at + (round_.closes_at - round_.opens_at) / 2
-        if round_.reminded or now < halfway:
-            continue
-        round_.reminded = True
-        answered = store.respondents(session, round_id=round_.id)
-        paused = store.paused(session, workspace_id=team.workspace_id, on=now.date())
-        questions = bank.by_key(session, workspace_id=team.workspace_id)
-        for participant in store.participants(session, round_id=round_.id):
-            if participant.skipped or participant.user_id in paused:
-                continue
-            if respondent(policy, round_.id, participant.user_id) in answered:
-                continue
-            profile = queries.get_slack_user(
-                session, workspace_id=team.workspace_id, user_id=participant.user_id
-            )
-            locale = pick_locale(
-                profile.locale if profile else None, team.locale, default=policy.default_locale
-            )
-            message = render(
-                "pulse_reminder",
-                locale,
-                **survey_context(
-                    policy,
-                    round_=round_,
-                    team=team,
-                    user_id=participant.user_id,
-                    questions=questions,
-                    answers={},
-                    locale=locale,
-                    skipped=False,
-                ),
-            )
-            # No reminder for a round that will be closed by the time it may be sent.
-            report.reminders += queue(
-                session,
-                to=Recipient(
-                    team.workspace_id,
-                    participant.user_id,
-                    profile.timezone if profile else None,
-                    team.timezone,
-                    team.holidays,
-                ),
-                key=f"pulse-reminder:{round_.id}:{participant.user_id}",
-                kind="pulse_reminder",
-                payload=message,
-                earliest=now,
-                default_timezone=policy.default_timezone,
-                latest=round_.closes_at,
-            )
+        if not _follow_up_due(round_, now):
+            continue  # most ticks, most rounds: no unit, no savepoint
+        work = partial(_follow_up, session, policy, round_, now)
+        if units is None:
+            done: tuple[int, int, int] | None = work()
+        else:
+            done = units.alone(f"round {round_.id}", work, session=session)
+        if done:
+            report.closed += done[0]
+            report.reminders += done[1]
+            report.updates += done[2]
     return report
+
+
+def _follow_up_due(round_: PulseRound, now: datetime) -> bool:
+    """True when the round closes now, or its halfway reminder is due."""
+    halfway = round_.opens_at + (round_.closes_at - round_.opens_at) / 2
+    return now >= round_.closes_at or (not round_.reminded and now >= halfway)
+
+
+def _follow_up(
+    session: Session, policy: Policy, round_: PulseRound, now: datetime
+) -> tuple[int, int, int]:
+    """(rounds closed, reminders queued, closed surveys to update) for one open round whose
+    follow-up is due."""
+    reminders = 0
+    team = round_.team
+    if now >= round_.closes_at:
+        return 1, 0, closing.close(session, policy, round_, now=now)
+    if not reachable(team.workspace):
+        return 0, 0, 0  # a workspace whose token was refused is reminded once it is back
+    round_.reminded = True
+    answered = store.respondents(session, round_id=round_.id)
+    paused = store.paused(session, workspace_id=team.workspace_id, on=now.date())
+    questions = bank.by_key(session, workspace_id=team.workspace_id)
+    for participant in store.participants(session, round_id=round_.id):
+        if participant.skipped or participant.user_id in paused:
+            continue
+        if respondent(policy, round_.id, participant.user_id) in answered:
+            continue
+        profile = queries.get_slack_user(
+            session, workspace_id=team.workspace_id, user_id=participant.user_id
+        )
+        locale = pick_locale(
+            profile.locale if profile else None, team.locale, default=policy.default_locale
+        )
+        message = render(
+            "pulse_reminder",
+            locale,
+            **survey_context(
+                policy,
+                round_=round_,
+                team=team,
+                user_id=participant.user_id,
+                questions=questions,
+                answers={},
+                locale=locale,
+                skipped=False,
+            ),
+        )
+        # No reminder for a round that will be closed by the time it may be sent.
+        reminders += queue(
+            session,
+            to=Recipient(
+                team.workspace_id,
+                participant.user_id,
+                profile.timezone if profile else None,
+                team.timezone,
+                team.holidays,
+            ),
+            key=f"pulse-reminder:{round_.id}:{participant.user_id}",
+            kind="pulse_reminder",
+            payload=message,
+            earliest=now,
+            default_timezone=policy.default_timezone,
+            latest=round_.closes_at,
+        )
+    return 0, reminders, 0

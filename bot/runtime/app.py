@@ -119,6 +119,13 @@ def workspace_clients(
             clients[workspace_id] = (client, time.monotonic() + CLIENT_TTL)
         return client
 
+    def forget(workspace_id: int) -> None:
+        """Drop a workspace's cached client (Slack refused its token): the next one is made
+        from the token stored then (bot.shared.tenants)."""
+        with lock:
+            clients.pop(workspace_id, None)
+
+    client_for.forget = forget  # type: ignore[attr-defined]
     return client_for
 
 

@@ -12,7 +12,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -25,6 +25,7 @@ from bot.pulse import schedule
 from bot.runtime.delivery import Deliverer
 from bot.runtime.services import utcnow
 from bot.shared.policy import Policy
+from bot.shared.tenants import Units
 from bot.teams import welcome
 from bot.teams.directory import ClientFor, Directory
 from bot.walks import schedule as walks
@@ -49,12 +50,14 @@ def running_clock(start: datetime) -> Callable[[], datetime]:
 
 @dataclass(frozen=True)
 class TickContext:
-    """What every stage of a tick works with."""
+    """What every stage of a tick works with; `units` counts the failures of the stage that
+    runs (each team or workspace is planned alone: bot.shared.tenants)."""
 
     sessions: sessionmaker[Session]
     policy: Policy
     directory: Directory
     now: datetime
+    units: Units | None = None
 
 
 @dataclass(frozen=True)
@@ -84,18 +87,32 @@ STAGES: tuple[Stage, ...] = (
         "event claims pruned",
         _in_transaction(lambda s, c: queries.prune_events(s, before=c.now - EVENT_CLAIM_TTL)),
     ),
-    Stage("welcomes", lambda c: welcome.plan(c.sessions, c.policy, c.directory, now=c.now)),
-    Stage("roundups", lambda c: notify.plan_roundups(c.sessions, c.policy, c.directory, now=c.now)),
+    Stage(
+        "welcomes",
+        lambda c: welcome.plan(c.sessions, c.policy, c.directory, now=c.now, units=c.units),
+    ),
+    Stage(
+        "roundups",
+        lambda c: notify.plan_roundups(c.sessions, c.policy, c.directory, now=c.now, units=c.units),
+    ),
     Stage("drafts pruned", _in_transaction(lambda s, c: irritant_store.prune_drafts(s, now=c.now))),
     Stage(
-        "pulse rounds", lambda c: schedule.plan_rounds(c.sessions, c.policy, c.directory, now=c.now)
+        "pulse rounds",
+        lambda c: schedule.plan_rounds(c.sessions, c.policy, c.directory, now=c.now, units=c.units),
     ),
     Stage(
         "pulse follow-ups",
-        _in_transaction(lambda s, c: schedule.remind_and_close(s, c.policy, now=c.now)),
+        _in_transaction(
+            lambda s, c: schedule.remind_and_close(s, c.policy, now=c.now, units=c.units)
+        ),
     ),
-    Stage("walks", lambda c: walks.plan(c.sessions, c.policy, c.directory, now=c.now)),
-    Stage("digests", lambda c: digests.plan(c.sessions, c.policy, c.directory, now=c.now)),
+    Stage(
+        "walks", lambda c: walks.plan(c.sessions, c.policy, c.directory, now=c.now, units=c.units)
+    ),
+    Stage(
+        "digests",
+        lambda c: digests.plan(c.sessions, c.policy, c.directory, now=c.now, units=c.units),
+    ),
 )
 
 
@@ -103,12 +120,14 @@ def plan(context: TickContext, stages: Sequence[Stage] = STAGES) -> str:
     """Queue everything due at `context.now`; return a one-line report.
 
     Each stage runs on its own, and one that fails is logged and left for the next tick: a
-    bad row in one team must not stop the clock, or delivery, for everyone.
+    bad row in one team must not stop the clock, or delivery, for everyone. Within a stage,
+    each team or workspace is a unit of its own, and the report says how many failed.
     """
     done = []
     for stage in stages:
+        units = Units(context.sessions, context.directory.client_for, context.now, stage=stage.name)
         try:
-            done.append(f"{stage.name}: {stage.run(context)}")
+            done.append(f"{stage.name}: {stage.run(replace(context, units=units))}{units}")
         except Exception:  # the edge of the process: log it, carry on with the rest
             log.exception("tick: %s failed", stage.name)
             done.append(f"{stage.name}: failed")

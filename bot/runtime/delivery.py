@@ -38,6 +38,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.runtime import lookup
+from bot.shared import tenants
 from bot.shared.sending import file_of
 from bot.shared.uploads import upload
 from bot.shared.worktime import is_working_time, next_opening, zone
@@ -127,7 +128,10 @@ class Report:
     uploaded: int = 0  # files that went with their sent message
     upload_failed: int = 0  # files that did not (their message was sent all the same)
     found: int = 0  # in doubt after a crash, found in Slack and recorded as sent, not re-sent
+    token_refused: int = 0  # put back to wait: their workspace's token was refused
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Workspaces whose token Slack refused during this run: none of their messages is tried.
+    refused: set[int] = field(default_factory=set, repr=False)
 
     def add(self, outcome: str) -> None:
         with self._lock:
@@ -139,7 +143,7 @@ class Report:
             f"{self.rate_limited} rate-limited answers, {self.held} held for working hours, "
             f"{self.expired} expired, {self.uploaded} file(s) uploaded, "
             f"{self.upload_failed} upload(s) failed, {self.found} found already sent"
-        )
+        ) + (f", {self.token_refused} waiting for a refused token" if self.token_refused else "")
 
 
 class Deliverer:
@@ -220,6 +224,8 @@ class Deliverer:
                     )
                 report.add("held")
                 return None
+        if message.workspace_id in report.refused:
+            return self._wait_for_token(message, report)
         client = self.client_for(message.workspace_id)
         if client is None:
             return self._finish(message, report, outbox.DEAD, "workspace_uninstalled")
@@ -367,6 +373,8 @@ class Deliverer:
         return None
 
     def _finish(self, message: OutboxMessage, report: Report, state: str, error: str) -> None:
+        if error in tenants.TOKEN_ERRORS and self._token_refused(message, report, error):
+            return None
         error = _kept_error(message, error)
         with session_scope(self.sessions) as session:
             outbox.mark_final(
@@ -374,6 +382,43 @@ class Deliverer:
             )
         log.warning("message %s %s: %s", message.id, state, error)
         report.add(state)
+        return None
+
+    def _token_refused(self, message: OutboxMessage, report: Report, error: str) -> bool:
+        """True when the error was about the workspace's token, not the recipient, and the
+        message is taken care of: put back to wait when Slack refused the token (the workspace
+        is marked, and planning and delivery leave it until it is installed again:
+        bot.shared.tenants), tried again at once when the token had been replaced."""
+        workspace_id = message.workspace_id
+        refused = (
+            error
+            if workspace_id in report.refused
+            else tenants.confirmed(self.client_for, workspace_id, error)
+        )
+        if refused is None:
+            return False
+        if refused == tenants.REPLACED:
+            self._retry(message, report, error, 0.0, count=False)
+            return True
+        if workspace_id not in report.refused:
+            report.refused.add(workspace_id)
+            tenants.mark_refused(
+                self.sessions, workspace_id=workspace_id, error=refused, now=self.now()
+            )
+        self._wait_for_token(message, report)
+        return True
+
+    def _wait_for_token(self, message: OutboxMessage, report: Report) -> None:
+        """Put the message back untouched: it is sent once its workspace is installed again."""
+        with session_scope(self.sessions) as session:
+            outbox.hold(
+                session,
+                message_id=message.id,
+                worker=self.worker,
+                until=message.not_before,
+                answered=True,  # Slack answered: it did not post it
+            )
+        report.add("token_refused")
         return None
 
 

@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.runtime.config import Settings, policy_of
 from bot.runtime.console import CommandError, print_json
-from storage import outbox, queries
+from storage import outbox, queries, tokens
 from storage.db import make_engine, make_session_factory, pending_migrations, session_scope, upgrade
 from storage.models import Team
 
@@ -105,6 +105,7 @@ def clock_process(settings: Settings) -> int:
 
     engine = migrated_engine(settings)
     sessions = make_session_factory(engine)
+    check_token(settings, sessions)
     clock.run_forever(
         policy_of(settings), sessions, workspace_clients(settings, sessions, engine, retries=False)
     )
@@ -119,6 +120,7 @@ def worker(settings: Settings, *, now: str | None = None) -> int:
     start = parse_instant(now) if now else None
     engine = migrated_engine(settings)
     sessions = make_session_factory(engine)
+    check_token(settings, sessions)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
@@ -142,12 +144,22 @@ def outbox_status(settings: Settings) -> int:
             for m in outbox.last_errors(session)
         ]
         unreadable = outbox.at_least_once(session)
+        refused = [
+            (w.slack_team_id, w.token_error, w.token_error_at, outbox.waiting(session, w.id))
+            for w in tokens.refused(session)
+        ]
     print("  ".join(f"{state}: {count}" for state, count in counts.items()))
     for team_id, since in unreadable:
         print(
             f"workspace {team_id}: at-least-once since {since.isoformat(timespec='seconds')}: "
             "Slack refused to read the bot's DMs back (grant im:history and im:write, then "
             "reinstall), so a message in doubt after a crash is sent again"
+        )
+    for team_id, error, since, waiting in refused:
+        when = since.isoformat(timespec="seconds") if since else "?"
+        print(
+            f"workspace {team_id}: Slack refuses its bot token ({error}) since {when}; "
+            f"{waiting} message(s) wait until the app is installed again"
         )
     if errors:
         print("last errors:")
@@ -165,10 +177,22 @@ def tick(settings: Settings, *, now: str | None) -> int:
     instant = parse_instant(now) if now else utcnow()
     engine = migrated_engine(settings)
     sessions = make_session_factory(engine)
+    check_token(settings, sessions)
     client_for = workspace_clients(settings, sessions, engine, retries=False)
     report = clock.tick(policy_of(settings), sessions, client_for, now=instant)
     print(f"symmetry: tick at {instant.isoformat()}: {report}")
     return 0
+
+
+def check_token(settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """Single-workspace mode: a process that starts with a token Slack accepts clears the
+    mark a refused one left (restarting with a new SLACK_BOT_TOKEN is how it is fixed)."""
+    if settings.multi_workspace or not settings.slack_bot_token:
+        return
+    from bot.runtime import workspaces
+    from bot.runtime.app import slack_client
+
+    workspaces.token_works_again(sessions, slack_client(settings, settings.slack_bot_token))
 
 
 def parse_instant(value: str) -> datetime:

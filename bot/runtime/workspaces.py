@@ -5,18 +5,27 @@ in one workspace of an organisation (stored under the organisation's `enterprise
 workspace's `team_id`), and the app installed for the whole organisation ("org-wide": stored
 under `enterprise_id` alone, one token for every workspace the organisation grants it). A
 workspace row records its organisation and which of the two it relies on.
+
+A workspace whose token Slack refused is marked (`storage.tokens`, bot.shared.tenants) until
+it is installed again.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import Bot, InstallationStore
 from sqlalchemy import desc, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from storage import queries
+from storage import queries, tokens
+from storage.db import session_scope
 from storage.models import Workspace
+
+log = logging.getLogger(__name__)
 
 
 def uninstalled(
@@ -112,6 +121,7 @@ def reinstalled(session: Session, *, slack_team_id: str) -> None:
     if workspace is not None:
         workspace.uninstalled_at = None
         workspace.history_unreadable_at = None
+        tokens.clear_refused(session, workspace_id=workspace.id)  # a new token
 
 
 def installed(
@@ -127,6 +137,12 @@ def installed(
     workspace: the organisation grants it workspaces afterwards (`team_access_granted`), and
     each is recorded then, or at its first request."""
     if slack_team_id is None or is_enterprise_install:
+        if enterprise_id is not None:  # a new org-wide token: its workspaces are served again
+            served = select(Workspace.id).where(
+                Workspace.enterprise_id == enterprise_id, Workspace.is_enterprise_install
+            )
+            for workspace_id in session.scalars(served):
+                tokens.clear_refused(session, workspace_id=workspace_id)
         return None
     workspace = queries.get_or_create_workspace(
         session, slack_team_id=slack_team_id, name=team_name
@@ -135,6 +151,7 @@ def installed(
     workspace.is_enterprise_install = False
     workspace.uninstalled_at = None
     workspace.history_unreadable_at = None  # installed with the manifest's scopes
+    tokens.clear_refused(session, workspace_id=workspace.id)
     session.flush()
     return workspace.id
 
@@ -225,3 +242,28 @@ def _bot_of_team(store: InstallationStore, slack_team_id: str) -> Bot | None:
     with engine.connect() as connection:
         row = connection.execute(query).mappings().first()
     return None if row is None else store.build_bot_entity(row)  # type: ignore[attr-defined]
+
+
+def token_works_again(sessions: sessionmaker[Session], client: WebClient) -> str | None:
+    """Single-workspace mode, when a process starts: when the token's workspace is marked
+    refused and Slack now accepts the token (a new one in the environment, say), clear the
+    mark. Returns the Slack team ID cleared, or None. One `auth.test`, and only when a
+    workspace is marked."""
+    with session_scope(sessions) as session:
+        if not tokens.refused(session):
+            return None
+    try:
+        identity = client.auth_test()
+    except SlackApiError as exc:
+        log.warning("the bot token is still refused: %s", exc.response.get("error"))
+        return None
+    except OSError as exc:  # Slack unreachable: the next start asks again
+        log.warning("could not check the bot token: %s", type(exc).__name__)
+        return None
+    team_id = identity.get("team_id")
+    with session_scope(sessions) as session:
+        workspace = queries.get_workspace(session, slack_team_id=team_id) if team_id else None
+        if workspace is None or not tokens.clear_refused(session, workspace_id=workspace.id):
+            return None
+    log.info("workspace %s: Slack accepts the bot token again", team_id)
+    return team_id

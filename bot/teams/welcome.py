@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,7 +18,8 @@ from bot.shared.blocks import render
 from bot.shared.i18n import pick_locale
 from bot.shared.policy import Policy
 from bot.shared.sending import Recipient, queue
-from bot.teams.directory import Directory, Profile
+from bot.shared.tenants import Units
+from bot.teams.directory import Directory
 from storage.db import session_scope
 from storage.models import Membership, OutboxMessage, Team, Workspace
 
@@ -37,8 +39,9 @@ class Newcomer:
     team: Team
 
 
-def newcomers(session: Session) -> list[Newcomer]:
-    """Members of an installed workspace's teams who have no welcome queued or sent yet."""
+def newcomers(session: Session, *, workspace_id: int | None = None) -> list[Newcomer]:
+    """Members of an installed workspace's teams (of every one when `workspace_id` is None)
+    who have no welcome queued or sent yet; none in a workspace whose token was refused."""
     welcomed = exists().where(
         and_(
             OutboxMessage.kind == KIND,
@@ -46,13 +49,16 @@ def newcomers(session: Session) -> list[Newcomer]:
             OutboxMessage.key == (f"{KIND}:" + Workspace.slack_team_id + ":" + Membership.user_id),
         )
     )
-    rows = session.execute(
+    query = (
         select(Membership.user_id, Team, Workspace.slack_team_id)
         .join(Team, Membership.team_id == Team.id)
         .join(Workspace, Team.workspace_id == Workspace.id)
-        .where(Workspace.uninstalled_at.is_(None), ~welcomed)
+        .where(Workspace.uninstalled_at.is_(None), Workspace.token_error.is_(None), ~welcomed)
         .order_by(Team.workspace_id, Membership.user_id, Team.created_at, Team.id)
-    ).all()
+    )
+    if workspace_id is not None:
+        query = query.where(Team.workspace_id == workspace_id)
+    rows = session.execute(query).all()
     seen: set[tuple[int, str]] = set()
     found: list[Newcomer] = []
     for user_id, team, slack_team_id in rows:
@@ -63,33 +69,50 @@ def newcomers(session: Session) -> list[Newcomer]:
 
 
 def plan(
-    sessions: sessionmaker[Session], policy: Policy, directory: Directory, *, now: datetime
+    sessions: sessionmaker[Session],
+    policy: Policy,
+    directory: Directory,
+    *,
+    now: datetime,
+    units: Units | None = None,
 ) -> int:
     """Queue a welcome for every newcomer, in their language, held to their working hours.
 
-    Who is new is read first; their profiles are then asked of Slack with no transaction
-    open; the welcomes are queued last, for the newcomers still waiting.
+    Who is new is read first; then each workspace is a unit of its own (`units`): its
+    newcomers' profiles are asked of Slack with no transaction open, and their welcomes
+    queued last, for the newcomers still waiting.
     """
+    units = units or Units(sessions, directory.client_for, now, stage="welcomes")
     with session_scope(sessions) as session:
         by_workspace: dict[int, set[str]] = {}
         for newcomer in newcomers(session):
             by_workspace.setdefault(newcomer.workspace_id, set()).add(newcomer.user_id)
-    profiles: dict[int, dict[str, Profile]] = {}
-    for workspace_id, user_ids in list(by_workspace.items()):
-        if directory.client_for(workspace_id) is None:
-            del by_workspace[workspace_id]  # uninstalled, or no token: nobody to welcome there
-            continue
-        # One refresh for the whole group: users.list when many are stale, cache otherwise.
-        profiles[workspace_id] = directory.profiles(
-            workspace_id=workspace_id, user_ids=user_ids, now=now
-        )
+    planned = 0
+    for workspace_id, user_ids in sorted(by_workspace.items()):
+        work = partial(_plan_workspace, sessions, policy, directory, workspace_id, user_ids, now)
+        planned += units.alone(f"workspace {workspace_id}", work, workspace_id=workspace_id) or 0
+    return planned
+
+
+def _plan_workspace(
+    sessions: sessionmaker[Session],
+    policy: Policy,
+    directory: Directory,
+    workspace_id: int,
+    user_ids: set[str],
+    now: datetime,
+) -> int:
+    if directory.client_for(workspace_id) is None:
+        return 0  # uninstalled, or no token: nobody to welcome there
+    # One refresh for the whole group: users.list when many are stale, cache otherwise.
+    profiles = directory.profiles(workspace_id=workspace_id, user_ids=user_ids, now=now)
     planned = 0
     with session_scope(sessions) as session:
-        for newcomer in newcomers(session):
-            if newcomer.user_id not in by_workspace.get(newcomer.workspace_id, ()):
-                continue  # arrived while Slack was asked, or workspace unreachable: next tick
+        for newcomer in newcomers(session, workspace_id=workspace_id):
+            if newcomer.user_id not in user_ids:
+                continue  # arrived while Slack was asked: next tick
             # Someone Slack no longer knows is queued too: delivery marks it dead, once.
-            profile = profiles[newcomer.workspace_id].get(newcomer.user_id)
+            profile = profiles.get(newcomer.user_id)
             locale = pick_locale(
                 profile.locale if profile else None,
                 newcomer.team.locale,

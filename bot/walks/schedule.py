@@ -19,12 +19,10 @@ and left for the next tick, and the others go on.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +31,7 @@ from bot.shared.blocks import render
 from bot.shared.i18n import pick_locale
 from bot.shared.policy import Policy
 from bot.shared.sending import Recipient, queue, timezone_for
+from bot.shared.tenants import Units, reachable
 from bot.shared.worktime import zone
 from bot.teams.directory import Directory, Profile, is_human
 from bot.walks import overdue
@@ -42,8 +41,6 @@ from storage import queries
 from storage import walks as store
 from storage.db import session_scope
 from storage.models import Team, Walk, WalkPrompt
-
-log = logging.getLogger(__name__)
 
 # Planned this long before the first working day begins in the team's zone, so that the DM
 # of a manager in a zone ahead of the team's is queued before their 09:30.
@@ -58,13 +55,11 @@ class Report:
     prompts: int = 0
     reminders: int = 0
     notices: int = 0
-    failed: int = 0
 
     def __str__(self) -> str:
-        failed = f", {self.failed} failed (logged)" if self.failed else ""
         return (
             f"{self.prompts} prompt(s), {self.reminders} reminder(s) and {self.notices} "
-            f"admins' notice(s) queued{failed}"
+            f"admins' notice(s) queued"
         )
 
 
@@ -132,31 +127,42 @@ def due_reminders(
 
 
 def plan(
-    sessions: sessionmaker[Session], policy: Policy, directory: Directory, *, now: datetime
+    sessions: sessionmaker[Session],
+    policy: Policy,
+    directory: Directory,
+    *,
+    now: datetime,
+    units: Units | None = None,
 ) -> Report:
     """Queue the prompts, reminders and admins' notices due at `now`.
 
     Who needs what is read first; their profiles (time zone, language) are then asked of the
     directory with no transaction open; each team is planned last, in its own transaction.
+    Each team, and each workspace's notice, is a unit of its own (`units`).
     """
+    units = units or Units(sessions, directory.client_for, now, stage="walks")
     report = Report()
     with session_scope(sessions) as session:
-        teams = [t for t in queries.list_teams(session) if t.workspace.uninstalled_at is None]
+        teams = [t for t in queries.list_teams(session) if reachable(t.workspace)]
         waiting: dict[int, set[str]] = {}
         for prompt in due_reminders(session, now=now):
             waiting.setdefault(prompt.walk.team_id, set()).add(prompt.manager_id)
         due = []
         for team in teams:
-            people = each_alone(report, f"team {team.id}", partial(_needed, session, team, now))
+            needed = partial(_needed, session, team, now)
+            people = units.alone(
+                f"team {team.id}", needed, workspace_id=team.workspace_id, reading=session
+            )
             people = (people or set()) | waiting.get(team.id, set())
             if people:
                 due.append((team.id, team.workspace_id, sorted(people)))
-        notices = overdue.due(session, teams, now=now)
+        due_notices = partial(overdue.due, session, teams, now=now)
+        notices = units.alone("admins' notices", due_notices, reading=session) or []
     for team_id, workspace_id, people in due:
-        done = each_alone(
-            report,
+        done = units.alone(
             f"team {team_id}",
             partial(_plan_team, sessions, policy, directory, team_id, workspace_id, people, now),
+            workspace_id=workspace_id,
         )
         if done:
             report.prompts += done[0]
@@ -165,22 +171,9 @@ def plan(
         notify = partial(
             overdue.notify, sessions, policy, directory, workspace_id, quarter=quarter, now=now
         )
-        report.notices += each_alone(report, f"admins' notice {workspace_id}", notify) or 0
+        what = f"admins' notice {workspace_id}"
+        report.notices += units.alone(what, notify, workspace_id=workspace_id) or 0
     return report
-
-
-T = TypeVar("T")
-
-
-def each_alone(report: Report, what: str, work: Callable[[], T]) -> T | None:
-    """Run one team's (or workspace's) planning; when it fails, log it and go on with the
-    others: the next tick tries it again."""
-    try:
-        return work()
-    except Exception:  # one bad team must not stop every other team's walk
-        log.exception("walks: %s failed", what)
-        report.failed += 1
-        return None
 
 
 def _needed(session: Session, team: Team, now: datetime) -> set[str]:
@@ -201,7 +194,7 @@ def _plan_team(
     profiles = directory.profiles(workspace_id=workspace_id, user_ids=people, now=now)
     with session_scope(sessions) as session:
         team = queries.get_team(session, team_id=team_id)
-        if team is None or team.workspace.uninstalled_at is not None:
+        if team is None or not reachable(team.workspace):
             return 0, 0
         prompts = sum(
             _prompt(session, policy, team, quarter, managers, profiles=profiles, now=now)

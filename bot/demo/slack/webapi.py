@@ -194,6 +194,31 @@ class SlackSim:
         """The only bot token the Web API accepts."""
         return self._ws.bot_token
 
+    def grant_install(
+        self, *, team_id: str, team_name: str, bot_token: str, accepted: bool = True
+    ) -> None:
+        """Make the next OAuth install (``oauth.v2.access``) one of another workspace, whose
+        bot token is ``bot_token``. The Web API accepts that token too (answering from this
+        workspace's people and channels) unless ``accepted`` is False: every call with it then
+        answers ``invalid_auth``, as Slack does for a token it does not honour."""
+        with self._cond:
+            self._ws.grants.append((team_id, team_name, bot_token))
+            if accepted:
+                self._ws.other_tokens.add(bot_token)
+            else:
+                self._ws.other_tokens.discard(bot_token)
+
+    def refuse_token(self, bot_token: str) -> None:
+        """Answer ``invalid_auth`` to every call with ``bot_token`` from now on."""
+        with self._cond:
+            self._ws.other_tokens.discard(bot_token)
+
+    def reset_installs(self) -> None:
+        """Forget the other workspaces' installs: only ``bot_token`` is accepted again."""
+        with self._cond:
+            self._ws.grants.clear()
+            self._ws.other_tokens.clear()
+
     @property
     def bot_user_id(self) -> str:
         """The bot's user id."""
@@ -509,7 +534,8 @@ class SlackSim:
         elif method == "oauth.v2.access":
             error = None  # authenticated by client ID and secret, not a token
         else:
-            error = None if token == self._ws.bot_token else "invalid_auth"
+            known = token == self._ws.bot_token or token in self._ws.other_tokens
+            error = None if known else "invalid_auth"
         return None if error is None else _Reply(200, {"ok": False, "error": error})
 
     def _serve(

@@ -18,6 +18,7 @@ import json
 import re
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -175,6 +176,10 @@ class _Workspace:
         self.enterprise_id: str | None = None
         self.enterprise_name: str | None = None
         self.is_enterprise_install = False
+        # Other workspaces' installs: what the next oauth.v2.access answers hand out, and the
+        # tokens they gave that the Web API accepts too (answering from this workspace).
+        self.grants: deque[tuple[str, str, str]] = deque()
+        self.other_tokens: set[str] = set()
         self.users: dict[str, SimUser] = {}
         self.channels: dict[str, SimChannel] = {}
         self.views: dict[str, dict[str, Any]] = {}
@@ -522,9 +527,12 @@ class _Workspace:
         enterprise = (
             {"id": self.enterprise_id, "name": self.enterprise_name} if self.enterprise_id else None
         )
-        team = {"id": self.team_id, "name": self.team_name}
+        team_id, team_name, token = (
+            self.grants.popleft() if self.grants else (self.team_id, self.team_name, self.bot_token)
+        )
+        team = {"id": team_id, "name": team_name}
         return {
-            "access_token": self.bot_token,
+            "access_token": token,
             "token_type": "bot",
             "scope": "commands,chat:write,users:read",
             "bot_user_id": self.bot_user_id,
