@@ -652,6 +652,25 @@ class CustomerNps(Base):
     recorded_at: Mapped[datetime] = utc_column(server_default=False)
 
 
+class AuditRecord(Base):
+    """An admin's or manager's action, or a command's: who (`actor`: a Slack user ID, or
+    "cli"), what (`action`, and a small `detail` that never holds user text nor the reporter
+    of an anonymous report), when and in which workspace (its Slack team ID, so the record
+    outlives a purge of the workspace's data; None for a command over every workspace).
+    Written in the transaction of the action itself (storage/audit.py)."""
+
+    __tablename__ = "audit_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace: Mapped[str | None] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict] = mapped_column(JSON)
+    at: Mapped[datetime] = utc_column()
+
+    __table_args__ = (Index("ix_audit_records_at", "at"),)
+
+
 # Multi-workspace mode keeps OAuth installations and states in slack_sdk's own tables; they
 # are declared here (with slack_sdk's definitions) so that migrations create and track them.
 def _declare_oauth_tables() -> None:
