@@ -104,4 +104,3 @@ def empty_tables(engine: Engine) -> set[str]:
 def anonymous_report(db) -> Irritant:
     (found,) = [i for i in irritants(db) if i.anonymous]
     return found
-

@@ -234,6 +234,9 @@ def forget(
         "customer_nps_unnamed": len(rows["customer_nps"]),
         "messages_unnamed": len(mentions),
         "audit_records_unnamed": len(_audited(session, person)),
+        "installations_unnamed": len(
+            personal.installed_by(session, user_id=user_id, team_ids=person.team_ids)
+        ),
     }
     if dry_run:
         return counts
@@ -253,7 +256,7 @@ def forget(
     personal.remove(session, hashed["drafts"])
     personal.remove(session, [i for i in invites if i.user_id == user_id])
     _unname(session, policy, user_id, rows, hashed, mentions)
-    counts["installations_unnamed"] = personal.forget_installer(
+    personal.forget_installer(
         session, user_id=user_id, team_ids=person.team_ids, replacement=audit.FORGOTTEN
     )
     audit.forget_actor(session, user_id=user_id, workspaces=person.team_ids)
