@@ -8,6 +8,7 @@ are not found here: finding them needs the key, which the database does not hold
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -131,26 +132,22 @@ def mentioning(session: Session, *, user_id: str, ids: Sequence[int]) -> list[Ou
 
 
 def _text(value: Any) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False)
 
 
 def scrub(value: Any, user_id: str, replacement: str) -> Any:
     """`value` (JSON) with every mention of `user_id` replaced (`<@U…>` first)."""
-    import json
-
     text = _text(value).replace(f"<@{user_id}>", replacement).replace(user_id, replacement)
     return json.loads(text)
 
 
-def installations(session: Session) -> Table:
+def installations() -> Table:
     """slack_sdk's table of OAuth installations (its installer is a person)."""
     return Base.metadata.tables["slack_installations"]
 
 
 def installed_by(session: Session, *, user_id: str, team_ids: Sequence[str]) -> list[Any]:
-    table = installations(session)
+    table = installations()
     query = select(table.c.team_id, table.c.installed_at).where(
         table.c.user_id == user_id, table.c.team_id.in_(team_ids)
     )
@@ -161,7 +158,7 @@ def forget_installer(
     session: Session, *, user_id: str, team_ids: Sequence[str], replacement: str
 ) -> int:
     """Unname the installer of OAuth installations (and drop their user token, if any)."""
-    table = installations(session)
+    table = installations()
     query = (
         update(table)
         .where(table.c.user_id == user_id, table.c.team_id.in_(team_ids))

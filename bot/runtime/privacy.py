@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.irritants.ownership import owns
 from bot.pulse.answers import respondent
 from bot.pulse.closing import pseudonym
+from bot.runtime.privacy_export import NOT_EXPORTED, describe
 from bot.shared.policy import Policy
 from bot.shared.pseudonyms import keyed_hash, nonce
 from storage import audit, personal
@@ -38,23 +39,6 @@ from storage.models import (
 )
 
 FORGOTTEN_MENTION = "—"  # what a message to someone else shows where it named the person
-
-NOT_EXPORTED = [
-    {
-        "what": "anonymous reports",
-        "why": "they hold no user ID, only a keyed hash; listing them here would tell whoever "
-        "runs this export who wrote them. The person sees them in the bot's App Home.",
-    },
-    {
-        "what": "pulse survey answers and comments",
-        "why": "they hold no user ID; once a survey closes they are written again under random "
-        "pseudonyms that no key leads back to anyone, so nothing ties them to this person.",
-    },
-    {
-        "what": '"me too" votes on their own anonymous reports',
-        "why": "listing them would show which anonymous reports are theirs.",
-    },
-]
 
 
 class UnknownInput(Exception):
@@ -160,8 +144,6 @@ def _at(value: datetime | None) -> str | None:
 
 def export(session: Session, policy: Policy, person: Subject, *, now: datetime) -> dict[str, Any]:
     """Everything held about the person, as JSON-ready data (and an audit record)."""
-    from bot.runtime.privacy_export import describe
-
     rows = personal.named(session, user_id=person.user_id, ids=person.ids)
     hashed = _hashed(session, policy, person)
     held = describe(session, person, rows, hashed["votes"])

@@ -12,6 +12,23 @@ from sqlalchemy.orm import Session
 from bot.runtime.exports import irritant_row
 from storage.models import Irritant, PulseRound, Team, Walk
 
+NOT_EXPORTED = [
+    {
+        "what": "anonymous reports",
+        "why": "they hold no user ID, only a keyed hash; listing them here would tell whoever "
+        "runs this export who wrote them. The person sees them in the bot's App Home.",
+    },
+    {
+        "what": "pulse survey answers and comments",
+        "why": "they hold no user ID; once a survey closes they are written again under random "
+        "pseudonyms that no key leads back to anyone, so nothing ties them to this person.",
+    },
+    {
+        "what": '"me too" votes on their own anonymous reports',
+        "why": "listing them would show which anonymous reports are theirs.",
+    },
+]
+
 
 def _at(value: datetime | date | None) -> str | None:
     return value.isoformat() if value else None
