@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy import Table, Text, cast, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -126,6 +126,11 @@ def mentioning(session: Session, *, user_id: str, ids: Sequence[int]) -> list[Ou
         select(OutboxMessage).where(
             OutboxMessage.workspace_id.in_(ids),
             or_(OutboxMessage.recipient.is_(None), OutboxMessage.recipient != user_id),
+            # A first sieve in SQL (the JSON as text), the exact test below.
+            or_(
+                OutboxMessage.key.contains(user_id, autoescape=True),
+                cast(OutboxMessage.payload, Text).contains(user_id, autoescape=True),
+            ),
         )
     )
     return [row for row in rows if user_id in row.key or user_id in _text(row.payload)]
