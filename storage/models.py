@@ -236,6 +236,9 @@ class Irritant(Base):
     with the others of that roundup (`storage.irritants.reinsert`): insertion order then says
     no more than the day. `votes_shown` is the "me too" count as of the team's last roundup,
     what managers see, so that refreshing a view cannot date a vote.
+
+    A named report whose reporter asked to be forgotten (`symmetry forget`) keeps
+    `anonymous` false and has no `reporter_id`: nobody is told of it any more.
     """
 
     __tablename__ = "irritants"
@@ -293,7 +296,7 @@ class Irritant(Base):
 class IrritantEvent(Base):
     """One step in an irritant's history: reported, acknowledged, planned, resolved, …
 
-    `actor_id` is empty when the actor is an anonymous reporter.
+    `actor_id` is empty when the actor is an anonymous reporter, or asked to be forgotten.
     """
 
     __tablename__ = "irritant_events"

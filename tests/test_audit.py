@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from bot.demo.slack import form_values
-from tests.conftest import ADMIN, MANAGER, OTHER_CHANNEL, SALARIEE
+from tests.conftest import ADMIN, EMPLOYEE, MANAGER, OTHER_CHANNEL, SALARIEE
 from tests.irritant_helpers import big_team, irritants, wait_until
 from tests.privacy_helpers import button, dms, dump, populate
 
@@ -111,6 +111,26 @@ class TestAuditTrail:
         ]
         assert privacy[1]["detail"]["removed"]["memberships"] == 1
         assert SALARIEE not in json.dumps(records)
+
+    def test_the_setup_modal_and_a_refused_submission(self, app, slack, db, cli):
+        """A team made in the setup modal is recorded as the admin's; a forged submission
+        by someone who is not an admin changes nothing and records nothing."""
+        from tests.test_teams import open_setup, team_answers
+
+        slack.clear_calls()
+        view = open_setup(app.platform, slack)
+        forged = app.platform.view_submission(EMPLOYEE, view, form_values(view, team_answers()))
+        assert forged.json()["response_action"] == "errors"
+        assert audit(cli) == []
+        app.platform.view_submission(ADMIN, view, form_values(view, team_answers()))
+        slack.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == ADMIN)
+        (made,) = audit(cli)
+        assert (made["actor"], made["action"], made["workspace"]) == (
+            ADMIN,
+            "team.created",
+            slack.team_id,
+        )
+        assert made["detail"]["team"] == "Workshop" and made["detail"]["managers"] == 1
 
     def test_csv_and_since(self, app, slack, db, cli, tmp_path):
         """`--format csv` gives the same records with a header; `--since` keeps those from
