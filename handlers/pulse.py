@@ -101,7 +101,7 @@ def submit_settings(ack: Ack, body: dict, client: WebClient, context: BoltContex
     services: Services = context["services"]
     who = actor(context, body, client, roles=True)
     with services.session() as session:
-        errors, team = settings_ui.save(session, who=who, view=body["view"])
+        errors, team = settings_ui.save(session, who=who, view=body["view"], now=services.now())
         if errors:
             ack(response_action="errors", errors=field_errors(body["view"], errors))
             return

@@ -236,6 +236,9 @@ class Irritant(Base):
     with the others of that roundup (`storage.irritants.reinsert`): insertion order then says
     no more than the day. `votes_shown` is the "me too" count as of the team's last roundup,
     what managers see, so that refreshing a view cannot date a vote.
+
+    A named report whose reporter asked to be forgotten (`symmetry forget`) keeps
+    `anonymous` false and has no `reporter_id`: nobody is told of it any more.
     """
 
     __tablename__ = "irritants"
@@ -293,7 +296,7 @@ class Irritant(Base):
 class IrritantEvent(Base):
     """One step in an irritant's history: reported, acknowledged, planned, resolved, …
 
-    `actor_id` is empty when the actor is an anonymous reporter.
+    `actor_id` is empty when the actor is an anonymous reporter, or asked to be forgotten.
     """
 
     __tablename__ = "irritant_events"
@@ -650,6 +653,25 @@ class CustomerNps(Base):
     responses: Mapped[int] = mapped_column(Integer)
     recorded_by: Mapped[str | None] = mapped_column(String(32))  # None: `symmetry nps import`
     recorded_at: Mapped[datetime] = utc_column(server_default=False)
+
+
+class AuditRecord(Base):
+    """An admin's or manager's action, or a command's: who (`actor`: a Slack user ID, or
+    "cli"), what (`action`, and a small `detail` that never holds user text nor the reporter
+    of an anonymous report), when and in which workspace (its Slack team ID, so the record
+    outlives a purge of the workspace's data; None for a command over every workspace).
+    Written in the transaction of the action itself (storage/audit.py)."""
+
+    __tablename__ = "audit_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace: Mapped[str | None] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict] = mapped_column(JSON)
+    at: Mapped[datetime] = utc_column()
+
+    __table_args__ = (Index("ix_audit_records_at", "at"),)
 
 
 # Multi-workspace mode keeps OAuth installations and states in slack_sdk's own tables; they

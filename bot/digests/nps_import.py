@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.digests.nps import HIGHEST, LOWEST, Figures, check, record
-from storage import queries
+from storage import audit, queries
 from storage.models import Team
 
 COLUMNS = ("team", "month", "nps", "responses")
@@ -129,6 +129,14 @@ def import_csv(
             now=now,
         )
         recorded.append(Recorded(row.team.name, figures, replaced))
+    audit.record(
+        session,
+        actor=audit.CLI,
+        action="nps.imported",
+        now=now,
+        workspace_id=workspace_id,
+        months=[f"{r.team} {r.figures.month}" for r in recorded],
+    )
     return recorded
 
 

@@ -15,6 +15,7 @@ from bot.shared.blocks import render
 from bot.shared.i18n import N_, translate
 from bot.shared.inputs import submitted
 from bot.teams.actors import Actor
+from storage import audit
 
 CALLBACK_ID = "digest_nps"
 MONTHS_OFFERED = 12  # this month and the twelve before it
@@ -85,6 +86,14 @@ def save(
         responses=figures.responses,
         by=who.user_id,
         now=now,
+    )
+    audit.record(
+        session,
+        actor=who.user_id,
+        action="nps.recorded",
+        now=now,
+        workspace_id=team.workspace_id,
+        months=[f"{team.name} {figures.month}"],
     )
     month = _month_name(figures.month, who.locale)
     saved = render(

@@ -15,6 +15,7 @@ from bot.shared.blocks import render
 from bot.shared.i18n import N_, translate
 from bot.shared.inputs import number, submitted
 from bot.teams.actors import Actor
+from storage import audit
 from storage import digest_records as records
 from storage.models import DigestPreference
 
@@ -72,4 +73,13 @@ def save(
         now=now,
     )
     saved = preference_of(session, who=who)
+    audit.record(
+        session,
+        actor=who.user_id,
+        action="digest.settings",
+        now=now,
+        workspace_id=who.workspace_id,
+        enabled=saved.enabled if saved else True,
+        weekday=saved.weekday if saved else 0,
+    )
     return {}, modal(saved, locale=who.locale, previewed=False, saved=True)

@@ -101,6 +101,8 @@ def status_changed(
     team = irritant.team or session.get(Team, irritant.team_id)
     key = f"irritant:{irritant.public_id}:event:{event.id}"
     if not irritant.anonymous:
+        if irritant.reporter_id is None:  # a reporter who asked to be forgotten
+            return False
         return _send(
             session,
             policy,

@@ -22,6 +22,7 @@ from bot.shared.policy import Policy
 from bot.shared.worktime import day_of, zone
 from bot.teams import sizes
 from bot.teams.actors import Actor
+from storage import audit
 from storage.models import Irritant, IrritantEvent
 
 MAX_NOTE = 2000
@@ -151,6 +152,19 @@ def apply(
     irritant.events.append(event)
     session.flush()
     notify.status_changed(session, policy, irritant=irritant, event=event, now=now)
+    if actor_role in ("manager", "admin"):
+        # The decision, never its note (free text) nor anything about the reporter.
+        audit.record(
+            session,
+            actor=actor_id,
+            action=f"irritant.{change.action}",
+            now=now,
+            workspace_id=irritant.workspace_id,
+            irritant=irritant.public_id,
+            team=irritant.team.name,
+            status=after,
+            eta=event.eta.isoformat() if event.eta else None,
+        )
     return event
 
 

@@ -4,6 +4,7 @@ may also add their own questions to the bank."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from bot.shared.blocks import render
 from bot.shared.i18n import N_, translate
 from bot.shared.inputs import identifier, metadata, number, submitted
 from bot.teams.actors import Actor
-from storage import queries
+from storage import audit, queries
 from storage.models import Team
 
 CALLBACK_ID = "pulse_settings"
@@ -95,7 +96,7 @@ def parse(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def save(
-    session: Session, *, who: Actor, view: dict[str, Any]
+    session: Session, *, who: Actor, view: dict[str, Any], now: datetime
 ) -> tuple[dict[str, str], Team | None]:
     """Apply submitted settings; ({field: error text}, the team) — nothing saved on error."""
     picked = parse(view)
@@ -144,6 +145,21 @@ def save(
         bank.add(
             session, workspace_id=team.workspace_id, scale=scale, text_en=text_en, text_fr=text_fr
         )
+    audit.record(
+        session,
+        actor=who.user_id,
+        action="survey.settings",
+        now=now,
+        workspace_id=team.workspace_id,
+        team=team.name,
+        enabled=team.survey_enabled,
+        cadence=team.survey_cadence,
+        weekday=team.survey_weekday,
+        time=team.survey_time,
+        questions=team.survey_questions,
+        days=team.survey_days,
+        question_added=bool(text_en and text_fr),
+    )
     return {}, team
 
 

@@ -79,10 +79,20 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--workspace", help="only this Slack team ID")
 
     export = commands.add_parser("export", help="write data to standard output")
-    export.add_argument("what", choices=("irritants", "pulses", "walks"))
+    export.add_argument("what", choices=("irritants", "pulses", "walks", "person"))
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.add_argument("--team", help="only this team (by name)")
     export.add_argument("--workspace", help="only this Slack team ID")
+    export.add_argument("--user", help="`export person`: the person's Slack user ID")
+    forget = commands.add_parser("forget", help="remove a person's personal data")
+    forget.add_argument("--user", required=True, help="the person's Slack user ID")
+    forget.add_argument("--workspace", help="only this Slack team ID (default: every one)")
+    forget.add_argument(
+        "--dry-run", action="store_true", help="print what would go, change nothing"
+    )
+    audit = commands.add_parser("audit", help="the audit trail of admin and manager actions")
+    audit.add_argument("--since", metavar="DATE", help="from this date (YYYY-MM-DD) on")
+    audit.add_argument("--format", choices=("json", "csv"), default="json")
 
     digest = commands.add_parser("digest", help="weekly manager digests")
     digest_commands = digest.add_subparsers(dest="digest_command", required=True, metavar="ACTION")
@@ -144,6 +154,14 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return operations.db_upgrade(settings)
     if args.command == "team":
         return operations.team(args, settings)
+    if args.command in ("forget", "audit") or getattr(args, "what", None) == "person":
+        from bot.runtime import privacy_commands
+
+        if args.command == "forget":
+            return privacy_commands.forget(args, settings)
+        if args.command == "audit":
+            return privacy_commands.show_audit(args, settings)
+        return privacy_commands.export_person(args, settings)
     if args.command == "export":
         return operations.export(args, settings)
     if args.command == "outbox":

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.runtime.config import Settings, policy_of
 from bot.runtime.console import CommandError, print_json
-from storage import outbox, queries, tokens
+from storage import audit, outbox, queries, tokens
 from storage.db import make_engine, make_session_factory, pending_migrations, session_scope, upgrade
 from storage.models import Team
 
@@ -270,6 +270,7 @@ def team(args: argparse.Namespace, settings: Settings) -> int:
 
 def export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import exports as exporting
+    from bot.runtime.services import utcnow
 
     engine = migrated_engine(settings)
     with session_scope(make_session_factory(engine)) as session:
@@ -285,6 +286,17 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
         else:
             rows = exporting.irritants(session, workspace_id=workspace_id, team_id=team_id)
             fields = exporting.IRRITANT_FIELDS
+        audit.record(
+            session,
+            actor=audit.CLI,
+            action="data.exported",
+            now=utcnow(),
+            workspace_id=workspace_id,
+            what=args.what,
+            format=args.format,
+            team=team.name if team else None,
+            rows=len(rows),
+        )
         sys.stdout.write(exporting.write(rows, fields, fmt=args.format))
     return 0
 

@@ -19,7 +19,7 @@ from bot.shared.policy import Policy
 from bot.shared.worktime import is_holiday_calendar, is_timezone
 from bot.teams import sizes
 from bot.teams.directory import Directory, is_human
-from storage import queries
+from storage import audit, queries
 from storage.db import session_scope
 from storage.models import Team
 
@@ -155,11 +155,18 @@ def check_in_slack(
 
 
 def apply(
-    session: Session, *, workspace_id: int, form: TeamForm, humans: list[str], now: datetime
+    session: Session,
+    *,
+    workspace_id: int,
+    form: TeamForm,
+    humans: list[str],
+    now: datetime,
+    actor: str = audit.CLI,
 ) -> SyncResult:
     """Create or update a team from a checked form, with `humans` (the channel's human
-    members, read from Slack beforehand) as its members."""
+    members, read from Slack beforehand) as its members; audited as done by `actor`."""
     team = queries.get_team(session, team_id=form.team_id) if form.team_id else None
+    created = team is None
     if team is None:
         team = Team(workspace_id=workspace_id)
         session.add(team)
@@ -175,6 +182,20 @@ def apply(
     queries.set_managers(session, team=team, user_ids=form.manager_ids)
     added, removed = queries.set_members(session, team=team, user_ids=humans)
     sizes.record(session, team, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="team.created" if created else "team.updated",
+        now=now,
+        workspace_id=workspace_id,
+        team=team.name,
+        channel=team.channel_id,
+        managers=len(form.manager_ids),
+        timezone=team.timezone,
+        locale=team.locale,
+        holidays=team.holidays,
+        said_did=team.said_did,
+    )
     return SyncResult(team=team, added=added, removed=removed)
 
 

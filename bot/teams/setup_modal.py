@@ -163,7 +163,12 @@ def apply_submission(
         try:
             with session.begin_nested():
                 result = teams.apply(
-                    session, workspace_id=who.workspace_id, form=form, humans=humans, now=now
+                    session,
+                    workspace_id=who.workspace_id,
+                    form=form,
+                    humans=humans,
+                    now=now,
+                    actor=who.user_id,
                 )
         except IntegrityError:  # another admin took the name or channel since the check
             problem = translate(who.locale, "Another team took this name or channel meanwhile.")

@@ -22,7 +22,7 @@ from bot.teams.actors import Actor
 from bot.walks import access, findings, teammates
 from bot.walks.form import Form, Outcome, choice, error_texts, manager_modal, notice, parse
 from bot.walks.quarters import Quarter
-from storage import queries
+from storage import audit, queries
 from storage.models import Team, Walk, WalkNote
 
 DRAFT_SAVED = N_(
@@ -107,6 +107,16 @@ def submit(
         last_day = Quarter.parse(walk.quarter).closes - timedelta(days=1)  # type: ignore[union-attr]
         return Outcome(view=notice(who.locale, DRAFT_SAVED, day=last_day))
     record(walk, form, who=who, key=key, now=now)
+    audit.record(
+        session,
+        actor=who.user_id,
+        action="walk.recorded",
+        now=now,
+        workspace_id=who.workspace_id,
+        walk=walk.public_id,
+        quarter=walk.quarter,
+        invited=len(form.invited),
+    )
     session.flush()  # the findings step names the notes by their IDs
     return Outcome(view=findings.next_view(walk, locale=who.locale))
 
