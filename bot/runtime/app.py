@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import handlers
-from bot.runtime import workspaces
+from bot.runtime import rotation, workspaces
 from bot.runtime.config import Settings, policy_of
 from bot.runtime.manifest import BOT_SCOPES
 from bot.runtime.services import Services, utcnow
@@ -80,19 +80,47 @@ def workspace_clients(
     wait_on_rate_limit: bool = True,
 ) -> Callable[[int], WebClient | None]:
     """A function giving the Slack client of a workspace (by database ID), or None when the
-    bot is no longer installed there. Clients are made once per workspace and reused."""
+    bot is no longer installed there. Clients are made once per workspace and reused. In
+    multi-workspace mode a rotating token that expires within two hours is refreshed first
+    (bot/runtime/rotation.py), and a client is never kept past its token's refresh time."""
     store = (
         oauth_settings(settings, engine).installation_store if settings.multi_workspace else None
+    )
+    rotator = (
+        rotation.rotator(
+            settings.slack_client_id or "",
+            settings.slack_client_secret or "",
+            slack_client(settings),
+        )
+        if store is not None
+        else None
     )
     # Kept a few minutes only: a long-running clock sees reinstalls and new tokens.
     clients: dict[int, tuple[WebClient | None, float]] = {}
     lock = threading.Lock()
+    # One look-up (and refresh) per workspace at a time: a fan-out's threads all ask at once.
+    fetching: dict[int, threading.Lock] = {}
+
+    def cached(workspace_id: int) -> tuple[WebClient | None] | None:
+        with lock:
+            found = clients.get(workspace_id)
+            if found is not None and found[1] > time.monotonic():
+                return (found[0],)
+            return None
 
     def client_for(workspace_id: int) -> WebClient | None:
+        hit = cached(workspace_id)
+        if hit is not None:
+            return hit[0]
         with lock:
-            cached = clients.get(workspace_id)
-            if cached is not None and cached[1] > time.monotonic():
-                return cached[0]
+            fetch = fetching.setdefault(workspace_id, threading.Lock())
+        with fetch:
+            hit = cached(workspace_id)
+            if hit is not None:
+                return hit[0]
+            return fetch_client(workspace_id)
+
+    def fetch_client(workspace_id: int) -> WebClient | None:
         with session_scope(sessions) as session:
             workspace = session.get(Workspace, workspace_id)
             slack_team_id = workspace.slack_team_id if workspace else None
@@ -100,6 +128,7 @@ def workspace_clients(
             enterprise_id = workspace.enterprise_id if workspace else None
             org_wide = bool(workspace and workspace.is_enterprise_install)
         token = settings.slack_bot_token
+        bot = None
         if store is not None and slack_team_id:
             # A Grid workspace's token is stored under its organisation too, and an org-wide
             # install's under the organisation alone.
@@ -109,6 +138,8 @@ def workspace_clients(
                 enterprise_id=enterprise_id,
                 is_enterprise_install=org_wide,
             )
+            if bot is not None and rotator is not None and installed:
+                bot = rotation.fresh_bot(store, rotator, bot)
             token = bot.bot_token if bot else None
         client = (
             slack_client(settings, token, retries=retries, wait_on_rate_limit=wait_on_rate_limit)
@@ -116,7 +147,8 @@ def workspace_clients(
             else None
         )
         with lock:
-            clients[workspace_id] = (client, time.monotonic() + CLIENT_TTL)
+            until = time.monotonic() + rotation.trusted_for(bot, CLIENT_TTL)
+            clients[workspace_id] = (client, until)
         return client
 
     return client_for
