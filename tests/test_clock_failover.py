@@ -5,11 +5,13 @@ and says so. The lock itself (bot/runtime/leader.py) is checked in this process.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -18,10 +20,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from bot.runtime import leader
+from bot.runtime import clock, leader
+from bot.shared.policy import Policy
 from storage import outbox
 from storage.models import OutboxMessage
-from tests.conftest import crowd, free_port, server_env
+from tests.conftest import SECRET_KEY, crowd, free_port, server_env
 
 SATURDAY_11_PARIS = "2026-01-17T11:00:00+01:00"  # welcomes queued, held for Monday
 MONDAY_10_PARIS = "2026-01-19T10:00:00+01:00"
@@ -54,6 +57,17 @@ def wait_for_line(log: Path, words: str, timeout: float = 30) -> None:
     while words not in log.read_text():
         assert time.monotonic() < deadline, log.read_text()
         time.sleep(0.05)
+
+
+def eventually(attempt, timeout: float = 5) -> bool:
+    """True once `attempt()` is (a terminated backend frees its locks as it exits, a moment
+    after pg_terminate_backend returns)."""
+    deadline = time.monotonic() + timeout
+    while not attempt():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def claimers(db) -> set[str]:
@@ -139,11 +153,47 @@ class TestAdvisoryLock:
                     text("SELECT pg_terminate_backend(:pid)"), {"pid": first.backend_pid}
                 )
             assert not first.holds()
-            assert second.acquire() and second.holds()
+            assert eventually(second.acquire) and second.holds()
             assert not first.acquire()  # a new connection, but the lock is taken now
         finally:
             first.release()
             second.release()
+
+    def test_the_clock_stops_ticking_when_its_connection_is_cut(self, db, monkeypatch, caplog):
+        """A ticking clock (in this process, ticks counted) whose lock connection the server
+        ends stops ticking at once, though it lives on, and another holder takes the lock."""
+        postgres_only(db)
+        caplog.set_level(logging.INFO, logger="bot.runtime.clock")
+        ticks: list[datetime] = []
+        monkeypatch.setattr(clock, "tick", lambda *_a, now, **_k: ticks.append(now) or "")
+        holder, other = leader.AdvisoryLock(db.url), leader.AdvisoryLock(db.url)
+        stop = threading.Event()
+        running = threading.Thread(
+            target=clock.run_forever,
+            args=(Policy(secret_key=SECRET_KEY), db.sessions, lambda _id: None),
+            kwargs={"leadership": holder, "standby_poll": 0.1, "tick_every": 0.05, "stop": stop},
+        )
+        running.start()
+        try:
+            deadline = time.monotonic() + 10
+            while len(ticks) < 2:
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            with db.engine.begin() as connection:
+                connection.execute(
+                    text("SELECT pg_terminate_backend(:pid)"), {"pid": holder.backend_pid}
+                )
+            assert eventually(other.acquire)
+            time.sleep(0.3)  # the holder's next check finds it out
+            counted = len(ticks)
+            time.sleep(0.5)
+            assert len(ticks) == counted  # no tick since
+            assert running.is_alive()
+        finally:
+            stop.set()
+            running.join(timeout=10)
+            other.release()
+        assert "standing by" in caplog.text
 
 
 class TestSqliteOneClock:

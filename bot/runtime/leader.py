@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -77,9 +78,32 @@ class AdvisoryLock:
         )
         self._connection: Connection | None = None
         self._held = False
+        # The clock's loop and its tick thread both ask; a connection serves one at a time.
+        self._lock = threading.RLock()
 
     def acquire(self) -> bool:
-        if self.holds():
+        with self._lock:
+            return self._acquire()
+
+    def holds(self) -> bool:
+        with self._lock:
+            return self._holds()
+
+    def release(self) -> None:
+        with self._lock:
+            self._drop()  # closing the session frees its advisory locks
+        self._engine.dispose()
+
+    @property
+    def backend_pid(self) -> int | None:
+        """The server process of the lock's connection (tests end it to play a lost link)."""
+        with self._lock:
+            if self._connection is None:
+                return None
+            return self._connection.execute(text("SELECT pg_backend_pid()")).scalar()
+
+    def _acquire(self) -> bool:
+        if self._holds():
             return True
         try:
             if self._connection is None:
@@ -94,7 +118,7 @@ class AdvisoryLock:
         self._held = bool(taken)
         return self._held
 
-    def holds(self) -> bool:
+    def _holds(self) -> bool:
         if not self._held or self._connection is None:
             return False
         try:
@@ -114,17 +138,6 @@ class AdvisoryLock:
             return False
         self._held = bool(count)
         return self._held
-
-    def release(self) -> None:
-        self._drop()  # closing the session frees its advisory locks
-        self._engine.dispose()
-
-    @property
-    def backend_pid(self) -> int | None:
-        """The server process of the lock's connection (tests end it to play a lost link)."""
-        if self._connection is None:
-            return None
-        return self._connection.execute(text("SELECT pg_backend_pid()")).scalar()
 
     def _drop(self) -> None:
         self._held = False
