@@ -78,11 +78,15 @@ def workspace_clients(
     *,
     retries: bool = True,
     wait_on_rate_limit: bool = True,
+    rotate: bool = True,
 ) -> Callable[[int], WebClient | None]:
     """A function giving the Slack client of a workspace (by database ID), or None when the
     bot is no longer installed there. Clients are made once per workspace and reused. In
-    multi-workspace mode a rotating token that expires within two hours is refreshed first
-    (bot/runtime/rotation.py), and a client is never kept past its token's refresh time."""
+    multi-workspace mode, with `rotate`, a rotating token that expires within two hours is
+    refreshed first (bot/runtime/rotation.py); a client is never kept past its token's refresh
+    time. The web process passes `rotate=False`: Bolt refreshes the token of each request's
+    workspace before its listener runs, and two refreshes of one token race (Slack revokes a
+    refresh token once used)."""
     store = (
         oauth_settings(settings, engine).installation_store if settings.multi_workspace else None
     )
@@ -92,7 +96,7 @@ def workspace_clients(
             settings.slack_client_secret or "",
             slack_client(settings),
         )
-        if store is not None
+        if store is not None and rotate
         else None
     )
     # Kept a few minutes only: a long-running clock sees reinstalls and new tokens.
@@ -101,26 +105,21 @@ def workspace_clients(
     # One look-up (and refresh) per workspace at a time: a fan-out's threads all ask at once.
     fetching: dict[int, threading.Lock] = {}
 
-    def cached(workspace_id: int) -> tuple[WebClient | None] | None:
+    def cached(workspace_id: int) -> tuple[WebClient | None, float] | None:
         with lock:
             found = clients.get(workspace_id)
-            if found is not None and found[1] > time.monotonic():
-                return (found[0],)
-            return None
+        return found if found is not None and found[1] > time.monotonic() else None
 
     def client_for(workspace_id: int) -> WebClient | None:
         hit = cached(workspace_id)
-        if hit is not None:
-            return hit[0]
-        with lock:
-            fetch = fetching.setdefault(workspace_id, threading.Lock())
-        with fetch:
-            hit = cached(workspace_id)
-            if hit is not None:
-                return hit[0]
-            return fetch_client(workspace_id)
+        if hit is None:
+            with lock:
+                fetch = fetching.setdefault(workspace_id, threading.Lock())
+            with fetch:
+                hit = cached(workspace_id) or fetch_client(workspace_id)
+        return hit[0]
 
-    def fetch_client(workspace_id: int) -> WebClient | None:
+    def fetch_client(workspace_id: int) -> tuple[WebClient | None, float]:
         with session_scope(sessions) as session:
             workspace = session.get(Workspace, workspace_id)
             slack_team_id = workspace.slack_team_id if workspace else None
@@ -146,10 +145,10 @@ def workspace_clients(
             if installed and token
             else None
         )
+        made = (client, time.monotonic() + rotation.trusted_for(bot, CLIENT_TTL))
         with lock:
-            until = time.monotonic() + rotation.trusted_for(bot, CLIENT_TTL)
-            clients[workspace_id] = (client, until)
-        return client
+            clients[workspace_id] = made
+        return made
 
     return client_for
 
@@ -214,7 +213,7 @@ def create_app(
         directory=Directory(
             sessions,
             # Listeners must not sleep out a Retry-After (acks are due within 3 s).
-            workspace_clients(settings, sessions, engine, wait_on_rate_limit=False),
+            workspace_clients(settings, sessions, engine, wait_on_rate_limit=False, rotate=False),
             admins=policy.admins,
         ),
         now=now,

@@ -199,7 +199,7 @@ def run_forever(
     leading: bool | None = None
     try:
         while not stopping.is_set():
-            holds = leadership.holds() or leadership.acquire()
+            holds = leadership.acquire()  # keeps it, and checks it, when held
             if holds and not leading:
                 log.info("clock: holds the lock; ticking")
                 lead()
