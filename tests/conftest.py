@@ -392,6 +392,15 @@ def cli(
 
 
 @pytest.fixture
+def oauth_cli(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """`symmetry` in this process in multi-workspace mode (no bot token: installations)."""
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    for name, value in OAUTH_ENV.items():
+        monkeypatch.setenv(name, value)
+    return cli
+
+
+@pytest.fixture
 def platform(app: AppUnderTest) -> InProcessPlatform:
     """Slack's side of the conversation: signed requests dispatched to the in-process app."""
     return app.platform

@@ -22,7 +22,6 @@ from bot.runtime import workspaces
 from bot.teams.directory import Directory
 from storage import queries
 from storage.models import Membership, OutboxMessage, Workspace
-from tests.cli_inprocess import Cli, cli_for
 from tests.conftest import OAUTH_ENV, multi_workspace_server
 
 TUESDAY_10_PARIS = "2026-01-13T10:00:00+01:00"
@@ -73,16 +72,6 @@ def grid_server(grid_server_process, db, slack):
             )
         )
         connection.execute(delete(Workspace).where(Workspace.slack_team_id.in_([SECOND, THIRD])))
-
-
-@pytest.fixture
-def grid_cli(db, slack, tmp_path, monkeypatch, capsys) -> Cli:
-    """`symmetry` in this process, in multi-workspace mode (no bot token: installations)."""
-    cli = cli_for(db.url, slack, tmp_path, monkeypatch, capsys)
-    monkeypatch.delenv("SLACK_BOT_TOKEN")
-    for name, value in OAUTH_ENV.items():
-        monkeypatch.setenv(name, value)
-    return cli
 
 
 def install(base_url: str) -> None:
@@ -142,7 +131,7 @@ def welcomes(slack, user_id: str) -> list:
 @pytest.mark.parametrize("kind", ["grid", "org"])
 class TestGridInstall:
     def test_installed_used_planned_delivered_and_uninstalled(
-        self, kind, grid_server, grid_cli, slack, db
+        self, kind, grid_server, oauth_cli, slack, db
     ):
         """Installed in a Grid workspace, or org-wide: the installation is stored under the
         organisation; a W… person's Home and `/irritant` are answered; a team is set up; the
@@ -167,7 +156,7 @@ class TestGridInstall:
         workspace = workspace_row(db, slack.team_id)
         assert (workspace.enterprise_id, workspace.is_enterprise_install) == (ENTERPRISE, org)
 
-        added = grid_cli.run(
+        added = oauth_cli.run(
             "team", "add", "Grid workshop", "--channel", GRID_CHANNEL, "--manager", BOSS,
             "--timezone", "Europe/Paris", "--workspace", slack.team_id,
         )  # fmt: skip
@@ -176,7 +165,7 @@ class TestGridInstall:
         (modal,) = slack.wait_for("views.open")
         assert modal.token == token
 
-        ticked = grid_cli.run("tick", "--now", TUESDAY_10_PARIS)
+        ticked = oauth_cli.run("tick", "--now", TUESDAY_10_PARIS)
         assert ticked.status == 0, ticked.err
         for person in (BOSS, WORKER):
             (welcome,) = welcomes(slack, person)
@@ -194,7 +183,7 @@ class TestGridInstall:
         assert stored(db, "slack_installations") == []
 
         slack.clear_calls()
-        again = grid_cli.run("tick", "--now", TUESDAY_10_PARIS)
+        again = oauth_cli.run("tick", "--now", TUESDAY_10_PARIS)
         assert again.status == 0, again.err
         assert slack.calls_to("chat.postMessage") == []
         with db.sessions() as session:

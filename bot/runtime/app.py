@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import handlers
-from bot.runtime import workspaces
+from bot.runtime import rotation, workspaces
 from bot.runtime.config import Settings, policy_of
 from bot.runtime.manifest import BOT_SCOPES
 from bot.runtime.services import Services, utcnow
@@ -78,21 +78,48 @@ def workspace_clients(
     *,
     retries: bool = True,
     wait_on_rate_limit: bool = True,
+    rotate: bool = True,
 ) -> Callable[[int], WebClient | None]:
     """A function giving the Slack client of a workspace (by database ID), or None when the
-    bot is no longer installed there. Clients are made once per workspace and reused."""
+    bot is no longer installed there. Clients are made once per workspace and reused. In
+    multi-workspace mode, with `rotate`, a rotating token that expires within two hours is
+    refreshed first (bot/runtime/rotation.py); a client is never kept past its token's refresh
+    time. The web process passes `rotate=False`: Bolt refreshes the token of each request's
+    workspace before its listener runs, and two refreshes of one token race (Slack revokes a
+    refresh token once used)."""
     store = (
         oauth_settings(settings, engine).installation_store if settings.multi_workspace else None
+    )
+    rotator = (
+        rotation.rotator(
+            settings.slack_client_id or "",
+            settings.slack_client_secret or "",
+            slack_client(settings),
+        )
+        if store is not None and rotate
+        else None
     )
     # Kept a few minutes only: a long-running clock sees reinstalls and new tokens.
     clients: dict[int, tuple[WebClient | None, float]] = {}
     lock = threading.Lock()
+    # One look-up (and refresh) per workspace at a time: a fan-out's threads all ask at once.
+    fetching: dict[int, threading.Lock] = {}
+
+    def cached(workspace_id: int) -> tuple[WebClient | None, float] | None:
+        with lock:
+            found = clients.get(workspace_id)
+        return found if found is not None and found[1] > time.monotonic() else None
 
     def client_for(workspace_id: int) -> WebClient | None:
-        with lock:
-            cached = clients.get(workspace_id)
-            if cached is not None and cached[1] > time.monotonic():
-                return cached[0]
+        hit = cached(workspace_id)
+        if hit is None:
+            with lock:
+                fetch = fetching.setdefault(workspace_id, threading.Lock())
+            with fetch:
+                hit = cached(workspace_id) or fetch_client(workspace_id)
+        return hit[0]
+
+    def fetch_client(workspace_id: int) -> tuple[WebClient | None, float]:
         with session_scope(sessions) as session:
             workspace = session.get(Workspace, workspace_id)
             slack_team_id = workspace.slack_team_id if workspace else None
@@ -100,6 +127,7 @@ def workspace_clients(
             enterprise_id = workspace.enterprise_id if workspace else None
             org_wide = bool(workspace and workspace.is_enterprise_install)
         token = settings.slack_bot_token
+        bot = None
         if store is not None and slack_team_id:
             # A Grid workspace's token is stored under its organisation too, and an org-wide
             # install's under the organisation alone.
@@ -109,15 +137,18 @@ def workspace_clients(
                 enterprise_id=enterprise_id,
                 is_enterprise_install=org_wide,
             )
+            if bot is not None and rotator is not None and installed:
+                bot = rotation.fresh_bot(store, rotator, bot)
             token = bot.bot_token if bot else None
         client = (
             slack_client(settings, token, retries=retries, wait_on_rate_limit=wait_on_rate_limit)
             if installed and token
             else None
         )
+        made = (client, time.monotonic() + rotation.trusted_for(bot, CLIENT_TTL))
         with lock:
-            clients[workspace_id] = (client, time.monotonic() + CLIENT_TTL)
-        return client
+            clients[workspace_id] = made
+        return made
 
     def forget(workspace_id: int) -> None:
         """Drop a workspace's cached client (Slack refused its token): the next one is made
@@ -189,7 +220,7 @@ def create_app(
         directory=Directory(
             sessions,
             # Listeners must not sleep out a Retry-After (acks are due within 3 s).
-            workspace_clients(settings, sessions, engine, wait_on_rate_limit=False),
+            workspace_clients(settings, sessions, engine, wait_on_rate_limit=False, rotate=False),
             admins=policy.admins,
         ),
         now=now,

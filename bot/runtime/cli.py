@@ -34,7 +34,25 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("serve", help="run the production HTTP server on $PORT")
     commands.add_parser("socket", help="run the app over Socket Mode (development)")
-    commands.add_parser("clock", help="run the scheduler (one per deployment)")
+    clock = commands.add_parser(
+        "clock", help="run the scheduler (on PostgreSQL a second one stands by to take over)"
+    )
+    clock.add_argument(
+        "--now", help="ISO-8601 instant taken as the present at start (default: now); then runs on"
+    )
+    clock.add_argument(
+        "--standby-poll",
+        type=float,
+        metavar="SECONDS",
+        help="how often a standing-by clock tries the lock, and the ticking one checks it "
+        "(default: 15)",
+    )
+    clock.add_argument(
+        "--tick-every",
+        type=float,
+        metavar="SECONDS",
+        help="tick every SECONDS instead of at the start of each minute (tests)",
+    )
     tick = commands.add_parser("tick", help="run once the work due at an instant, and exit")
     tick.add_argument("--now", help="ISO-8601 instant taken as the present (default: now)")
     worker = commands.add_parser("worker", help="deliver queued messages (optional processes)")
@@ -178,7 +196,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "socket":
         return operations.socket(settings)
     if args.command == "clock":
-        return operations.clock_process(settings)
+        return operations.clock_process(
+            settings, now=args.now, standby_poll=args.standby_poll, tick_every=args.tick_every
+        )
     if args.command == "tick":
         return operations.tick(settings, now=args.now)
     if args.command == "worker":

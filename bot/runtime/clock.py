@@ -2,27 +2,31 @@
 
 `tick(now)` plans what is due at that instant (welcomes, and later surveys, reminders,
 walks and digests) into the outbox, then delivers what is due. `symmetry tick` runs it once;
-`symmetry clock` runs it every minute with APScheduler. Nothing is kept in memory between
-ticks, so a restart, a missed hour or a second clock changes nothing.
+`symmetry clock` runs it every minute with APScheduler, while it holds the clock's lock
+(bot/runtime/leader.py: on PostgreSQL a second clock stands by and takes over). Nothing is kept
+in memory between ticks, so a restart, a missed hour or a second clock changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.digests import schedule as digests
 from bot.irritants import notify
 from bot.pulse import schedule
 from bot.runtime.delivery import Deliverer
+from bot.runtime.leader import Leadership
 from bot.runtime.services import utcnow
 from bot.shared.policy import Policy
 from bot.shared.tenants import Units
@@ -39,6 +43,8 @@ log = logging.getLogger(__name__)
 EVENT_CLAIM_TTL = timedelta(days=1)
 # A tick also waits for quick retries (a 5xx answered again half a second later).
 RETRY_WAIT = timedelta(seconds=15)
+# How often a standing-by clock tries the lock, and the holder checks it still has it.
+STANDBY_POLL = 15.0
 
 
 def running_clock(start: datetime) -> Callable[[], datetime]:
@@ -167,26 +173,65 @@ def tick(
     return f"{planned}; delivery: {report}"
 
 
-def run_forever(policy: Policy, sessions: sessionmaker[Session], client_for: ClientFor) -> None:
-    """Tick at the start of every minute until SIGTERM or SIGINT."""
-    scheduler = BlockingScheduler(timezone="UTC")
+def run_forever(
+    policy: Policy,
+    sessions: sessionmaker[Session],
+    client_for: ClientFor,
+    *,
+    leadership: Leadership,
+    now: Callable[[], datetime] = utcnow,
+    standby_poll: float = STANDBY_POLL,
+    tick_every: float | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Tick at the start of every minute while this process holds the clock's lock, until
+    SIGTERM or SIGINT (or `stop`). Without the lock it stands by, trying again every
+    `standby_poll` seconds; the holder checks it still holds it as often, and before each
+    tick, and stands by when it cannot prove it. `now` is the clock a tick reads (`clock
+    --now` starts it at a given instant); `tick_every` seconds replaces the minute (tests)."""
+    stopping = stop or threading.Event()
+    scheduler = BackgroundScheduler(timezone="UTC")
 
     def job() -> None:
-        log.info("tick: %s", tick(policy, sessions, client_for, now=utcnow()))
+        if not leadership.holds():
+            log.warning("clock: cannot prove it holds the lock; tick skipped")
+            return
+        log.info("tick: %s", tick(policy, sessions, client_for, now=now()))
 
-    # One tick at a time; a late tick still runs (the work is computed from `now`).
-    scheduler.add_job(
-        job,
-        CronTrigger(second=0),
-        id="tick",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=50,
-        next_run_time=utcnow(),
-    )
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
-    log.info("clock started")
+    def lead() -> None:
+        # One tick at a time; a late tick still runs (the work is computed from `now`).
+        scheduler.add_job(
+            job,
+            IntervalTrigger(seconds=tick_every) if tick_every else CronTrigger(second=0),
+            id="tick",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=50,
+            next_run_time=utcnow(),
+        )
+
+    if stop is None:
+        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+        signal.signal(signal.SIGINT, lambda *_: stopping.set())
     scheduler.start()
+    log.info("clock started")
+    leading: bool | None = None
+    try:
+        while not stopping.is_set():
+            holds = leadership.acquire()  # keeps it, and checks it, when held
+            if holds and not leading:
+                log.info("clock: holds the lock; ticking")
+                lead()
+            elif not holds and leading is not False:
+                if leading:
+                    scheduler.remove_job("tick")
+                log.info("clock: another clock holds the lock; standing by")
+            leading = holds
+            stopping.wait(standby_poll)
+    finally:
+        scheduler.shutdown(wait=False)
+        leadership.release()
+    log.info("clock stopped")
 
 
 def work_forever(

@@ -99,15 +99,40 @@ def socket(settings: Settings) -> int:
     return 0
 
 
-def clock_process(settings: Settings) -> int:
-    from bot.runtime import clock
+def clock_process(
+    settings: Settings,
+    *,
+    now: str | None = None,
+    standby_poll: float | None = None,
+    tick_every: float | None = None,
+) -> int:
+    """`symmetry clock`: ticks while it holds the clock's lock. On PostgreSQL a clock that
+    finds the lock taken stands by; on SQLite it is not needed and exits with status 1."""
+    from bot.runtime import clock, leader
     from bot.runtime.app import workspace_clients
+    from bot.runtime.services import utcnow
 
+    start = parse_instant(now) if now else None
+    for flag, seconds in (("--standby-poll", standby_poll), ("--tick-every", tick_every)):
+        if seconds is not None and seconds <= 0:
+            raise CommandError(f"{flag}: a number of seconds above 0")
     engine = migrated_engine(settings)
+    leadership = leader.leadership_for(settings.database_url)
+    if not leader.shares_clocks(settings.database_url) and not leadership.acquire():
+        raise CommandError(
+            "another clock is running on this database; on SQLite one clock only, "
+            "so this one is not needed"
+        )
     sessions = make_session_factory(engine)
     check_token(settings, sessions)
     clock.run_forever(
-        policy_of(settings), sessions, workspace_clients(settings, sessions, engine, retries=False)
+        policy_of(settings),
+        sessions,
+        workspace_clients(settings, sessions, engine, retries=False),
+        leadership=leadership,
+        now=clock.running_clock(start) if start else utcnow,
+        standby_poll=standby_poll or clock.STANDBY_POLL,
+        tick_every=tick_every,
     )
     return 0
 

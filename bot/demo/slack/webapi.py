@@ -260,6 +260,18 @@ class SlackSim:
             self._ws.enterprise_name = enterprise_name if grid else None
             self._ws.is_enterprise_install = kind == "org"
             self._ws.bot_token = bot_token or self._made_with_token
+            self._ws.refresh_token = None
+            self._ws.token_expiry.clear()
+
+    def rotate_tokens(self, *, expires_in: float) -> str:
+        """Turn token rotation on: the bot token expires in ``expires_in`` seconds (already
+        expired when negative; then Slack answers ``token_expired``) and
+        ``oauth.v2.access`` with ``grant_type=refresh_token`` and the refresh token returned
+        here gives a new one. ``install_as`` turns it off again."""
+        with self._cond:
+            self._ws.refresh_token = "xoxe-1-sim-refresh-0"
+            self._ws.token_expiry[self._ws.bot_token] = time.time() + expires_in
+            return self._ws.refresh_token
 
     @property
     def app_id(self) -> str:
@@ -534,8 +546,7 @@ class SlackSim:
         elif method == "oauth.v2.access":
             error = None  # authenticated by client ID and secret, not a token
         else:
-            known = token == self._ws.bot_token or token in self._ws.other_tokens
-            error = None if known else "invalid_auth"
+            error = self._ws.token_error(token)
         return None if error is None else _Reply(200, {"ok": False, "error": error})
 
     def _serve(

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 BOT_ID = "B0BOT"
 SLACKBOT_ID = "USLACKBOT"
 TRIGGER_TTL = 3.0
+ROTATED_TOKEN_LIFETIME = 12 * 3600  # seconds a rotated token lives, as Slack's do
 _MAX_PAGE = 1000
 
 
@@ -180,6 +181,11 @@ class _Workspace:
         # tokens they gave that the Web API accepts too (answering from this workspace).
         self.grants: deque[tuple[str, str, str]] = deque()
         self.other_tokens: set[str] = set()
+        # Token rotation (off until SlackSim.rotate_tokens): the refresh token that
+        # ``oauth.v2.access`` takes, and when each token of a rotation expires (wall time).
+        self.refresh_token: str | None = None
+        self.token_expiry: dict[str, float] = {}
+        self._rotations = itertools.count(1)
         self.users: dict[str, SimUser] = {}
         self.channels: dict[str, SimChannel] = {}
         self.views: dict[str, dict[str, Any]] = {}
@@ -519,19 +525,26 @@ class _Workspace:
         return {"view": view}
 
     def oauth_v2_access(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Exchange an OAuth code for the bot token (any non-empty code is accepted). Installed
-        in one workspace of a Grid organisation, the answer names both; installed org-wide,
-        the organisation only (``team`` is null)."""
-        if not params.get("code"):
+        """Exchange an OAuth code for the bot token (any non-empty code is accepted), or, with
+        ``grant_type=refresh_token``, a refresh token for a new bot token. Installed in one
+        workspace of a Grid organisation, the answer names both; installed org-wide, the
+        organisation only (``team`` is null). With token rotation on, the answer carries
+        ``refresh_token`` and ``expires_in``, as Slack's does."""
+        if params.get("grant_type") == "refresh_token":
+            self._rotate(str(params.get("refresh_token") or ""))
+        elif not params.get("code"):
             raise _ApiError("invalid_code")
         enterprise = (
             {"id": self.enterprise_id, "name": self.enterprise_name} if self.enterprise_id else None
         )
+        refreshing = params.get("grant_type") == "refresh_token"
         team_id, team_name, token = (
-            self.grants.popleft() if self.grants else (self.team_id, self.team_name, self.bot_token)
+            self.grants.popleft()
+            if self.grants and not refreshing
+            else (self.team_id, self.team_name, self.bot_token)
         )
         team = {"id": team_id, "name": team_name}
-        return {
+        answer = {
             "access_token": token,
             "token_type": "bot",
             "scope": "commands,chat:write,users:read",
@@ -542,6 +555,29 @@ class _Workspace:
             "is_enterprise_install": self.is_enterprise_install,
             "authed_user": {"id": next(iter(self.users), "U0INSTALL")},
         }
+        if self.refresh_token is not None:
+            expires_in = self.token_expiry.get(self.bot_token, time.time()) - time.time()
+            answer.update(refresh_token=self.refresh_token, expires_in=int(expires_in))
+        return answer
+
+    def _rotate(self, refresh_token: str) -> None:
+        """A refresh: a new bot token for ``ROTATED_TOKEN_LIFETIME`` and a new refresh token;
+        the previous token keeps working until its own expiry."""
+        if self.refresh_token is None or refresh_token != self.refresh_token:
+            raise _ApiError("invalid_refresh_token")
+        n = next(self._rotations)
+        self.bot_token = f"xoxe.xoxb-1-sim-rotated-{n}"
+        self.refresh_token = f"xoxe-1-sim-refresh-{n}"
+        self.token_expiry[self.bot_token] = time.time() + ROTATED_TOKEN_LIFETIME
+
+    def token_error(self, token: str) -> str | None:
+        """Why a bot token is refused (``invalid_auth``, ``token_expired``), or None."""
+        if token in self.other_tokens:
+            return None
+        if token != self.bot_token and token not in self.token_expiry:
+            return "invalid_auth"
+        expiry = self.token_expiry.get(token)
+        return "token_expired" if expiry is not None and expiry <= time.time() else None
 
     def apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
         """``apps.connections.open``: a Socket Mode URL that is never actually served."""
