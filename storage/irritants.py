@@ -34,7 +34,9 @@ from storage.models import (
     IrritantVote,
     Membership,
     Team,
+    TeamSize,
 )
+from storage.queries import SizeFacts, size_fact_columns
 
 OPEN = ("new", "acknowledged", "planned")
 
@@ -91,10 +93,11 @@ RECENT_LOCATIONS = 10
 
 @dataclass(frozen=True)
 class ReportChoices:
-    """What the report modal offers a person: their teams (id, name, members), oldest
-    first, and the places most recently named in those teams' reports, newest first."""
+    """What the report modal offers a person: their teams (id, name, and what the team's size
+    for anonymity is decided from), oldest first, and the places most recently named in
+    those teams' reports, newest first."""
 
-    teams: list[tuple[int, str, int]]
+    teams: list[tuple[int, str, SizeFacts]]
     locations: list[str]
 
 
@@ -106,24 +109,24 @@ def _report_choices_statement() -> CompoundSelect:
         teams.c.workspace_id == bindparam("workspace_id"),
         members.c.user_id == bindparam("user_id"),
     )
-    size = (
-        select(func.count(members.c.id))
-        .where(members.c.team_id == teams.c.id)
-        .correlate(teams)
-        .scalar_subquery()
-    )
-    of_member = (
-        select(
-            literal(0).label("part"),
-            teams.c.id,
-            teams.c.name,
-            size.label("size"),
-            cast(null(), String).label("location"),
-            teams.c.created_at,
-            cast(null(), Integer).label("latest"),
-        )
+    mine = (
+        select(teams.c.id, teams.c.name, teams.c.created_at)
         .select_from(teams.join(members, members.c.team_id == teams.c.id))
         .where(*is_member)
+        .subquery()
+    )
+    since = bindparam("since", type_=TeamSize.recorded_at.type)
+    counted, smallest, at_start = size_fact_columns(mine.c.id, since)
+    of_member = select(
+        literal(0).label("part"),
+        mine.c.id,
+        mine.c.name,
+        counted.label("counted"),
+        smallest.label("smallest"),
+        at_start.label("at_start"),
+        cast(null(), String).label("location"),
+        mine.c.created_at,
+        cast(null(), Integer).label("latest"),
     )
     places = (
         select(irritants.c.location, func.max(irritants.c.id).label("latest"))
@@ -147,6 +150,8 @@ def _report_choices_statement() -> CompoundSelect:
         cast(null(), Integer),
         cast(null(), String),
         cast(null(), Integer),
+        cast(null(), Integer),
+        cast(null(), Integer),
         places.c.location,
         cast(null(), teams.c.created_at.type),
         places.c.latest,
@@ -159,15 +164,18 @@ _REPORT_CHOICES = _report_choices_statement()
 
 
 def report_choices(
-    session: Session | Connection, *, workspace_id: int, user_id: str
+    session: Session | Connection, *, workspace_id: int, user_id: str, since: datetime
 ) -> ReportChoices:
-    """The person's teams with their sizes and their teams' recent places, in one query."""
-    teams: list[tuple[int, str, int]] = []
+    """The person's teams with their size facts from `since` on (see `queries.size_facts`)
+    and their teams' recent places, in one query."""
+    teams: list[tuple[int, str, SizeFacts]] = []
     locations: list[str] = []
-    rows = session.execute(_REPORT_CHOICES, {"workspace_id": workspace_id, "user_id": user_id})
-    for part, team_id, name, size, location, _created, _latest in rows:
+    rows = session.execute(
+        _REPORT_CHOICES, {"workspace_id": workspace_id, "user_id": user_id, "since": since}
+    )
+    for part, team_id, name, counted, smallest, at_start, location, _created, _latest in rows:
         if part == 0:
-            teams.append((team_id, name, size))
+            teams.append((team_id, name, SizeFacts(counted, smallest, at_start)))
         else:
             locations.append(location)
     return ReportChoices(teams, locations)

@@ -213,22 +213,31 @@ def _counted_members(team_id: ColumnElement[int]) -> Select[tuple[int]]:
     )
 
 
-def _size_facts_statement() -> Select:
-    teams = select(Team.id).where(Team.id.in_(bindparam("team_ids", expanding=True))).subquery()
-    since = bindparam("since", type_=TeamSize.recorded_at.type)
+def size_fact_columns(
+    team_id: ColumnElement[int], since: ColumnElement[datetime]
+) -> tuple[ColumnElement[int], ColumnElement[int], ColumnElement[int]]:
+    """The three `SizeFacts` of the team `team_id` (a column of the enclosing query), as
+    scalar subqueries: its counted members now, its smallest size recorded from `since` on,
+    and the size in force at `since`."""
     smallest = (
         select(func.min(TeamSize.size))
-        .where(TeamSize.team_id == teams.c.id, TeamSize.recorded_at >= since)
+        .where(TeamSize.team_id == team_id, TeamSize.recorded_at >= since)
         .scalar_subquery()
     )
     at_start = (
         select(TeamSize.size)
-        .where(TeamSize.team_id == teams.c.id, TeamSize.recorded_at < since)
+        .where(TeamSize.team_id == team_id, TeamSize.recorded_at < since)
         .order_by(TeamSize.recorded_at.desc(), TeamSize.id.desc())
         .limit(1)
         .scalar_subquery()
     )
-    return select(teams.c.id, _counted_members(teams.c.id).scalar_subquery(), smallest, at_start)
+    return _counted_members(team_id).scalar_subquery(), smallest, at_start
+
+
+def _size_facts_statement() -> Select:
+    teams = select(Team.id).where(Team.id.in_(bindparam("team_ids", expanding=True))).subquery()
+    since = bindparam("since", type_=TeamSize.recorded_at.type)
+    return select(teams.c.id, *size_fact_columns(teams.c.id, since))
 
 
 # Built once: building the expression and its cache key on every call cost more CPU than the

@@ -275,15 +275,24 @@ class TestReportChoices:
             ids = (first.id, later.id)
 
         with db.sessions() as session:
-            choices = store.report_choices(session, workspace_id=workspace.id, user_id="U1")
-        assert choices.teams == [(ids[0], "First", 3), (ids[1], "Later", 1)]
+            choices = store.report_choices(
+                session, workspace_id=workspace.id, user_id="U1", since=day
+            )
+        assert choices.teams == [
+            (ids[0], "First", queries.SizeFacts(3, None, None)),
+            (ids[1], "Later", queries.SizeFacts(1, None, None)),
+        ]
         assert choices.locations == ["Shown room", "Kitchen", "Hall", "Dock"]
 
         with db.sessions.begin() as session:
             for n in range(12):
                 self.irritant(session, session.get(Team, ids[1]), f"Room {n}")
         with db.sessions() as session:
-            choices = store.report_choices(session, workspace_id=workspace.id, user_id="U1")
-            nobody = store.report_choices(session, workspace_id=workspace.id, user_id="U9")
+            choices = store.report_choices(
+                session, workspace_id=workspace.id, user_id="U1", since=day
+            )
+            nobody = store.report_choices(
+                session, workspace_id=workspace.id, user_id="U9", since=day
+            )
         assert choices.locations == [f"Room {n}" for n in range(11, 1, -1)]
         assert nobody == store.ReportChoices([], [])

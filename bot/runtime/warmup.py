@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from bot.runtime.usage import help_message
 from bot.shared.blocks import environment
 from bot.shared.i18n import LOCALES, translations
-from storage import irritants, queries
+from storage import irritants
 from storage.db import POOL_SIZE, read_connection
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,7 @@ def _database(engine: Engine) -> None:
             opened.enter_context(read_connection(engine)) for _ in range(WARM_CONNECTIONS)
         ]
         connection = connections[0]
-        irritants.report_choices(connection, workspace_id=0, user_id="")
-        queries.size_facts(connection, team_ids=[0], since=_SOME_INSTANT)
+        irritants.report_choices(connection, workspace_id=0, user_id="", since=_SOME_INSTANT)
 
 
 def _authorize(app: App) -> None:
