@@ -23,7 +23,7 @@ from storage.db import (
     read_connection,
     upgrade,
 )
-from storage.models import Base, Irritant, Membership, Team
+from storage.models import Base, Irritant, Membership, Team, TeamSize
 from tests.conftest import scratch_engine
 
 
@@ -296,3 +296,26 @@ class TestReportChoices:
             )
         assert choices.locations == [f"Room {n}" for n in range(11, 1, -1)]
         assert nobody == store.ReportChoices([], [])
+
+        # On a plain connection (the report modal's path) the statement goes straight to the
+        # driver: the same answer, the size facts' instant converted as SQLAlchemy would.
+        with db.sessions.begin() as session:
+            session.add(TeamSize(team_id=ids[0], size=2, recorded_at=day + timedelta(hours=1)))
+            session.add(TeamSize(team_id=ids[0], size=1, recorded_at=day - timedelta(hours=1)))
+        for since in (day, day + timedelta(hours=2)):
+            with db.sessions() as session:
+                expected = store.report_choices(
+                    session, workspace_id=workspace.id, user_id="U1", since=since
+                )
+            with read_connection(db.engine) as connection:
+                assert (
+                    store.report_choices(
+                        connection, workspace_id=workspace.id, user_id="U1", since=since
+                    )
+                    == expected
+                )
+        assert expected.teams[0][2] == queries.SizeFacts(3, None, 2)
+        with read_connection(db.engine) as connection:
+            assert store.report_choices(
+                connection, workspace_id=workspace.id, user_id="U1", since=day
+            ).teams[0][2] == queries.SizeFacts(3, 2, 1)
