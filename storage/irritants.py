@@ -184,7 +184,8 @@ def _driver_statement(dialect: Dialect) -> _DriverStatement:
     if statement is None:
         compiled = _REPORT_CHOICES.compile(dialect=dialect)
         positions = tuple(compiled.positiontup or ()) if dialect.positional else None
-        since = TeamSize.recorded_at.type.bind_processor(dialect)
+        # The dialect's processor: a SQLite text timestamp is compared as text.
+        since = TeamSize.recorded_at.type.dialect_impl(dialect).bind_processor(dialect)
         statement = _COMPILED[key] = _DriverStatement(str(compiled), positions, compiled, since)
     return statement
 

@@ -299,10 +299,11 @@ class TestReportChoices:
 
         # On a plain connection (the report modal's path) the statement goes straight to the
         # driver: the same answer, the size facts' instant converted as SQLAlchemy would.
+        exactly = day + timedelta(hours=1, microseconds=5)  # a record at `since` counts from it
         with db.sessions.begin() as session:
-            session.add(TeamSize(team_id=ids[0], size=2, recorded_at=day + timedelta(hours=1)))
+            session.add(TeamSize(team_id=ids[0], size=2, recorded_at=exactly))
             session.add(TeamSize(team_id=ids[0], size=1, recorded_at=day - timedelta(hours=1)))
-        for since in (day, day + timedelta(hours=2)):
+        for since in (day, exactly, day + timedelta(hours=2)):
             with db.sessions() as session:
                 expected = store.report_choices(
                     session, workspace_id=workspace.id, user_id="U1", since=since
@@ -316,6 +317,8 @@ class TestReportChoices:
                 )
         assert expected.teams[0][2] == queries.SizeFacts(3, None, 2)
         with read_connection(db.engine) as connection:
-            assert store.report_choices(
-                connection, workspace_id=workspace.id, user_id="U1", since=day
-            ).teams[0][2] == queries.SizeFacts(3, 2, 1)
+            for since, facts in ((day, (3, 2, 1)), (exactly, (3, 2, 1))):
+                choices = store.report_choices(
+                    connection, workspace_id=workspace.id, user_id="U1", since=since
+                )
+                assert choices.teams[0][2] == queries.SizeFacts(*facts)
