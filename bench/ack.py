@@ -20,14 +20,20 @@ both wired to the same fake Slack (`bot.demo.slack.SlackSim`) answering every We
 bare, ours, ... for several rounds at each concurrency), after a warm-up, with the same client
 code (one keep-alive HTTP connection per client thread, requests signed before the round).
 
-    python bench/ack.py                       # c=1 and c=20, 5 rounds: PASS/FAIL, exit 0/1
-    python bench/ack.py --commands irritant   # only /irritant
+Then, for the cold start, fresh processes of both, alternated: once a process is ready (ours:
+`/healthz` 200, i.e. warm; bare Bolt: any HTTP answer), 20 clients send it 40 `/irritant` at
+once; the slowest of those first acks is compared.
+
+    python bench/ack.py                       # c=1 and c=20, 5 rounds, cold start: PASS/FAIL
+    python bench/ack.py --no-pin              # the same, servers and clients on every CPU
+    python bench/ack.py --commands irritant   # only /irritant (and its cold start)
     python bench/ack.py --also 50 --untuned   # + c=50 and Bolt's default 5-thread pool (info)
 
 Targets, at every judged concurrency and for each command: p50(ours)/p50(bare) <= 1.2 and
 p99(ours)/p99(bare) <= 1.3 for the ack, no error (a 200 carrying the help; an empty 200 and
 the report modal opened for `/irritant`), and for `/irritant` a command -> views.open p99
-under 2 s. See bench/README.md.
+under 2 s; cold start: the median over rounds of each one's slowest first ack,
+ours/bare <= 1.5. Pinned (default) and `--no-pin` runs are judged alike. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -72,6 +78,8 @@ from storage.models import Membership, Team, TeamManager  # noqa: E402
 P50_TARGET = 1.2
 P99_TARGET = 1.3
 OPEN_TARGET = 2.0  # seconds from /irritant to views.open (a trigger_id dies after 3 s)
+COLD_TARGET = 1.5  # slowest of a fresh process's first acks, ours/bare
+COLD_ACKS = 40  # the first acks of a fresh process: two from each of 20 clients
 COMMANDS = ("help", "irritant")
 PATH = "/slack/events"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/symmetry_ack_bench"
@@ -114,6 +122,20 @@ def process_cpu(pid: int) -> float:
     return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine() -> str:
+    """The CPU model and the load average, for the report's set-up line."""
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.splitlines()
+            if line.startswith("model name")
+        )
+    except (OSError, StopIteration):
+        model = platform.processor() or "unknown CPU"
+    return f"{os.cpu_count()} CPUs ({model}), load average {os.getloadavg()[0]:.2f} at start"
+
+
 def machine_busy() -> float:
     """CPU seconds the whole machine has been busy (steal included), from /proc/stat."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
@@ -127,18 +149,20 @@ def own_cpu(variants: list[Variant]) -> float:
     return times.user + times.system + sum(v.cpu_seconds(arbiter=True) for v in variants)
 
 
-def start(variant: Variant, env: dict[str, str], logdir: Path, cpus: set[int] | None) -> None:
-    """Start a server process (pinned to `cpus`, when given) and wait until it answers HTTP
-    (any answer: bare Bolt has no /healthz)."""
+def start(
+    variant: Variant, env: dict[str, str], logdir: Path, cpus: set[int] | None, log: str = ""
+) -> None:
+    """Start a server process (pinned to `cpus`, when given) and wait until it is ready: ours
+    answers /healthz 200 once warm; bare Bolt has no /healthz, any HTTP answer will do."""
     try:
         variant.server = start_server(
             env,
             logdir,
             variant.port,
             argv=variant.argv,
-            log_path=logdir / f"{variant.key}.log",
+            log_path=logdir / f"{log or variant.key}.log",
             timeout=60,
-            healthy=False,
+            healthy=variant.key == "ours",
             cpus=cpus,
         )
     except ServerError as exc:
@@ -423,6 +447,86 @@ class Bench:
                 sample.errors.append("not the report modal")
 
 
+# --------------------------------------------------------------------------- cold start
+
+
+@dataclass
+class Cold:
+    """One fresh process's first burst: how long until it was ready, its slowest ack, and the
+    auth.test calls made once it said it was ready."""
+
+    ready: float
+    slowest: float
+    auth_tests: int
+    errors: list[str]
+
+
+def cold_round(
+    bench: Bench, variant: Variant, env: dict[str, str], workdir: Path, cpus: set[int] | None
+) -> Cold:
+    """Start a fresh server, wait until it is ready (ours: /healthz 200; bare Bolt, which has
+    none: any HTTP answer), then send `COLD_ACKS` /irritant from `--users` clients at once."""
+    started = time.monotonic()
+    start(variant, env, workdir, cpus, log=f"cold-{variant.key}")
+    try:
+        ready = time.monotonic() - started
+        calls_before = len(bench.sim.calls)
+        requests = bench.requests(COLD_ACKS, "irritant")
+        sample = run_round(variant.port, requests, len(bench.users), is_empty_ack)
+        bench.collect_opens(variant, sample, calls_before)
+        auth_tests = sum(1 for call in bench.sim.calls[calls_before:] if call.method == "auth.test")
+        return Cold(ready, max(sample.latencies), auth_tests, sample.errors)
+    finally:
+        stop(variant)
+
+
+def cold_start(
+    bench: Bench,
+    variants: list[Variant],
+    database_url: str,
+    workdir: Path,
+    cpus: set[int] | None,
+    rounds: int,
+) -> bool:
+    """Fresh processes of ours and bare, alternated; judged on the median of each one's slowest
+    first ack. True when it meets the target."""
+    results: dict[str, list[Cold]] = {variant.key: [] for variant in variants}
+    for rnd in range(rounds):
+        for variant in variants if rnd % 2 == 0 else list(reversed(variants)):
+            fresh = Variant(variant.key, variant.label, list(variant.argv), free_port())
+            if fresh.key == "bare":
+                fresh.argv = [*fresh.argv[:-2], "--port", str(fresh.port)]
+            env = server_env(database_url, bench.sim, fresh.port)
+            results[fresh.key].append(cold_round(bench, fresh, env, workdir, cpus))
+    print(
+        f"cold start: a fresh process, once ready, gets {COLD_ACKS} /irritant from "
+        f"{len(bench.users)} clients at once; {rounds} alternated rounds"
+    )
+    print(
+        f"  {'server':<24}{'ready s':>8}{'errors':>7}{'auth.test':>10}"
+        f"{'slowest ack ms (median)':>25}  per round"
+    )
+    medians = {}
+    errors = 0
+    for variant in variants:
+        colds = results[variant.key]
+        slowest = sorted(c.slowest * 1000 for c in colds)
+        medians[variant.key] = percentile(slowest, 50)
+        errors += sum(len(c.errors) for c in colds)
+        print(
+            f"  {variant.label:<24}{percentile([c.ready for c in colds], 50):>8.2f}"
+            f"{sum(len(c.errors) for c in colds):>7}{sum(c.auth_tests for c in colds):>10}"
+            f"{medians[variant.key]:>25.1f}  " + " ".join(f"{c.slowest * 1000:.0f}" for c in colds)
+        )
+    ratio = medians["ours"] / medians["bare"]
+    ok = ratio <= COLD_TARGET and errors == 0
+    print(
+        f"  ours/bare slowest first ack: x{ratio:.2f} (target <= {COLD_TARGET}), errors "
+        f"{errors}  -> {'PASS' if ok else 'FAIL'}\n"
+    )
+    return ok
+
+
 def requests_for(args: argparse.Namespace, concurrency: int, variant: Variant) -> int:
     n = args.requests or (100 if concurrency == 1 else max(500, 25 * concurrency))
     if variant.key == "untuned" and args.after_ack_calls:
@@ -555,6 +659,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not pin the servers to CPU 1 and the clients and fake Slack to CPU 0",
     )
+    parser.add_argument(
+        "--cold",
+        type=int,
+        default=3,
+        help="cold-start rounds: fresh processes of each server, alternated (default 3; 0: none)",
+    )
     parser.add_argument("--keep-logs", action="store_true", help="print the log directory")
     return parser
 
@@ -620,7 +730,7 @@ def main(argv: list[str] | None = None) -> int:
             "API call"
         )
         print(
-            f"{os.cpu_count()} CPUs, Python {platform.python_version()}; "
+            f"{machine()}, Python {platform.python_version()}; "
             + (
                 f"servers pinned to CPU {sorted(server_cpus)}, clients and fake Slack to "
                 f"CPU {sorted(client_cpus)}"
@@ -658,6 +768,10 @@ def main(argv: list[str] | None = None) -> int:
         if "irritant" in args.commands:
             measured = [v for v in variants if v.key != "untuned"]
             ok = report_irritant(measured, levels, judged, results) and ok
+        if args.cold and "irritant" in args.commands:
+            bench.settle()
+            measured = [v for v in variants if v.key != "untuned"]
+            ok = cold_start(bench, measured, database_url, workdir, server_cpus, args.cold) and ok
         print("RESULT: " + ("PASS" if ok else "FAIL"))
         print(
             f"\nother processes kept {max(foreign, 0):.2f} of {len(cpus)} CPUs busy during the "

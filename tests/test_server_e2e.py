@@ -8,11 +8,16 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from bot.demo.slack import SimUser, sign
+from bot.demo import harness
+from bot.demo.slack import SimUser, SlackClientSim, sign
 from storage.models import SlackUser
 from tests.conftest import (
+    ADMIN,
     EMPLOYEE,
+    MANAGER,
+    SALARIEE,
     SIGNING_SECRET,
+    RunningServer,
     answer_of,
 )
 
@@ -32,6 +37,42 @@ class TestHealth:
     def test_unknown_path_is_404(self, server):
         """A path the server does not serve answers 404."""
         assert server.get("/nope")[0] == 404
+
+
+class TestWarmUp:
+    def test_not_healthy_until_warm_then_no_auth_test_per_request(self, db, slack, tmp_path):
+        """A fresh server answers /healthz 503 while it warms up (here Slack's auth.test takes
+        1.5 s), then 200; by then it has authorized once, and 20 commands sent at once make
+        no auth.test of their own (Bolt's lazy authorization made one each)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        slack.slow("auth.test", 1.5)
+        port = harness.free_port()
+        env = harness.server_env(db.url, slack, port)
+        process = harness.start_server(env, tmp_path, port, healthy=False)
+        try:
+            server = RunningServer(
+                process, SlackClientSim(f"{process.base_url}/slack/events", SIGNING_SECRET, slack)
+            )
+            status, body = server.get("/healthz")
+            assert (status, json.loads(body)) == (503, {"status": "starting"})
+            deadline = time.monotonic() + 30
+            while server.get("/healthz")[0] != 200:
+                assert time.monotonic() < deadline, "never became healthy"
+                time.sleep(0.05)
+            assert len(slack.calls_to("auth.test")) == 1
+            people = [EMPLOYEE, SALARIEE, MANAGER, ADMIN] * 5
+            with ThreadPoolExecutor(max_workers=len(people)) as pool:
+                responses = list(
+                    pool.map(lambda who: server.platform.command(who, "/symmetry", "help"), people)
+                )
+            assert [r.status for r in responses] == [200] * len(people)
+            for response in responses:  # first contact: each answer comes after the ack
+                assert "/irritant" in all_text(answer_of(response, slack))
+            assert len(slack.calls_to("auth.test")) == 1
+        finally:
+            slack.slow("auth.test", None)
+            process.stop()
 
 
 class TestHelp:

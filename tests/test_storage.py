@@ -23,7 +23,7 @@ from storage.db import (
     read_connection,
     upgrade,
 )
-from storage.models import Base, Irritant, Membership, Team
+from storage.models import Base, Irritant, Membership, Team, TeamSize
 from tests.conftest import scratch_engine
 
 
@@ -275,15 +275,50 @@ class TestReportChoices:
             ids = (first.id, later.id)
 
         with db.sessions() as session:
-            choices = store.report_choices(session, workspace_id=workspace.id, user_id="U1")
-        assert choices.teams == [(ids[0], "First", 3), (ids[1], "Later", 1)]
+            choices = store.report_choices(
+                session, workspace_id=workspace.id, user_id="U1", since=day
+            )
+        assert choices.teams == [
+            (ids[0], "First", queries.SizeFacts(3, None, None)),
+            (ids[1], "Later", queries.SizeFacts(1, None, None)),
+        ]
         assert choices.locations == ["Shown room", "Kitchen", "Hall", "Dock"]
 
         with db.sessions.begin() as session:
             for n in range(12):
                 self.irritant(session, session.get(Team, ids[1]), f"Room {n}")
         with db.sessions() as session:
-            choices = store.report_choices(session, workspace_id=workspace.id, user_id="U1")
-            nobody = store.report_choices(session, workspace_id=workspace.id, user_id="U9")
+            choices = store.report_choices(
+                session, workspace_id=workspace.id, user_id="U1", since=day
+            )
+            nobody = store.report_choices(
+                session, workspace_id=workspace.id, user_id="U9", since=day
+            )
         assert choices.locations == [f"Room {n}" for n in range(11, 1, -1)]
         assert nobody == store.ReportChoices([], [])
+
+        # On a plain connection (the report modal's path) the statement goes straight to the
+        # driver: the same answer, the size facts' instant converted as SQLAlchemy would.
+        exactly = day + timedelta(hours=1, microseconds=5)  # a record at `since` counts from it
+        with db.sessions.begin() as session:
+            session.add(TeamSize(team_id=ids[0], size=2, recorded_at=exactly))
+            session.add(TeamSize(team_id=ids[0], size=1, recorded_at=day - timedelta(hours=1)))
+        for since in (day, exactly, day + timedelta(hours=2)):
+            with db.sessions() as session:
+                expected = store.report_choices(
+                    session, workspace_id=workspace.id, user_id="U1", since=since
+                )
+            with read_connection(db.engine) as connection:
+                assert (
+                    store.report_choices(
+                        connection, workspace_id=workspace.id, user_id="U1", since=since
+                    )
+                    == expected
+                )
+        assert expected.teams[0][2] == queries.SizeFacts(3, None, 2)
+        with read_connection(db.engine) as connection:
+            for since, facts in ((day, (3, 2, 1)), (exactly, (3, 2, 1))):
+                choices = store.report_choices(
+                    connection, workspace_id=workspace.id, user_id="U1", since=since
+                )
+                assert choices.teams[0][2] == queries.SizeFacts(*facts)

@@ -67,12 +67,17 @@ def modal(
 ) -> dict[str, Any] | None:
     """The report modal for a member of at least one team (None for anyone else). Reads
     only: a plain connection will do."""
-    choices = store.report_choices(session, workspace_id=who.workspace_id, user_id=who.user_id)
+    choices = store.report_choices(
+        session, workspace_id=who.workspace_id, user_id=who.user_id, since=now - sizes.WINDOW
+    )
     if not choices.teams:
         return None
-    teams = tuple(_TeamChoice(team_id, name) for team_id, name, _size in choices.teams)
-    counted = sizes.counted_sizes(session, team_ids=[team.id for team in teams], now=now)
-    small = tuple(team for team in teams if counted[team.id] < policy.anonymity_threshold)
+    teams = tuple(_TeamChoice(team_id, name) for team_id, name, _facts in choices.teams)
+    small = tuple(
+        _TeamChoice(team_id, name)
+        for team_id, name, facts in choices.teams
+        if sizes.deciding(facts) < policy.anonymity_threshold
+    )
     locations = tuple(choices.locations)
     prefill = prefill.strip()
     cut = len(prefill) > MAX_DESCRIPTION  # the modal says so: the person can still fix it

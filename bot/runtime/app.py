@@ -284,6 +284,10 @@ def create_app(
     app.use(prepare)
     app.error(on_error)
     handlers.register(app)
+    if oauth is not None:
+        # Bolt otherwise asks Slack (`auth.test`) before every request of an installed
+        # workspace, on the ack's path; kept per token, a reinstall's new token is asked once.
+        oauth.authorize.cache_enabled = True  # type: ignore[attr-defined]
     return app
 
 

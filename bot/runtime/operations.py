@@ -62,13 +62,14 @@ def db_upgrade(settings: Settings) -> int:
 def serve(settings: Settings) -> int:
     from bot.runtime.app import create_app
     from bot.runtime.server import GunicornServer, wsgi_app
+    from bot.runtime.warmup import warm_up
 
     migrated_engine(settings).dispose()
 
     def build():  # type: ignore[no-untyped-def]
         engine = make_engine(settings.database_url)
         app = create_app(settings, make_session_factory(engine), engine=engine)
-        return wsgi_app(app, engine)
+        return wsgi_app(app, engine, warm=lambda: warm_up(app, engine))
 
     log.info("serving Slack requests on port %s", settings.port)
     GunicornServer(build, port=settings.port, workers=settings.web_concurrency).run()

@@ -8,6 +8,7 @@ import gc
 import io
 import json
 import logging
+import threading
 import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -29,14 +30,26 @@ MAX_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything bigger
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def wsgi_app(app: App, engine: Engine) -> WSGIApp:
-    """Route `/healthz` to a database check and everything else to Bolt."""
+def wsgi_app(app: App, engine: Engine, *, warm: Callable[[], None] | None = None) -> WSGIApp:
+    """Route `/healthz` to a readiness check and everything else to Bolt.
+
+    With `warm`, it runs in a thread of its own and `/healthz` answers 503 until it is done,
+    so that a platform sends traffic only to a warm process; Slack requests that come before
+    are served all the same (they do their own first-use work, as without a warm-up).
+    """
     slack = SlackRequestHandler(app, path="/slack/events")
+    warmed = threading.Event()
+    if warm is None:
+        warmed.set()
+    else:
+        threading.Thread(target=_warm, args=(warm, warmed), name="warm-up", daemon=True).start()
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/healthz" and method in ("GET", "HEAD"):
+            if not warmed.is_set():
+                return _json(start_response, "503 Service Unavailable", {"status": "starting"})
             healthy = ping(engine)
             return _json(
                 start_response,
@@ -62,6 +75,18 @@ def wsgi_app(app: App, engine: Engine) -> WSGIApp:
             return _json(start_response, "400 Bad Request", {"error": "malformed request"})
 
     return application
+
+
+def _warm(warm: Callable[[], None], warmed: threading.Event) -> None:
+    try:
+        warm()
+        # What the warm-up loaded lives as long as the worker, like what `load` froze.
+        gc.collect()
+        gc.freeze()
+    except Exception:  # a failed warm-up leaves the work to the first requests: still serve
+        log.exception("warm-up failed")
+    finally:
+        warmed.set()
 
 
 def _shaped_like_slack(body: bytes, content_type: str) -> bool:

@@ -29,12 +29,12 @@ def counted_sizes(
     (deactivated accounts left out as soon as they are known), the sizes recorded from 30 days
     before `now` on, and the size in force 30 days before `now`."""
     facts = queries.size_facts(session, team_ids=team_ids, since=now - WINDOW)
-    return {
-        team_id: min(
-            size for size in (fact.now, fact.smallest_since, fact.at_start) if size is not None
-        )
-        for team_id, fact in facts.items()
-    }
+    return {team_id: deciding(fact) for team_id, fact in facts.items()}
+
+
+def deciding(fact: queries.SizeFacts) -> int:
+    """The size that decides a team's anonymity, from its facts read `WINDOW` before now."""
+    return min(size for size in (fact.now, fact.smallest_since, fact.at_start) if size is not None)
 
 
 def counted_size(session: Session | Connection, team: Team, *, now: datetime) -> int:

@@ -115,6 +115,7 @@ class SlackSim:
         self._failures: dict[str, deque[_Failure]] = {}
         self._buckets: dict[str, _Bucket] = {}
         self._chaos: dict[str, _Chaos] = {}
+        self._slow: dict[str, float] = {}
         self._seq = itertools.count(1)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -522,6 +523,14 @@ class SlackSim:
             else:
                 self._chaos[method] = _Chaos(ratio, status, random.Random(seed))
 
+    def slow(self, method: str, seconds: float | None) -> None:
+        """Answer calls to ``method`` after ``seconds`` instead of ``delay``; None undoes it."""
+        with self._cond:
+            if seconds is None:
+                self._slow.pop(method, None)
+            else:
+                self._slow[method] = seconds
+
     def _scripted_failure(self, method: str) -> _Reply | None:
         """Return the failure reply due for this call, if any (lock held)."""
         queue = self._failures.get(method)
@@ -566,7 +575,7 @@ class SlackSim:
             reply = self._auth_error(method, token) if api else None
             if reply is None:
                 reply = self._scripted_failure(method)
-        delay = self.delay
+            delay = self._slow.get(method, self.delay)
         if delay > 0:
             time.sleep(delay)
         with self._cond:
