@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.digests import schedule as digests
 from bot.irritants import notify
 from bot.pulse import schedule
+from bot.runtime import retention
 from bot.runtime.delivery import Deliverer
 from bot.runtime.services import utcnow
 from bot.shared.policy import Policy
@@ -96,6 +97,12 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage("walks", lambda c: walks.plan(c.sessions, c.policy, c.directory, now=c.now)),
     Stage("digests", lambda c: digests.plan(c.sessions, c.policy, c.directory, now=c.now)),
+    Stage(
+        "retention",
+        _in_transaction(
+            lambda s, c: retention.apply(s, now=c.now, retention_days=c.policy.retention_days)
+        ),
+    ),
 )
 
 
