@@ -1,7 +1,7 @@
 """The policy: what the domain needs from the deployment's settings, and nothing else.
 
-`Settings` holds every environment variable (tokens, URLs, ports); the domain needs five of
-them. A `Policy` carries those five, checked: the secret key that keys every pseudonymous
+`Settings` holds every environment variable (tokens, URLs, ports); the domain needs six of
+them. A `Policy` carries those six, checked: the secret key that keys every pseudonymous
 hash is required and never empty, so no path can hash with a missing key.
 """
 
