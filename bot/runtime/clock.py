@@ -99,9 +99,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("digests", lambda c: digests.plan(c.sessions, c.policy, c.directory, now=c.now)),
     Stage(
         "retention",
-        _in_transaction(
-            lambda s, c: retention.apply(s, now=c.now, retention_days=c.policy.retention_days)
-        ),
+        lambda c: retention.run(c.sessions, now=c.now, retention_days=c.policy.retention_days),
     ),
 )
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.runtime.console import plural
+from storage import queries
 from storage import retention as store
+from storage.db import session_scope
 
 DELIVERED_CONTENT = timedelta(days=30)
 UNINSTALLED_DATA = timedelta(days=30)
@@ -48,18 +50,31 @@ class Report:
         return ", ".join(parts)
 
 
-def apply(session: Session, *, now: datetime, retention_days: int, batch: int = BATCH) -> Report:
-    """Delete what is past its retention at `now` (a batch of each kind); idempotent."""
+def run(
+    sessions: sessionmaker[Session], *, now: datetime, retention_days: int, batch: int = BATCH
+) -> Report:
+    """Delete what is past its retention at `now` (a batch of each kind); idempotent. The
+    texts and each workspace's purge are separate transactions: a purge that fails leaves
+    the erasing of texts done, and is tried again at the next tick."""
     texts_before = now - timedelta(days=retention_days)
-    report = Report(
-        comments=store.delete_pulse_comments(session, closed_before=texts_before, limit=batch),
-        irritant_texts=store.erase_irritant_texts(session, closed_before=texts_before, limit=batch),
-        walk_texts=store.erase_walk_texts(session, over_before=texts_before, limit=batch),
-        outbox_contents=store.empty_delivered(
-            session, sent_before=now - DELIVERED_CONTENT, limit=batch
-        ),
-    )
-    for workspace in store.uninstalled_before(session, before=now - UNINSTALLED_DATA, limit=PURGES):
-        store.purge_workspace(session, workspace=workspace)
-        report.workspaces.append(workspace.slack_team_id)
+    with session_scope(sessions) as session:
+        report = Report(
+            comments=store.delete_pulse_comments(session, closed_before=texts_before, limit=batch),
+            irritant_texts=store.erase_irritant_texts(
+                session, closed_before=texts_before, limit=batch
+            ),
+            walk_texts=store.erase_walk_texts(session, over_before=texts_before, limit=batch),
+            outbox_contents=store.empty_delivered(
+                session, sent_before=now - DELIVERED_CONTENT, limit=batch
+            ),
+        )
+    with session_scope(sessions) as session:
+        due = store.uninstalled_before(session, before=now - UNINSTALLED_DATA, limit=PURGES)
+        slack_team_ids = [workspace.slack_team_id for workspace in due]
+    for slack_team_id in slack_team_ids:
+        with session_scope(sessions) as session:
+            workspace = queries.get_workspace(session, slack_team_id=slack_team_id)
+            if workspace is not None:  # another clock may have purged it meanwhile
+                store.purge_workspace(session, workspace=workspace)
+                report.workspaces.append(slack_team_id)
     return report
