@@ -15,6 +15,10 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from sqlalchemy import inspect, select, text
 
 from bot.demo.slack import form_values
+from bot.runtime import workspaces
+from bot.runtime.config import Settings
+from bot.runtime.services import Services
+from bot.teams.directory import Directory
 from storage.models import (
     CustomerNps,
     DigestPreference,
@@ -41,7 +45,8 @@ from storage.models import (
     WalkPrompt,
     Workspace,
 )
-from tests.conftest import MANAGER, SALARIEE, Database
+from storage.retention import purge_workspace
+from tests.conftest import MANAGER, POLICY, SALARIEE, Database
 from tests.inprocess import tick as app_tick
 from tests.irritant_helpers import big_team, irritants, report
 from tests.test_pulse import PERIOD, at, opened, tap
@@ -248,6 +253,37 @@ class TestPurgeCommand:
         result = cli.run("workspace", "purge", "TNOBODY01", "--force")
         assert (result.status, result.out) == (2, "")
         assert result.err == "symmetry: workspace purge: no data for TNOBODY01\n"
+
+
+class TestServerAfterPurge:
+    def test_a_purged_workspace_back_gets_its_new_row(self, db, other_workspaces):
+        """A server that knew a workspace before it was uninstalled and purged finds its new
+        row when it comes back: not the purged ID, which no row has any more, or which
+        another workspace's row has taken."""
+        services = Services(
+            settings=Settings(),
+            policy=POLICY,
+            sessions=db.sessions,
+            directory=Directory(db.sessions, lambda _id: None),  # type: ignore[arg-type,return-value]
+        )
+        old = services.workspace_id(PURGED)
+        services.mark_uninstalled(old)
+        with db.sessions.begin() as session:
+            workspace = session.get(Workspace, old)
+            purge_workspace(session, workspace=workspace)
+        with db.sessions.begin() as session:  # another installs (SQLite may reuse the ID)
+            other = workspaces.installed(
+                session, slack_team_id=KEPT, team_name=None, enterprise_id=None,
+                is_enterprise_install=False,
+            )  # fmt: skip
+        with db.sessions.begin() as session:  # and it is installed again (OAuth): a new row
+            new = workspaces.installed(
+                session, slack_team_id=PURGED, team_name=None, enterprise_id=None,
+                is_enterprise_install=False,
+            )  # fmt: skip
+        assert new not in (old, other)
+        assert services.back_from_uninstall(old)
+        assert services.workspace_id(PURGED) == new
 
 
 # ----- a whole workspace, row by row
