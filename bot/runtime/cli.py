@@ -129,6 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
     nps_import.add_argument("--workspace", help="only this Slack team ID's teams")
     nps_import.add_argument("--now", help="ISO-8601 instant taken as the present (default: now)")
 
+    space = commands.add_parser("workspace", help="a workspace's data")
+    space_commands = space.add_subparsers(dest="workspace_command", required=True, metavar="ACTION")
+    purge = space_commands.add_parser(
+        "purge", help="delete an uninstalled workspace's data now (the clock does it 30 days on)"
+    )
+    purge.add_argument("team_id", metavar="TEAM_ID", help="the workspace's Slack team ID")
+    purge.add_argument("--force", action="store_true", help="purge it even if still installed")
+
     demo = commands.add_parser("demo", help="run the product against a simulated workspace")
     demo.add_argument(
         "--locale", choices=("en", "fr"), default=None, help="language of the narration"
@@ -184,6 +192,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return operations.export(args, settings)
     if args.command == "outbox":
         return operations.outbox_status(settings)
+    if args.command == "workspace":
+        return operations.workspace_purge(settings, args.team_id, force=args.force)
     if args.command in ("digest", "nps"):
         from bot.runtime import digest_commands
 

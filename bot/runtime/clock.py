@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.digests import schedule as digests
 from bot.irritants import notify
 from bot.pulse import schedule
+from bot.runtime import retention
 from bot.runtime.delivery import Deliverer
 from bot.runtime.leader import Leadership
 from bot.runtime.services import utcnow
@@ -118,6 +119,10 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "digests",
         lambda c: digests.plan(c.sessions, c.policy, c.directory, now=c.now, units=c.units),
+    ),
+    Stage(
+        "retention",
+        lambda c: retention.run(c.sessions, now=c.now, retention_days=c.policy.retention_days),
     ),
 )
 

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     default_locale: str = Field("en", validation_alias="SYMMETRY_DEFAULT_LOCALE")
     default_timezone: str = Field("UTC", validation_alias="SYMMETRY_DEFAULT_TIMEZONE")
     anonymity_threshold: int = Field(5, ge=3, validation_alias="SYMMETRY_ANONYMITY_THRESHOLD")
+    retention_days: int = Field(730, ge=1, validation_alias="SYMMETRY_RETENTION_DAYS")
     admins: Annotated[frozenset[str], NoDecode] = Field(
         frozenset(), validation_alias=AliasChoices("SYMMETRY_ADMINS")
     )
@@ -145,6 +146,7 @@ def policy_of(settings: Settings) -> Policy:
         default_locale=settings.default_locale,
         default_timezone=settings.default_timezone,
         admins=settings.admins,
+        retention_days=settings.retention_days,
     )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.runtime.config import Settings, policy_of
-from bot.runtime.console import CommandError, print_json
+from bot.runtime.console import CommandError, plural, print_json
 from storage import audit, outbox, queries, tokens
 from storage.db import make_engine, make_session_factory, pending_migrations, session_scope, upgrade
 from storage.models import Team
@@ -192,6 +192,30 @@ def outbox_status(settings: Settings) -> int:
         for at, message_id, kind, state, attempts, error in errors:
             when = at.isoformat(timespec="seconds") if at else "?"
             print(f"  {when}  #{message_id} {kind} ({state}, {attempts} attempts): {error}")
+    return 0
+
+
+def workspace_purge(settings: Settings, slack_team_id: str, *, force: bool) -> int:
+    """`symmetry workspace purge`: a refusal (unknown, or still installed without `--force`)
+    is one line and exit status 2, with nothing changed."""
+    from storage import retention
+
+    engine = migrated_engine(settings)
+    with session_scope(make_session_factory(engine)) as session:
+        workspace = queries.get_workspace(session, slack_team_id=slack_team_id)
+        if workspace is None:
+            print(f"symmetry: workspace purge: no data for {slack_team_id}", file=sys.stderr)
+            return 2
+        if workspace.uninstalled_at is None and not force:
+            print(
+                f"symmetry: workspace purge: the app is still installed in {slack_team_id}; "
+                "uninstall it first, or add --force",
+                file=sys.stderr,
+            )
+            return 2
+        counts = retention.purge_workspace(session, workspace=workspace)
+    gone = ", ".join(plural(number, kind) for kind, number in counts.items())
+    print(f"symmetry: workspace {slack_team_id} purged: {gone}")
     return 0
 
 

@@ -97,9 +97,13 @@ class Services:
             self._uninstalled.add(workspace_id)
 
     def back_from_uninstall(self, workspace_id: int) -> bool:
-        """True (once) when a workspace marked uninstalled sends us a request again."""
+        """True (once) when a workspace marked uninstalled sends us a request again. Its ID
+        is then looked up afresh: purged meanwhile (bot.runtime.retention), it has a new row."""
         with self._lock:
             if workspace_id not in self._uninstalled:
                 return False
             self._uninstalled.discard(workspace_id)
+            for slack_team_id, cached in list(self._workspace_ids.items()):
+                if cached == workspace_id:
+                    del self._workspace_ids[slack_team_id]
             return True

@@ -1,7 +1,7 @@
 """The policy: what the domain needs from the deployment's settings, and nothing else.
 
-`Settings` holds every environment variable (tokens, URLs, ports); the domain needs five of
-them. A `Policy` carries those five, checked: the secret key that keys every pseudonymous
+`Settings` holds every environment variable (tokens, URLs, ports); the domain needs six of
+them. A `Policy` carries those six, checked: the secret key that keys every pseudonymous
 hash is required and never empty, so no path can hash with a missing key.
 """
 
@@ -25,6 +25,7 @@ class Policy:
     default_locale: str = "en"
     default_timezone: str = "UTC"
     admins: frozenset[str] = frozenset()
+    retention_days: int = 730  # free texts of closed things are kept this long
 
     def __post_init__(self) -> None:
         if len(self.secret_key or "") < MIN_SECRET_KEY:
@@ -33,5 +34,7 @@ class Policy:
             )
         if self.anonymity_threshold < MIN_THRESHOLD:
             raise ValueError(f"the anonymity threshold is at least {MIN_THRESHOLD}")
+        if self.retention_days < 1:
+            raise ValueError("the retention is at least one day")
         if self.default_locale not in LOCALES:
             raise ValueError(f"unknown default locale {self.default_locale!r}")
