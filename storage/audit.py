@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from storage.models import AuditRecord, Workspace
 
 CLI = "cli"  # the actor of a command run by an operator
+CLOCK = "clock"  # the actor of what the clock does by itself (a workspace purged after 30 days)
 FORGOTTEN = "forgotten"  # the actor of a record whose person asked to be forgotten
 
 

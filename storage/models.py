@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
     true,
 )
 from sqlalchemy.engine import Dialect
@@ -34,6 +35,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
+# The partial indexes' predicates (retention): what is still to erase.
+IRRITANT_TEXT_KEPT = "description != ''"
+OUTBOX_CONTENT_KEPT = "CAST(payload AS TEXT) NOT IN ('{}', '{\"scrub_recipient\": true}')"
 
 PUBLIC_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read aloud safely
 PUBLIC_ID_LENGTH = 10  # 31**10: about 49 bits
@@ -248,6 +253,14 @@ class Irritant(Base):
         Index("ix_irritants_team_created", "team_id", "created_at"),
         Index("ix_irritants_team_rounded_up", "team_id", "rounded_up_at"),
         Index("ix_irritants_team_resolved", "team_id", "resolved_at"),
+        # Retention finds the closed reports whose text is still kept (storage/retention.py
+        # writes the same predicate, word for word, so that both backends use the index).
+        Index(
+            "ix_irritants_text_kept",
+            "resolved_at",
+            sqlite_where=text(IRRITANT_TEXT_KEPT),
+            postgresql_where=text(IRRITANT_TEXT_KEPT),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -279,7 +292,9 @@ class Irritant(Base):
     votes_shown: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Where the report came from: "report" (/irritant) or "walk" (a finding of `walk_id`).
     source: Mapped[str] = mapped_column(String(16), default="report", server_default="report")
-    walk_id: Mapped[int | None] = mapped_column(ForeignKey("walks.id", ondelete="SET NULL"))
+    walk_id: Mapped[int | None] = mapped_column(
+        ForeignKey("walks.id", ondelete="SET NULL"), index=True
+    )
 
     team: Mapped[Team] = relationship()
     events: Mapped[list[IrritantEvent]] = relationship(
@@ -443,6 +458,14 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_due", "state", "not_before"),
         Index("ix_outbox_workspace_state", "workspace_id", "state"),
+        # Retention finds the delivered messages whose content is still kept.
+        Index(
+            "ix_outbox_content_kept",
+            "state",
+            "sent_at",
+            sqlite_where=text(OUTBOX_CONTENT_KEPT),
+            postgresql_where=text(OUTBOX_CONTENT_KEPT),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -559,7 +582,9 @@ class WalkNote(Base):
     text: Mapped[str] = mapped_column(Text)
     finding: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     category: Mapped[str | None] = mapped_column(String(32))
-    irritant_id: Mapped[int | None] = mapped_column(ForeignKey("irritants.id", ondelete="SET NULL"))
+    irritant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("irritants.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = utc_column(server_default=False)
 
     walk: Mapped[Walk] = relationship(back_populates="notes")

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from storage.models import (
+    AuditRecord,
     Base,
     Expedition,
     Irritant,
@@ -191,5 +192,8 @@ def purge_workspace(session: Session, *, workspace: Workspace) -> dict[str, int]
         gone = session.execute(delete(table).where(table.c.team_id == workspace.slack_team_id))
         if table.name == "slack_installations":
             counts["installation"] = gone.rowcount  # type: ignore[attr-defined]
+    # Its audit records name people (their actors): they go too. The caller records the purge
+    # itself, which keeps the Slack team ID and counts only.
+    session.execute(delete(AuditRecord).where(AuditRecord.workspace == workspace.slack_team_id))
     session.execute(delete(Workspace).where(Workspace.id == workspace.id))
     return counts

@@ -210,8 +210,8 @@ class TestUninstalledWorkspaces:
         assert "0 workspaces purged" in run_tick(cli, UNINSTALLED + 29 * DAY)
         assert_holds(db, PURGED)
         assert run_tick(cli, UNINSTALLED + 30 * DAY).endswith("1 workspace purged")
-        assert_gone(db, PURGED, purged)
-        assert snapshot(db) == kept
+        assert_gone(db, PURGED, purged, by="clock")
+        assert _kept(db) == {k: v for k, v in kept.items() if k != "audit_records"}
 
 
 class TestPurgeCommand:
@@ -234,7 +234,7 @@ class TestPurgeCommand:
             f"symmetry: workspace {PURGED} purged: 1 team, 1 irritant, 1 pulse round, "
             "1 walk, 1 outbox message, 3 people, 1 installation\n"
         )
-        assert snapshot(db) == before
+        assert _kept(db) == {k: v for k, v in before.items() if k != "audit_records"}
         assert_gone(db, PURGED, purged)
 
     def test_uninstalled_needs_no_force(self, db, slack, cli, other_workspaces):
@@ -404,6 +404,13 @@ def _tables(db: Database) -> list[str]:
     return sorted(set(inspect(db.engine).get_table_names()) - {"alembic_version"})
 
 
+def _kept(db: Database) -> dict[str, list[tuple]]:
+    """Every row of every table but the audit trail (a purge adds its own record)."""
+    rows = snapshot(db)
+    rows.pop("audit_records", None)
+    return rows
+
+
 def snapshot(db: Database) -> dict[str, list[tuple]]:
     """Every row of every table, as text, sorted."""
     rows = {}
@@ -432,8 +439,16 @@ def _rows_naming(db: Database, slack_team_id: str, wid: int) -> dict[str, int]:
     return found
 
 
-def assert_gone(db: Database, slack_team_id: str, wid: int) -> None:
-    assert _rows_naming(db, slack_team_id, wid) == {}
+def assert_gone(db: Database, slack_team_id: str, wid: int, *, by: str = "cli") -> None:
+    """Nothing of the workspace is left but the audit record of its purge (the team ID,
+    who purged it, and counts)."""
+    assert _rows_naming(db, slack_team_id, wid) == {"audit_records": 1}
+    with db.engine.connect() as connection:
+        (record,) = connection.execute(
+            text("SELECT actor, action FROM audit_records WHERE workspace = :t"),
+            {"t": slack_team_id},
+        ).all()
+    assert tuple(record) == (by, "workspace.purged")
 
 
 def assert_holds(db: Database, slack_team_id: str) -> None:

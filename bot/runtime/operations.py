@@ -198,6 +198,7 @@ def outbox_status(settings: Settings) -> int:
 def workspace_purge(settings: Settings, slack_team_id: str, *, force: bool) -> int:
     """`symmetry workspace purge`: a refusal (unknown, or still installed without `--force`)
     is one line and exit status 2, with nothing changed."""
+    from bot.runtime.services import utcnow
     from storage import retention
 
     engine = migrated_engine(settings)
@@ -213,7 +214,17 @@ def workspace_purge(settings: Settings, slack_team_id: str, *, force: bool) -> i
                 file=sys.stderr,
             )
             return 2
+        forced = workspace.uninstalled_at is None
         counts = retention.purge_workspace(session, workspace=workspace)
+        audit.record(
+            session,
+            actor=audit.CLI,
+            action="workspace.purged",
+            now=utcnow(),
+            workspace=slack_team_id,
+            forced=forced,
+            **counts,
+        )
     gone = ", ".join(plural(number, kind) for kind, number in counts.items())
     print(f"symmetry: workspace {slack_team_id} purged: {gone}")
     return 0

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.runtime.console import plural
-from storage import queries
+from storage import audit, queries
 from storage import retention as store
 from storage.db import session_scope
 
@@ -75,6 +75,15 @@ def run(
         with session_scope(sessions) as session:
             workspace = queries.get_workspace(session, slack_team_id=slack_team_id)
             if workspace is not None:  # another clock may have purged it meanwhile
-                store.purge_workspace(session, workspace=workspace)
+                counts = store.purge_workspace(session, workspace=workspace)
+                audit.record(
+                    session,
+                    actor=audit.CLOCK,
+                    action="workspace.purged",
+                    now=now,
+                    workspace=slack_team_id,
+                    after_days=UNINSTALLED_DATA.days,
+                    **counts,
+                )
                 report.workspaces.append(slack_team_id)
     return report
