@@ -51,6 +51,8 @@ GONE = "UGONE001"  # a deactivated account
 TEAM_CHANNEL = "CTEAM001"
 PRIVATE_CHANNEL = "CPRIV001"
 OTHER_CHANNEL = "COTHER01"
+# The simulated workspace (`sim`): the one workspace whose row outlives `Database.reset`.
+SIMULATED_TEAM = "T0SYMMETRY"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -150,8 +152,9 @@ class Database:
     sessions: sessionmaker[Session]
 
     def reset(self) -> None:
-        """Empty every table but the migrations' own and the workspaces (which the server
-        under test caches by ID)."""
+        """Empty every table but the migrations' own, and every workspace but the simulated
+        one (whose ID the session's `symmetry serve` caches): a workspace another test made
+        (the fuzz tests' foreign one, a second workspace of the outbox's…) is gone too."""
         keep = {"alembic_version", "workspaces"}
         tables = [t for t in reversed(_sorted_tables(self.engine)) if t not in keep]
         for attempt in range(5):
@@ -159,6 +162,10 @@ class Database:
                 with self.engine.begin() as connection:
                     for table in tables:  # dependents first
                         connection.execute(text(f"DELETE FROM {table}"))
+                    connection.execute(
+                        text("DELETE FROM workspaces WHERE slack_team_id <> :kept"),
+                        {"kept": SIMULATED_TEAM},
+                    )
                     if self.backend == "postgres":
                         # IDs start again at 1, as on SQLite. (DELETE and setval take a few
                         # milliseconds on these small tables; TRUNCATE took a few hundred.)
@@ -240,7 +247,7 @@ def db(database: Database) -> Database:
 @pytest.fixture(scope="session")
 def sim() -> Iterator[SlackSim]:
     """The simulated Slack workspace, shared by the session."""
-    with SlackSim() as slack:
+    with SlackSim(team_id=SIMULATED_TEAM) as slack:
         yield slack
 
 
