@@ -475,6 +475,7 @@ SAMPLES: dict[str, ContextFactory] = {
         "suggested": date(2026, 12, 10),
     },
     "pulse_reminder": lambda locale: survey_context(locale, answers={}),
+    "pulse_closed": lambda locale: {"team": SURVEY_TEAM, "shown": True},
     "pulse_settings_modal": lambda locale: settings_context(locale),
     "pulse_settings_saved": lambda locale: {
         "team": SURVEY_TEAM,
