@@ -60,6 +60,38 @@ def enqueue(
     return session.execute(statement).scalar() is not None
 
 
+def enqueue_many(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Queue many messages at once, each unless one with its key exists; return how many were
+    queued now. Each row holds `enqueue`'s arguments (`workspace_id`, `key`, `kind`,
+    `recipient`, `payload`, `timezone`, `not_before`; `holidays`, `urgent`, `expires_at`
+    optional): one INSERT per few hundred rows instead of one per message."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    queued = 0
+    for start in range(0, len(rows), ENQUEUE_CHUNK):
+        values = [
+            {
+                "holidays": None,
+                "urgent": False,
+                "expires_at": None,
+                **row,
+                "state": QUEUED,
+                "attempts": 0,
+            }
+            for row in rows[start : start + ENQUEUE_CHUNK]
+        ]
+        statement = (
+            insert(OutboxMessage)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxMessage.id)
+        )
+        queued += len(session.execute(statement).all())
+    return queued
+
+
+ENQUEUE_CHUNK = 500  # rows per INSERT: 13 parameters each, well under every backend's limit
+
+
 def _claimable(now: datetime):  # type: ignore[no-untyped-def]
     return or_(
         (OutboxMessage.state == QUEUED) & (OutboxMessage.not_before <= now),

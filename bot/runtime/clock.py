@@ -23,6 +23,7 @@ from bot.digests import schedule as digests
 from bot.irritants import notify
 from bot.pulse import schedule
 from bot.runtime.delivery import Deliverer
+from bot.runtime.pacing import Pacer
 from bot.runtime.services import utcnow
 from bot.shared.policy import Policy
 from bot.teams import welcome
@@ -132,14 +133,17 @@ def tick(
     client_for: ClientFor,
     *,
     now: datetime,
+    pacer: Pacer | None = None,
 ) -> str:
-    """Plan then deliver the work due at `now`; return a one-line report."""
+    """Plan then deliver the work due at `now`; return a one-line report. `pacer` keeps
+    the send rates learned by earlier ticks (`symmetry clock` passes one to all its ticks)."""
     planned = plan(context_for(policy, sessions, client_for, now=now))
     deliverer = Deliverer(
         sessions,
         client_for,
         now=running_clock(now),
         resolve=notify.reporter_resolver(policy, sessions),
+        pacer=pacer,
     )
     try:
         report = deliverer.run(wait_up_to=RETRY_WAIT)
@@ -151,9 +155,10 @@ def tick(
 def run_forever(policy: Policy, sessions: sessionmaker[Session], client_for: ClientFor) -> None:
     """Tick at the start of every minute until SIGTERM or SIGINT."""
     scheduler = BlockingScheduler(timezone="UTC")
+    pacer = Pacer()  # Slack's rates, as learned, carried from one tick to the next
 
     def job() -> None:
-        log.info("tick: %s", tick(policy, sessions, client_for, now=utcnow()))
+        log.info("tick: %s", tick(policy, sessions, client_for, now=utcnow(), pacer=pacer))
 
     # One tick at a time; a late tick still runs (the work is computed from `now`).
     scheduler.add_job(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.shared.blocks import render
 from bot.shared.i18n import pick_locale
 from bot.shared.policy import Policy
-from bot.shared.sending import Recipient, queue
+from bot.shared.sending import Queued, Recipient, queue_many
 from bot.teams.directory import Directory, Profile
 from storage.db import session_scope
 from storage.models import Membership, OutboxMessage, Team, Workspace
@@ -67,39 +67,52 @@ def plan(
 ) -> int:
     """Queue a welcome for every newcomer, in their language, held to their working hours.
 
-    Who is new is read first; their profiles are then asked of Slack with no transaction
-    open; the welcomes are queued last, for the newcomers still waiting.
+    Who is new is read first, in one query; their profiles are then asked of Slack with no
+    transaction open (one `users.list` for a crowd); the welcomes are queued last, in bulk
+    (the key keeps a welcome queued meanwhile by another clock from being queued twice).
+    The message is rendered once per team and language, not once per person.
     """
     with session_scope(sessions) as session:
-        by_workspace: dict[int, set[str]] = {}
+        by_workspace: dict[int, list[Newcomer]] = {}
         for newcomer in newcomers(session):
-            by_workspace.setdefault(newcomer.workspace_id, set()).add(newcomer.user_id)
-    profiles: dict[int, dict[str, Profile]] = {}
-    for workspace_id, user_ids in list(by_workspace.items()):
-        if directory.client_for(workspace_id) is None:
-            del by_workspace[workspace_id]  # uninstalled, or no token: nobody to welcome there
-            continue
-        # One refresh for the whole group: users.list when many are stale, cache otherwise.
-        profiles[workspace_id] = directory.profiles(
-            workspace_id=workspace_id, user_ids=user_ids, now=now
-        )
+            by_workspace.setdefault(newcomer.workspace_id, []).append(newcomer)
     planned = 0
-    with session_scope(sessions) as session:
-        for newcomer in newcomers(session):
-            if newcomer.user_id not in by_workspace.get(newcomer.workspace_id, ()):
-                continue  # arrived while Slack was asked, or workspace unreachable: next tick
-            # Someone Slack no longer knows is queued too: delivery marks it dead, once.
-            profile = profiles[newcomer.workspace_id].get(newcomer.user_id)
-            locale = pick_locale(
-                profile.locale if profile else None,
-                newcomer.team.locale,
-                default=policy.default_locale,
-            )
-            message = render(
+    for workspace_id, found in by_workspace.items():
+        if directory.client_for(workspace_id) is None:
+            continue  # uninstalled, or no token: nobody to welcome there
+        # One refresh for the whole group: users.list when many are stale, cache otherwise.
+        profiles = directory.profiles(
+            workspace_id=workspace_id, user_ids={n.user_id for n in found}, now=now
+        )
+        planned += _queue(sessions, policy, found, profiles, now=now)
+    return planned
+
+
+def _queue(
+    sessions: sessionmaker[Session],
+    policy: Policy,
+    found: list[Newcomer],
+    profiles: dict[str, Profile],
+    *,
+    now: datetime,
+) -> int:
+    """Queue the welcomes of one workspace's newcomers in one transaction."""
+    # (team, language) -> the rendered welcome, shared by its rows (only ever serialized)
+    messages: dict[tuple[int, str], dict] = {}
+    queued = []
+    for newcomer in found:
+        # Someone Slack no longer knows is queued too: delivery marks it dead, once.
+        profile = profiles.get(newcomer.user_id)
+        locale = pick_locale(
+            profile.locale if profile else None, newcomer.team.locale, default=policy.default_locale
+        )
+        rendered = messages.get((newcomer.team.id, locale))
+        if rendered is None:
+            rendered = messages[newcomer.team.id, locale] = render(
                 "welcome", locale, team=newcomer.team, threshold=policy.anonymity_threshold
             )
-            planned += queue(
-                session,
+        queued.append(
+            Queued(
                 to=Recipient(
                     workspace_id=newcomer.workspace_id,
                     user_id=newcomer.user_id,
@@ -108,9 +121,10 @@ def plan(
                     holidays=newcomer.team.holidays,
                 ),
                 key=key(newcomer.slack_team_id, newcomer.user_id),
-                kind=KIND,
-                payload=message,
-                earliest=now,
-                default_timezone=policy.default_timezone,
+                payload=rendered,
             )
-    return planned
+        )
+    with session_scope(sessions) as session:
+        return queue_many(
+            session, queued, kind=KIND, earliest=now, default_timezone=policy.default_timezone
+        )
