@@ -64,32 +64,28 @@ def enqueue_many(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     """Queue many messages at once, each unless one with its key exists; return how many were
     queued now. Each row holds `enqueue`'s arguments (`workspace_id`, `key`, `kind`,
     `recipient`, `payload`, `timezone`, `not_before`; `holidays`, `urgent`, `expires_at`
-    optional): one INSERT per few hundred rows instead of one per message."""
+    optional). One statement compiled once, its rows sent in batches ("insertmanyvalues"),
+    instead of a round trip per message."""
+    if not rows:
+        return 0
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    queued = 0
-    for start in range(0, len(rows), ENQUEUE_CHUNK):
-        values = [
-            {
-                "holidays": None,
-                "urgent": False,
-                "expires_at": None,
-                **row,
-                "state": QUEUED,
-                "attempts": 0,
-            }
-            for row in rows[start : start + ENQUEUE_CHUNK]
-        ]
-        statement = (
-            insert(OutboxMessage)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(OutboxMessage.id)
-        )
-        queued += len(session.execute(statement).all())
-    return queued
-
-
-ENQUEUE_CHUNK = 500  # rows per INSERT: 13 parameters each, well under every backend's limit
+    values = [
+        {
+            "holidays": None,
+            "urgent": False,
+            "expires_at": None,
+            **row,
+            "state": QUEUED,
+            "attempts": 0,
+        }
+        for row in rows
+    ]
+    statement = (
+        insert(OutboxMessage.__table__)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage.__table__.c.id)
+    )
+    return len(session.connection().execute(statement, values).all())
 
 
 def _claimable(now: datetime):  # type: ignore[no-untyped-def]
