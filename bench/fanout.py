@@ -280,13 +280,29 @@ def child(now: str) -> int:
     sessions = make_session_factory(engine)
     client_for = workspace_clients(settings, sessions, engine, retries=False)
     policy = policy_of(settings)
+    timings: list[str] = []
+    clock.plan.__defaults__ = (tuple(timed(stage, timings) for stage in clock.STAGES),)
     print("ready", flush=True)
     sys.stdin.readline()
     started = time.time()
     report = clock.tick(policy, sessions, client_for, now=parse_instant(now))
     print(f"started {started!r}")
+    print(f"stages {'; '.join(timings)}")
     print(f"symmetry: tick at {now}: {report}", flush=True)
     return 0
+
+
+def timed(stage: Any, timings: list[str]) -> Any:
+    """`stage` (a `bot.runtime.clock.Stage`), noting its wall time in `timings`."""
+
+    def run(context: Any) -> object:
+        began = time.perf_counter()
+        try:
+            return stage.run(context)
+        finally:
+            timings.append(f"{stage.name} {time.perf_counter() - began:.3f} s")
+
+    return type(stage)(stage.name, run)
 
 
 def shifted(iso: str, seconds: float) -> str:
@@ -536,6 +552,10 @@ def report(result: Result, args: argparse.Namespace, *, timeline: bool) -> None:
     print(f"  outbox after: {result.outbox}")
     attempts = ", ".join(f"{k}: {v}" for k, v in sorted(result.attempts.items()))
     print(f"  sent messages by failed attempts before success: {attempts}")
+    for run in result.ticks:
+        for line in run.stdout.splitlines():
+            if line.startswith("stages "):
+                print(f"  planning stages (wall): {line.removeprefix('stages ')}")
     for line in result.analysis:
         print(f"  {line}")
     if timeline:

@@ -105,20 +105,35 @@ class TestLearning:
             pacer.pause(KEY, 1.0)
         assert pacer.rate(KEY) == after
 
-    def test_repeated_429_at_the_new_rate_holds_the_lane(self, clock):
-        """A call refused although sent at the decreased rate makes the whole lane wait
-        Retry-After, and the rate decreases again."""
+    def test_repeated_429s_cut_harder_then_hold_the_lane(self, clock):
+        """A call refused although sent at the decreased rate cuts the rate by DECREASE; at
+        the STRIKES-th decrease in a row the whole lane waits Retry-After."""
         pacer = Pacer(start=40.0, clock=clock, sleep=clock.sleep)
         sends(pacer, clock, 40)
         pacer.pause(KEY, 1.0)
-        first = pacer.rate(KEY)
-        clock.advance(0.2)
-        pacer.wait(KEY)  # a slot at the new rate
+        rates = [pacer.rate(KEY)]
+        lane = pacer._lanes[KEY]
+        for strike in range(1, pacing.STRIKES + 1):
+            clock.advance(0.1)
+            pacer._mine("slot")[KEY] = lane.decreases  # a call sent at the decreased rate
+            pacer.pause(KEY, 1.0)
+            rates.append(pacer.rate(KEY))
+            assert rates[-1] <= rates[-2] * pacing.DECREASE + 1e-9
+            held = lane.until > clock.now
+            assert held == (strike == pacing.STRIKES)  # until then the lane goes on, slower
         refused_at = clock.now
-        pacer.pause(KEY, 1.0)
-        assert pacer.rate(KEY) < first
+        pacer._mine("not_before").clear()  # another thread's call comes next
         pacer.wait(KEY)
         assert clock.now >= refused_at + 1.0
+
+    def test_long_retry_after_holds_the_lane(self, clock):
+        """A Retry-After longer than a second (a tier's minute window) stops the whole lane."""
+        pacer = Pacer(start=10.0, clock=clock, sleep=clock.sleep)
+        pacer.wait(KEY)
+        pacer.pause(KEY, 30.0)
+        pacer._mine("not_before").clear()  # another thread
+        pacer.wait(KEY)
+        assert clock.now >= 130.0
 
     def test_additive_increase_while_busy(self, clock):
         """A busy lane's rate grows by about INCREASE calls/s every second."""

@@ -22,9 +22,13 @@ The rate is learned, additive increase and multiplicative decrease:
 Retry-After is honoured for the call Slack refused: that thread waits it out before it asks
 for a slot again. The lane as a whole is slowed by the decrease and, as it never lets more
 than its rate into any one-second window, it also waits for the calls of the last second to
-age out: a sliding window at Slack's side then has room when the next call arrives. Should a
-call sent at the decreased rate be refused within Retry-After of the decrease, the decrease
-was not enough: the whole lane waits Retry-After and its rate is cut by `DECREASE`.
+age out: a sliding window at Slack's side then has room when the next call arrives. Stopping
+the whole lane for a one-second Retry-After would waste a second of Slack's allowance (a
+fifth of a 1,000-message fan-out at 200/s) for nothing the slower pace does not already do.
+Should a call sent at the decreased rate be refused within Retry-After of the decrease,
+the decrease was not enough: the rate is cut by `DECREASE` instead of `MARGIN`, and at the
+`STRIKES`-th decrease in a row, or whenever Slack asks for more than a second, the whole
+lane waits Retry-After.
 
 Several processes (workers) each run their own pacer. Each learns from the calls Slack
 answered *it*, so after a 429 each slows to its own share, and the sum converges on the
@@ -42,12 +46,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 WINDOW = 1.0  # seconds: Slack's limits for posting are per second
-MARGIN = 0.97  # pace a little under what passed, so a sliding window never fills
+MARGIN = 0.98  # pace a little under what passed, so a sliding window never fills
 DECREASE = 0.7  # the harder decrease, when a 429 comes back despite the first one
 INCREASE = 1.0  # calls/s gained per second of busy sending (additive increase)
 MIN_RATE = 0.5  # never slower than a call every two seconds
 MAX_RATE = 1000.0
 BUSY = 0.8  # a lane is busy when this share of its rate was reserved in the last window
+STRIKES = 3  # a third decrease in a row makes the whole lane wait Retry-After
 HOLD = 5.0  # seconds after a decrease before the rate grows again (it was just measured)
 
 
@@ -60,6 +65,7 @@ class _Lane:
     until: float = 0.0  # the whole lane waits until then (a repeated 429)
     decreased_at: float = -math.inf  # when the rate was last decreased
     decreases: int = 0  # how many times: a slot handed out before the last one is old news
+    strikes: int = 0  # decreases in a row, each within Retry-After of the one before
     sent: deque[float] = field(default_factory=deque)  # slots handed out, in order
     answered: deque[float] = field(default_factory=deque)  # when answers other than 429 came
 
@@ -137,13 +143,15 @@ class Pacer:
             _forget(lane.answered, before=now - WINDOW)
             passed = len(lane.answered)  # what Slack let through in the last second
             measured = min(passed, lane.rate if lane.rate is not None else math.inf)
-            if now - lane.decreased_at < seconds:
-                # Refused although sent at the decreased rate: the lane waits Retry-After and
-                # slows down harder.
-                lane.until = max(lane.until, now + seconds)
-                lane.rate = max(MIN_RATE, measured * DECREASE)
+            if now - lane.decreased_at < max(seconds, WINDOW):
+                lane.strikes += 1  # refused although sent at the decreased rate
             else:
-                lane.rate = max(MIN_RATE, measured * MARGIN)
+                lane.strikes = 0
+            lane.rate = max(MIN_RATE, measured * (DECREASE if lane.strikes else MARGIN))
+            if seconds > WINDOW or lane.strikes >= STRIKES:
+                # Slack asks for a longer stop than its per-second window, or slowing down
+                # twice did not help: the whole lane waits Retry-After.
+                lane.until = max(lane.until, now + seconds)
             lane.decreased_at = now
             lane.decreases += 1
 
