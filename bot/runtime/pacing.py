@@ -47,7 +47,7 @@ from typing import Any
 
 WINDOW = 1.0  # seconds: Slack's limits for posting are per second
 MARGIN = 0.98  # pace a little under what passed, so a sliding window never fills
-DECREASE = 0.7  # the harder decrease, when a 429 comes back despite the first one
+DECREASE = 0.85  # the harder decrease, when a 429 comes back despite the first one
 INCREASE = 1.0  # calls/s gained per second of busy sending (additive increase)
 MIN_RATE = 0.5  # never slower than a call every two seconds
 MAX_RATE = 1000.0
