@@ -12,9 +12,10 @@ from sqlalchemy import event, func, select
 from bot.demo.slack import SimUser
 from bot.teams import welcome
 from bot.teams.directory import Directory
-from storage import outbox, queries
-from storage.models import Membership, OutboxMessage, Team
+from storage import outbox
+from storage.models import OutboxMessage
 from tests.conftest import POLICY
+from tests.digest_content_factories import make_team
 
 TUESDAY_10_PARIS = datetime(2026, 1, 13, 9, 0, tzinfo=UTC)
 
@@ -22,22 +23,12 @@ TUESDAY_10_PARIS = datetime(2026, 1, 13, 9, 0, tzinfo=UTC)
 def add_team(db, slack, name: str, size: int, *, french: int = 0) -> list[str]:
     """A team of `size` new people in the simulated workspace, the first `french` of them
     with a French Slack locale."""
-    members = [f"U{name.upper()}{i:04d}" for i in range(size)]
+    with db.sessions.begin() as session:
+        team = make_team(session, name, members=size, managers=(), workspace=slack.team_id)
+        members = sorted(m.user_id for m in team.memberships)
     for i, user_id in enumerate(members):
         locale = "fr-FR" if i < french else "en-US"
         slack.add_user(SimUser(user_id, user_id.lower(), user_id, tz="Europe/Paris", locale=locale))
-    with db.sessions.begin() as session:
-        workspace = queries.get_or_create_workspace(session, slack_team_id=slack.team_id)
-        team = Team(
-            workspace_id=workspace.id,
-            name=name,
-            channel_id=f"C{name.upper()}",
-            timezone="Europe/Paris",
-            locale="en",
-            survey_enabled=False,
-        )
-        team.memberships = [Membership(user_id=user_id) for user_id in members]
-        session.add(team)
     return members
 
 
