@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.digests import schedule as digests
 from bot.irritants import notify
 from bot.pulse import schedule
-from bot.runtime.delivery import Deliverer
+from bot.runtime.delivery import Deliverer, Report
 from bot.runtime.pacing import Pacer
 from bot.runtime.services import utcnow
 from bot.shared.policy import Policy
@@ -136,8 +138,10 @@ def tick(
     pacer: Pacer | None = None,
 ) -> str:
     """Plan then deliver the work due at `now`; return a one-line report. `pacer` keeps
-    the send rates learned by earlier ticks (`symmetry clock` passes one to all its ticks)."""
-    planned = plan(context_for(policy, sessions, client_for, now=now))
+    the send rates learned by earlier ticks (`symmetry clock` passes one to all its ticks).
+
+    Delivery starts with planning: what an early stage queues (a fan-out of welcomes) goes
+    out while the later stages still plan, instead of waiting for all of them."""
     deliverer = Deliverer(
         sessions,
         client_for,
@@ -145,11 +149,39 @@ def tick(
         resolve=notify.reporter_resolver(policy, sessions),
         pacer=pacer,
     )
+    report = Report()
     try:
-        report = deliverer.run(wait_up_to=RETRY_WAIT)
+        with _delivering(deliverer, report):
+            planned = plan(context_for(policy, sessions, client_for, now=now))
+        deliverer.run(wait_up_to=RETRY_WAIT, report=report)
     finally:
         deliverer.close()
     return f"{planned}; delivery: {report}"
+
+
+@contextmanager
+def _delivering(deliverer: Deliverer, report: Report) -> Iterator[None]:
+    """Deliver what falls due, in a thread, until the block ends; re-raise its error."""
+    done = threading.Event()
+    failed: list[BaseException] = []
+
+    def deliver() -> None:
+        try:
+            while not done.is_set():
+                deliverer.run(report=report)
+                done.wait(0.1)
+        except BaseException as exc:  # handed to the tick's thread below
+            failed.append(exc)
+
+    thread = threading.Thread(target=deliver, name="deliver-while-planning", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+    if failed:
+        raise failed[0]
 
 
 def run_forever(policy: Policy, sessions: sessionmaker[Session], client_for: ClientFor) -> None:

@@ -140,14 +140,17 @@ class Deliverer:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
-    def run(self, *, wait_up_to: timedelta = timedelta(seconds=0)) -> Report:
-        """Deliver everything due now; also wait for retries due within `wait_up_to`.
+    def run(
+        self, *, wait_up_to: timedelta = timedelta(seconds=0), report: Report | None = None
+    ) -> Report:
+        """Deliver everything due now; also wait for retries due within `wait_up_to`. The
+        outcomes are counted in `report` (a new one by default), which is returned.
 
         Up to twice `threads` messages are claimed at a time; once half of them are done,
         more are claimed, so the pool never waits for a whole batch (a retry that fell due
         meanwhile goes with the next claim). A claimed message waits a few seconds at most
         for its slot, far inside its lease."""
-        report = Report()
+        report = Report() if report is None else report
         running: set[Future[None]] = set()
         while True:
             if len(running) <= self.threads:
