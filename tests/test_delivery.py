@@ -9,7 +9,8 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.demo.slack import SimUser
-from bot.runtime.delivery import MAX_ATTEMPTS, Deliverer
+from bot.runtime.clock import _delivering
+from bot.runtime.delivery import MAX_ATTEMPTS, Deliverer, Report
 from storage import outbox, queries
 from storage.models import OutboxMessage
 from tests.conftest import EMPLOYEE, GONE, MANAGER, SALARIEE
@@ -189,6 +190,20 @@ class TestDelivery:
             f"{c.at - first_429:.2f}{'x' if c.failed else ''}" for c in calls
         )
         assert deliverer.gate.rate((workspace_id, "chat.postMessage")) <= 10
+
+    def test_delivery_while_planning_sends_what_was_queued_meanwhile(
+        self, db, slack, workspace_id, deliverer
+    ):
+        """The tick's delivery during planning (`clock._delivering`) sends a message queued
+        while the block runs, before the block ends, and counts it in the tick's report."""
+        report = Report()
+        with _delivering(deliverer, report):
+            queue(db, workspace_id, EMPLOYEE)  # an early stage queues it
+            deadline = time.monotonic() + 5
+            while report.sent == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)  # the later stages still plan
+            sent_during = report.sent
+        assert sent_during == 1 and posts_to(slack, EMPLOYEE) == 1
 
     def test_uninstalled_workspace_is_dead(self, db, slack, workspace_id):
         """With no client (the app was uninstalled) messages are marked dead, not retried."""
