@@ -93,6 +93,22 @@ class TestLearning:
         pacer.wait(KEY)
         assert clock.now >= 102.0
 
+    def test_a_lone_429_teaches_no_tiny_rate(self, clock):
+        """A 429 with almost nothing answered in the last second (another process used the
+        limit, a stray refusal) leaves an unknown rate unknown and cuts a known one by
+        DECREASE, not to the two calls that passed."""
+        pacer = Pacer(clock=clock, sleep=clock.sleep)
+        sends(pacer, clock, 2)
+        pacer.wait(KEY)
+        pacer.pause(KEY, 1.0)
+        assert pacer.rate(KEY) is None
+        known = Pacer(start=50.0, clock=clock, sleep=clock.sleep)
+        clock.advance(10.0)
+        sends(known, clock, 2)
+        known.wait(KEY)
+        known.pause(KEY, 1.0)
+        assert known.rate(KEY) == pytest.approx(50.0 * pacing.DECREASE)
+
     def test_429s_of_one_burst_decrease_once(self, clock):
         """Calls sent at the old rate that come back 429 count once, not once each."""
         pacer = Pacer(start=40.0, clock=clock, sleep=clock.sleep)

@@ -12,7 +12,9 @@ The rate is learned, additive increase and multiplicative decrease:
 * On a 429, the lane's rate becomes what demonstrably passed in the last second (the
   calls Slack answered, a 500 included: a failed call used its slot; calls still in flight
   are not counted), or its rate if lower, times `MARGIN`. The calls already sent at the old
-  rate count once: they make one decrease, not one each.
+  rate count once: they make one decrease, not one each. Fewer than `SAMPLE` answers
+  measure nothing (a lone 429 on a quiet lane, another process using the limit): the rate,
+  if known, is then cut by `DECREASE`, and an unknown one stays unknown.
 * While the lane is busy (its slots nearly all taken), each answered call adds
   `INCREASE / rate`, so the rate grows by about `INCREASE` calls a second per second: the
   pacer finds out when Slack allows more, and a 429 sets it back. For `HOLD` seconds after
@@ -27,7 +29,7 @@ the whole lane for a one-second Retry-After would waste a second of Slack's allo
 fifth of a 1,000-message fan-out at 200/s) for nothing the slower pace does not already do.
 Should a call sent at the decreased rate be refused within Retry-After of the decrease,
 the decrease was not enough: the rate is cut by `DECREASE` instead of `MARGIN`, and at the
-`STRIKES`-th decrease in a row, or whenever Slack asks for more than a second, the whole
+`STRIKES`-th such cut in a row, or whenever Slack asks for more than a second, the whole
 lane waits Retry-After.
 
 Several processes (workers) each run their own pacer. Each learns from the calls Slack
@@ -52,7 +54,8 @@ INCREASE = 1.0  # calls/s gained per second of busy sending (additive increase)
 MIN_RATE = 0.5  # never slower than a call every two seconds
 MAX_RATE = 1000.0
 BUSY = 0.8  # a lane is busy when this share of its rate was reserved in the last window
-STRIKES = 3  # a third decrease in a row makes the whole lane wait Retry-After
+STRIKES = 3  # the third harder cut in a row makes the whole lane wait Retry-After
+SAMPLE = 5  # fewer answers than this in the last second say nothing of the limit
 HOLD = 5.0  # seconds after a decrease before the rate grows again (it was just measured)
 
 
@@ -128,8 +131,7 @@ class Pacer:
                 return
             if now - lane.decreased_at < HOLD:
                 return
-            recent = sum(1 for at in lane.sent if now - WINDOW < at <= now + WINDOW)
-            if recent >= BUSY * lane.rate:
+            if len(lane.sent) >= BUSY * lane.rate:  # the slots of about the last second
                 lane.rate = min(MAX_RATE, lane.rate + INCREASE / lane.rate)
 
     def pause(self, key: Hashable, seconds: float) -> None:
@@ -142,15 +144,18 @@ class Pacer:
                 return  # sent at the old rate: that 429 was counted already
             _forget(lane.answered, before=now - WINDOW)
             passed = len(lane.answered)  # what Slack let through in the last second
-            measured = min(passed, lane.rate if lane.rate is not None else math.inf)
             if now - lane.decreased_at < max(seconds, WINDOW):
                 lane.strikes += 1  # refused although sent at the decreased rate
             else:
                 lane.strikes = 0
-            lane.rate = max(MIN_RATE, measured * (DECREASE if lane.strikes else MARGIN))
+            if passed >= SAMPLE:
+                measured = min(passed, lane.rate if lane.rate is not None else math.inf)
+                lane.rate = max(MIN_RATE, measured * (DECREASE if lane.strikes else MARGIN))
+            elif lane.rate is not None:  # too few answers to measure: a plain decrease
+                lane.rate = max(MIN_RATE, lane.rate * DECREASE)
             if seconds > WINDOW or lane.strikes >= STRIKES:
-                # Slack asks for a longer stop than its per-second window, or slowing down
-                # twice did not help: the whole lane waits Retry-After.
+                # Slack asks for a longer stop than its per-second window, or three harder
+                # cuts in a row did not help: the whole lane waits Retry-After.
                 lane.until = max(lane.until, now + seconds)
             lane.decreased_at = now
             lane.decreases += 1
