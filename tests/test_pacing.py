@@ -5,9 +5,11 @@ Deterministic: the pacer's clock is a fake whose sleep advances it."""
 from __future__ import annotations
 
 import itertools
+from collections import deque
 
 import pytest
 
+from bot.demo.slack.webapi import _Bucket, _Window
 from bot.runtime import pacing
 from bot.runtime.pacing import Pacer
 
@@ -180,35 +182,36 @@ class TestLearning:
             clock.advance(1.0)
         assert pacer.rate(KEY) == 20.0
 
-    def test_two_pacers_sharing_a_limit_converge(self, clock):
-        """Two processes, each with its own pacer, against one sliding window of 30/s: after
-        a few seconds their sum is near the limit and 429s have become rare."""
-        from collections import deque
-
-        from bot.demo.slack.webapi import _Window
-
-        window = _Window(limit=30, span=1.0, times=deque())
-        pacers = [Pacer(clock=clock, sleep=lambda _s: None) for _ in range(2)]
-        slots: list[tuple[float, int]] = []
-        refused_late = 0
-        passed_late = 0
-        # Interleave the two processes by slot time: each asks for its next slot and the
+    @pytest.mark.parametrize(
+        ("shape", "processes"), [("window", 1), ("window", 2), ("bucket", 1), ("bucket", 2)]
+    )
+    def test_pacers_sharing_a_limit_converge(self, clock, shape, processes):
+        """One or two processes, each with its own pacer, against a sliding window or a full
+        token bucket of 30/s: after five seconds their sum is near the limit and 429s have
+        become rare; a process alone never stopped its lane."""
+        if shape == "window":
+            limiter = _Window(limit=30, span=1.0, times=deque())
+        else:
+            limiter = _Bucket(rate=30.0, capacity=30.0, tokens=30.0, updated=clock.now)
+        pacers = [Pacer(clock=clock, sleep=lambda _s: None) for _ in range(processes)]
+        refused_late = passed_late = 0
+        # Interleave the processes by slot time: each asks for its next slot and the
         # earliest one goes first (sleep is a no-op; the clock is moved to the slot).
-        pending = {}
-        for i, pacer in enumerate(pacers):
-            pending[i] = pacer.wait(KEY)
+        pending = {i: pacer.wait(KEY) for i, pacer in enumerate(pacers)}
         while clock.now < 110.0:
             i = min(pending, key=pending.get)
             clock.now = max(clock.now, pending[i])
-            if window.take(clock.now) is None:
+            if limiter.take(clock.now) is None:
                 pacers[i].succeeded(KEY)
                 passed_late += clock.now > 105.0
-                slots.append((clock.now, i))
             else:
                 pacers[i].pause(KEY, 1.0)
                 refused_late += clock.now > 105.0
                 pacers[i]._mine("not_before").pop(KEY)  # modelled: the call waits, others go
             pending[i] = pacers[i].wait(KEY)
         rate = passed_late / 5.0
-        assert 30 * 0.85 <= rate <= 30
+        ceiling = 30 if shape == "window" else 30 + 30 / 5.0  # a bucket's stock on top
+        assert 30 * 0.85 <= rate <= ceiling
         assert refused_late <= passed_late * 0.05
+        if processes == 1:  # alone, the lane learns without ever stopping
+            assert pacers[0]._lanes[KEY].until <= 101.5

@@ -28,9 +28,11 @@ age out: a sliding window at Slack's side then has room when the next call arriv
 the whole lane for a one-second Retry-After would waste a second of Slack's allowance (a
 fifth of a 1,000-message fan-out at 200/s) for nothing the slower pace does not already do.
 Should a call sent at the decreased rate be refused within Retry-After of the decrease,
-the decrease was not enough: the rate is cut by `DECREASE` instead of `MARGIN`, and at the
-`STRIKES`-th such cut in a row, or whenever Slack asks for more than a second, the whole
-lane waits Retry-After.
+the decrease was not enough: the rate becomes what passed *since* the decrease, per second,
+times `MARGIN` (after a token bucket's burst, the last second still holds calls its stock
+let through, which Slack will not allow again), or is cut by `DECREASE` when that is too
+little to measure; at the `STRIKES`-th such cut in a row, or whenever Slack asks for more
+than a second, the whole lane waits Retry-After.
 
 Several processes (workers) each run their own pacer. Each learns from the calls Slack
 answered *it*, so after a 429 each slows to its own share, and the sum converges on the
@@ -48,14 +50,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 WINDOW = 1.0  # seconds: Slack's limits for posting are per second
-MARGIN = 0.98  # pace a little under what passed, so a sliding window never fills
-DECREASE = 0.85  # the harder decrease, when a 429 comes back despite the first one
+MARGIN = 0.97  # pace a little under what passed, so a sliding window never fills
+DECREASE = 0.85  # the decrease when too few answers measure the limit
 INCREASE = 1.0  # calls/s gained per second of busy sending (additive increase)
 MIN_RATE = 0.5  # never slower than a call every two seconds
 MAX_RATE = 1000.0
 BUSY = 0.8  # a lane is busy when this share of its rate was reserved in the last window
 STRIKES = 3  # the third harder cut in a row makes the whole lane wait Retry-After
-SAMPLE = 5  # fewer answers than this in the last second say nothing of the limit
+SAMPLE = 5  # fewer answers than this say nothing of the limit
+MIN_SPAN = 0.25  # seconds: the shortest time since a decrease worth a measure
 HOLD = 5.0  # seconds after a decrease before the rate grows again (it was just measured)
 
 
@@ -143,14 +146,20 @@ class Pacer:
             if self._mine("slot").get(key, lane.decreases) < lane.decreases:
                 return  # sent at the old rate: that 429 was counted already
             _forget(lane.answered, before=now - WINDOW)
-            passed = len(lane.answered)  # what Slack let through in the last second
-            if now - lane.decreased_at < max(seconds, WINDOW):
-                lane.strikes += 1  # refused although sent at the decreased rate
+            since = now - lane.decreased_at
+            if since < max(seconds, WINDOW):
+                # Refused although sent at the decreased rate. What passed since that
+                # decrease is the measure: the last second still holds the calls of a
+                # burst (a token bucket's stock) that Slack will not allow again.
+                lane.strikes += 1
+                counted = sum(1 for at in lane.answered if at > lane.decreased_at)
+                passed = counted / since if since >= MIN_SPAN else 0.0
             else:
                 lane.strikes = 0
-            if passed >= SAMPLE:
+                counted = passed = len(lane.answered)  # what passed in the last second
+            if counted >= SAMPLE:
                 measured = min(passed, lane.rate if lane.rate is not None else math.inf)
-                lane.rate = max(MIN_RATE, measured * (DECREASE if lane.strikes else MARGIN))
+                lane.rate = max(MIN_RATE, measured * MARGIN)
             elif lane.rate is not None:  # too few answers to measure: a plain decrease
                 lane.rate = max(MIN_RATE, lane.rate * DECREASE)
             if seconds > WINDOW or lane.strikes >= STRIKES:
