@@ -144,6 +144,18 @@ class TestLearning:
         pacer.wait(KEY)
         assert clock.now >= refused_at + 1.0
 
+    def test_a_429_soon_after_a_cut_cuts_by_decrease(self, clock):
+        """Refused again a moment after a cut, with calls answered meanwhile: too short a
+        time to measure a rate, so a plain DECREASE, never the minimum rate."""
+        pacer = Pacer(start=200.0, clock=clock, sleep=clock.sleep)
+        sends(pacer, clock, 200)
+        pacer.pause(KEY, 1.0)
+        first = pacer.rate(KEY)
+        pacer._mine("not_before").clear()  # other threads send next
+        sends(pacer, clock, 10)  # answered within 0.25 s
+        pacer.pause(KEY, 1.0)
+        assert pacer.rate(KEY) == pytest.approx(first * pacing.DECREASE)
+
     def test_long_retry_after_holds_the_lane(self, clock):
         """A Retry-After longer than a second (a tier's minute window) stops the whole lane."""
         pacer = Pacer(start=10.0, clock=clock, sleep=clock.sleep)

@@ -58,7 +58,7 @@ MAX_RATE = 1000.0
 BUSY = 0.8  # a lane is busy when this share of its rate was reserved in the last window
 STRIKES = 3  # the third harder cut in a row makes the whole lane wait Retry-After
 SAMPLE = 5  # fewer answers than this say nothing of the limit
-MIN_SPAN = 0.25  # seconds: the shortest time since a decrease worth a measure
+MIN_SPAN = 0.25  # seconds: the shortest stretch of answers worth a measure
 HOLD = 5.0  # seconds after a decrease before the rate grows again (it was just measured)
 
 
@@ -152,8 +152,10 @@ class Pacer:
                 # decrease is the measure: the last second still holds the calls of a
                 # burst (a token bucket's stock) that Slack will not allow again.
                 lane.strikes += 1
-                counted = sum(1 for at in lane.answered if at > lane.decreased_at)
-                passed = counted / since if since >= MIN_SPAN else 0.0
+                answers = [at for at in lane.answered if at > lane.decreased_at]
+                span = now - answers[0] if answers else 0.0  # sending again since then
+                counted = len(answers) if span >= MIN_SPAN else 0  # else too short a time
+                passed = counted / max(span, MIN_SPAN)
             else:
                 lane.strikes = 0
                 counted = passed = len(lane.answered)  # what passed in the last second
