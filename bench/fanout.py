@@ -1,29 +1,39 @@
 """How close does the outbox come to Slack's rate limit when it welcomes a crowd?
 
-Sends a welcome to N people (default 2,000) through a fake Slack (`bot.demo.slack.SlackSim`)
-that allows R `chat.postMessage` calls per second (a token bucket of R tokens, full at the
-start, answering 429 with `Retry-After` beyond it) and fails a fraction of the calls
-(default 5 %) with HTTP 500. The real product does the work, as separate processes:
+Welcomes N people (default 1,000) through a fake Slack (`bot.demo.slack.SlackSim`) that
+allows R `chat.postMessage` calls per second and fails a fraction of the calls (default 5 %)
+with HTTP 500. Two limiter shapes, both answering 429 with `Retry-After` beyond R:
 
-1. **planning**: `python -m bot tick --now <Saturday 11:00 Paris>` reads the team (N members
-   created directly in the database, like the tests' `crowd`), fetches the profiles with
-   `users.list`, renders and queues N welcomes, held for Monday 08:00 (nothing is sent);
-2. **delivery**: `python -m bot tick --now <the next Tuesday 10:00 Paris>` finds nobody new
-   to plan and delivers the N due welcomes (`Deliverer`: 32 threads, 429 pauses, 5xx
-   retries); should some retries still be queued when it exits, further ticks run.
+* `bucket`: a token bucket of R tokens, full at the start (a burst of R passes);
+* `window`: a sliding one-second window of R calls, as Slack counts (no burst beyond R).
 
-The delivery time is measured from the spawn of the delivery tick (interpreter start-up
-included) to the arrival at the simulator of the request that completed the N-th distinct
-successful welcome; it is compared with the floor N/R:
+The real product does the work, in a separate process: one tick at Tuesday 10:00 (Paris)
+plans the N welcomes (the team's N members are written to the database like the tests'
+`crowd`, their profiles not cached yet: planning fetches them with `users.list`) and
+delivers them (`Deliverer`, 32 threads, paced by `bot.runtime.pacing`, 5xx retries); should
+retries still be queued when it exits, further ticks run.
 
-    ratio = delivery time / (N / R)
+The time is measured from the start of planning to the arrival at the simulator of the
+request that completed the N-th distinct successful welcome, and compared with the floor:
+
+    ratio = (planning + delivery) / (N / R)
+
+Where planning starts (`--start`):
+
+* `clock` (default): a process that has already started (imports, database engine, Slack
+  clients, as `symmetry clock` has before its tick) is told to tick; the measure starts as
+  it calls `clock.tick`, the clock's own planning;
+* `tick`: the spawn of `python -m bot tick` (interpreter start-up and imports included, as
+  a cron job running `symmetry tick` pays them).
 
 lost = N - distinct recipients with a successful post; duplicated = successful posts -
-distinct recipients. Targets: ratio <= 1.15, nothing lost, nothing duplicated, at every R.
+distinct recipients. Targets: ratio <= 1.15, nothing lost, nothing duplicated, for every
+shape and R.
 
-    python bench/fanout.py                               # R = 50 and 200 on SQLite
-    python bench/fanout.py --database postgres           # on PostgreSQL (see --database-url)
-    python bench/fanout.py --rates 200 --timeline        # + a per-second timeline
+    python bench/fanout.py                                # R = 50, 200; both shapes; SQLite
+    python bench/fanout.py --database postgres            # on PostgreSQL (see --database-url)
+    python bench/fanout.py --shapes window --rates 200 --timeline
+    python bench/fanout.py --start tick                   # from the spawn of `symmetry tick`
 
 Exit status 0 when every target is met, 1 otherwise. See bench/README.md ("fanout").
 """
@@ -60,8 +70,7 @@ from storage.db import make_engine, make_session_factory, upgrade  # noqa: E402
 from storage.models import Membership, OutboxMessage, Team  # noqa: E402
 
 RATIO_TARGET = 1.15
-SATURDAY = "2026-01-17T11:00:00+01:00"  # welcomes are queued, held until Monday 08:00
-TUESDAY = "2026-01-20T10:00:00+01:00"  # they are all due
+TUESDAY = "2026-01-20T10:00:00+01:00"  # working hours: planned welcomes are due at once
 POST = "chat.postMessage"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/symmetry_bench"
 TICK_TIMEOUT = 900.0
@@ -239,6 +248,64 @@ def symmetry(args: list[str], env: dict[str, str], cwd: Path) -> Run:
     )
 
 
+def warm_tick(env: dict[str, str], cwd: Path, now: str) -> subprocess.Popen[str]:
+    """A process ready to tick, as `symmetry clock` is between ticks (see `child`)."""
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--child", now],
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if line.strip() != "ready":
+        process.kill()
+        raise RuntimeError(f"the ticking process did not start: {line}{process.stderr.read()}")
+    return process
+
+
+def child(now: str) -> int:
+    """`--child NOW`: start as `symmetry clock` does (settings, migrated engine, Slack
+    clients, the clock's imports), say `ready`, wait for a line, then tick once at NOW."""
+    from bot.runtime import clock
+    from bot.runtime.app import workspace_clients
+    from bot.runtime.config import load_settings, policy_of
+    from bot.runtime.operations import migrated_engine, parse_instant
+
+    settings = load_settings()
+    engine = migrated_engine(settings)
+    sessions = make_session_factory(engine)
+    client_for = workspace_clients(settings, sessions, engine, retries=False)
+    policy = policy_of(settings)
+    timings: list[str] = []
+    if clock.plan.__defaults__ == (clock.STAGES,):  # each stage's time, where plan allows it
+        clock.plan.__defaults__ = (tuple(timed(stage, timings) for stage in clock.STAGES),)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    started = time.time()
+    report = clock.tick(policy, sessions, client_for, now=parse_instant(now))
+    print(f"started {started!r}")
+    print(f"stages {'; '.join(timings)}")
+    print(f"symmetry: tick at {now}: {report}", flush=True)
+    return 0
+
+
+def timed(stage: Any, timings: list[str]) -> Any:
+    """`stage` (a `bot.runtime.clock.Stage`), noting its wall time in `timings`."""
+
+    def run(context: Any) -> object:
+        began = time.perf_counter()
+        try:
+            return stage.run(context)
+        finally:
+            timings.append(f"{stage.name} {time.perf_counter() - began:.3f} s")
+
+    return type(stage)(stage.name, run)
+
+
 def shifted(iso: str, seconds: float) -> str:
     return (datetime.fromisoformat(iso) + timedelta(seconds=seconds)).isoformat()
 
@@ -248,13 +315,13 @@ def shifted(iso: str, seconds: float) -> str:
 
 @dataclass
 class Result:
+    shape: str
     rate: float
     people: int
-    plan_wall: float = 0.0
+    start: str = "clock"
     plan_calls: Counter[str] = field(default_factory=Counter)
-    queued_after_plan: int = 0
-    delivery: float = float("nan")  # spawn of the delivery tick -> N-th distinct success
-    startup: float = float("nan")  # spawn -> first chat.postMessage
+    delivery: float = float("nan")  # start of planning -> N-th distinct success
+    startup: float = float("nan")  # start of planning -> first chat.postMessage
     posting: float = float("nan")  # first chat.postMessage -> N-th distinct success
     ticks: list[Run] = field(default_factory=list)
     lost: int = 0
@@ -288,40 +355,33 @@ class Result:
         )
 
 
-def run_rate(rate: float, args: argparse.Namespace) -> Result:
-    result = Result(rate=rate, people=args.people)
+def run_rate(shape: str, rate: float, args: argparse.Namespace) -> Result:
+    result = Result(shape=shape, rate=rate, people=args.people, start=args.start)
     with tempfile.TemporaryDirectory(prefix="fanout-") as tmp, FanoutSim() as sim:
         workdir = Path(tmp)
         url = fresh_database(args.database, args.database_url, workdir)
         members = crowd(url, sim, args.people)
         env = server_env(url, sim)
+        warm = warm_tick(env, workdir, TUESDAY) if args.start == "clock" else None
 
-        # Planning: queued, held for Monday.
+        # The limits start now (a bucket is full: a burst of R is allowed).
         sim.forget()
-        plan = symmetry(["tick", "--now", SATURDAY], env, workdir)
-        result.plan_wall = plan.wall
-        result.plan_calls = Counter(c.method for c in sim.calls)
-        if plan.returncode != 0:
-            result.errors.append(f"planning tick exited {plan.returncode}: {plan.stderr[-2000:]}")
-            return result
-        counts = outbox_counts(url)
-        result.queued_after_plan = counts[outbox.QUEUED]
-        if result.queued_after_plan != args.people or result.plan_calls[POST]:
-            result.errors.append(f"planning queued {counts}, posted {result.plan_calls[POST]}")
-
-        # Delivery: the limits start now (the bucket is full: a burst of R is allowed).
-        sim.forget()
-        sim.rate_limit(POST, rate)
+        sim.rate_limit(POST, rate, shape=shape)
         sim.fail_ratio(POST, args.fail_ratio, status=500, seed=args.seed)
         load = os.getloadavg()[0]
         own_cpu = cpu_seconds(resource.RUSAGE_SELF)
         origin = time.time()
         now = TUESDAY
         while True:
-            run = symmetry(["tick", "--now", now], env, workdir)
+            if warm is not None:
+                run = finish_warm(warm, origin)
+                origin = float(run.stdout.split("started ", 1)[1].split()[0])
+                warm = None
+            else:
+                run = symmetry(["tick", "--now", now], env, workdir)
             result.ticks.append(run)
             if run.returncode != 0:
-                result.errors.append(f"delivery tick exited {run.returncode}: {run.stderr[-2000:]}")
+                result.errors.append(f"tick exited {run.returncode}: {run.stderr[-2000:]}")
                 break
             counts = outbox_counts(url)
             if not counts[outbox.QUEUED] and not counts[outbox.SENDING]:
@@ -333,6 +393,7 @@ def run_rate(rate: float, args: argparse.Namespace) -> Result:
             now = shifted(TUESDAY, time.time() - origin)
         result.sim_cpu = cpu_seconds(resource.RUSAGE_SELF) - own_cpu
         result.load = (load, os.getloadavg()[0])
+        result.plan_calls = Counter(c.method for c in sim.calls if c.method != POST)
         result.outbox = outbox_counts(url)
         others = {k: n for k, n in kinds(url).items() if k != "welcome"}
         if others:
@@ -340,6 +401,21 @@ def run_rate(rate: float, args: argparse.Namespace) -> Result:
         result.attempts = attempts_histogram(url)
         measure(result, sim, members, origin)
     return result
+
+
+def finish_warm(process: subprocess.Popen[str], started: float) -> Run:
+    """Tell the warm process to tick, and wait for it to end."""
+    cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
+    stdout, stderr = process.communicate("go\n", timeout=TICK_TIMEOUT)
+    return Run(
+        ["tick (warm)"],
+        started,
+        time.time(),
+        process.returncode,
+        stdout,
+        stderr,
+        cpu_seconds(resource.RUSAGE_CHILDREN) - cpu,
+    )
 
 
 def measure(result: Result, sim: FanoutSim, members: list[str], origin: float) -> None:
@@ -395,14 +471,16 @@ def analyse(result: Result, posts: list[Post], origin: float, end: float) -> Non
     for post in posts:
         first_try.setdefault(post.recipient, post.at)
     first_pass_end = max(first_try.values())
-    tokens = sum(1 for p in until_end if p.status != 429)  # 500s take a token too
-    ideal = max(0.0, (tokens - rate) / rate)  # minus the initial burst of R
+    tokens = sum(1 for p in until_end if p.status != 429)  # 500s take a slot too
+    burst = rate if result.shape == "bucket" else 0.0  # a full bucket's free calls
+    ideal = max(0.0, (tokens - burst) / rate)
     tail = [p for p in until_end if p.at > first_pass_end]
+    since = "spawn" if result.start == "tick" else "clock.tick"
     result.analysis = [
-        f"start-up (spawn -> first post)          {result.startup:7.2f} s",
+        f"planning ({since} -> first post)     {result.startup:7.2f} s",
         f"posting (first post -> N-th success)    {result.posting:7.2f} s",
-        f"  token-taking calls (200 + 500)        {tokens:7d}  -> ideal {ideal:.2f} s at "
-        f"{rate:g}/s after the initial burst of {rate:g}",
+        f"  slot-taking calls (200 + 500)         {tokens:7d}  -> ideal {ideal:.2f} s at "
+        f"{rate:g}/s" + (f" after the initial burst of {rate:g}" if burst else ""),
         f"  first pass ends (last 1st try) at    +{first_pass_end - origin:7.2f} s",
         f"  tail after it ({len(tail)} calls, "
         f"{sum(p.status == 200 for p in tail)} ok)  {end - first_pass_end:7.2f} s",
@@ -439,16 +517,17 @@ def analyse(result: Result, posts: list[Post], origin: float, end: float) -> Non
 
 def report(result: Result, args: argparse.Namespace, *, timeline: bool) -> None:
     verdict = "PASS" if result.passed else "FAIL"
-    print(f"\n== R = {result.rate:g} chat.postMessage/s, N = {result.people}: {verdict}")
+    print(
+        f"\n== {result.shape}, R = {result.rate:g} chat.postMessage/s, N = {result.people}: "
+        f"{verdict}"
+    )
     for error in result.errors:
         print(f"  ERROR: {error}")
-    plan_users = result.plan_calls.get("users.list", 0)
+    calls = ", ".join(f"{n} {m}" for m, n in sorted(result.plan_calls.items()))
+    print(f"  other Slack calls: {calls}")
+    since = "the spawn of `symmetry tick`" if result.start == "tick" else "the clock's tick"
     print(
-        f"  planning (Saturday tick, whole process)  {result.plan_wall:7.2f} s"
-        f"  ({result.queued_after_plan} queued, {plan_users} users.list pages)"
-    )
-    print(
-        f"  delivery (spawn of Tuesday tick -> the N-th distinct successful post reaches "
+        f"  planning + delivery ({since} -> the N-th distinct successful post reaches "
         f"the sim)  {result.delivery:7.2f} s"
     )
     print(f"  floor N/R                                {result.floor:7.2f} s")
@@ -462,7 +541,7 @@ def report(result: Result, args: argparse.Namespace, *, timeline: bool) -> None:
         f"{result.status[429]} x 429, {result.status[500]} x 500"
     )
     ticks = ", ".join(f"{run.wall:.2f} s wall, {run.cpu:.2f} s CPU" for run in result.ticks)
-    print(f"  delivery ticks: {len(result.ticks)} ({ticks}; whole processes)")
+    print(f"  ticks: {len(result.ticks)} ({ticks}; whole processes)")
     print(
         f"  fake Slack CPU during delivery {result.sim_cpu:.2f} s; load average "
         f"{result.load[0]:.2f} before, {result.load[1]:.2f} after (2 cores: > 2 is contention)"
@@ -474,6 +553,10 @@ def report(result: Result, args: argparse.Namespace, *, timeline: bool) -> None:
     print(f"  outbox after: {result.outbox}")
     attempts = ", ".join(f"{k}: {v}" for k, v in sorted(result.attempts.items()))
     print(f"  sent messages by failed attempts before success: {attempts}")
+    for run in result.ticks:
+        for line in run.stdout.splitlines():
+            if line.startswith("stages "):
+                print(f"  planning stages (wall): {line.removeprefix('stages ')}")
     for line in result.analysis:
         print(f"  {line}")
     if timeline:
@@ -494,7 +577,8 @@ def wait_for_load(limit: float, *, patience: float = 600.0) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rates", default="50,200", help="R values, comma-separated")
-    parser.add_argument("--people", type=int, default=2000, help="N (default 2000)")
+    parser.add_argument("--shapes", default="bucket,window", help="limiter shapes, comma-separated")
+    parser.add_argument("--people", type=int, default=1000, help="N (default 1000)")
     parser.add_argument("--fail-ratio", type=float, default=0.05, help="500 answers (0.05)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the 500s")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
@@ -503,34 +587,58 @@ def main(argv: list[str] | None = None) -> int:
         help=f"PostgreSQL URL; its schema public is dropped and recreated (default "
         f"{DEFAULT_PG_URL}, created when missing)",
     )
+    parser.add_argument(
+        "--start",
+        choices=("clock", "tick"),
+        default="clock",
+        help="measure from the clock's tick (a started process) or from the spawn of "
+        "`symmetry tick` (default clock)",
+    )
     parser.add_argument("--timeline", action="store_true", help="print a per-second timeline")
+    parser.add_argument("--child", metavar="NOW", help=argparse.SUPPRESS)
     parser.add_argument(
         "--max-load",
         type=float,
         help="before each R, wait (up to 10 min) for the 1-minute load average to fall to this",
     )
     args = parser.parse_args(argv)
+    if args.child:
+        return child(args.child)
     rates = [float(r) for r in args.rates.split(",") if r.strip()]
+    shapes = [shape.strip() for shape in args.shapes.split(",") if shape.strip()]
     print(
-        f"fanout: N={args.people}, R in {rates}, {args.fail_ratio:.0%} of posts answered 500, "
-        f"{args.database}; python {platform.python_version()}, {os.cpu_count()} CPUs, "
-        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        f"fanout: N={args.people}, R in {rates}, limiter {'/'.join(shapes)}, "
+        f"{args.fail_ratio:.0%} of posts answered 500, {args.database}, measured from "
+        f"{'the spawn of symmetry tick' if args.start == 'tick' else 'the clock tick'}; "
+        f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs "
+        f"({cpu_model()}), load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     results = []
-    for rate in rates:
-        if args.max_load is not None:
-            wait_for_load(args.max_load)
-        result = run_rate(rate, args)
-        report(result, args, timeline=args.timeline)
-        results.append(result)
-    print("\n  R      delivery   floor   ratio   lost  dup   429s  500s  verdict")
+    for shape in shapes:
+        for rate in rates:
+            if args.max_load is not None:
+                wait_for_load(args.max_load)
+            result = run_rate(shape, rate, args)
+            report(result, args, timeline=args.timeline)
+            results.append(result)
+    print(
+        f"\n  shape   R      planning+delivery   floor N/R   ratio (target <= {RATIO_TARGET})"
+        "   lost  dup   429s  500s  verdict"
+    )
     for r in results:
         print(
-            f"  {r.rate:<6g} {r.delivery:7.2f} s {r.floor:6.1f} s {r.ratio:6.3f} {r.lost:6d}"
-            f" {r.duplicated:4d} {r.status[429]:6d} {r.status[500]:5d}  "
-            f"{'PASS' if r.passed else 'FAIL'}"
+            f"  {r.shape:<7} {r.rate:<6g} {r.delivery:13.2f} s {r.floor:11.1f} s "
+            f"{r.ratio:7.3f} (<= {RATIO_TARGET})      {r.lost:6d} {r.duplicated:4d} "
+            f"{r.status[429]:6d} {r.status[500]:5d}  {'PASS' if r.passed else 'FAIL'}"
         )
     return 0 if all(r.passed for r in results) else 1
+
+
+def cpu_model() -> str:
+    """The processor's name, where Linux says it (/proc/cpuinfo)."""
+    info = Path("/proc/cpuinfo")
+    names = [line for line in info.read_text().splitlines() if line.startswith("model name")]
+    return names[0].split(":", 1)[1].strip() if names else platform.processor() or "unknown"
 
 
 if __name__ == "__main__":

@@ -86,6 +86,27 @@ def get_slack_users(
     return rows
 
 
+def upsert_slack_users(
+    session: Session, *, workspace_id: int, fetched_at: datetime, users: Sequence[dict]
+) -> None:
+    """Create or refresh many cached profiles at once; each of `users` holds `user_id` and
+    `upsert_slack_user`'s fields, the same ones for all (one statement, rows in batches)."""
+    if not users:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = [{"workspace_id": workspace_id, "fetched_at": fetched_at, **user} for user in users]
+    statement = insert(SlackUser.__table__)
+    changed = {
+        column: statement.excluded[column]
+        for column in values[0]
+        if column not in ("workspace_id", "user_id")
+    }
+    session.connection().execute(
+        statement.on_conflict_do_update(index_elements=["workspace_id", "user_id"], set_=changed),
+        values,
+    )
+
+
 def upsert_slack_user(
     session: Session,
     *,

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.runtime.delivery import MAX_ATTEMPTS, Deliverer
+from bot.demo.slack import SimUser
+from bot.runtime.clock import _delivering
+from bot.runtime.delivery import MAX_ATTEMPTS, Deliverer, Report
 from storage import outbox, queries
 from storage.models import OutboxMessage
 from tests.conftest import EMPLOYEE, GONE, MANAGER, SALARIEE
@@ -161,6 +163,47 @@ class TestDelivery:
         first_ok = {c.params["channel"]: c.at for c in calls}
         # The other workspace's message went without waiting for the 2 s pause.
         assert min(first_ok.values()) - slack.calls_to("chat.postMessage")[0].at < 1.5
+
+    def test_429_slows_the_rate_instead_of_bursting_again(self, db, slack, workspace_id):
+        """Against a sliding window of 10 calls a second, the first 429s teach the rate: the
+        sends that follow are paced under it (almost no 429 after the first second), and all
+        30 messages go once."""
+        client = WebClient(token=slack.bot_token, base_url=slack.url, retry_handlers=[])
+        deliverer = Deliverer(
+            db.sessions, lambda _id: client, now=lambda: datetime.now(UTC), seed=1, threads=8
+        )
+        members = [f"UPACE{i:03d}" for i in range(30)]
+        for user_id in members:
+            slack.add_user(SimUser(user_id, user_id.lower(), user_id))
+            queue(db, workspace_id, user_id)
+        slack.rate_limit("chat.postMessage", 10, shape="window")
+        try:
+            report = deliverer.run()
+        finally:
+            slack.rate_limit("chat.postMessage", None)
+            deliverer.close()
+        assert report.sent == 30 and all(posts_to(slack, m) == 1 for m in members)
+        calls = slack.calls_to("chat.postMessage")
+        first_429 = next(c.at for c in calls if c.failed)
+        late_429s = [c for c in calls if c.failed and c.at > first_429 + 1.0]
+        assert len(late_429s) <= 1, " ".join(
+            f"{c.at - first_429:.2f}{'x' if c.failed else ''}" for c in calls
+        )
+        assert deliverer.gate.rate((workspace_id, "chat.postMessage")) <= 10
+
+    def test_delivery_while_planning_sends_what_was_queued_meanwhile(
+        self, db, slack, workspace_id, deliverer
+    ):
+        """The tick's delivery during planning (`clock._delivering`) sends a message queued
+        while the block runs, before the block ends, and counts it in the tick's report."""
+        report = Report()
+        with _delivering(deliverer, report):
+            queue(db, workspace_id, EMPLOYEE)  # an early stage queues it
+            deadline = time.monotonic() + 5
+            while report.sent == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)  # the later stages still plan
+            sent_during = report.sent
+        assert sent_during == 1 and posts_to(slack, EMPLOYEE) == 1
 
     def test_uninstalled_workspace_is_dead(self, db, slack, workspace_id):
         """With no client (the app was uninstalled) messages are marked dead, not retried."""

@@ -8,6 +8,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
 from bot.demo.slack import SimChannel, SimUser, SlackClientSim, SlackSim, sign
+from bot.demo.slack.webapi import _Window
 
 SECRET = "sim-signing-secret"
 
@@ -276,6 +278,33 @@ def test_rate_limit(client: WebClient, sim: SlackSim) -> None:
     assert 429 in statuses
     sim.rate_limit("auth.test", None)
     assert client.auth_test()["ok"]
+
+
+def test_sliding_window_counts_the_last_second() -> None:
+    """A sliding window passes `limit` calls in any second and no more, even after a pause
+    that would refill a token bucket; Retry-After waits for the oldest call to age out."""
+    window = _Window(limit=3, span=1.0, times=deque())
+    assert [window.take(t) for t in (0.0, 0.1, 0.2)] == [None, None, None]
+    assert window.take(0.6) == 1  # a bucket of 3/s would have a token again by now
+    assert window.take(0.99) == 1  # the refused calls are not counted
+    assert window.take(1.01) is None  # the call at 0.0 left the window
+    assert window.take(1.05) == 1
+    assert [window.take(t) for t in (1.11, 1.21)] == [None, None]
+
+
+def test_rate_limit_window_over_http(client: WebClient, sim: SlackSim) -> None:
+    """rate_limit(shape="window") answers 429 with Retry-After beyond the window, then lifts."""
+    sim.rate_limit("auth.test", 3, shape="window")
+    for _ in range(3):
+        assert client.auth_test()["ok"]
+    with pytest.raises(SlackApiError) as err:
+        client.auth_test()
+    assert err.value.response.status_code == 429
+    assert err.value.response.headers["Retry-After"] == "1"
+    sim.rate_limit("auth.test", None)
+    assert client.auth_test()["ok"]
+    with pytest.raises(ValueError):
+        sim.rate_limit("auth.test", 3, shape="cone")
 
 
 def test_fail_ratio_is_deterministic(sim: SlackSim) -> None:

@@ -220,8 +220,10 @@ class TestBrokenTenant:
         deliverer = Deliverer(db.sessions, clients, now=lambda: TUESDAY_10, threads=1, seed=1)
         try:
             first = deliverer.run()
-            assert (first.sent, first.dead, first.token_refused) == (1, 0, 3)
-            assert "3 waiting for a refused token" in str(first)
+            # Those claimed with the first are put back; once the mark is committed, the
+            # others are no longer claimed at all.
+            assert (first.sent, first.dead) == (1, 0) and 1 <= first.token_refused <= 3
+            assert f"{first.token_refused} waiting for a refused token" in str(first)
             assert len(calls_with(slack, BROKEN_TOKEN)) == 1
             assert workspace_of(db, BROKEN).token_error == "invalid_auth"
             with db.sessions() as session:

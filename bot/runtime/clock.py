@@ -13,7 +13,8 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -26,8 +27,9 @@ from bot.digests import schedule as digests
 from bot.irritants import notify
 from bot.pulse import schedule
 from bot.runtime import retention
-from bot.runtime.delivery import Deliverer
+from bot.runtime.delivery import Deliverer, Report
 from bot.runtime.leader import Leadership
+from bot.runtime.pacing import Pacer
 from bot.runtime.services import utcnow
 from bot.shared.policy import Policy
 from bot.shared.tenants import Units
@@ -162,20 +164,56 @@ def tick(
     client_for: ClientFor,
     *,
     now: datetime,
+    pacer: Pacer | None = None,
 ) -> str:
-    """Plan then deliver the work due at `now`; return a one-line report."""
-    planned = plan(context_for(policy, sessions, client_for, now=now))
+    """Plan then deliver the work due at `now`; return a one-line report. `pacer` keeps
+    the send rates learned by earlier ticks (`symmetry clock` passes one to all its ticks).
+
+    On PostgreSQL delivery starts with planning: what an early stage queues (a fan-out of
+    welcomes) goes out while the later stages still plan, instead of waiting for all of
+    them. SQLite plans first: a stage's read-then-write transaction would fail with
+    "database is locked" each time a delivery commits in between."""
     deliverer = Deliverer(
         sessions,
         client_for,
         now=running_clock(now),
         resolve=notify.reporter_resolver(policy, sessions),
+        pacer=pacer,
     )
+    report = Report()
     try:
-        report = deliverer.run(wait_up_to=RETRY_WAIT)
+        overlap = sessions.kw["bind"].dialect.name == "postgresql"
+        with _delivering(deliverer, report) if overlap else nullcontext():
+            planned = plan(context_for(policy, sessions, client_for, now=now))
+        deliverer.run(wait_up_to=RETRY_WAIT, report=report)
     finally:
         deliverer.close()
     return f"{planned}; delivery: {report}"
+
+
+@contextmanager
+def _delivering(deliverer: Deliverer, report: Report) -> Iterator[None]:
+    """Deliver what falls due, in a thread, until the block ends; re-raise its error."""
+    done = threading.Event()
+    failed: list[BaseException] = []
+
+    def deliver() -> None:
+        try:
+            while not done.is_set():
+                deliverer.run(report=report)
+                done.wait(0.1)
+        except BaseException as exc:  # handed to the tick's thread below
+            failed.append(exc)
+
+    thread = threading.Thread(target=deliver, name="deliver-while-planning", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+    if failed:
+        raise failed[0]
 
 
 def run_forever(
@@ -196,12 +234,13 @@ def run_forever(
     --now` starts it at a given instant); `tick_every` seconds replaces the minute (tests)."""
     stopping = stop or threading.Event()
     scheduler = BackgroundScheduler(timezone="UTC")
+    pacer = Pacer()  # Slack's rates, as learned, carried from one tick to the next
 
     def job() -> None:
         if not leadership.holds():
             log.warning("clock: cannot prove it holds the lock; tick skipped")
             return
-        log.info("tick: %s", tick(policy, sessions, client_for, now=now()))
+        log.info("tick: %s", tick(policy, sessions, client_for, now=now(), pacer=pacer))
 
     def lead() -> None:
         # One tick at a time; a late tick still runs (the work is computed from `now`).

@@ -1,9 +1,11 @@
 """Delivering the outbox: at the rate Slack allows, retrying what may pass, never twice.
 
-A `Deliverer` claims due messages with a lease and posts them from a thread pool. Slack's
-429 answers pause that workspace and method for `Retry-After` seconds (other workspaces go
-on); 5xx and connection errors are retried with exponential backoff and jitter for about an
-hour, then the message is `failed`; permanent errors make it `dead` at once.
+A `Deliverer` claims due messages with a lease and keeps a thread pool fed with them: it
+claims more as the pool drains, so a fan-out flows without a pause at each batch's end.
+Calls are paced per workspace and method at the rate learned from Slack's 429 answers
+(`bot.runtime.pacing`; other workspaces go on); 5xx and connection errors are retried with
+exponential backoff and jitter for about an hour, then the message is `failed`; permanent
+errors make it `dead` at once.
 
 Exactly once across crashes: a message is committed `attempting` (with `attempted_at`)
 before its Slack call, and posted with metadata naming it. A message a dead worker left
@@ -28,16 +30,17 @@ import threading
 import time
 import urllib.error
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.runtime import lookup
+from bot.runtime.pacing import Pacer
 from bot.shared import tenants
 from bot.shared.sending import file_of
 from bot.shared.uploads import upload
@@ -88,32 +91,6 @@ def backoff(attempt: int, rng: random.Random) -> float:
     return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)) * rng.uniform(0.5, 1.0)
 
 
-class RateGate:
-    """Per (workspace, method) pause learned from 429 answers, shared by the send threads."""
-
-    def __init__(self) -> None:
-        self._until: dict[tuple[int, str], float] = {}
-        self._lock = threading.Lock()
-
-    def succeeded(self, key: tuple[int, str]) -> None:
-        """A call for `key` passed (a pacer learning the rate would speed up here)."""
-
-    def wait(self, key: tuple[int, str]) -> None:
-        """Sleep while `key` is paused."""
-        while True:
-            with self._lock:
-                remaining = self._until.get(key, 0.0) - time.monotonic()
-            if remaining <= 0:
-                return
-            time.sleep(remaining)
-
-    def pause(self, key: tuple[int, str], seconds: float) -> None:
-        """Pause `key` for `seconds` from now (never shortening a longer pause)."""
-        with self._lock:
-            until = time.monotonic() + seconds
-            self._until[key] = max(self._until.get(key, 0.0), until)
-
-
 @dataclass
 class Report:
     """What one delivery run did."""
@@ -159,6 +136,7 @@ class Deliverer:
         worker: str | None = None,
         seed: int | None = None,
         resolve: Callable[[dict], tuple[str, dict] | None] | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.sessions = sessions
         self.client_for = client_for
@@ -166,7 +144,9 @@ class Deliverer:
         self.threads = threads
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.resolve = resolve
-        self.gate = RateGate()
+        # A long-running process passes one pacer to every deliverer it makes: the rate it
+        # learned outlives a tick.
+        self.gate = pacer or Pacer()
         self.rng = random.Random(seed)
         # SQLite has one writer at a time, and a thread refused the lock sleeps in coarse
         # steps (1, 2, 5, 10... ms): the two writes of every message (attempting, sent) queue
@@ -181,26 +161,44 @@ class Deliverer:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
-    def run(self, *, wait_up_to: timedelta = timedelta(seconds=0)) -> Report:
-        """Deliver everything due now; also wait for retries due within `wait_up_to`."""
-        report = Report()
+    def run(
+        self, *, wait_up_to: timedelta = timedelta(seconds=0), report: Report | None = None
+    ) -> Report:
+        """Deliver everything due now; also wait for retries due within `wait_up_to`. The
+        outcomes are counted in `report` (a new one by default), which is returned.
+
+        Up to twice `threads` messages are claimed at a time; once half of them are done,
+        more are claimed, so the pool never waits for a whole batch (a retry that fell due
+        meanwhile goes with the next claim). A claimed message waits a few seconds at most
+        for its slot, far inside its lease."""
+        report = Report() if report is None else report
+        running: set[Future[None]] = set()
         while True:
-            with session_scope(self.sessions) as session:
-                batch = outbox.claim(
-                    session, worker=self.worker, now=self.now(), limit=self.threads * 4, lease=LEASE
-                )
-            if batch:
-                # Waiting out 429s must end well inside the lease, counted from the claim.
-                deadline = time.monotonic() + LEASE.total_seconds() / 2
-                list(
-                    self._pool.map(partial(self._deliver, report=report, deadline=deadline), batch)
-                )
+            if len(running) <= self.threads:
+                running |= self._claim_more(self.threads * 2 - len(running), report)
+            if running:
+                done, running = wait_for(running, timeout=0.1, return_when=FIRST_COMPLETED)
+                for future in done:
+                    future.result()  # an unexpected error ends the run, as before
                 continue
             with session_scope(self.sessions) as session:
                 due = outbox.next_due(session)
             if due is None or due > self.now() + wait_up_to:
                 return report
-            time.sleep(max(0.0, (due - self.now()).total_seconds()) + 0.01)
+            time.sleep(min(1.0, max(0.0, (due - self.now()).total_seconds())) + 0.01)
+
+    def _claim_more(self, limit: int, report: Report) -> set[Future[None]]:
+        """Claim up to `limit` due messages and hand them to the pool."""
+        with session_scope(self.sessions) as session:
+            batch = outbox.claim(
+                session, worker=self.worker, now=self.now(), limit=limit, lease=LEASE
+            )
+        # Waiting out 429s must end well inside the lease, counted from the claim.
+        deadline = time.monotonic() + LEASE.total_seconds() / 2
+        return {
+            self._pool.submit(self._deliver, message, report=report, deadline=deadline)
+            for message in batch
+        }
 
     def _deliver(self, message: OutboxMessage, report: Report, deadline: float) -> None:
         if message.expires_at is not None and self.now() >= message.expires_at:
@@ -264,6 +262,7 @@ class Deliverer:
                     if time.monotonic() + retry_after < deadline:
                         continue  # wait at the gate, then try again within this claim
                     return self._retry(message, report, error, retry_after, count=False)
+                self.gate.succeeded(key)  # answered, if with an error: the call used its slot
                 if status >= 500 or error in TRANSIENT_ERRORS:
                     return self._retry(message, report, error, None, count=True)
                 return self._finish(message, report, outbox.DEAD, error)

@@ -69,6 +69,44 @@ def queue(
     )
 
 
+@dataclass(frozen=True)
+class Queued:
+    """One message of `queue_many`: for whom, under which key, saying what."""
+
+    to: Recipient
+    key: str
+    payload: dict[str, Any]
+
+
+def queue_many(
+    session: Session,
+    messages: list[Queued],
+    *,
+    kind: str,
+    earliest: datetime,
+    default_timezone: str,
+) -> int:
+    """`queue` for many messages of one kind in a few statements (a fan-out of welcomes);
+    return how many were queued now."""
+    rows = []
+    for message in messages:
+        to = message.to
+        tz = timezone_for(to.timezone, to.team_timezone, default_timezone)
+        rows.append(
+            {
+                "workspace_id": to.workspace_id,
+                "key": message.key,
+                "kind": kind,
+                "recipient": to.user_id,
+                "payload": message.payload,
+                "timezone": tz.key,
+                "holidays": to.holidays,
+                "not_before": next_opening(earliest, tz, to.holidays),
+            }
+        )
+    return outbox.enqueue_many(session, rows)
+
+
 def with_file(
     payload: dict[str, Any], *, filename: str, title: str, content: bytes
 ) -> dict[str, Any]:

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.shared.blocks import render
 from bot.shared.i18n import pick_locale
 from bot.shared.policy import Policy
-from bot.shared.sending import Recipient, queue
+from bot.shared.sending import Queued, Recipient, queue_many
 from bot.shared.tenants import Units
-from bot.teams.directory import Directory
+from bot.teams.directory import Directory, Profile
 from storage.db import session_scope
 from storage.models import Membership, OutboxMessage, Team, Workspace
 
@@ -78,18 +78,20 @@ def plan(
 ) -> int:
     """Queue a welcome for every newcomer, in their language, held to their working hours.
 
-    Who is new is read first; then each workspace is a unit of its own (`units`): its
-    newcomers' profiles are asked of Slack with no transaction open, and their welcomes
-    queued last, for the newcomers still waiting.
+    Who is new is read first, in one query; then each workspace is a unit of its own
+    (`units`): its newcomers' profiles are asked of Slack with no transaction open (one
+    `users.list` for a crowd), and their welcomes queued last, in bulk (the key keeps a
+    welcome queued meanwhile by another clock from being queued twice). The message is
+    rendered once per team and language, not once per person.
     """
     units = units or Units(sessions, directory.client_for, now, stage="welcomes")
     with session_scope(sessions) as session:
-        by_workspace: dict[int, set[str]] = {}
+        by_workspace: dict[int, list[Newcomer]] = {}
         for newcomer in newcomers(session):
-            by_workspace.setdefault(newcomer.workspace_id, set()).add(newcomer.user_id)
+            by_workspace.setdefault(newcomer.workspace_id, []).append(newcomer)
     planned = 0
-    for workspace_id, user_ids in sorted(by_workspace.items()):
-        work = partial(_plan_workspace, sessions, policy, directory, workspace_id, user_ids, now)
+    for workspace_id, found in sorted(by_workspace.items()):
+        work = partial(_plan_workspace, sessions, policy, directory, workspace_id, found, now)
         planned += units.alone(f"workspace {workspace_id}", work, workspace_id=workspace_id) or 0
     return planned
 
@@ -99,30 +101,43 @@ def _plan_workspace(
     policy: Policy,
     directory: Directory,
     workspace_id: int,
-    user_ids: set[str],
+    found: list[Newcomer],
     now: datetime,
 ) -> int:
     if directory.client_for(workspace_id) is None:
         return 0  # uninstalled, or no token: nobody to welcome there
     # One refresh for the whole group: users.list when many are stale, cache otherwise.
-    profiles = directory.profiles(workspace_id=workspace_id, user_ids=user_ids, now=now)
-    planned = 0
-    with session_scope(sessions) as session:
-        for newcomer in newcomers(session, workspace_id=workspace_id):
-            if newcomer.user_id not in user_ids:
-                continue  # arrived while Slack was asked: next tick
-            # Someone Slack no longer knows is queued too: delivery marks it dead, once.
-            profile = profiles.get(newcomer.user_id)
-            locale = pick_locale(
-                profile.locale if profile else None,
-                newcomer.team.locale,
-                default=policy.default_locale,
-            )
-            message = render(
+    profiles = directory.profiles(
+        workspace_id=workspace_id, user_ids={n.user_id for n in found}, now=now
+    )
+    return _queue(sessions, policy, found, profiles, now=now)
+
+
+def _queue(
+    sessions: sessionmaker[Session],
+    policy: Policy,
+    found: list[Newcomer],
+    profiles: dict[str, Profile],
+    *,
+    now: datetime,
+) -> int:
+    """Queue the welcomes of one workspace's newcomers in one transaction."""
+    # (team, language) -> the rendered welcome, shared by its rows (only ever serialized)
+    messages: dict[tuple[int, str], dict] = {}
+    queued = []
+    for newcomer in found:
+        # Someone Slack no longer knows is queued too: delivery marks it dead, once.
+        profile = profiles.get(newcomer.user_id)
+        locale = pick_locale(
+            profile.locale if profile else None, newcomer.team.locale, default=policy.default_locale
+        )
+        rendered = messages.get((newcomer.team.id, locale))
+        if rendered is None:
+            rendered = messages[newcomer.team.id, locale] = render(
                 "welcome", locale, team=newcomer.team, threshold=policy.anonymity_threshold
             )
-            planned += queue(
-                session,
+        queued.append(
+            Queued(
                 to=Recipient(
                     workspace_id=newcomer.workspace_id,
                     user_id=newcomer.user_id,
@@ -131,9 +146,10 @@ def _plan_workspace(
                     holidays=newcomer.team.holidays,
                 ),
                 key=key(newcomer.slack_team_id, newcomer.user_id),
-                kind=KIND,
-                payload=message,
-                earliest=now,
-                default_timezone=policy.default_timezone,
+                payload=rendered,
             )
-    return planned
+        )
+    with session_scope(sessions) as session:
+        return queue_many(
+            session, queued, kind=KIND, earliest=now, default_timezone=policy.default_timezone
+        )

@@ -69,6 +69,25 @@ class _Bucket:
 
 
 @dataclass
+class _Window:
+    """A sliding window: at most ``limit`` calls in any ``span`` seconds. A refused call is not
+    counted; Retry-After is the whole seconds until the oldest counted call leaves."""
+
+    limit: int
+    span: float
+    times: deque[float]
+
+    def take(self, now: float) -> int | None:
+        """Count a call; return None when it passes or the Retry-After seconds when refused."""
+        while self.times and self.times[0] <= now - self.span:
+            self.times.popleft()
+        if len(self.times) < self.limit:
+            self.times.append(now)
+            return None
+        return max(1, math.ceil(self.times[0] + self.span - now))
+
+
+@dataclass
 class _Chaos:
     """Random failures injected into a fraction of the calls to one method."""
 
@@ -113,7 +132,7 @@ class SlackSim:
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = {}
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: dict[str, _Bucket | _Window] = {}
         self._chaos: dict[str, _Chaos] = {}
         self._slow: dict[str, float] = {}
         self._seq = itertools.count(1)
@@ -502,16 +521,27 @@ class SlackSim:
             queue = self._failures.setdefault(method, deque())
             queue.extend([_Failure(status, retry_after, error)] * times)
 
-    def rate_limit(self, method: str, per_second: float | None) -> None:
-        """Answer 429 (with Retry-After) to calls beyond ``per_second``; None lifts the limit."""
+    def rate_limit(self, method: str, per_second: float | None, *, shape: str = "bucket") -> None:
+        """Answer 429 (with Retry-After) to calls beyond ``per_second``; None lifts the limit.
+
+        ``shape="bucket"``: a token bucket of ``per_second`` tokens, full at first (a burst
+        of that many passes), refilled continuously. ``shape="window"``: a sliding one-second
+        window, as Slack does it: no more than ``per_second`` calls in any second, the
+        Retry-After rounded up to whole seconds. Calls that fail otherwise (a 500) count."""
         with self._cond:
             if per_second is None:
                 self._buckets.pop(method, None)
                 return
             if per_second <= 0:
                 raise ValueError("per_second must be positive")
-            capacity = max(1.0, float(per_second))
-            self._buckets[method] = _Bucket(per_second, capacity, capacity, time.monotonic())
+            if shape == "window":
+                limit = max(1, math.floor(per_second))
+                self._buckets[method] = _Window(limit, 1.0, deque())
+            elif shape == "bucket":
+                capacity = max(1.0, float(per_second))
+                self._buckets[method] = _Bucket(per_second, capacity, capacity, time.monotonic())
+            else:
+                raise ValueError("shape must be 'bucket' or 'window'")
 
     def fail_ratio(self, method: str, ratio: float, status: int = 500, seed: int = 0) -> None:
         """Fail a deterministic pseudo-random fraction of calls to ``method``; 0 disables."""
