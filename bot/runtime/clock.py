@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.digests import schedule as digests
 from bot.irritants import notify
 from bot.pulse import schedule
+from bot.runtime import logs, metrics
 from bot.runtime.delivery import Deliverer
 from bot.runtime.leader import Leadership
 from bot.runtime.services import utcnow
@@ -45,6 +46,7 @@ EVENT_CLAIM_TTL = timedelta(days=1)
 RETRY_WAIT = timedelta(seconds=15)
 # How often a standing-by clock tries the lock, and the holder checks it still has it.
 STANDBY_POLL = 15.0
+DELIVERY = "delivery"  # the tick's last stage, timed as the planning ones are
 
 
 def running_clock(start: datetime) -> Callable[[], datetime]:
@@ -130,14 +132,23 @@ def plan(context: TickContext, stages: Sequence[Stage] = STAGES) -> str:
     each team or workspace is a unit of its own, and the report says how many failed.
     """
     done = []
+    took: dict[str, float] = {}
     for stage in stages:
         units = Units(context.sessions, context.directory.client_for, context.now, stage=stage.name)
+        started = time.perf_counter()
         try:
             done.append(f"{stage.name}: {stage.run(replace(context, units=units))}{units}")
         except Exception:  # the edge of the process: log it, carry on with the rest
             log.exception("tick: %s failed", stage.name)
             done.append(f"{stage.name}: failed")
+        took[stage.name] = time.perf_counter() - started
+        metrics.stage_took(stage.name, took[stage.name])
+    log.info("planned in %.3f s", sum(took.values()), extra={"stage_seconds": _rounded(took)})
     return "; ".join(done)
+
+
+def _rounded(seconds: dict[str, float]) -> dict[str, float]:
+    return {name: round(value, 4) for name, value in seconds.items()}
 
 
 def context_for(
@@ -158,18 +169,29 @@ def tick(
     *,
     now: datetime,
 ) -> str:
-    """Plan then deliver the work due at `now`; return a one-line report."""
-    planned = plan(context_for(policy, sessions, client_for, now=now))
-    deliverer = Deliverer(
-        sessions,
-        client_for,
-        now=running_clock(now),
-        resolve=notify.reporter_resolver(policy, sessions),
-    )
-    try:
-        report = deliverer.run(wait_up_to=RETRY_WAIT)
-    finally:
-        deliverer.close()
+    """Plan then deliver the work due at `now`; return a one-line report. The lines logged
+    meanwhile carry one request id (`tick-…`)."""
+    with logs.requesting("tick-"):
+        planned = plan(context_for(policy, sessions, client_for, now=now))
+        started = time.perf_counter()
+        deliverer = Deliverer(
+            sessions,
+            client_for,
+            now=running_clock(now),
+            resolve=notify.reporter_resolver(policy, sessions),
+        )
+        try:
+            report = deliverer.run(wait_up_to=RETRY_WAIT)
+        finally:
+            deliverer.close()
+        took = time.perf_counter() - started
+        metrics.stage_took(DELIVERY, took)
+        log.info(
+            "delivered in %.3f s: %s",
+            took,
+            report,
+            extra={"stage_seconds": {DELIVERY: round(took, 4)}},
+        )
     return f"{planned}; delivery: {report}"
 
 
@@ -196,7 +218,8 @@ def run_forever(
         if not leadership.holds():
             log.warning("clock: cannot prove it holds the lock; tick skipped")
             return
-        log.info("tick: %s", tick(policy, sessions, client_for, now=now()))
+        with logs.requesting("tick-"):
+            log.info("tick: %s", tick(policy, sessions, client_for, now=now()))
 
     def lead() -> None:
         # One tick at a time; a late tick still runs (the work is computed from `now`).
@@ -249,9 +272,10 @@ def work_forever(
     )
     try:
         while not stop():
-            report = deliverer.run()
-            if report.sent or report.retried or report.failed or report.dead:
-                log.info("delivery: %s", report)
+            with logs.requesting("delivery-"):
+                report = deliverer.run()
+                if report.sent or report.retried or report.failed or report.dead:
+                    log.info("delivery: %s", report)
             time.sleep(1.0)  # idle poll; a busy outbox is drained without pause above
     finally:
         deliverer.close()

@@ -28,7 +28,6 @@ import threading
 import time
 import urllib.error
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -37,7 +36,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.runtime import lookup
+from bot.runtime import logs, lookup, metrics
 from bot.shared import tenants
 from bot.shared.sending import file_of
 from bot.shared.uploads import upload
@@ -136,6 +135,7 @@ class Report:
     def add(self, outcome: str) -> None:
         with self._lock:
             setattr(self, outcome, getattr(self, outcome) + 1)
+        metrics.delivered(outcome)
 
     def __str__(self) -> str:
         return (
@@ -176,7 +176,7 @@ class Deliverer:
             if sessions.kw["bind"].dialect.name == "sqlite"
             else contextlib.nullcontext()
         )
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="deliver")
+        self._pool = logs.ContextPool(max_workers=threads, thread_name_prefix="deliver")
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
