@@ -222,3 +222,23 @@ class TestSetting:
         from bot.runtime.config import load_settings
 
         assert load_settings(SYMMETRY_METRICS_TOKEN="  ").metrics_token is None
+
+
+class TestTerminal:
+    def test_text_on_a_terminal_json_elsewhere(self, tmp_path):
+        """On a terminal the lines stay readable text, with the request id; elsewhere JSON."""
+        import logging
+
+        class Terminal:
+            def isatty(self) -> bool:
+                return True
+
+        assert not logs.wants_json(Terminal())
+        with (tmp_path / "file.log").open("w") as file:
+            assert logs.wants_json(file)
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello %s", ("xoxb-1-a",), None)
+        with logs.requesting("tick-") as request_id:
+            logs.RequestId().filter(record)
+        line = logs.formatter(json=False).format(record)
+        assert f"INFO x [{request_id}]: hello [redacted]" in line
+        assert json.loads(logs.formatter(json=True).format(record))["request_id"] == request_id

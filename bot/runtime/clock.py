@@ -143,12 +143,9 @@ def plan(context: TickContext, stages: Sequence[Stage] = STAGES) -> str:
             done.append(f"{stage.name}: failed")
         took[stage.name] = time.perf_counter() - started
         metrics.stage_took(stage.name, took[stage.name])
-    log.info("planned in %.3f s", sum(took.values()), extra={"stage_seconds": _rounded(took)})
+    rounded = {name: round(seconds, 4) for name, seconds in took.items()}
+    log.info("planned in %.3f s", sum(took.values()), extra={"stage_seconds": rounded})
     return "; ".join(done)
-
-
-def _rounded(seconds: dict[str, float]) -> dict[str, float]:
-    return {name: round(value, 4) for name, value in seconds.items()}
 
 
 def context_for(
@@ -186,12 +183,7 @@ def tick(
             deliverer.close()
         took = time.perf_counter() - started
         metrics.stage_took(DELIVERY, took)
-        log.info(
-            "delivered in %.3f s: %s",
-            took,
-            report,
-            extra={"stage_seconds": {DELIVERY: round(took, 4)}},
-        )
+        log.info("delivered in %.3f s", took, extra={"stage_seconds": {DELIVERY: round(took, 4)}})
     return f"{planned}; delivery: {report}"
 
 

@@ -60,6 +60,7 @@ def wsgi_app(
         warmed.set()
     else:
         threading.Thread(target=_warm, args=(warm, warmed), name="warm-up", daemon=True).start()
+    # Imported here, in the worker: `serve` sets PROMETHEUS_MULTIPROC_DIR before it is.
     from bot.runtime import metrics
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
