@@ -146,6 +146,29 @@ class TestMetrics:
         assert 'symmetry_outbox_messages{state="dead"} 0.0' in body
         assert EMPLOYEE not in body
 
+    def test_several_workers_count_together(self, db, slack, tmp_path):
+        """With two gunicorn workers, every scrape, whichever worker answers it, counts the
+        acks both made (prometheus-client's multiprocess mode, in a directory of serve's)."""
+        if db.backend != "sqlite":
+            pytest.skip("about gunicorn's processes, not the database: one backend is enough")
+        port = free_port()
+        env = server_env(
+            db.url, slack, port, SYMMETRY_METRICS_TOKEN=METRICS_TOKEN, WEB_CONCURRENCY="2"
+        )
+        server = harness.start_server(env, tmp_path, port)
+        try:
+            platform = SlackClientSim(f"{server.base_url}/slack/events", SIGNING_SECRET, slack)
+            answer_of(platform.command(EMPLOYEE, "/symmetry", "help"), slack)
+            for _ in range(7):
+                assert platform.command(EMPLOYEE, "/symmetry", "help").status == 200
+            name = 'symmetry_ack_seconds_count{kind="command",listener="/symmetry"}'
+            scrapes = [get(server.base_url, "/metrics", METRICS_TOKEN)[1] for _ in range(6)]
+            pids = {line["process"] for line in json_lines(server.log_path)}
+        finally:
+            server.stop()
+        assert [sample(body, name) for body in scrapes] == [8.0] * 6
+        assert len(pids) == 3  # the arbiter and its two workers
+
 
 class TestTickLogs:
     def test_tick_lines_are_json_with_stage_durations(self, db, slack, tmp_path):
