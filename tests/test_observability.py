@@ -190,12 +190,12 @@ class TestTickLogs:
         assert done.returncode == 0, done.stderr
         lines = [json.loads(line) for line in done.stderr.splitlines()]
         planned = [line for line in lines if line["message"].startswith("planned in")]
-        delivered = [line for line in lines if line["message"].startswith("delivered in")]
-        assert len(planned) == len(delivered) == 1
+        ticked = [line for line in lines if line["message"].startswith("ticked in")]
+        assert len(planned) == len(ticked) == 1
         assert {"welcomes", "pulse rounds", "digests"} <= set(planned[0]["stage_seconds"])
-        assert set(delivered[0]["stage_seconds"]) == {"delivery"}
+        assert set(ticked[0]["stage_seconds"]) == {"total"}
         assert planned[0]["request_id"].startswith("tick-")
-        assert delivered[0]["request_id"] == planned[0]["request_id"]
+        assert ticked[0]["request_id"] == planned[0]["request_id"]
         for secret in (slack.bot_token, SECRET_KEY):
             assert secret not in done.stderr
         # The web process's /metrics reads the same directory (a clock on the same machine).
@@ -265,3 +265,15 @@ class TestTerminal:
         line = logs.formatter(json=False).format(record)
         assert f"INFO x [{request_id}]: hello [redacted]" in line
         assert json.loads(logs.formatter(json=True).format(record))["request_id"] == request_id
+
+
+class TestOutboxDepth:
+    def test_a_database_that_does_not_answer_leaves_the_other_metrics(self, tmp_path):
+        """When the outbox cannot be counted the scrape still answers, without that family."""
+        from bot.runtime import metrics
+        from storage.db import make_engine
+
+        metrics.acknowledged("command", "/irritant", 0.01)
+        body = metrics.exposition(make_engine(f"sqlite:///{tmp_path}/missing/dir/db.sqlite"))
+        assert b"symmetry_ack_seconds_count" in body
+        assert b"symmetry_outbox_messages" not in body

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -46,7 +47,7 @@ EVENT_CLAIM_TTL = timedelta(days=1)
 RETRY_WAIT = timedelta(seconds=15)
 # How often a standing-by clock tries the lock, and the holder checks it still has it.
 STANDBY_POLL = 15.0
-DELIVERY = "delivery"  # the tick's last stage, timed as the planning ones are
+TOTAL = "total"  # a whole tick (planning and delivery), timed as its stages are
 
 
 def running_clock(start: datetime) -> Callable[[], datetime]:
@@ -166,25 +167,39 @@ def tick(
     *,
     now: datetime,
 ) -> str:
-    """Plan then deliver the work due at `now`; return a one-line report. The lines logged
-    meanwhile carry one request id (`tick-…`)."""
-    with logs.requesting("tick-"):
-        planned = plan(context_for(policy, sessions, client_for, now=now))
-        started = time.perf_counter()
-        deliverer = Deliverer(
-            sessions,
-            client_for,
-            now=running_clock(now),
-            resolve=notify.reporter_resolver(policy, sessions),
-        )
-        try:
-            report = deliverer.run(wait_up_to=RETRY_WAIT)
-        finally:
-            deliverer.close()
-        took = time.perf_counter() - started
-        metrics.stage_took(DELIVERY, took)
-        log.info("delivered in %.3f s", took, extra={"stage_seconds": {DELIVERY: round(took, 4)}})
+    """Plan then deliver the work due at `now`; return a one-line report."""
+    planned = plan(context_for(policy, sessions, client_for, now=now))
+    deliverer = Deliverer(
+        sessions,
+        client_for,
+        now=running_clock(now),
+        resolve=notify.reporter_resolver(policy, sessions),
+    )
+    try:
+        report = deliverer.run(wait_up_to=RETRY_WAIT)
+    finally:
+        deliverer.close()
     return f"{planned}; delivery: {report}"
+
+
+def observed_tick(
+    policy: Policy,
+    sessions: sessionmaker[Session],
+    client_for: ClientFor,
+    *,
+    now: datetime,
+    **options: Any,
+) -> str:
+    """`tick`, its lines under one request id (`tick-…`), its whole time recorded
+    (`symmetry_tick_stage_seconds{stage="total"}` and a log line): what `symmetry tick` and
+    each of the clock's ticks run."""
+    with logs.requesting("tick-"):
+        started = time.perf_counter()
+        report = tick(policy, sessions, client_for, now=now, **options)
+        took = time.perf_counter() - started
+        metrics.stage_took(TOTAL, took)
+        log.info("ticked in %.3f s", took, extra={"stage_seconds": {TOTAL: round(took, 4)}})
+    return report
 
 
 def run_forever(
@@ -211,7 +226,7 @@ def run_forever(
             log.warning("clock: cannot prove it holds the lock; tick skipped")
             return
         with logs.requesting("tick-"):
-            log.info("tick: %s", tick(policy, sessions, client_for, now=now()))
+            log.info("tick: %s", observed_tick(policy, sessions, client_for, now=now()))
 
     def lead() -> None:
         # One tick at a time; a late tick still runs (the work is computed from `now`).

@@ -23,6 +23,7 @@ importing this module.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -32,9 +33,12 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from storage import outbox
+
+log = logging.getLogger(__name__)
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -106,9 +110,14 @@ class OutboxDepth:
         family = GaugeMetricFamily(
             "symmetry_outbox_messages", "Outbox messages by state.", labels=("state",)
         )
-        with Session(self.engine) as session:
-            for state, count in outbox.counts(session).items():
-                family.add_metric((state,), count)
+        try:
+            with Session(self.engine) as session:
+                counts = outbox.counts(session)
+        except SQLAlchemyError as exc:  # the rest of the metrics still count: serve them
+            log.warning("metrics: the outbox could not be counted (%s)", type(exc).__name__)
+            return
+        for state, count in counts.items():
+            family.add_metric((state,), count)
         yield family
 
 

@@ -238,7 +238,7 @@ def tick(settings: Settings, *, now: str | None) -> int:
     sessions = make_session_factory(engine)
     check_token(settings, sessions)
     client_for = workspace_clients(settings, sessions, engine, retries=False)
-    report = clock.tick(policy_of(settings), sessions, client_for, now=instant)
+    report = clock.observed_tick(policy_of(settings), sessions, client_for, now=instant)
     print(f"symmetry: tick at {instant.isoformat()}: {report}")
     return 0
 
