@@ -112,11 +112,19 @@ def serve(settings: Settings) -> int:
 def socket(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from bot.runtime import logs
     from bot.runtime.app import create_app
+
+    class Handler(SocketModeHandler):  # type: ignore[misc]
+        """Each request's lines under an id of their own, as over HTTP (bot/runtime/logs.py)."""
+
+        def handle(self, client, req):  # type: ignore[no-untyped-def]
+            with logs.requesting():
+                super().handle(client, req)
 
     engine = migrated_engine(settings)
     app = create_app(settings, make_session_factory(engine), engine=engine)
-    handler = SocketModeHandler(app, settings.slack_app_token)
+    handler = Handler(app, settings.slack_app_token)
     # Not `handler.start()`: it blocks on an Event nothing ever sets, so SIGTERM closed the
     # connection but the process stayed until the platform's SIGKILL.
     stopping = threading.Event()
