@@ -277,28 +277,3 @@ class TestOutboxDepth:
         body = metrics.exposition(make_engine(f"sqlite:///{tmp_path}/missing/dir/db.sqlite"))
         assert b"symmetry_ack_seconds_count" in body
         assert b"symmetry_outbox_messages" not in body
-
-
-class TestSocketLogs:
-    def test_socket_lines_are_json_without_the_app_token(self, db, slack, tmp_path):
-        """`symmetry socket`, output to a pipe: every line it writes until SIGTERM is JSON,
-        and its app-level token appears in none."""
-        if db.backend != "sqlite":
-            pytest.skip("about the process's output, not the database: one backend is enough")
-        env = server_env(db.url, slack, SLACK_APP_TOKEN="xapp-1-A0SIM-secretpart")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "socket"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            slack.wait_for("apps.connections.open", timeout=20)
-            time.sleep(0.5)
-        finally:
-            process.terminate()
-            out, _ = process.communicate(timeout=20)
-        lines = [json.loads(line) for line in out.decode().splitlines()]
-        assert any("Socket Mode" in line["message"] for line in lines)
-        assert b"secretpart" not in out, out
