@@ -27,7 +27,6 @@ listener pool: `bench/ack.py --untuned` uses it to show Bolt's default pool of 5
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import re
 import sys
@@ -211,12 +210,11 @@ def build_wsgi(*, tuned: bool = True, after_ack_calls: int = 0):  # type: ignore
 
 
 def configure_logging() -> None:
-    """The product's logging set-up (bot.runtime.operations.configure_logging), restated."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("slack_bolt", "slack_sdk"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    """The product's logging set-up (bot.runtime.logs): JSON lines off a terminal, gunicorn's
+    access line for each request included (GunicornServer), as the product writes them."""
+    from bot.runtime import logs
+
+    logs.configure()
 
 
 def main(argv: list[str] | None = None) -> int:

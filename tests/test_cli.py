@@ -206,7 +206,7 @@ class TestManifest:
 class TestSocketMode:
     def test_socket_opens_a_connection_through_slack_api_url(self, env, slack, tmp_path):
         """symmetry socket asks SLACK_API_URL for a Socket Mode URL with the app token, and
-        stops cleanly on SIGTERM."""
+        stops cleanly on SIGTERM; its output, a pipe, is JSON lines without the token."""
         env["SLACK_APP_TOKEN"] = "xapp-1-sim"
         process = subprocess.Popen(
             [sys.executable, "-m", "bot", "socket"],
@@ -220,6 +220,10 @@ class TestSocketMode:
             assert call.token == "xapp-1-sim"
             process.terminate()
             assert process.wait(timeout=10) == 0  # SIGTERM: closes and exits at once
+            out = process.stdout.read().decode()
+            lines = [json.loads(line) for line in out.splitlines()]  # each one JSON
+            assert any("Socket Mode" in line["message"] for line in lines)
+            assert "xapp-1-sim" not in out
         finally:
             process.terminate()
             try:

@@ -11,7 +11,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from slack_bolt import App, BoltContext, BoltResponse
@@ -26,7 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import handlers
-from bot.runtime import rotation, workspaces
+from bot.runtime import logs, rotation, workspaces
 from bot.runtime.config import Settings, policy_of
 from bot.runtime.manifest import BOT_SCOPES
 from bot.runtime.services import Services, utcnow
@@ -238,7 +237,8 @@ def create_app(
         ),
         oauth_settings=oauth,
         token_verification_enabled=False,  # no Slack call at start: the first request authorizes
-        listener_executor=ThreadPoolExecutor(
+        # A ContextPool: a listener's log lines keep its request's id (bot/runtime/logs.py).
+        listener_executor=logs.ContextPool(
             max_workers=LISTENER_THREADS, thread_name_prefix="listener"
         ),
         process_before_response=False,

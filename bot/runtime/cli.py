@@ -200,7 +200,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "digest":
             return digest_commands.digest_preview(args, settings)
         return digest_commands.nps_import_file(args, settings)
-    operations.configure_logging()
+    operations.configure_logging(settings)
     if args.command == "serve":
         return operations.serve(settings)
     if args.command == "socket":

@@ -9,6 +9,7 @@ in memory between ticks, so a restart, a missed hour or a second clock changes n
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import signal
 import threading
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -26,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.digests import schedule as digests
 from bot.irritants import notify
 from bot.pulse import schedule
-from bot.runtime import retention
+from bot.runtime import logs, metrics, retention
 from bot.runtime.delivery import Deliverer, Report
 from bot.runtime.leader import Leadership
 from bot.runtime.pacing import Pacer
@@ -48,6 +50,7 @@ EVENT_CLAIM_TTL = timedelta(days=1)
 RETRY_WAIT = timedelta(seconds=15)
 # How often a standing-by clock tries the lock, and the holder checks it still has it.
 STANDBY_POLL = 15.0
+TOTAL = "total"  # a whole tick (planning and delivery), timed as its stages are
 
 
 def running_clock(start: datetime) -> Callable[[], datetime]:
@@ -137,13 +140,19 @@ def plan(context: TickContext, stages: Sequence[Stage] = STAGES) -> str:
     each team or workspace is a unit of its own, and the report says how many failed.
     """
     done = []
+    took: dict[str, float] = {}
     for stage in stages:
         units = Units(context.sessions, context.directory.client_for, context.now, stage=stage.name)
+        started = time.perf_counter()
         try:
             done.append(f"{stage.name}: {stage.run(replace(context, units=units))}{units}")
         except Exception:  # the edge of the process: log it, carry on with the rest
             log.exception("tick: %s failed", stage.name)
             done.append(f"{stage.name}: failed")
+        took[stage.name] = time.perf_counter() - started
+        metrics.stage_took(stage.name, took[stage.name])
+    rounded = {name: round(seconds, 4) for name, seconds in took.items()}
+    log.info("planned in %.3f s", sum(took.values()), extra={"stage_seconds": rounded})
     return "; ".join(done)
 
 
@@ -205,7 +214,11 @@ def _delivering(deliverer: Deliverer, report: Report) -> Iterator[None]:
         except BaseException as exc:  # handed to the tick's thread below
             failed.append(exc)
 
-    thread = threading.Thread(target=deliver, name="deliver-while-planning", daemon=True)
+    # Its lines carry the tick's request id.
+    context = contextvars.copy_context()
+    thread = threading.Thread(
+        target=context.run, args=(deliver,), name="deliver-while-planning", daemon=True
+    )
     thread.start()
     try:
         yield
@@ -214,6 +227,26 @@ def _delivering(deliverer: Deliverer, report: Report) -> Iterator[None]:
         thread.join()
     if failed:
         raise failed[0]
+
+
+def observed_tick(
+    policy: Policy,
+    sessions: sessionmaker[Session],
+    client_for: ClientFor,
+    *,
+    now: datetime,
+    **options: Any,
+) -> str:
+    """`tick`, its lines under one request id (`tick-…`), its whole time recorded
+    (`symmetry_tick_stage_seconds{stage="total"}` and a log line): what `symmetry tick` and
+    each of the clock's ticks run."""
+    with logs.requesting("tick-"):
+        started = time.perf_counter()
+        report = tick(policy, sessions, client_for, now=now, **options)
+        took = time.perf_counter() - started
+        metrics.stage_took(TOTAL, took)
+        log.info("ticked in %.3f s", took, extra={"stage_seconds": {TOTAL: round(took, 4)}})
+    return report
 
 
 def run_forever(
@@ -240,7 +273,10 @@ def run_forever(
         if not leadership.holds():
             log.warning("clock: cannot prove it holds the lock; tick skipped")
             return
-        log.info("tick: %s", tick(policy, sessions, client_for, now=now(), pacer=pacer))
+        with logs.requesting("tick-"):
+            log.info(
+                "tick: %s", observed_tick(policy, sessions, client_for, now=now(), pacer=pacer)
+            )
 
     def lead() -> None:
         # One tick at a time; a late tick still runs (the work is computed from `now`).
@@ -293,9 +329,10 @@ def work_forever(
     )
     try:
         while not stop():
-            report = deliverer.run()
-            if report.sent or report.retried or report.failed or report.dead:
-                log.info("delivery: %s", report)
+            with logs.requesting("delivery-"):
+                report = deliverer.run()
+                if report.sent or report.retried or report.failed or report.dead:
+                    log.info("delivery: %s", report)
             time.sleep(1.0)  # idle poll; a busy outbox is drained without pause above
     finally:
         deliverer.close()

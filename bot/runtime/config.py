@@ -16,6 +16,8 @@ from bot.shared.i18n import LOCALES
 from bot.shared.policy import MIN_SECRET_KEY, Policy
 from bot.shared.worktime import is_timezone
 
+MIN_METRICS_TOKEN = 24  # characters of SYMMETRY_METRICS_TOKEN
+
 # Which command needs which variable; `require()` enforces it.
 REQUIRED_BY = {
     "serve": ("SLACK_SIGNING_SECRET", "SYMMETRY_SECRET_KEY"),
@@ -53,6 +55,7 @@ class Settings(BaseSettings):
     default_timezone: str = Field("UTC", validation_alias="SYMMETRY_DEFAULT_TIMEZONE")
     anonymity_threshold: int = Field(5, ge=3, validation_alias="SYMMETRY_ANONYMITY_THRESHOLD")
     retention_days: int = Field(730, ge=1, validation_alias="SYMMETRY_RETENTION_DAYS")
+    metrics_token: str | None = Field(None, validation_alias="SYMMETRY_METRICS_TOKEN")
     admins: Annotated[frozenset[str], NoDecode] = Field(
         frozenset(), validation_alias=AliasChoices("SYMMETRY_ADMINS")
     )
@@ -77,6 +80,18 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"must be at least {MIN_SECRET_KEY} characters (got {len(value)}); generate "
                 'one with: python3 -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _guessable(cls, value: str | None) -> str | None:
+        # Empty means unset: no /metrics. A short token could be guessed by asking often.
+        value = (value or "").strip() or None
+        if value is not None and (len(value) < MIN_METRICS_TOKEN or not value.isprintable()):
+            raise ValueError(
+                f"must be at least {MIN_METRICS_TOKEN} printable characters (got {len(value)}); "
+                'generate one with: python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
             )
         return value
 

@@ -30,7 +30,7 @@ import threading
 import time
 import urllib.error
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,7 +39,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.runtime import lookup
+from bot.runtime import logs, lookup, metrics
 from bot.runtime.pacing import Pacer
 from bot.shared import tenants
 from bot.shared.sending import file_of
@@ -113,6 +113,7 @@ class Report:
     def add(self, outcome: str) -> None:
         with self._lock:
             setattr(self, outcome, getattr(self, outcome) + 1)
+        metrics.delivered(outcome)
 
     def __str__(self) -> str:
         return (
@@ -156,7 +157,7 @@ class Deliverer:
             if sessions.kw["bind"].dialect.name == "sqlite"
             else contextlib.nullcontext()
         )
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="deliver")
+        self._pool = logs.ContextPool(max_workers=threads, thread_name_prefix="deliver")
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -29,13 +32,32 @@ if TYPE_CHECKING:
 log = logging.getLogger("symmetry")
 
 
-def configure_logging() -> None:
-    """Plain INFO logs on stderr; libraries quieter (Bolt logs request bodies at DEBUG)."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("slack_bolt", "slack_sdk", "alembic", "apscheduler.executors.default"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def configure_logging(settings: Settings | None = None) -> None:
+    """INFO logs on stderr: JSON lines off a terminal, text on one, each with its request id,
+    the settings' secrets redacted (bot/runtime/logs.py); libraries quieter (Bolt logs request
+    bodies at DEBUG)."""
+    from bot.runtime import logs
+
+    logs.configure(secrets_of(settings) if settings else ())
+
+
+def secrets_of(settings: Settings) -> list[str | None]:
+    """What no log line may show, whatever it holds."""
+    from sqlalchemy import make_url
+
+    try:
+        password = make_url(settings.database_url).password
+    except Exception:  # an unusual URL: its password, if any, is not told apart
+        password = None
+    return [
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.slack_client_secret,
+        settings.secret_key,
+        settings.metrics_token,
+        str(password) if password else None,
+    ]
 
 
 def migrated_engine(settings: Settings) -> Engine:
@@ -60,6 +82,11 @@ def db_upgrade(settings: Settings) -> int:
 
 
 def serve(settings: Settings) -> int:
+    # Before prometheus-client is imported (by the app): several gunicorn workers share
+    # their metrics through files in this directory (bot/runtime/metrics.py).
+    own_dir = None
+    if settings.metrics_token and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        own_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="symmetry-")
     from bot.runtime.app import create_app
     from bot.runtime.server import GunicornServer, wsgi_app
     from bot.runtime.warmup import warm_up
@@ -69,21 +96,35 @@ def serve(settings: Settings) -> int:
     def build():  # type: ignore[no-untyped-def]
         engine = make_engine(settings.database_url)
         app = create_app(settings, make_session_factory(engine), engine=engine)
-        return wsgi_app(app, engine, warm=lambda: warm_up(app, engine))
+        return wsgi_app(
+            app, engine, warm=lambda: warm_up(app, engine), metrics_token=settings.metrics_token
+        )
 
     log.info("serving Slack requests on port %s", settings.port)
-    GunicornServer(build, port=settings.port, workers=settings.web_concurrency).run()
+    try:
+        GunicornServer(build, port=settings.port, workers=settings.web_concurrency).run()
+    finally:
+        if own_dir:
+            shutil.rmtree(own_dir, ignore_errors=True)
     return 0
 
 
 def socket(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from bot.runtime import logs
     from bot.runtime.app import create_app
+
+    class Handler(SocketModeHandler):  # type: ignore[misc]
+        """Each request's lines under an id of their own, as over HTTP (bot/runtime/logs.py)."""
+
+        def handle(self, client, req):  # type: ignore[no-untyped-def]
+            with logs.requesting():
+                super().handle(client, req)
 
     engine = migrated_engine(settings)
     app = create_app(settings, make_session_factory(engine), engine=engine)
-    handler = SocketModeHandler(app, settings.slack_app_token)
+    handler = Handler(app, settings.slack_app_token)
     # Not `handler.start()`: it blocks on an Event nothing ever sets, so SIGTERM closed the
     # connection but the process stayed until the platform's SIGKILL.
     stopping = threading.Event()
@@ -240,7 +281,7 @@ def tick(settings: Settings, *, now: str | None) -> int:
     sessions = make_session_factory(engine)
     check_token(settings, sessions)
     client_for = workspace_clients(settings, sessions, engine, retries=False)
-    report = clock.tick(policy_of(settings), sessions, client_for, now=instant)
+    report = clock.observed_tick(policy_of(settings), sessions, client_for, now=instant)
     print(f"symmetry: tick at {instant.isoformat()}: {report}")
     return 0
 

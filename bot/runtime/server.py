@@ -5,19 +5,23 @@ production server that runs it (gunicorn, threaded, graceful on SIGTERM).
 from __future__ import annotations
 
 import gc
+import hmac
 import io
 import json
 import logging
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 
+from bot.runtime import logs
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -27,15 +31,28 @@ log = logging.getLogger(__name__)
 SERVER_THREADS = 64
 MAX_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything bigger unread
 
+REQUEST_ID = "symmetry.request_id"  # the request's id, in the WSGI environ
+STATUS = "symmetry.status"  # the status it was answered with
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def wsgi_app(app: App, engine: Engine, *, warm: Callable[[], None] | None = None) -> WSGIApp:
-    """Route `/healthz` to a readiness check and everything else to Bolt.
+def wsgi_app(
+    app: App,
+    engine: Engine,
+    *,
+    warm: Callable[[], None] | None = None,
+    metrics_token: str | None = None,
+) -> WSGIApp:
+    """Route `/healthz` to a readiness check, `/metrics` (with `metrics_token` only) to the
+    Prometheus metrics, and everything else to Bolt.
 
     With `warm`, it runs in a thread of its own and `/healthz` answers 503 until it is done,
     so that a platform sends traffic only to a warm process; Slack requests that come before
     are served all the same (they do their own first-use work, as without a warm-up).
+
+    Each request gets a random id (`X-Request-Id`), on every line logged for it
+    (bot/runtime/logs.py); each Slack request's time to its acknowledgement is measured, by
+    listener (bot/runtime/metrics.py).
     """
     slack = SlackRequestHandler(app, path="/slack/events")
     warmed = threading.Event()
@@ -43,38 +60,96 @@ def wsgi_app(app: App, engine: Engine, *, warm: Callable[[], None] | None = None
         warmed.set()
     else:
         threading.Thread(target=_warm, args=(warm, warmed), name="warm-up", daemon=True).start()
+    # Imported here, in the worker: `serve` sets PROMETHEUS_MULTIPROC_DIR before it is.
+    from bot.runtime import metrics
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        method = environ.get("REQUEST_METHOD", "GET")
-        if path == "/healthz" and method in ("GET", "HEAD"):
-            if not warmed.is_set():
-                return _json(start_response, "503 Service Unavailable", {"status": "starting"})
-            healthy = ping(engine)
-            return _json(
-                start_response,
-                "200 OK" if healthy else "503 Service Unavailable",
-                {"status": "ok" if healthy else "unavailable"},
-            )
-        if method == "POST" and path == "/slack/events":
-            length = _content_length(environ)
-            if length is None:
-                return _json(start_response, "411 Length Required", {"error": "length required"})
-            if length > MAX_BODY:
-                return _json(start_response, "413 Content Too Large", {"error": "too large"})
-            body = environ["wsgi.input"].read(length)
-            environ["wsgi.input"] = io.BytesIO(body)
-            if not _shaped_like_slack(body, environ.get("CONTENT_TYPE") or ""):
-                log.warning("malformed Slack request: not a JSON object")
-                return _json(start_response, "400 Bad Request", {"error": "malformed request"})
+        started = time.perf_counter()
+        request_id = logs.new_id()
+        environ[REQUEST_ID] = request_id
+        token = logs.request_id.set(request_id)
+
+        def respond(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            environ[STATUS] = status
+            return start_response(status, [*headers, ("X-Request-Id", request_id)], *exc_info)
+
         try:
-            return slack(environ, start_response)
+            path = environ.get("PATH_INFO", "")
+            method = environ.get("REQUEST_METHOD", "GET")
+            if method == "POST" and path == "/slack/events":
+                length = _content_length(environ)
+                if length is None:
+                    return _json(respond, "411 Length Required", {"error": "length required"})
+                if length > MAX_BODY:
+                    return _json(respond, "413 Content Too Large", {"error": "too large"})
+                kind, listener = _read_slack(environ, length)
+                body = slack(environ, respond) if kind else _malformed(respond)
+                if str(environ.get(STATUS, "")).startswith("2"):
+                    metrics.acknowledged(kind, listener, time.perf_counter() - started)
+                return body
+            if path == "/healthz" and method in ("GET", "HEAD"):
+                return _health(respond, engine, warmed)
+            if path == "/metrics" and metrics_token and method in ("GET", "HEAD"):
+                return _metrics(environ, respond, engine, metrics_token)
+            return slack(environ, respond)
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             # A body Bolt cannot parse (after its signature check passed) is the client's fault.
             log.warning("malformed Slack request: %s", type(exc).__name__)
-            return _json(start_response, "400 Bad Request", {"error": "malformed request"})
+            return _json(respond, "400 Bad Request", {"error": "malformed request"})
+        finally:
+            logs.request_id.reset(token)
 
     return application
+
+
+def _read_slack(environ: dict[str, Any], length: int) -> tuple[str, str]:
+    """Read a Slack request's body (left readable for Bolt) and name its listener:
+    (kind, listener); kind is "" for a body that is not what Slack sends."""
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    return _listener_of(body, environ.get("CONTENT_TYPE") or "")
+
+
+def _malformed(respond: Callable[..., Any]) -> list[bytes]:
+    log.warning("malformed Slack request: not a JSON object")
+    return _json(respond, "400 Bad Request", {"error": "malformed request"})
+
+
+def _health(respond: Callable[..., Any], engine: Engine, warmed: threading.Event) -> list[bytes]:
+    if not warmed.is_set():
+        return _json(respond, "503 Service Unavailable", {"status": "starting"})
+    healthy = ping(engine)
+    return _json(
+        respond,
+        "200 OK" if healthy else "503 Service Unavailable",
+        {"status": "ok" if healthy else "unavailable"},
+    )
+
+
+def _metrics(
+    environ: dict[str, Any], respond: Callable[..., Any], engine: Engine, token: str
+) -> list[bytes]:
+    """The Prometheus metrics, for a bearer of `token` (compared in constant time)."""
+    from bot.runtime import metrics
+
+    given = str(environ.get("HTTP_AUTHORIZATION") or "")
+    scheme, _, credentials = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        credentials.strip().encode(), token.encode()
+    ):
+        body = b'{"error": "unauthorized"}'
+        respond(
+            "401 Unauthorized",
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(body))),
+                ("WWW-Authenticate", 'Bearer realm="metrics"'),
+            ],
+        )
+        return [body]
+    body = metrics.exposition(engine)
+    respond("200 OK", [("Content-Type", metrics.CONTENT_TYPE), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _warm(warm: Callable[[], None], warmed: threading.Event) -> None:
@@ -89,18 +164,47 @@ def _warm(warm: Callable[[], None], warmed: threading.Event) -> None:
         warmed.set()
 
 
-def _shaped_like_slack(body: bytes, content_type: str) -> bool:
-    """Whether a body is what Slack sends: a JSON object, or a form whose `payload` (when
-    there is one) is a JSON object. Bolt reads any other JSON (a list, a number) as an object
-    while building the request, before any listener, and failed with a 500."""
+def _listener_of(body: bytes, content_type: str) -> tuple[str, str]:
+    """What a body is for, as (kind, listener): ("command", "/irritant"), ("action",
+    "pulse_answer"), ("view", "irritant_report"), ("event", "app_home_opened")…; no user's id,
+    and an action id's variable part (after a colon) left out. kind is "" when the body is
+    not what Slack sends: a JSON object, or a form whose `payload` (when there is one) is a
+    JSON object (Bolt read any other JSON, a list or a number, as an object and failed with a
+    500). A body that is not UTF-8 or not JSON is left to Bolt's own error handling."""
     try:
         text = body.decode("utf-8")
         if content_type.startswith("application/json"):
-            return isinstance(json.loads(text or "{}"), dict)
-        payloads = urllib.parse.parse_qs(text).get("payload")
-        return payloads is None or all(isinstance(json.loads(p), dict) for p in payloads)
-    except ValueError:  # not UTF-8, not JSON: Bolt's own error handling answers it
-        return True
+            data = json.loads(text or "{}")
+        else:
+            form = urllib.parse.parse_qs(text)
+            payloads = form.get("payload")
+            if payloads is None:
+                command = (form.get("command") or [""])[0]
+                return ("command", command) if command else ("form", "")
+            data = json.loads(payloads[0])
+            if not all(isinstance(json.loads(p), dict) for p in payloads[1:]):
+                return "", ""
+    except ValueError:
+        return "unparsed", ""
+    if not isinstance(data, dict):
+        return "", ""
+    return _kind_of(data)
+
+
+def _kind_of(data: dict) -> tuple[str, str]:
+    kind = str(data.get("type") or "unknown")
+    if kind == "event_callback":
+        event = data.get("event")
+        return "event", str(event.get("type") if isinstance(event, dict) else "")
+    if kind in ("view_submission", "view_closed"):
+        view = data.get("view")
+        return "view", str(view.get("callback_id") if isinstance(view, dict) else "")
+    if kind in ("block_actions", "block_suggestion"):
+        actions = data.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions else data
+        action = first.get("action_id") if isinstance(first, dict) else ""
+        return "action", str(action or "").split(":", 1)[0]
+    return kind, str(data.get("callback_id") or "")
 
 
 def _content_length(environ: dict[str, Any]) -> int | None:
@@ -116,6 +220,36 @@ def _json(start_response: Callable[..., Any], status: str, payload: dict) -> lis
         status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
     )
     return [body]
+
+
+class GunicornLogger(Logger):  # type: ignore[misc]
+    """gunicorn's error and access logs through the root logger's handler, so that they are
+    written as every other line (JSON off a terminal, with the request id, redacted:
+    bot/runtime/logs.py). An access line names the method, the path without its query
+    string (an OAuth redirect's code stays out), the status and the time taken."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            for handler in [h for h in logger.handlers if getattr(h, "_gunicorn", False)]:
+                logger.removeHandler(handler)
+            logger.propagate = True
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        status = str(resp.status).split(None, 1)[0]
+        seconds = request_time.total_seconds()
+        token = logs.request_id.set(environ.get(REQUEST_ID))
+        try:
+            self.access_log.info(
+                "%s %s %s %.3f s",
+                environ.get("REQUEST_METHOD"),
+                environ.get("PATH_INFO"),
+                status,
+                seconds,
+                extra={"status": int(status) if status.isdigit() else status, "seconds": seconds},
+            )
+        finally:
+            logs.request_id.reset(token)
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
@@ -136,8 +270,9 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "timeout": 60,
             "graceful_timeout": 25,  # platforms send SIGKILL 30 s after SIGTERM
             "keepalive": 5,
-            "accesslog": None,
+            "accesslog": "-",
             "errorlog": "-",
+            "logger_class": GunicornLogger,
             "loglevel": "info",
             "limit_request_line": 8190,
         }

@@ -1,0 +1,279 @@
+"""Observability, end to end: the JSON log lines of real `symmetry serve` and `symmetry tick`
+processes (a request id on each request's lines, no secret, no user text, no anonymous
+reporter), and `GET /metrics` with and without its token."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot.demo import harness
+from bot.demo.slack import SlackClientSim
+from bot.runtime import logs
+from tests.conftest import (
+    EMPLOYEE,
+    SECRET_KEY,
+    SIGNING_SECRET,
+    RunningServer,
+    answer_of,
+    free_port,
+    server_env,
+)
+from tests.irritant_helpers import big_team, irritants, report, wait_until
+
+METRICS_TOKEN = "metrics-token-of-the-tests-0123456789"
+REPORT_TEXT = "The coffee machine in the back office leaks on the floor"
+TUESDAY_10_PARIS = "2026-01-13T10:00:00+01:00"
+
+
+def json_lines(path: Path) -> list[dict]:
+    """Every line of a log, each parsed as JSON (a line that is not fails the test)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    parsed = []
+    for line in lines:
+        try:
+            parsed.append(json.loads(line))
+        except ValueError:
+            pytest.fail(f"not a JSON line: {line!r}")
+    return parsed
+
+
+def sample(body: str, name: str) -> float:
+    """The value of one sample of a Prometheus text exposition."""
+    (value,) = [line.split()[-1] for line in body.splitlines() if line.startswith(name + " ")]
+    return float(value)
+
+
+def get(base_url: str, path: str, token: str | None = None) -> tuple[int, str, dict]:
+    request = urllib.request.Request(base_url + path)
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode(), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(), dict(exc.headers)
+
+
+@pytest.fixture
+def metered(db, slack, tmp_path):
+    """`symmetry serve` with SYMMETRY_METRICS_TOKEN set, its output (stdout and stderr) to a
+    file: not a terminal."""
+    port = free_port()
+    env = server_env(db.url, slack, port, SYMMETRY_METRICS_TOKEN=METRICS_TOKEN)
+    server = harness.start_server(env, tmp_path, port)
+    running = RunningServer(
+        server, SlackClientSim(f"{server.base_url}/slack/events", SIGNING_SECRET, slack)
+    )
+    yield running
+    server.stop()
+
+
+class TestServerLogs:
+    def test_every_line_is_json_with_request_ids_and_nothing_secret(self, metered, db, slack):
+        """Through an anonymous /irritant report (signed requests), every line the server
+        writes, gunicorn's included, is JSON; each request's lines carry its id (the one in
+        X-Request-Id); no line holds a secret, the report's text or its reporter's user ID."""
+        big_team(db, slack)
+        response = report(metered.platform, slack, EMPLOYEE, description=REPORT_TEXT)
+        assert response.status == 200
+        wait_until(lambda: len(irritants(db)) == 1, timeout=20)
+        assert irritants(db)[0].anonymous
+        status, _, headers = get(metered.base_url, "/healthz")
+        assert status == 200
+        metered.server.stop()  # its last lines written
+
+        lines = json_lines(metered.log_path)
+        assert {"time", "level", "logger", "request_id", "message"} <= set(lines[0])
+        assert any(line["logger"] == "gunicorn.error" for line in lines)
+        access = [line for line in lines if line["logger"] == "gunicorn.access"]
+        assert [a["message"].split()[:2] for a in access][-1] == ["GET", "/healthz"]
+        assert access[-1]["request_id"] == headers["X-Request-Id"]
+        posts = [a for a in access if a["message"].startswith("POST /slack/events")]
+        assert len(posts) >= 2  # the command, the submission
+        assert all(a["request_id"] for a in posts)
+        assert len({a["request_id"] for a in posts}) == len(posts)
+        text = metered.log_path.read_text(encoding="utf-8")
+        for secret in (slack.bot_token, SIGNING_SECRET, SECRET_KEY, METRICS_TOKEN):
+            assert secret not in text
+        assert REPORT_TEXT not in text and "coffee" not in text
+        assert EMPLOYEE not in text
+
+    def test_a_listener_line_carries_its_request_id(self, metered, slack):
+        """A line logged by a listener (in Bolt's thread pool), here a failure, has the id of
+        the request it served; tokens in it are redacted."""
+        slack.fail_next("users.info", error="fatal_error")
+        response = metered.platform.command("UNEWCOMER1", "/symmetry", "help")
+        assert response.status == 200
+        request_id = response.headers["X-Request-Id"]
+        deadline = time.monotonic() + 30
+        while "listener failed" not in metered.log_path.read_text(encoding="utf-8"):
+            assert time.monotonic() < deadline, metered.server.log_tail()
+            time.sleep(0.05)
+        failed = [
+            line for line in json_lines(metered.log_path) if "listener failed" in line["message"]
+        ]
+        assert failed[0]["request_id"] == request_id, failed
+        assert "UNEWCOMER1" not in json.dumps(failed), failed
+
+
+class TestMetrics:
+    def test_absent_without_its_setting(self, server):
+        """Without SYMMETRY_METRICS_TOKEN there is no /metrics: 404, with or without a token."""
+        assert get(server.base_url, "/metrics")[0] == 404
+        assert get(server.base_url, "/metrics", "anything-at-all-anything-at-all")[0] == 404
+
+    def test_bearer_only(self, metered, db, slack):
+        """401 without a bearer or with a wrong one; 200 with it, with the ack histogram of
+        the listener just hit and the outbox's depth by state."""
+        answer_of(metered.platform.command(EMPLOYEE, "/symmetry", "help"), slack)
+        status, _, headers = get(metered.base_url, "/metrics")
+        assert status == 401 and headers["WWW-Authenticate"].startswith("Bearer")
+        assert get(metered.base_url, "/metrics", METRICS_TOKEN[:-1] + "x")[0] == 401
+        assert get(metered.base_url, "/metrics", "")[0] == 401
+        status, body, headers = get(metered.base_url, "/metrics", METRICS_TOKEN)
+        assert status == 200 and headers["Content-Type"].startswith("text/plain")
+        assert 'symmetry_ack_seconds_count{kind="command",listener="/symmetry"} 1.0' in body
+        assert 'symmetry_ack_seconds_bucket{kind="command",le="3.0",listener="/symmetry"}' in body
+        assert 'symmetry_outbox_messages{state="queued"} 0.0' in body
+        assert 'symmetry_outbox_messages{state="dead"} 0.0' in body
+        assert EMPLOYEE not in body
+
+    def test_several_workers_count_together(self, db, slack, tmp_path):
+        """With two gunicorn workers, every scrape, whichever worker answers it, counts the
+        acks both made (prometheus-client's multiprocess mode, in a directory of serve's)."""
+        if db.backend != "sqlite":
+            pytest.skip("about gunicorn's processes, not the database: one backend is enough")
+        port = free_port()
+        env = server_env(
+            db.url, slack, port, SYMMETRY_METRICS_TOKEN=METRICS_TOKEN, WEB_CONCURRENCY="2"
+        )
+        server = harness.start_server(env, tmp_path, port)
+        try:
+            platform = SlackClientSim(f"{server.base_url}/slack/events", SIGNING_SECRET, slack)
+            answer_of(platform.command(EMPLOYEE, "/symmetry", "help"), slack)
+            for _ in range(7):
+                assert platform.command(EMPLOYEE, "/symmetry", "help").status == 200
+            name = 'symmetry_ack_seconds_count{kind="command",listener="/symmetry"}'
+            scrapes = [get(server.base_url, "/metrics", METRICS_TOKEN)[1] for _ in range(6)]
+            pids = {line["process"] for line in json_lines(server.log_path)}
+        finally:
+            server.stop()
+        assert [sample(body, name) for body in scrapes] == [8.0] * 6
+        assert len(pids) == 3  # the arbiter and its two workers
+
+
+class TestTickLogs:
+    def test_tick_lines_are_json_with_stage_durations(self, db, slack, tmp_path):
+        """A `symmetry tick` process writes JSON lines on stderr, all with the tick's request
+        id where they are about the tick, and the time each stage took; with the multiprocess
+        directory shared with the web, its figures show in the web's metrics."""
+        big_team(db, slack)
+        shared = tmp_path / "metrics"
+        shared.mkdir()
+        env = server_env(db.url, slack, PROMETHEUS_MULTIPROC_DIR=str(shared))
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "tick", "--now", TUESDAY_10_PARIS],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        lines = [json.loads(line) for line in done.stderr.splitlines()]
+        planned = [line for line in lines if line["message"].startswith("planned in")]
+        ticked = [line for line in lines if line["message"].startswith("ticked in")]
+        assert len(planned) == len(ticked) == 1
+        assert {"welcomes", "pulse rounds", "digests"} <= set(planned[0]["stage_seconds"])
+        assert set(ticked[0]["stage_seconds"]) == {"total"}
+        assert planned[0]["request_id"].startswith("tick-")
+        assert ticked[0]["request_id"] == planned[0]["request_id"]
+        for secret in (slack.bot_token, SECRET_KEY):
+            assert secret not in done.stderr
+        # The web process's /metrics reads the same directory (a clock on the same machine).
+        port = free_port()
+        web_env = server_env(
+            db.url,
+            slack,
+            port,
+            SYMMETRY_METRICS_TOKEN=METRICS_TOKEN,
+            PROMETHEUS_MULTIPROC_DIR=str(shared),
+        )
+        server = harness.start_server(web_env, tmp_path, port)
+        try:
+            body = get(server.base_url, "/metrics", METRICS_TOKEN)[1]
+        finally:
+            server.stop()
+        assert 'symmetry_tick_stage_seconds_count{stage="welcomes"} 1.0' in body
+        sent = sample(body, 'symmetry_outbox_messages{state="sent"}')
+        assert sent > 0
+        assert sample(body, 'symmetry_delivery_outcomes_total{outcome="sent"}') == sent
+
+
+class TestRedaction:
+    def test_tokens_and_secrets_are_redacted(self):
+        """Slack tokens of every kind and the configured secrets never reach a line."""
+        redact = logs.Redactor(['s3cr"t-value-long-enough'])
+        line = redact(
+            'a xoxb-1-2-abc b xoxe.xoxb-1-xyz c xoxe-1-refresh d xapp-1-A-2 e "s3cr\\"t-value'
+            '-long-enough" f s3cr"t-value-long-enough'
+        )
+        assert "xox" not in line and "xapp" not in line and "s3cr" not in line
+        assert line.count(logs.REDACTED) == 6
+
+
+class TestSetting:
+    @pytest.mark.parametrize("value", ["short", "x" * 23, "tab\tinside-a-long-enough-token"])
+    def test_a_guessable_token_is_refused(self, cli, monkeypatch, value):
+        """A SYMMETRY_METRICS_TOKEN shorter than 24 characters (or unprintable) stops the
+        program: exit 2, one line naming the variable."""
+        monkeypatch.setenv("SYMMETRY_METRICS_TOKEN", value)
+        result = cli.run("outbox", "status")
+        assert result.status == 2
+        assert result.err.startswith("symmetry: SYMMETRY_METRICS_TOKEN: must be at least 24")
+
+    def test_an_empty_token_means_no_metrics(self):
+        """An empty value is the setting left out."""
+        from bot.runtime.config import load_settings
+
+        assert load_settings(SYMMETRY_METRICS_TOKEN="  ").metrics_token is None
+
+
+class TestTerminal:
+    def test_text_on_a_terminal_json_elsewhere(self, tmp_path):
+        """On a terminal the lines stay readable text, with the request id; elsewhere JSON."""
+        import logging
+
+        class Terminal:
+            def isatty(self) -> bool:
+                return True
+
+        assert not logs.wants_json(Terminal())
+        with (tmp_path / "file.log").open("w") as file:
+            assert logs.wants_json(file)
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello %s", ("xoxb-1-a",), None)
+        with logs.requesting("tick-") as request_id:
+            logs.RequestId().filter(record)
+        line = logs.formatter(json=False).format(record)
+        assert f"INFO x [{request_id}]: hello [redacted]" in line
+        assert json.loads(logs.formatter(json=True).format(record))["request_id"] == request_id
+
+
+class TestOutboxDepth:
+    def test_a_database_that_does_not_answer_leaves_the_other_metrics(self, tmp_path):
+        """When the outbox cannot be counted the scrape still answers, without that family."""
+        from bot.runtime import metrics
+        from storage.db import make_engine
+
+        metrics.acknowledged("command", "/irritant", 0.01)
+        body = metrics.exposition(make_engine(f"sqlite:///{tmp_path}/missing/dir/db.sqlite"))
+        assert b"symmetry_ack_seconds_count" in body
+        assert b"symmetry_outbox_messages" not in body
