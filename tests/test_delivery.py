@@ -131,7 +131,8 @@ class TestDelivery:
 
     def test_retry_outside_working_hours_waits_for_the_opening(self, db, slack, workspace_id):
         """A non-urgent message failing on Friday evening is retried on Monday 08:00."""
-        friday_evening = datetime(2026, 1, 16, 17, 59, 59, 950000, tzinfo=UTC)  # 18:59:59.95 Paris
+        # 18:59:59.99 Paris: the first backoff (at least BACKOFF_BASE / 2) ends after 19:00.
+        friday_evening = datetime(2026, 1, 16, 17, 59, 59, 990000, tzinfo=UTC)
         client = WebClient(token=slack.bot_token, base_url=slack.url, retry_handlers=[])
         deliverer = Deliverer(db.sessions, lambda _id: client, now=lambda: friday_evening, seed=1)
         try:
