@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.demo.slack import SimUser
 from bot.runtime.clock import _delivering
-from bot.runtime.delivery import MAX_ATTEMPTS, Deliverer, Report
+from bot.runtime.delivery import MAX_ATTEMPTS, Deliverer, GroupCommit, Report
 from storage import outbox, queries
 from storage.models import OutboxMessage
 from tests.conftest import EMPLOYEE, GONE, MANAGER, SALARIEE
@@ -289,3 +291,26 @@ class TestWorkingHoursAtDelivery:
         assert row.state == outbox.QUEUED and row.attempts == 0
         assert row.not_before == datetime(2026, 1, 19, 7, 0, tzinfo=UTC)
         assert posts_to(slack, EMPLOYEE) == 0
+
+
+def test_group_commit_fails_a_bad_write_alone(db, workspace_id):
+    """Writes committed together: one that raises is run again alone and fails alone; the
+    others of its batch are committed all the same."""
+    queue(db, workspace_id, EMPLOYEE)
+    (row,) = rows(db)
+    group = GroupCommit(db.sessions)
+
+    def good(session):
+        session.get(OutboxMessage, row.id).last_error = "kept"
+        return "ok"
+
+    def bad(session):
+        raise RuntimeError("bad write")
+
+    done_good, done_bad = Future(), Future()
+    group._commit([(good, done_good), (bad, done_bad)])
+    assert done_good.result() == "ok"
+    with pytest.raises(RuntimeError):
+        done_bad.result()
+    assert rows(db)[0].last_error == "kept"
+    assert group(lambda session: 42) == 42  # through the committing thread
