@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.demo.slack import SimUser
 from bot.runtime.clock import _delivering
-from bot.runtime.delivery import MAX_ATTEMPTS, Deliverer, Report
+from bot.runtime.delivery import MAX_ATTEMPTS, Deliverer, GroupCommit, Report
 from storage import outbox, queries
 from storage.models import OutboxMessage
 from tests.conftest import EMPLOYEE, GONE, MANAGER, SALARIEE
@@ -131,7 +133,8 @@ class TestDelivery:
 
     def test_retry_outside_working_hours_waits_for_the_opening(self, db, slack, workspace_id):
         """A non-urgent message failing on Friday evening is retried on Monday 08:00."""
-        friday_evening = datetime(2026, 1, 16, 17, 59, 59, 950000, tzinfo=UTC)  # 18:59:59.95 Paris
+        # 18:59:59.99 Paris: the first backoff (at least BACKOFF_BASE / 2) ends after 19:00.
+        friday_evening = datetime(2026, 1, 16, 17, 59, 59, 990000, tzinfo=UTC)
         client = WebClient(token=slack.bot_token, base_url=slack.url, retry_handlers=[])
         deliverer = Deliverer(db.sessions, lambda _id: client, now=lambda: friday_evening, seed=1)
         try:
@@ -288,3 +291,26 @@ class TestWorkingHoursAtDelivery:
         assert row.state == outbox.QUEUED and row.attempts == 0
         assert row.not_before == datetime(2026, 1, 19, 7, 0, tzinfo=UTC)
         assert posts_to(slack, EMPLOYEE) == 0
+
+
+def test_group_commit_fails_a_bad_write_alone(db, workspace_id):
+    """Writes committed together: one that raises is run again alone and fails alone; the
+    others of its batch are committed all the same."""
+    queue(db, workspace_id, EMPLOYEE)
+    (row,) = rows(db)
+    group = GroupCommit(db.sessions)
+
+    def good(session):
+        session.get(OutboxMessage, row.id).last_error = "kept"
+        return "ok"
+
+    def bad(session):
+        raise RuntimeError("bad write")
+
+    done_good, done_bad = Future(), Future()
+    group._commit([(good, done_good), (bad, done_bad)])
+    assert done_good.result() == "ok"
+    with pytest.raises(RuntimeError):
+        done_bad.result()
+    assert rows(db)[0].last_error == "kept"
+    assert group(lambda session: 42) == 42  # through the committing thread

@@ -5,6 +5,7 @@ Deterministic: the pacer's clock is a fake whose sleep advances it."""
 from __future__ import annotations
 
 import itertools
+import math
 from collections import deque
 
 import pytest
@@ -94,6 +95,22 @@ class TestLearning:
         pacer.pause(KEY, 2.0)
         pacer.wait(KEY)
         assert clock.now >= 102.0
+
+    def test_a_refused_call_leaves_its_slot_free(self, clock):
+        """Slack does not count a refused call in its window: neither does the lane, so after
+        a burst's 429s the next calls wait for the calls that passed to age out, not for the
+        refused ones too."""
+        pacer = Pacer(start=10.0, clock=clock, sleep=clock.sleep)
+        sends(pacer, clock, 9)  # 100.0 .. 100.8, answered
+        pacer.wait(KEY)  # 100.9, refused
+        pacer.pause(KEY, 1.0)
+        rate = pacer.rate(KEY)
+        assert rate is not None and math.floor(rate) == 8  # 9 passed, times MARGIN
+        pacer._mine("not_before").clear()  # another thread's call comes next
+        pacer.wait(KEY)
+        # The 8th most recent call that passed was the one at 100.1: room at 101.1. Counting
+        # the refused call too, the lane would wait until 101.2.
+        assert clock.now == pytest.approx(101.1)
 
     def test_a_lone_429_teaches_no_tiny_rate(self, clock):
         """A 429 with almost nothing answered in the last second (another process used the

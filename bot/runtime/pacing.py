@@ -21,6 +21,10 @@ The rate is learned, additive increase and multiplicative decrease:
   a decrease it does not grow: the rate was just measured, and probing at once would make
   a 429 every second or two at low rates.
 
+A refused call is not counted in the lane's last second, as Slack does not count it in its
+window (nor the simulator, `bot.demo.slack`): after the 429s that end a first burst, the
+lane waits for the calls that passed to age out, not for those refused too.
+
 Retry-After is honoured for the call Slack refused: that thread waits it out before it asks
 for a slot again. The lane as a whole is slowed by the decrease and, as it never lets more
 than its rate into any one-second window, it also waits for the calls of the last second to
@@ -41,6 +45,7 @@ limit as with any AIMD.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -50,7 +55,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 WINDOW = 1.0  # seconds: Slack's limits for posting are per second
-MARGIN = 0.97  # pace a little under what passed, so a sliding window never fills
+MARGIN = 0.98  # pace a little under what passed, so a sliding window never fills
 DECREASE = 0.85  # the decrease when too few answers measure the limit
 INCREASE = 1.0  # calls/s gained per second of busy sending (additive increase)
 MIN_RATE = 0.5  # never slower than a call every two seconds
@@ -118,6 +123,7 @@ class Pacer:
                 lane.next_at = at + 1.0 / lane.rate
             lane.sent.append(at)
             self._mine("slot")[key] = lane.decreases
+            self._mine("slot_at")[key] = at
         if at > now:
             self._sleep(at - now)
         return at
@@ -141,8 +147,13 @@ class Pacer:
         """Slack answered 429 with `Retry-After: seconds` to this thread's call for `key`."""
         now = self._clock()
         self._mine("not_before")[key] = now + seconds
+        slot_at = self._mine("slot_at").pop(key, None)
         with self._lock:
             lane = self._lane(key)
+            # A refused call took no room in Slack's window: the slot it had is free again
+            # (else, after a burst's 429s, the lane would wait for refused calls to age out).
+            with contextlib.suppress(ValueError):
+                lane.sent.remove(slot_at)
             if self._mine("slot").get(key, lane.decreases) < lane.decreases:
                 return  # sent at the old rate: that 429 was counted already
             _forget(lane.answered, before=now - WINDOW)
