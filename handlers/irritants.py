@@ -19,11 +19,16 @@ def irritant_command(
     subcommand, prefill = reporter.parse(body.get("text", ""))
     who = actor(context, body, client)  # first contact: the language Slack knows
     if subcommand is None:
-        # The report modal: one read, then views.open while the trigger lives (3 s).
-        with services.reading() as connection:
-            view = reporting.modal(
-                connection, services.policy, who=who, now=services.now(), prefill=prefill
-            )
+        # The report modal: one read (none if kept seconds ago), then views.open while the
+        # trigger lives (3 s).
+        view = reporting.modal(
+            services.reading,
+            services.policy,
+            who=who,
+            now=services.now(),
+            prefill=prefill,
+            cache=services.report_choices,
+        )
         if view is not None:
             client.views_open(trigger_id=body["trigger_id"], view=view)
             return

@@ -11,9 +11,19 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.demo.slack import form_values
-from storage.models import Irritant, IrritantDraft, IrritantVote, OutboxMessage, Team
+from bot.irritants import choices
+from bot.irritants.choices import ChoiceCache
+from storage.irritants import ReportChoices
+from storage.models import (
+    Irritant,
+    IrritantDraft,
+    IrritantVote,
+    Membership,
+    OutboxMessage,
+    Team,
+)
 from tests.conftest import EMPLOYEE, MANAGER, SALARIEE, answer_of
-from tests.irritant_helpers import answers, big_team, irritants, open_modal, report
+from tests.irritant_helpers import EXTRA, answers, big_team, irritants, open_modal, report
 
 
 def outbox_rows(db, kind: str | None = None) -> list[OutboxMessage]:
@@ -197,6 +207,47 @@ class TestAnonymousReport:
         response = report(platform, slack, EMPLOYEE)
         # The modal is replaced through the ack (`views.open` holds only the modal itself).
         assert response.json()["response_action"] == "update", response.body
+
+
+class TestKeptChoices:
+    """The modal's choices are kept per person for seconds (bot.irritants.choices)."""
+
+    def test_a_team_that_shrinks_warns_on_the_next_modal(self, platform, slack, db):
+        """A membership removed in this process voids the kept choices at once: the next
+        modal warns that the team is now too small to stay anonymous."""
+        big_team(db, slack)
+        assert "admins" not in json.dumps(open_modal(platform, slack, EMPLOYEE))
+        assert "admins" not in json.dumps(open_modal(platform, slack, EMPLOYEE))  # kept
+        with db.sessions.begin() as session:
+            for membership in session.scalars(
+                select(Membership).where(Membership.user_id.in_(EXTRA))
+            ):
+                session.delete(membership)
+        assert "admins" in json.dumps(open_modal(platform, slack, EMPLOYEE))
+
+    def test_kept_for_seconds_then_read_again(self):
+        """Kept while the real and the injected clocks both stay within the TTL; a write
+        committed elsewhere in the process voids it."""
+        ticks = [100.0]
+        cache = ChoiceCache(ttl=30, clock=lambda: ticks[0])
+        reads: list[int] = []
+
+        def read() -> ReportChoices:
+            reads.append(1)
+            return ReportChoices([], [f"place {len(reads)}"])
+
+        now = datetime(2026, 3, 2, 9, tzinfo=UTC)
+        ask = lambda at: cache.get(1, "U1", now=at, read=read).locations  # noqa: E731
+        assert ask(now) == ["place 1"]
+        assert ask(now + timedelta(seconds=20)) == ["place 1"]
+        assert cache.get(1, "U2", now=now, read=read).locations == ["place 2"]  # per person
+        ticks[0] += 31
+        assert ask(now) == ["place 3"]  # real time past the TTL
+        assert ask(now + timedelta(seconds=31)) == ["place 4"]  # injected time past it
+        assert ask(now - timedelta(seconds=1)) == ["place 5"]  # injected time went back
+        choices.invalidate()
+        assert ask(now - timedelta(seconds=1)) == ["place 6"]
+        assert len(reads) == 6
 
 
 class TestOddText:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.irritants import catalog, notify
 from bot.irritants.catalog import labels
+from bot.irritants.choices import ChoiceCache
 from bot.irritants.ownership import goes_to_admins, reporter_fields, visible_to_managers
 from bot.shared.blocks import Kept, kept, render
 from bot.shared.i18n import N_, translate
@@ -30,6 +32,7 @@ from bot.teams import sizes
 from bot.teams.actors import Actor
 from storage import irritants as store
 from storage import queries
+from storage.irritants import ReportChoices
 from storage.models import Irritant, IrritantDraft, IrritantEvent, Team
 
 CALLBACK_ID = "irritant_report"
@@ -58,17 +61,28 @@ class Outcome:
 
 
 def modal(
-    session: Session | Connection,
+    session: Session | Connection | Callable[[], AbstractContextManager[Connection]],
     policy: Policy,
     *,
     who: Actor,
     now: datetime,
     prefill: str = "",
+    cache: ChoiceCache | None = None,
 ) -> dict[str, Any] | None:
     """The report modal for a member of at least one team (None for anyone else). Reads
-    only: a plain connection will do."""
-    choices = store.report_choices(
-        session, workspace_id=who.workspace_id, user_id=who.user_id, since=now - sizes.WINDOW
+    only: a plain connection will do, and `session` may be a function opening one (as
+    `Services.reading`), called only when `cache` does not hold the person's choices."""
+
+    def read() -> ReportChoices:
+        if not callable(session):
+            return store.report_choices(session, **person)
+        with session() as connection:
+            return store.report_choices(connection, **person)
+
+    person = {"workspace_id": who.workspace_id, "user_id": who.user_id, "since": now - sizes.WINDOW}
+
+    choices = (
+        read() if cache is None else cache.get(who.workspace_id, who.user_id, now=now, read=read)
     )
     if not choices.teams:
         return None

@@ -12,6 +12,7 @@ from slack_sdk.oauth.installation_store import InstallationStore
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.irritants.choices import ChoiceCache
 from bot.runtime import workspaces
 from bot.runtime.config import Settings
 from bot.shared.policy import Policy
@@ -40,6 +41,8 @@ class Services:
     # The Grid organisation and org-wide flag last recorded for each workspace (by ID).
     _organisations: dict[int, tuple[str | None, bool]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # The report modal's choices per person, for a few seconds (bot.irritants.choices).
+    report_choices: ChoiceCache = field(default_factory=ChoiceCache)
 
     def session(self):  # type: ignore[no-untyped-def]
         """A transaction scope: `with services.session() as session: ...`."""
