@@ -219,3 +219,15 @@ class TestSqliteOneClock:
         path = leader.leadership_for(db.url)
         assert path.acquire()  # the kernel freed the dead clock's lock
         path.release()
+
+    def test_a_lock_file_that_cannot_be_made_is_one_line(self, cli, db, monkeypatch, tmp_path):
+        """A clock whose lock file beside the SQLite database cannot be made (its folder gone
+        or read-only) says so in one line and exits 1, rather than with a traceback."""
+        if db.backend != "sqlite":
+            pytest.skip("PostgreSQL takes an advisory lock, no file")
+        nowhere = leader.FileLock(tmp_path / "gone" / "symmetry.db.clock.lock")
+        monkeypatch.setattr(leader, "leadership_for", lambda url: nowhere)
+        ran = cli.run("clock")
+        assert ran.status == 1
+        (line,) = ran.err.strip().splitlines()
+        assert "lock file" in line and "writable" in line

@@ -160,7 +160,14 @@ def clock_process(
             raise CommandError(f"{flag}: a number of seconds above 0")
     engine = migrated_engine(settings)
     leadership = leader.leadership_for(settings.database_url)
-    if not leader.shares_clocks(settings.database_url) and not leadership.acquire():
+    try:
+        alone = leader.shares_clocks(settings.database_url) or leadership.acquire()
+    except OSError as exc:  # SQLite: the lock file beside the database cannot be made
+        raise CommandError(
+            f"cannot take the clock's lock file ({exc.strerror or exc}): the folder of the "
+            "SQLite database must be writable"
+        ) from None
+    if not alone:
         raise CommandError(
             "another clock is running on this database; on SQLite one clock only, "
             "so this one is not needed"
