@@ -53,3 +53,18 @@ class TestListenersFinish:
             assert under_test.platform.command(EMPLOYEE, "/symmetry", "help").status == 200
             assert slack.calls_to("response_url") == []  # acked; the answer is on its way
         assert len(slack.calls_to("response_url")) == 1
+
+
+class TestKeptAck:
+    def test_an_answer_given_stays_given(self):
+        """Bolt's runner sets a failed listener's ack back to None even when it had answered
+        (then waits 3 s and answers 404): the ack the app gives keeps its first answer."""
+        from bot.runtime.app import KeptAck
+
+        ack = KeptAck()
+        assert ack.response is None
+        ack()
+        given = ack.response
+        assert given is not None and given.status == 200
+        ack.response = None  # what Bolt does when the listener raises after acknowledging
+        assert ack.response is given

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.context.ack import Ack
 from slack_bolt.middleware import Middleware
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
@@ -252,6 +253,7 @@ def create_app(
         talking to us again is reinstated; NUL characters leave every text. One middleware:
         each costs on every ack."""
         context["services"] = services
+        context["ack"] = KeptAck()
         _strip_nul(body)
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
@@ -291,6 +293,29 @@ def create_app(
         # workspace, on the ack's path; kept per token, a reinstall's new token is asked once.
         oauth.authorize.cache_enabled = True  # type: ignore[attr-defined]
     return app
+
+
+class KeptAck(Ack):
+    """Bolt's `ack`, whose answer, once given, stays given.
+
+    When a listener acknowledges and then fails (a Slack call after the ack answers an
+    error), Bolt's thread runner sets the ack's response back to None; if its wait loop had not
+    yet seen the ack, it waits out its 3 seconds and answers 404 "unhandled request", which
+    Slack shows the person as a failure although the listener had answered. The failure is
+    still logged by `on_error`; the answer given stands."""
+
+    def __init__(self) -> None:
+        self._kept: BoltResponse | None = None
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def response(self) -> BoltResponse | None:
+        return self._kept
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        if value is not None or self._kept is None:
+            self._kept = value
 
 
 class _Direct(Middleware):
