@@ -17,7 +17,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import InvalidatePoolError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, configure_mappers, sessionmaker
+
+from storage import models  # noqa: F401 (its mappers are the ones configured below)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -53,6 +55,18 @@ def make_engine(url: str) -> Engine:
             # in the file a dump copies.
             cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
+
+        @event.listens_for(engine, "savepoint")
+        def _write_lock_first(connection, _name):  # type: ignore[no-untyped-def]
+            # The sqlite3 module begins a transaction by itself only before an INSERT, UPDATE
+            # or DELETE, which takes the write lock at once (waiting out the busy timeout). A
+            # SAVEPOINT with no transaction open begins a deferred one instead: its reads fix
+            # a snapshot, and its first write then fails at once with "database is locked" if
+            # another connection (a delivery, a listener) committed since. Taking the write
+            # lock first makes it wait its turn like any other write.
+            dbapi_connection = connection.connection.driver_connection
+            if not dbapi_connection.in_transaction:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
 
         return engine
     engine = create_engine(
@@ -91,7 +105,10 @@ def _ping_when_idle(engine: Engine) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded attributes usable after commit."""
+    """Sessions that keep loaded attributes usable after commit. The models' mappers are
+    configured here, once per process, rather than by the first query: that takes about 75
+    ms, which a clock's first tick or a server's first request would otherwise wait for."""
+    configure_mappers()
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from psycopg.pq import TransactionStatus
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 import storage.db
 from storage import irritants as store
@@ -89,6 +91,35 @@ def test_a_deleted_row_leaves_nothing_in_the_sqlite_file(tmp_path):
     assert not _left_in_the_file(tmp_path, "app.db", secure=None)
     with make_engine(f"sqlite:///{tmp_path / 'app.db'}").connect() as connection:
         assert connection.execute(text("PRAGMA secure_delete")).scalar() == 1
+
+
+def test_a_sqlite_savepoint_waits_its_turn_to_write(tmp_path):
+    """A transaction begun by a savepoint (a planning unit, a listener's replay guard) that
+    reads, then writes after another connection committed, waits for the writer instead of
+    failing at once with "database is locked": the clock delivers while it plans."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE notes (text TEXT)"))
+    session = Session(engine)
+    other_wrote = threading.Event()
+
+    def other_writer() -> None:  # a delivery's commit, from another thread
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO notes VALUES ('delivery')"))
+        other_wrote.set()
+
+    with session.begin(), session.begin_nested():
+        assert session.execute(text("SELECT count(*) FROM notes")).scalar() == 0
+        writer = threading.Thread(target=other_writer)
+        writer.start()
+        other_wrote.wait(0.5)  # it waits for this transaction (before: it committed now)
+        session.execute(text("INSERT INTO notes VALUES ('planning')"))
+    writer.join(timeout=10)
+    assert other_wrote.is_set()
+    with engine.connect() as connection:
+        written = connection.execute(text("SELECT text FROM notes")).scalars().all()
+    assert written == ["planning", "delivery"]
+    engine.dispose()
 
 
 class TestPool:

@@ -10,14 +10,16 @@ in memory between ticks, so a restart, a missed hour or a second clock changes n
 from __future__ import annotations
 
 import contextvars
+import gc
 import logging
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -50,7 +52,20 @@ EVENT_CLAIM_TTL = timedelta(days=1)
 RETRY_WAIT = timedelta(seconds=15)
 # How often a standing-by clock tries the lock, and the holder checks it still has it.
 STANDBY_POLL = 15.0
+# While a tick plans, its delivery looks for due work this often, and when a stage ends.
+DELIVERY_POLL = 0.1
 TOTAL = "total"  # a whole tick (planning and delivery), timed as its stages are
+
+
+@cache
+def settle() -> None:
+    """Keep what the process loaded to start (modules, mappers, clients) out of the garbage
+    collector's full passes: it lives as long as the process. Without this, a full pass in
+    the middle of a fan-out scanned all of it and stopped every send thread for about 0.1 s.
+    `symmetry clock`, `tick` and `worker` call it once started, before any work (once per
+    process: a second call does nothing)."""
+    gc.collect()
+    gc.freeze()
 
 
 def running_clock(start: datetime) -> Callable[[], datetime]:
@@ -132,8 +147,14 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
-def plan(context: TickContext, stages: Sequence[Stage] = STAGES) -> str:
-    """Queue everything due at `context.now`; return a one-line report.
+def plan(
+    context: TickContext,
+    stages: Sequence[Stage] = STAGES,
+    *,
+    after: Callable[[], None] | None = None,
+) -> str:
+    """Queue everything due at `context.now`; return a one-line report. `after` is called
+    when each stage ends (the tick wakes its delivery: what the stage queued can go).
 
     Each stage runs on its own, and one that fails is logged and left for the next tick: a
     bad row in one team must not stop the clock, or delivery, for everyone. Within a stage,
@@ -151,6 +172,8 @@ def plan(context: TickContext, stages: Sequence[Stage] = STAGES) -> str:
             done.append(f"{stage.name}: failed")
         took[stage.name] = time.perf_counter() - started
         metrics.stage_took(stage.name, took[stage.name])
+        if after is not None:
+            after()
     rounded = {name: round(seconds, 4) for name, seconds in took.items()}
     log.info("planned in %.3f s", sum(took.values()), extra={"stage_seconds": rounded})
     return "; ".join(done)
@@ -178,10 +201,11 @@ def tick(
     """Plan then deliver the work due at `now`; return a one-line report. `pacer` keeps
     the send rates learned by earlier ticks (`symmetry clock` passes one to all its ticks).
 
-    On PostgreSQL delivery starts with planning: what an early stage queues (a fan-out of
-    welcomes) goes out while the later stages still plan, instead of waiting for all of
-    them. SQLite plans first: a stage's read-then-write transaction would fail with
-    "database is locked" each time a delivery commits in between."""
+    Delivery starts with planning: what an early stage queues (a fan-out of welcomes) goes
+    out while the later stages still plan, instead of waiting for all of them. (On SQLite
+    each write waits its turn for the database's one writer: `storage.db` makes a savepoint
+    take the write lock first, so a stage's read-then-write transaction cannot fail when a
+    delivery commits in between.)"""
     deliverer = Deliverer(
         sessions,
         client_for,
@@ -191,9 +215,8 @@ def tick(
     )
     report = Report()
     try:
-        overlap = sessions.kw["bind"].dialect.name == "postgresql"
-        with _delivering(deliverer, report) if overlap else nullcontext():
-            planned = plan(context_for(policy, sessions, client_for, now=now))
+        with _delivering(deliverer, report) as wake:
+            planned = plan(context_for(policy, sessions, client_for, now=now), after=wake)
         deliverer.run(wait_up_to=RETRY_WAIT, report=report)
     finally:
         deliverer.close()
@@ -201,16 +224,20 @@ def tick(
 
 
 @contextmanager
-def _delivering(deliverer: Deliverer, report: Report) -> Iterator[None]:
-    """Deliver what falls due, in a thread, until the block ends; re-raise its error."""
+def _delivering(deliverer: Deliverer, report: Report) -> Iterator[Callable[[], None]]:
+    """Deliver what falls due, in a thread, until the block ends; re-raise its error. The
+    block gets a function that wakes the thread at once (a stage has just queued work), else
+    it looks again every `DELIVERY_POLL` seconds."""
     done = threading.Event()
+    woken = threading.Event()
     failed: list[BaseException] = []
 
     def deliver() -> None:
         try:
             while not done.is_set():
+                woken.clear()
                 deliverer.run(report=report)
-                done.wait(0.1)
+                woken.wait(DELIVERY_POLL)
         except BaseException as exc:  # handed to the tick's thread below
             failed.append(exc)
 
@@ -221,9 +248,10 @@ def _delivering(deliverer: Deliverer, report: Report) -> Iterator[None]:
     )
     thread.start()
     try:
-        yield
+        yield woken.set
     finally:
         done.set()
+        woken.set()
         thread.join()
     if failed:
         raise failed[0]

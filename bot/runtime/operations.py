@@ -174,10 +174,12 @@ def clock_process(
         )
     sessions = make_session_factory(engine)
     check_token(settings, sessions)
+    client_for = workspace_clients(settings, sessions, engine, retries=False)
+    clock.settle()
     clock.run_forever(
         policy_of(settings),
         sessions,
-        workspace_clients(settings, sessions, engine, retries=False),
+        client_for,
         leadership=leadership,
         now=clock.running_clock(start) if start else utcnow,
         standby_poll=standby_poll or clock.STANDBY_POLL,
@@ -195,14 +197,16 @@ def worker(settings: Settings, *, now: str | None = None) -> int:
     engine = migrated_engine(settings)
     sessions = make_session_factory(engine)
     check_token(settings, sessions)
+    client_for = workspace_clients(settings, sessions, engine, retries=False)
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    clock.settle()
     log.info("worker started")
     clock.work_forever(
         policy_of(settings),
         sessions,
-        workspace_clients(settings, sessions, engine, retries=False),
+        client_for,
         stop=stopping.is_set,
         now=clock.running_clock(start) if start else utcnow,
     )
@@ -288,6 +292,7 @@ def tick(settings: Settings, *, now: str | None) -> int:
     sessions = make_session_factory(engine)
     check_token(settings, sessions)
     client_for = workspace_clients(settings, sessions, engine, retries=False)
+    clock.settle()
     report = clock.observed_tick(policy_of(settings), sessions, client_for, now=instant)
     print(f"symmetry: tick at {instant.isoformat()}: {report}")
     return 0
