@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -46,6 +47,24 @@ def sends(pacer: Pacer, clock: FakeClock, count: int, *, key=KEY) -> list[float]
         times.append(clock.now)
         pacer.succeeded(key)
     return times
+
+
+class Caller:
+    """One send thread of a deliverer: the pacer keeps a thread's slot per thread, so calls in
+    flight at once are made by callers of their own (run one after the other, in order)."""
+
+    def __init__(self, pacer: Pacer) -> None:
+        self.pacer = pacer
+        self._thread = ThreadPoolExecutor(max_workers=1)
+
+    def wait(self) -> None:
+        self._thread.submit(self.pacer.wait, KEY).result()
+
+    def succeeded(self) -> None:
+        self._thread.submit(self.pacer.succeeded, KEY).result()
+
+    def pause(self, seconds: float = 1.0) -> None:
+        self._thread.submit(self.pacer.pause, KEY, seconds).result()
 
 
 class TestSpacing:
@@ -108,9 +127,43 @@ class TestLearning:
         assert rate is not None and math.floor(rate) == 8  # 9 passed, times MARGIN
         pacer._mine("not_before").clear()  # another thread's call comes next
         pacer.wait(KEY)
-        # The 8th most recent call that passed was the one at 100.1: room at 101.1. Counting
-        # the refused call too, the lane would wait until 101.2.
-        assert clock.now == pytest.approx(101.1)
+        # 9 passed in that second: the limit. The 9th most recent call that passed was the
+        # one at 100.0: room at 101.0. Counting the refused call too, the lane would wait
+        # until 101.1.
+        assert clock.now == pytest.approx(101.0)
+
+    def test_an_answered_call_counts_from_its_answer(self, clock):
+        """Slack counts a call when it arrives, which in a burst can be well after its slot:
+        the lane counts it from its answer, the latest it can have arrived."""
+        pacer = Pacer(start=2.0, clock=clock, sleep=clock.sleep)  # the limit: 2 a second
+        pacer.wait(KEY)  # slot 100.0
+        clock.advance(0.3)
+        pacer.succeeded(KEY)  # answered at 100.3
+        pacer.wait(KEY)  # 100.5, the rate's spacing
+        pacer.succeeded(KEY)
+        pacer.wait(KEY)
+        # The slot of the first call would have allowed 101.0; its answer came at 100.3.
+        assert clock.now == pytest.approx(101.3)
+
+    def test_calls_in_flight_at_the_first_429_count_when_answered(self, clock):
+        """The first 429 of a burst measures what was answered in the last second; the calls
+        sent before the refused one and answered after it passed in that second too."""
+        pacer = Pacer(clock=clock, sleep=clock.sleep)
+        callers = [Caller(pacer) for _ in range(12)]
+        for caller in callers[:8]:  # answered before the 429
+            caller.wait()
+            caller.succeeded()
+        for caller in callers[8:11]:  # in flight when the 429 comes
+            caller.wait()
+        refused = callers[11]
+        refused.wait()
+        refused.pause()
+        assert pacer.rate(KEY) == pytest.approx(8 * pacing.MARGIN)
+        later = Caller(pacer)
+        later.wait()  # sent at the new rate: not part of the measured second
+        for caller in (*callers[8:11], later):
+            caller.succeeded()
+        assert pacer.rate(KEY) == pytest.approx(11 * pacing.MARGIN)
 
     def test_a_lone_429_teaches_no_tiny_rate(self, clock):
         """A 429 with almost nothing answered in the last second (another process used the

@@ -23,7 +23,14 @@ The rate is learned, additive increase and multiplicative decrease:
 
 A refused call is not counted in the lane's last second, as Slack does not count it in its
 window (nor the simulator, `bot.demo.slack`): after the 429s that end a first burst, the
-lane waits for the calls that passed to age out, not for those refused too.
+lane waits for the calls that passed to age out, not for those refused too. A call that
+passed is counted from when its answer came, not from its slot: Slack counted it when it
+arrived, which in a burst (32 threads queueing for the interpreter) can come well after the
+slot, and never after the answer. The first 429 of a burst measures the answers of the last
+second; calls sent before the refused one but still in flight then add to the rate as they
+come back, since they passed in that same second. The window's bound is the limit so
+measured (the rate over `MARGIN`): the rate keeps under it by spacing the calls, and the
+bound only holds back the calls after a burst, until the burst's calls age out.
 
 Retry-After is honoured for the call Slack refused: that thread waits it out before it asks
 for a slot again. The lane as a whole is slowed by the decrease and, as it never lets more
@@ -55,7 +62,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 WINDOW = 1.0  # seconds: Slack's limits for posting are per second
-MARGIN = 0.98  # pace a little under what passed, so a sliding window never fills
+MARGIN = 0.99  # pace a little under what passed, so a sliding window never fills
 DECREASE = 0.85  # the decrease when too few answers measure the limit
 INCREASE = 1.0  # calls/s gained per second of busy sending (additive increase)
 MIN_RATE = 0.5  # never slower than a call every two seconds
@@ -77,6 +84,9 @@ class _Lane:
     decreased_at: float = -math.inf  # when the rate was last decreased
     decreases: int = 0  # how many times: a slot handed out before the last one is old news
     strikes: int = 0  # decreases in a row, each within Retry-After of the one before
+    # A measured decrease counts the answers of the last second; calls still in flight then,
+    # sent before the refused one, passed too when answered later: each adds to the rate.
+    late_before: float = -math.inf  # slots up to then, sent before the decrease
     sent: deque[float] = field(default_factory=deque)  # slots handed out, in order
     answered: deque[float] = field(default_factory=deque)  # when answers other than 429 came
 
@@ -117,8 +127,10 @@ class Pacer:
             at = max(now, lane.next_at, lane.until)
             _forget(lane.sent, before=at - WINDOW)
             if lane.rate is not None:
-                allowed = max(1, math.floor(lane.rate))
-                if len(lane.sent) >= allowed:  # no more than the rate in any one second
+                # No more than the limit in any one second (the rate keeps `MARGIN` under it
+                # by spacing the calls; this bound holds back the calls after a burst).
+                allowed = max(1, math.floor(lane.rate / MARGIN))
+                if len(lane.sent) >= allowed:
                     at = max(at, lane.sent[-allowed] + WINDOW)
                 lane.next_at = at + 1.0 / lane.rate
             lane.sent.append(at)
@@ -131,9 +143,19 @@ class Pacer:
     def succeeded(self, key: Hashable) -> None:
         """Slack answered a call for `key` with anything but a 429 (a 500 too: the call passed
         the limit). While the lane is busy, its rate grows a little."""
+        slot_at = self._mine("slot_at").pop(key, None)
+        epoch = self._mine("slot").get(key)
         with self._lock:
             lane = self._lane(key)
             now = self._clock()
+            _answered_at(lane.sent, slot_at, now)
+            if (
+                lane.rate is not None
+                and epoch == lane.decreases - 1
+                and slot_at is not None
+                and slot_at <= lane.late_before
+            ):
+                lane.rate = min(MAX_RATE, lane.rate + MARGIN)  # passed in the measured second
             lane.answered.append(now)
             _forget(lane.answered, before=now - WINDOW)
             if lane.rate is None:
@@ -170,7 +192,10 @@ class Pacer:
             else:
                 lane.strikes = 0
                 counted = passed = len(lane.answered)  # what passed in the last second
+            lane.late_before = -math.inf
             if counted >= SAMPLE:
+                if lane.strikes == 0 and slot_at is not None and passed < (lane.rate or math.inf):
+                    lane.late_before = slot_at  # calls in flight before it count when answered
                 measured = min(passed, lane.rate if lane.rate is not None else math.inf)
                 lane.rate = max(MIN_RATE, measured * MARGIN)
             elif lane.rate is not None:  # too few answers to measure: a plain decrease
@@ -194,6 +219,24 @@ class Pacer:
             found = {}
             setattr(self._local, name, found)
         return found
+
+
+def _answered_at(sent: deque[float], slot_at: float | None, now: float) -> None:
+    """Count an answered call in the lane's window from when its answer came, not from its
+    slot: Slack counted it on arrival, somewhere between the two, and in a burst (threads
+    queueing for the interpreter) arrival can be a good part of a second after the slot. The
+    answer's time is the safe end: the call leaves Slack's window no later than it leaves
+    the lane's."""
+    if slot_at is None:
+        return
+    try:
+        sent.remove(slot_at)
+    except ValueError:
+        return  # forgotten already: older than the window
+    at = len(sent)
+    while at and sent[at - 1] > now:  # slots handed out for later stay after it
+        at -= 1
+    sent.insert(at, now)
 
 
 def _forget(times: deque[float], *, before: float) -> None:
