@@ -1,5 +1,6 @@
-"""Planning welcomes for a crowd: a fixed number of SQL statements whatever the crowd's size,
-the message rendered once per team and language, the rows queued in bulk and once."""
+"""Planning welcomes for a crowd: a fixed number of SQL statements per batch of welcomes
+whatever the crowd's size, the message rendered once per team and language, the rows queued
+in bulk, a batch at a time, and once."""
 
 from __future__ import annotations
 
@@ -88,6 +89,20 @@ class TestWelcomePlanning:
             )
         assert texts[members[0]].startswith("Bienvenue")
         assert texts[members[-1]].startswith("Welcome")
+
+    def test_a_crowd_is_handed_to_delivery_a_batch_at_a_time(self, db, slack, directory):
+        """250 newcomers: the first 100 welcomes are committed, and delivery woken, before
+        the others are written, so that they go out meanwhile; then 100, then 50."""
+        add_team(db, slack, "Crowd", 250)
+        seen = []
+
+        def wake() -> None:  # what the tick's delivery would find at that moment
+            with db.sessions() as session:
+                seen.append(session.scalar(select(func.count()).select_from(OutboxMessage)))
+
+        planned = welcome.plan(db.sessions, POLICY, directory, now=TUESDAY_10_PARIS, wake=wake)
+        assert planned == 250 and welcome.FIRST == 100
+        assert seen == [100, 200, 250]
 
     def test_a_second_plan_queues_nothing(self, db, slack, directory):
         """Planning again finds nobody new; the rows are there once."""

@@ -78,13 +78,16 @@ def running_clock(start: datetime) -> Callable[[], datetime]:
 @dataclass(frozen=True)
 class TickContext:
     """What every stage of a tick works with; `units` counts the failures of the stage that
-    runs (each team or workspace is planned alone: bot.shared.tenants)."""
+    runs (each team or workspace is planned alone: bot.shared.tenants); `wake` tells the
+    tick's delivery that messages were just committed to the outbox (it also looks on its
+    own, and after each stage)."""
 
     sessions: sessionmaker[Session]
     policy: Policy
     directory: Directory
     now: datetime
     units: Units | None = None
+    wake: Callable[[], None] = lambda: None
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,9 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "welcomes",
-        lambda c: welcome.plan(c.sessions, c.policy, c.directory, now=c.now, units=c.units),
+        lambda c: welcome.plan(
+            c.sessions, c.policy, c.directory, now=c.now, units=c.units, wake=c.wake
+        ),
     ),
     Stage(
         "roundups",
@@ -147,14 +152,9 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
-def plan(
-    context: TickContext,
-    stages: Sequence[Stage] = STAGES,
-    *,
-    after: Callable[[], None] | None = None,
-) -> str:
-    """Queue everything due at `context.now`; return a one-line report. `after` is called
-    when each stage ends (the tick wakes its delivery: what the stage queued can go).
+def plan(context: TickContext, stages: Sequence[Stage] = STAGES) -> str:
+    """Queue everything due at `context.now`; return a one-line report. When each stage
+    ends, `context.wake` tells the tick's delivery that what the stage queued can go.
 
     Each stage runs on its own, and one that fails is logged and left for the next tick: a
     bad row in one team must not stop the clock, or delivery, for everyone. Within a stage,
@@ -172,8 +172,7 @@ def plan(
             done.append(f"{stage.name}: failed")
         took[stage.name] = time.perf_counter() - started
         metrics.stage_took(stage.name, took[stage.name])
-        if after is not None:
-            after()
+        context.wake()
     rounded = {name: round(seconds, 4) for name, seconds in took.items()}
     log.info("planned in %.3f s", sum(took.values()), extra={"stage_seconds": rounded})
     return "; ".join(done)
@@ -216,7 +215,8 @@ def tick(
     report = Report()
     try:
         with _delivering(deliverer, report) as wake:
-            planned = plan(context_for(policy, sessions, client_for, now=now), after=wake)
+            context = context_for(policy, sessions, client_for, now=now)
+            planned = plan(replace(context, wake=wake))
         deliverer.run(wait_up_to=RETRY_WAIT, report=report)
     finally:
         deliverer.close()

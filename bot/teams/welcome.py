@@ -7,6 +7,7 @@ after a restart or a missed hour.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -24,6 +25,11 @@ from storage.db import session_scope
 from storage.models import Membership, OutboxMessage, Team, Workspace
 
 KIND = "welcome"
+# Welcomes are committed this many at a time, each batch then handed to delivery, so that
+# in a crowd the first go out while the others are written (and, on SQLite, each write is
+# short enough for delivery's own writes to get their turn): a half-second's worth at
+# Slack's rate for posting.
+FIRST = 100
 
 
 def key(slack_team_id: str, user_id: str) -> str:
@@ -75,6 +81,7 @@ def plan(
     *,
     now: datetime,
     units: Units | None = None,
+    wake: Callable[[], None] = lambda: None,
 ) -> int:
     """Queue a welcome for every newcomer, in their language, held to their working hours.
 
@@ -82,7 +89,9 @@ def plan(
     (`units`): its newcomers' profiles are asked of Slack with no transaction open (one
     `users.list` for a crowd), and their welcomes queued last, in bulk (the key keeps a
     welcome queued meanwhile by another clock from being queued twice). The message is
-    rendered once per team and language, not once per person.
+    rendered once per team and language, not once per person. In a crowd they are
+    committed `FIRST` at a time, `wake` called after each, so that delivery starts on the
+    first while the others are written.
     """
     units = units or Units(sessions, directory.client_for, now, stage="welcomes")
     with session_scope(sessions) as session:
@@ -91,7 +100,7 @@ def plan(
             by_workspace.setdefault(newcomer.workspace_id, []).append(newcomer)
     planned = 0
     for workspace_id, found in sorted(by_workspace.items()):
-        work = partial(_plan_workspace, sessions, policy, directory, workspace_id, found, now)
+        work = partial(_plan_workspace, sessions, policy, directory, workspace_id, found, now, wake)
         planned += units.alone(f"workspace {workspace_id}", work, workspace_id=workspace_id) or 0
     return planned
 
@@ -103,6 +112,7 @@ def _plan_workspace(
     workspace_id: int,
     found: list[Newcomer],
     now: datetime,
+    wake: Callable[[], None],
 ) -> int:
     if directory.client_for(workspace_id) is None:
         return 0  # uninstalled, or no token: nobody to welcome there
@@ -110,7 +120,7 @@ def _plan_workspace(
     profiles = directory.profiles(
         workspace_id=workspace_id, user_ids={n.user_id for n in found}, now=now
     )
-    return _queue(sessions, policy, found, profiles, now=now)
+    return _queue(sessions, policy, found, profiles, now=now, wake=wake)
 
 
 def _queue(
@@ -120,8 +130,10 @@ def _queue(
     profiles: dict[str, Profile],
     *,
     now: datetime,
+    wake: Callable[[], None],
 ) -> int:
-    """Queue the welcomes of one workspace's newcomers in one transaction."""
+    """Queue the welcomes of one workspace's newcomers, `FIRST` per transaction, calling
+    `wake` after each."""
     # (team, language) -> the rendered welcome, shared by its rows (only ever serialized)
     messages: dict[tuple[int, str], dict] = {}
     queued = []
@@ -149,7 +161,12 @@ def _queue(
                 payload=rendered,
             )
         )
-    with session_scope(sessions) as session:
-        return queue_many(
-            session, queued, kind=KIND, earliest=now, default_timezone=policy.default_timezone
-        )
+    planned = 0
+    for start in range(0, len(queued), FIRST):
+        part = queued[start : start + FIRST]
+        with session_scope(sessions) as session:
+            planned += queue_many(
+                session, part, kind=KIND, earliest=now, default_timezone=policy.default_timezone
+            )
+        wake()
+    return planned
