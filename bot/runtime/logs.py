@@ -18,11 +18,11 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import os
 import re
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -42,7 +42,7 @@ QUIET = ("slack_bolt", "slack_sdk", "alembic", "apscheduler.executors.default")
 
 def new_id(prefix: str = "") -> str:
     """A fresh random id: it says nothing of who or what the request was."""
-    return prefix + uuid.uuid4().hex[:16]
+    return prefix + os.urandom(8).hex()  # as random as a uuid4's first 16 digits, cheaper
 
 
 @contextlib.contextmanager

@@ -27,6 +27,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -73,19 +74,21 @@ TICK_STAGE_SECONDS = Histogram(
     registry=REGISTRY,
 )
 
-_seen: set[tuple[str, str]] = set()
+# (kind, listener) -> its histogram: `labels()` takes a lock and checks its labels on every
+# call, and this runs once per acknowledgement.
+_seen: dict[tuple[str, str], Any] = {}
 _seen_lock = threading.Lock()
 
 
 def acknowledged(kind: str, listener: str, seconds: float) -> None:
     """Record one acknowledgement's latency."""
-    key = (kind, listener)
-    if key not in _seen:
+    histogram = _seen.get((kind, listener))
+    if histogram is None:
         with _seen_lock:
-            if len(_seen) >= MAX_LISTENERS:
-                key = (kind, OTHER)
-            _seen.add(key)
-    ACK_SECONDS.labels(*key).observe(seconds)
+            # Beyond the cap, a new listener counts as "other" and is not remembered.
+            key = (kind, listener) if len(_seen) < MAX_LISTENERS else (kind, OTHER)
+            histogram = _seen.setdefault(key, ACK_SECONDS.labels(*key))
+    histogram.observe(seconds)
 
 
 def delivered(outcome: str) -> None:

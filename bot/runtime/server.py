@@ -9,6 +9,7 @@ import hmac
 import io
 import json
 import logging
+import re
 import threading
 import time
 import urllib.parse
@@ -164,6 +165,12 @@ def _warm(warm: Callable[[], None], warmed: threading.Event) -> None:
         warmed.set()
 
 
+# A form's `command` field. A body without `payload=` holds no JSON to check, and the
+# whole form need not be parsed (Bolt parses it again): a field's value never holds a raw
+# "&" or "=", which the form encodes.
+_COMMAND = re.compile(r"(?:^|&)command=([^&]*)")
+
+
 def _listener_of(body: bytes, content_type: str) -> tuple[str, str]:
     """What a body is for, as (kind, listener): ("command", "/irritant"), ("action",
     "pulse_answer"), ("view", "irritant_report"), ("event", "app_home_opened")…; no user's id,
@@ -175,6 +182,10 @@ def _listener_of(body: bytes, content_type: str) -> tuple[str, str]:
         text = body.decode("utf-8")
         if content_type.startswith("application/json"):
             data = json.loads(text or "{}")
+        elif "payload=" not in text:  # a slash command, the common case: no JSON inside
+            found = _COMMAND.search(text)
+            command = urllib.parse.unquote_plus(found.group(1)) if found else ""
+            return ("command", command) if command else ("form", "")
         else:
             form = urllib.parse.parse_qs(text)
             payloads = form.get("payload")
