@@ -194,8 +194,9 @@ class TestLearning:
         assert pacer.rate(KEY) == after
 
     def test_repeated_429s_cut_harder_then_hold_the_lane(self, clock):
-        """A call refused although sent at the decreased rate cuts the rate by DECREASE; at
-        the STRIKES-th decrease in a row the whole lane waits Retry-After."""
+        """A call refused although sent at the decreased rate, other calls passing meanwhile
+        (a token bucket whose stock the measure counted), cuts the rate by DECREASE; at the
+        STRIKES-th decrease in a row the whole lane waits Retry-After."""
         pacer = Pacer(start=40.0, clock=clock, sleep=clock.sleep)
         sends(pacer, clock, 40)
         pacer.pause(KEY, 1.0)
@@ -203,6 +204,7 @@ class TestLearning:
         lane = pacer._lanes[KEY]
         for strike in range(1, pacing.STRIKES + 1):
             clock.advance(0.1)
+            lane.answered.append(clock.now)  # another thread's call passed meanwhile
             pacer._mine("slot")[KEY] = lane.decreases  # a call sent at the decreased rate
             pacer.pause(KEY, 1.0)
             rates.append(pacer.rate(KEY))
@@ -213,6 +215,29 @@ class TestLearning:
         pacer._mine("not_before").clear()  # another thread's call comes next
         pacer.wait(KEY)
         assert clock.now >= refused_at + 1.0
+
+    def test_a_refusal_with_nothing_passed_since_the_measure_keeps_the_rate(self, clock):
+        """Refused right after a measured decrease, nothing answered since: a sliding window
+        that, by Slack's clock, still holds the measured second's calls. The rate just
+        measured stands, once; the next such refusal cuts by DECREASE."""
+        pacer = Pacer(clock=clock, sleep=clock.sleep)
+        for _ in range(50):  # a burst: 50 pass over half a second
+            sends(pacer, clock, 1)
+            clock.advance(0.01)
+        pacer.wait(KEY)
+        pacer.pause(KEY, 1.0)  # the 51st is refused: measured
+        measured = pacer.rate(KEY)
+        assert measured == pytest.approx(50 * pacing.MARGIN)
+        pacer._mine("not_before").clear()  # other threads send next
+        pacer.wait(KEY)  # once the first call of the burst has left the lane's window
+        assert clock.now == pytest.approx(101.0)
+        pacer.pause(KEY, 1.0)  # refused again, nothing answered since
+        assert pacer.rate(KEY) == measured
+        assert pacer._lanes[KEY].until <= clock.now  # the lane goes on
+        pacer._mine("not_before").clear()
+        pacer.wait(KEY)
+        pacer.pause(KEY, 1.0)
+        assert pacer.rate(KEY) == pytest.approx(measured * pacing.DECREASE)
 
     def test_a_429_soon_after_a_cut_cuts_by_decrease(self, clock):
         """Refused again a moment after a cut, with calls answered meanwhile: too short a

@@ -87,6 +87,7 @@ class _Lane:
     # A measured decrease counts the answers of the last second; calls still in flight then,
     # sent before the refused one, passed too when answered later: each adds to the rate.
     late_before: float = -math.inf  # slots up to then, sent before the decrease
+    measured: bool = False  # the rate was set by a measure (not by a plain cut)
     sent: deque[float] = field(default_factory=deque)  # slots handed out, in order
     answered: deque[float] = field(default_factory=deque)  # when answers other than 429 came
 
@@ -186,6 +187,14 @@ class Pacer:
                 # burst (a token bucket's stock) that Slack will not allow again.
                 lane.strikes += 1
                 answers = [at for at in lane.answered if at > lane.decreased_at]
+                if not answers and lane.measured:
+                    # Nothing has passed since the rate was measured: Slack's window, by its
+                    # clock, may still hold calls of the measured second (they reached it
+                    # later than the lane saw them answered). The rate stands, once: this
+                    # thread waits Retry-After, and a next refusal cuts as usual.
+                    lane.measured = False
+                    self._hold(lane, now, seconds)
+                    return
                 span = now - answers[0] if answers else 0.0  # sending again since then
                 counted = len(answers) if span >= MIN_SPAN else 0  # else too short a time
                 passed = counted / max(span, MIN_SPAN)
@@ -193,19 +202,25 @@ class Pacer:
                 lane.strikes = 0
                 counted = passed = len(lane.answered)  # what passed in the last second
             lane.late_before = -math.inf
-            if counted >= SAMPLE:
+            lane.measured = counted >= SAMPLE
+            if lane.measured:
                 if lane.strikes == 0 and slot_at is not None and passed < (lane.rate or math.inf):
                     lane.late_before = slot_at  # calls in flight before it count when answered
                 measured = min(passed, lane.rate if lane.rate is not None else math.inf)
                 lane.rate = max(MIN_RATE, measured * MARGIN)
             elif lane.rate is not None:  # too few answers to measure: a plain decrease
                 lane.rate = max(MIN_RATE, lane.rate * DECREASE)
-            if seconds > WINDOW or lane.strikes >= STRIKES:
-                # Slack asks for a longer stop than its per-second window, or three harder
-                # cuts in a row did not help: the whole lane waits Retry-After.
-                lane.until = max(lane.until, now + seconds)
-            lane.decreased_at = now
-            lane.decreases += 1
+            self._hold(lane, now, seconds)
+
+    @staticmethod
+    def _hold(lane: _Lane, now: float, seconds: float) -> None:
+        """End a 429's decision: the calls sent before it are old news (their 429s count no
+        more), and the whole lane waits Retry-After when Slack asks for a longer stop than its
+        per-second window or after STRIKES refusals in a row."""
+        if seconds > WINDOW or lane.strikes >= STRIKES:
+            lane.until = max(lane.until, now + seconds)
+        lane.decreased_at = now
+        lane.decreases += 1
 
     def _lane(self, key: Hashable) -> _Lane:
         lane = self._lanes.get(key)
