@@ -96,6 +96,16 @@ class TestRefresh:
             locales = {user_id: row.locale for user_id, row in cached.items()}
         assert locales == {ADMIN: "en", MANAGER: "fr", EMPLOYEE: "en"}
 
+    def test_everyone_is_asked_of_slack_once_per_instant(self, directory, slack, workspace_id):
+        """Two stages of one tick that each need the workspace's admins (roundups, the admins'
+        digest) share one `users.list`; a later tick asks again."""
+        first = directory.refresh_all(workspace_id=workspace_id, now=NOW)
+        pages = len(slack.calls_to("users.list"))
+        assert directory.refresh_all(workspace_id=workspace_id, now=NOW) == first
+        assert len(slack.calls_to("users.list")) == pages
+        directory.refresh_all(workspace_id=workspace_id, now=NOW + timedelta(minutes=1))
+        assert len(slack.calls_to("users.list")) == 2 * pages
+
     def test_many_stale_profiles_keep_their_language(self, directory, slack, workspace_id):
         """Over 20 people to look up are read from users.list pages, languages included."""
         ids = [ADMIN, MANAGER, EMPLOYEE, *(f"UNKNOWN{n:02d}" for n in range(20))]

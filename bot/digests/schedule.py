@@ -68,7 +68,7 @@ def plan(
     units = units or Units(sessions, directory.client_for, now, stage="digests")
     report = Report()
     with session_scope(sessions) as session:
-        teams = [t for t in queries.list_teams(session) if reachable(t.workspace)]
+        teams = [t for t in queries.list_teams(session, members=False) if reachable(t.workspace)]
         due_teams = []
         for team in teams:
             candidates = partial(_candidates, session, policy, team, now)

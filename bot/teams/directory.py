@@ -157,6 +157,8 @@ class Directory:
         self.admins = admins  # SYMMETRY_ADMINS: admins whatever Slack says
         self._known: dict[tuple[int, str], tuple[Known, float]] = {}
         self._lock = threading.Lock()
+        # workspace -> (the instant of its last `refresh_all`, how many it cached then)
+        self._refreshed: dict[int, tuple[datetime, int]] = {}
 
     # Language and time zone in memory: what an acknowledgement needs, without the database.
 
@@ -254,7 +256,12 @@ class Directory:
         return {i: p for i, p in cached.items() if i in ids}, missing
 
     def refresh_all(self, *, workspace_id: int, now: datetime) -> int:
-        """Cache everyone in the workspace (`users.list`, 200 a page); return how many."""
+        """Cache everyone in the workspace (`users.list`, 200 a page); return how many. Once
+        per instant: the clock's stages share a directory and a `now`, and two of them may
+        each need the workspace's admins (roundups, the admins' digest)."""
+        done = self._refreshed.get(workspace_id)
+        if done is not None and done[0] == now:
+            return done[1]
         client = self.client_for(workspace_id)
         if client is None:
             return 0
@@ -263,7 +270,9 @@ class Directory:
         users = [
             user for page in self._users_list(client, workspace_id) for user in page["members"]
         ]
-        return len(self._store(workspace_id, users, now=now))
+        count = len(self._store(workspace_id, users, now=now))
+        self._refreshed[workspace_id] = (now, count)
+        return count
 
     def _users_list(self, client: WebClient, workspace_id: int) -> Iterable[SlackResponse]:
         """The pages of `users.list` (with locales) for one workspace. The workspace is named:

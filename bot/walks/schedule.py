@@ -143,7 +143,7 @@ def plan(
     units = units or Units(sessions, directory.client_for, now, stage="walks")
     report = Report()
     with session_scope(sessions) as session:
-        teams = [t for t in queries.list_teams(session) if reachable(t.workspace)]
+        teams = [t for t in queries.list_teams(session, members=False) if reachable(t.workspace)]
         waiting: dict[int, set[str]] = {}
         for prompt in due_reminders(session, now=now):
             waiting.setdefault(prompt.walk.team_id, set()).add(prompt.manager_id)
