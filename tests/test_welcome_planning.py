@@ -14,7 +14,7 @@ from bot.demo.slack import SimUser
 from bot.teams import welcome
 from bot.teams.directory import Directory
 from storage import outbox
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, SlackUser
 from tests.conftest import POLICY
 from tests.digest_content_factories import make_team
 
@@ -92,17 +92,25 @@ class TestWelcomePlanning:
 
     def test_a_crowd_is_handed_to_delivery_a_batch_at_a_time(self, db, slack, directory):
         """250 newcomers: the first 100 welcomes are committed, and delivery woken, before
-        the others are written, so that they go out meanwhile; then 100, then 50."""
+        the others are written, so that they go out meanwhile; then 100, then 50. The
+        profiles Slack gave are cached after them."""
         add_team(db, slack, "Crowd", 250)
         seen = []
 
-        def wake() -> None:  # what the tick's delivery would find at that moment
+        def counts() -> tuple[int, int]:
             with db.sessions() as session:
-                seen.append(session.scalar(select(func.count()).select_from(OutboxMessage)))
+                return (
+                    session.scalar(select(func.count()).select_from(OutboxMessage)),
+                    session.scalar(select(func.count()).select_from(SlackUser)),
+                )
+
+        def wake() -> None:  # what the tick's delivery would find at that moment
+            seen.append(counts())
 
         planned = welcome.plan(db.sessions, POLICY, directory, now=TUESDAY_10_PARIS, wake=wake)
         assert planned == 250 and welcome.FIRST == 100
-        assert seen == [100, 200, 250]
+        assert seen == [(100, 0), (200, 0), (250, 0)]
+        assert counts() == (250, 250)
 
     def test_a_second_plan_queues_nothing(self, db, slack, directory):
         """Planning again finds nobody new; the rows are there once."""

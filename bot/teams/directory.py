@@ -100,6 +100,15 @@ def store_profile(session: Session, *, workspace_id: int, user: dict, now: datet
     )
 
 
+def _rows(users: Iterable[dict]) -> list[dict]:
+    """The cache's rows of Slack's user objects, once each."""
+    return list({user["id"]: _fields(user) for user in users}.values())
+
+
+def _nothing() -> None:
+    """A write with nothing to write."""
+
+
 def _fields(user: dict) -> dict:
     """The cached columns of a `users.info` / `users.list` user object."""
     return {
@@ -198,7 +207,7 @@ class Directory:
         None when Slack does not know the person. With no client for the workspace (the bot
         was removed), the cached profile, however old.
         """
-        found, missing = self._lookup(
+        found, missing, _written = self._lookup(
             workspace_id=workspace_id, user_ids=[user_id], now=now, max_age=max_age, client=client
         )
         return None if user_id in missing else found.get(user_id)
@@ -215,9 +224,33 @@ class Directory:
         """Profiles of many people; stale ones are refreshed, with `users.list` when many are.
         Someone Slack no longer knows keeps their cached profile, if any (delivery to them
         fails once, and says so)."""
-        return self._lookup(
+        found, write = self.profiles_to_cache(
             workspace_id=workspace_id, user_ids=user_ids, now=now, max_age=max_age, client=client
-        )[0]
+        )
+        write()
+        return found
+
+    def profiles_to_cache(
+        self,
+        *,
+        workspace_id: int,
+        user_ids: Iterable[str],
+        now: datetime,
+        max_age: timedelta = PROFILE_MAX_AGE,
+        client: WebClient | None = None,
+    ) -> tuple[dict[str, Profile], Callable[[], None]]:
+        """`profiles`, and the write that caches those Slack was asked for, for the caller to
+        run when it suits it: a fan-out of welcomes queues them first, so that delivery
+        starts before a thousand profiles are written."""
+        found, _missing, write = self._lookup(
+            workspace_id=workspace_id,
+            user_ids=user_ids,
+            now=now,
+            max_age=max_age,
+            client=client,
+            deferred=True,
+        )
+        return found, write
 
     def _lookup(
         self,
@@ -227,18 +260,20 @@ class Directory:
         now: datetime,
         max_age: timedelta,
         client: WebClient | None,
-    ) -> tuple[dict[str, Profile], set[str]]:
-        """(profiles, the IDs Slack answered it does not know)."""
+        deferred: bool = False,
+    ) -> tuple[dict[str, Profile], set[str], Callable[[], None]]:
+        """(profiles, the IDs Slack answered it does not know, the write that caches what
+        Slack said: already done unless `deferred`)."""
         ids = set(user_ids)
         with session_scope(self.sessions) as session:
             rows = queries.get_slack_users(session, workspace_id=workspace_id, user_ids=ids)
             cached = {i: Profile.of(row) for i, row in rows.items()}
         stale = {i for i in ids if not is_fresh(cached.get(i), now=now, max_age=max_age)}
         if not stale:
-            return cached, set()
+            return cached, set(), _nothing
         client = client or self.client_for(workspace_id)
         if client is None:
-            return cached, set()
+            return cached, set(), _nothing
         fetched: dict[str, dict] = {}
         if len(stale) > 20:
             # One page of users.list holds 200 people: far fewer calls than one users.info each.
@@ -252,8 +287,15 @@ class Directory:
                 if exc.response.get("error") not in NOT_FOUND:
                     raise
                 missing.add(user_id)
-        cached.update(self._store(workspace_id, fetched.values(), now=now))
-        return {i: p for i, p in cached.items() if i in ids}, missing
+        rows = _rows(fetched.values())
+        cached.update({row["user_id"]: Profile(**row, fetched_at=now) for row in rows})
+
+        def write() -> None:
+            self._write(workspace_id, rows, now=now)
+
+        if not deferred:
+            write()
+        return {i: p for i, p in cached.items() if i in ids}, missing, write
 
     def refresh_all(self, *, workspace_id: int, now: datetime) -> int:
         """Cache everyone in the workspace (`users.list`, 200 a page); return how many. Once
@@ -286,12 +328,17 @@ class Directory:
 
     def _store(self, workspace_id: int, users: Iterable[dict], *, now: datetime) -> dict:
         """Cache many profiles in one statement per few hundred people."""
-        rows = list({user["id"]: _fields(user) for user in users}.values())  # once each
+        rows = _rows(users)
+        self._write(workspace_id, rows, now=now)
+        return {row["user_id"]: Profile(**row, fetched_at=now) for row in rows}
+
+    def _write(self, workspace_id: int, rows: list[dict], *, now: datetime) -> None:
+        if not rows:
+            return
         with session_scope(self.sessions) as session:
             queries.upsert_slack_users(
                 session, workspace_id=workspace_id, fetched_at=now, users=rows
             )
-        return {row["user_id"]: Profile(**row, fetched_at=now) for row in rows}
 
     def is_admin(
         self, *, workspace_id: int, user_id: str, now: datetime, client: WebClient | None = None

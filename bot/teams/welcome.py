@@ -116,11 +116,14 @@ def _plan_workspace(
 ) -> int:
     if directory.client_for(workspace_id) is None:
         return 0  # uninstalled, or no token: nobody to welcome there
-    # One refresh for the whole group: users.list when many are stale, cache otherwise.
-    profiles = directory.profiles(
+    # One refresh for the whole group: users.list when many are stale, cache otherwise. The
+    # profiles Slack gave are cached once the welcomes are queued: delivery starts sooner.
+    profiles, cache = directory.profiles_to_cache(
         workspace_id=workspace_id, user_ids={n.user_id for n in found}, now=now
     )
-    return _queue(sessions, policy, found, profiles, now=now, wake=wake)
+    planned = _queue(sessions, policy, found, profiles, now=now, wake=wake)
+    cache()
+    return planned
 
 
 def _queue(
