@@ -213,7 +213,7 @@ def plan_roundups(
     due: list[int] = []
     unknown: set[int] = set()
     with session_scope(sessions) as session:
-        for team in queries.list_teams(session):
+        for team in queries.list_teams(session, members=False):  # sizes come from queries
             if not reachable(team.workspace):
                 continue
             work = partial(_due, session, policy, team, now=now, known=unknown)
