@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -160,10 +160,17 @@ def next_due(session: Session) -> datetime | None:
 
 _TABLE = OutboxMessage.__table__
 _MINE = (_TABLE.c.id == bindparam("m_id")) & (_TABLE.c.claimed_by == bindparam("m_worker"))
+# A batch of attempts in one statement (`mark_attempting_many`): which rows it changed tell
+# which calls may go.
 _ATTEMPTING = (
     update(_TABLE)
-    .where(_MINE, _TABLE.c.state.in_(LEASED))
+    .where(
+        _TABLE.c.id.in_(bindparam("m_ids", expanding=True)),
+        _TABLE.c.claimed_by == bindparam("m_worker"),
+        _TABLE.c.state.in_(LEASED),
+    )
     .values(state=ATTEMPTING, attempted_at=bindparam("m_at"), lease_until=bindparam("m_lease"))
+    .returning(_TABLE.c.id)
 )
 _SENT = (
     update(_TABLE)
@@ -210,12 +217,11 @@ def mark_attempting(
     look-up in the conversation's history. `payload` replaces the stored one (the opaque
     reference of a message to an anonymous person, kept from its first attempt).
     """
-    if payload is None:  # the common case, a statement built once (cheaper at 200/s)
-        done = session.connection().execute(
-            _ATTEMPTING,
-            {"m_id": message_id, "m_worker": worker, "m_at": attempted_at, "m_lease": lease_until},
+    if payload is None:
+        (mine,) = mark_attempting_many(
+            session, [Attempt(message_id, worker, attempted_at, lease_until)]
         )
-        return bool(done.rowcount)
+        return mine
     values: dict[str, Any] = {
         "state": ATTEMPTING,
         "attempted_at": attempted_at,
@@ -232,6 +238,41 @@ def mark_attempting(
     return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
+class Attempt(NamedTuple):
+    """One message's `mark_attempting`, as `mark_attempting_many` takes it."""
+
+    message_id: int
+    worker: str
+    attempted_at: datetime
+    lease_until: datetime
+
+
+def mark_attempting_many(session: Session, attempts: Sequence[Attempt]) -> list[bool]:
+    """`mark_attempting` for many messages (no payload to replace) in one statement per
+    worker, each answered in order: True where the call may go.
+
+    A batch shares its earliest `attempted_at` and `lease_until`: the look-up in the
+    conversation then starts a little earlier for some (it is a lower bound), and a lease
+    ends a few milliseconds sooner."""
+    by_worker: dict[str, list[Attempt]] = {}
+    for attempt in attempts:
+        by_worker.setdefault(attempt.worker, []).append(attempt)
+    mine: set[int] = set()
+    connection = session.connection()
+    for worker, own in by_worker.items():
+        done = connection.execute(
+            _ATTEMPTING,
+            {
+                "m_ids": [attempt.message_id for attempt in own],
+                "m_worker": worker,
+                "m_at": min(attempt.attempted_at for attempt in own),
+                "m_lease": min(attempt.lease_until for attempt in own),
+            },
+        )
+        mine.update(done.scalars())
+    return [attempt.message_id in mine for attempt in attempts]
+
+
 def mark_sent(
     session: Session,
     *,
@@ -245,16 +286,7 @@ def mark_sent(
     """Record Slack's acceptance; `scrub` payloads lose their recipient at this point.
     `scrub=False`: the caller knows the payload is not one (a cheaper statement)."""
     if scrub is False:
-        session.connection().execute(
-            _SENT,
-            {
-                "m_id": message_id,
-                "m_worker": worker,
-                "m_ts": ts,
-                "m_channel": channel,
-                "m_now": now,
-            },
-        )
+        mark_sent_many(session, [Sent(message_id, worker, ts, channel, now)])
         return
     message = session.get(OutboxMessage, message_id)
     if message is None or message.claimed_by != worker:
@@ -272,6 +304,34 @@ def mark_sent(
         message.message_channel = None
         message.message_ts = None
         message.payload = {"scrub_recipient": True}
+
+
+class Sent(NamedTuple):
+    """One message's acceptance by Slack, as `mark_sent_many` takes it."""
+
+    message_id: int
+    worker: str
+    ts: str
+    channel: str
+    now: datetime
+
+
+def mark_sent_many(session: Session, accepted: Sequence[Sent]) -> None:
+    """`mark_sent` for many messages none of which is to an anonymous person (nothing to
+    scrub), in one executemany: one round trip on PostgreSQL (psycopg pipelines it)."""
+    session.connection().execute(
+        _SENT,
+        [
+            {
+                "m_id": sent.message_id,
+                "m_worker": sent.worker,
+                "m_ts": sent.ts,
+                "m_channel": sent.channel,
+                "m_now": sent.now,
+            }
+            for sent in accepted
+        ],
+    )
 
 
 def hold(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.demo.slack import SimUser
 from bot.runtime.clock import _delivering
-from bot.runtime.delivery import MAX_ATTEMPTS, Deliverer, GroupCommit, Report
+from bot.runtime.delivery import MAX_ATTEMPTS, Deliverer, GroupCommit, Queued, Report
 from storage import outbox, queries
 from storage.models import OutboxMessage
 from tests.conftest import EMPLOYEE, GONE, MANAGER, SALARIEE
@@ -308,9 +308,44 @@ def test_group_commit_fails_a_bad_write_alone(db, workspace_id):
         raise RuntimeError("bad write")
 
     done_good, done_bad = Future(), Future()
-    group._commit([(good, done_good), (bad, done_bad)])
+    group._commit([Queued(good, done_good), Queued(bad, done_bad)])
     assert done_good.result() == "ok"
     with pytest.raises(RuntimeError):
         done_bad.result()
     assert rows(db)[0].last_error == "kept"
     assert group(lambda session: 42) == 42  # through the committing thread
+
+
+def test_group_commit_writes_a_batch_of_items_in_one_call(db, workspace_id):
+    """Items queued for the same `fn` are written by one `fn(session, items)` call, each
+    thread getting its own answer; writes that take the session only go beside them. When
+    the batch fails, each item is written again alone and only the bad one fails."""
+    calls: list[list[int]] = []
+
+    def double(session, items):
+        calls.append(list(items))
+        if 13 in items:
+            raise ValueError("unlucky")
+        return [item * 2 for item in items]
+
+    group = GroupCommit(db.sessions)
+    queued = [Queued(double, Future(), item) for item in (1, 2, 3)]
+    alone = Queued(lambda session: "alone", Future())
+    group._commit([queued[0], alone, queued[1], queued[2]])
+    assert calls == [[1, 2, 3]]
+    assert [q.done.result() for q in queued] == [2, 4, 6] and alone.done.result() == "alone"
+
+    calls.clear()
+    good, bad = Queued(double, Future(), 5), Queued(double, Future(), 13)
+    group._commit([good, bad])
+    assert calls == [[5, 13], [5], [13]]
+    assert good.done.result() == 10
+    with pytest.raises(ValueError):
+        bad.done.result()
+
+    # From threads: each caller waits for its own answer.
+    calls.clear()
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda item: group.many(double, item), range(20, 60)))
+    assert answers == [item * 2 for item in range(20, 60)]
+    assert sorted(item for call in calls for item in call) == list(range(20, 60))

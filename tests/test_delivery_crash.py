@@ -340,6 +340,36 @@ class TestLease:
                 lease_until=later + LEASE,
             )  # fmt: skip
 
+    def test_attempts_written_together_answer_each_message(self, db, workspace_id):
+        """A batch of attempts is one statement; each message gets its own answer: one whose
+        lease another worker took since may not be called, the others may, and only theirs
+        are recorded, with the batch's earliest `attempted_at` (a lower bound for the look-up)."""
+        for key in ("k:a", "k:b", "k:c"):
+            queue(db, workspace_id, EMPLOYEE, key=key)
+        start = datetime.now(UTC)
+        with db.sessions.begin() as session:
+            first, second, third = outbox.claim(
+                session, worker="w1", now=start, limit=10, lease=LEASE
+            )
+        later = start + timedelta(seconds=1)
+        with db.sessions.begin() as session:  # only the second's lease has run out
+            session.get(OutboxMessage, second.id).lease_until = start
+        with db.sessions.begin() as session:
+            (taken,) = outbox.claim(session, worker="w2", now=later, limit=10, lease=LEASE)
+        assert taken.id == second.id
+        attempts = [
+            outbox.Attempt(message.id, "w1", later + timedelta(milliseconds=ms), later + LEASE)
+            for message, ms in ((third, 5), (second, 0), (first, 9))
+        ]
+        with db.sessions.begin() as session:
+            answers = outbox.mark_attempting_many(session, attempts)
+        assert answers == [True, False, True]
+        stored = {message.id: message for message in rows(db)}
+        assert stored[first.id].state == stored[third.id].state == outbox.ATTEMPTING
+        assert stored[first.id].attempted_at == stored[third.id].attempted_at == later
+        assert stored[second.id].state == outbox.SENDING
+        assert stored[second.id].claimed_by == "w2" and stored[second.id].attempted_at is None
+
     def test_an_unanswered_call_stays_in_doubt_an_answered_one_does_not(self, db, workspace_id):
         """A retry after a dropped connection keeps `attempted_at` (Slack may have the
         message); one after Slack's answer (a 500, a 429) clears it."""

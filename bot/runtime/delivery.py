@@ -33,7 +33,7 @@ from concurrent.futures import FIRST_COMPLETED, Future
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -287,16 +287,22 @@ class Deliverer:
         payload = lookup.with_reference(message)
         attempted_at = lookup.slack_time()
         lease_until = self.now() + LEASE
-        mine = self._write(
-            lambda session: outbox.mark_attempting(
-                session,
-                message_id=message.id,
-                worker=self.worker,
-                attempted_at=attempted_at,
-                lease_until=lease_until,
-                payload=payload,
+        if payload is None:  # the common case: batched with the other threads' attempts
+            mine = self._write.many(
+                outbox.mark_attempting_many,
+                outbox.Attempt(message.id, self.worker, attempted_at, lease_until),
             )
-        )
+        else:
+            mine = self._write(
+                lambda session: outbox.mark_attempting(
+                    session,
+                    message_id=message.id,
+                    worker=self.worker,
+                    attempted_at=attempted_at,
+                    lease_until=lease_until,
+                    payload=payload,
+                )
+            )
         if mine:
             message.attempted_at = attempted_at
             if payload is not None:
@@ -316,17 +322,22 @@ class Deliverer:
         """Record Slack's acceptance (`found`: seen in the conversation after a crash), then
         upload the message's file, if any: one in doubt never got there (it follows `sent`)."""
         now, scrub = self.now(), bool(message.payload.get("scrub_recipient"))
-        self._write(
-            lambda session: outbox.mark_sent(
-                session,
-                message_id=message.id,
-                worker=self.worker,
-                ts=ts,
-                channel=channel,
-                now=now,
-                scrub=scrub,
+        if scrub:
+            self._write(
+                lambda session: outbox.mark_sent(
+                    session,
+                    message_id=message.id,
+                    worker=self.worker,
+                    ts=ts,
+                    channel=channel,
+                    now=now,
+                    scrub=True,
+                )
             )
-        )
+        else:  # batched with the other threads' (nothing to scrub)
+            self._write.many(
+                outbox.mark_sent_many, outbox.Sent(message.id, self.worker, ts, channel, now)
+            )
         report.add("found" if found else "sent")
         return self._upload(client, message, channel, report)
 
@@ -471,25 +482,35 @@ class GroupCommit:
     returns its result once the transaction that ran it has committed. One thread commits
     whatever was queued meanwhile in one transaction; should that fail, each write of the
     batch is run again in its own, so one bad write fails alone. The thread starts on
-    demand and ends after a second with nothing to write."""
+    demand and ends after a second with nothing to write.
+
+    `write.many(fn, item)` queues an item for `fn(session, items)`, which writes all the
+    items of a batch queued for the same `fn` in one statement and returns their results in
+    order (or None): at 200 messages a second the deliverer's two writes per message were 400
+    statements, each with its round trip on PostgreSQL."""
 
     IDLE = 1.0
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
-        self._queued: list[tuple[Callable[[Session], Any], Future[Any]]] = []
+        self._queued: list[Queued] = []
         self._ready = threading.Condition()
         self._running = False
 
     def __call__(self, write: Callable[[Session], T]) -> T:
-        done: Future[T] = Future()
+        return self._queue(Queued(write, Future()))
+
+    def many(self, write: Callable[[Session, list[Any]], list[T] | None], item: Any) -> T | None:
+        return self._queue(Queued(write, Future(), item))
+
+    def _queue(self, queued: Queued) -> Any:
         with self._ready:
-            self._queued.append((write, done))
+            self._queued.append(queued)
             if not self._running:
                 self._running = True
                 threading.Thread(target=self._loop, name="group-commit", daemon=True).start()
             self._ready.notify()
-        return done.result()
+        return queued.done.result()
 
     def _loop(self) -> None:
         while True:
@@ -502,19 +523,43 @@ class GroupCommit:
                 batch, self._queued = self._queued, []
             self._commit(batch)
 
-    def _commit(self, batch: list[tuple[Callable[[Session], Any], Future[Any]]]) -> None:
+    def _commit(self, batch: list[Queued]) -> None:
+        results: list[Any] = [None] * len(batch)
+        together: dict[Callable[..., Any], list[int]] = {}
         try:
             with session_scope(self._sessions) as session:
-                results = [write(session) for write, _ in batch]
+                for index, (write, _, item) in enumerate(batch):
+                    if item is _ALONE:
+                        results[index] = write(session)
+                    else:
+                        together.setdefault(write, []).append(index)
+                for write, indexes in together.items():
+                    answers = write(session, [batch[index].item for index in indexes])
+                    if answers is None:  # a write that answers nothing
+                        answers = [None] * len(indexes)
+                    for index, answer in zip(indexes, answers, strict=True):
+                        results[index] = answer
         except Exception as exc:
             if len(batch) > 1:
-                for item in batch:
-                    self._commit([item])
+                for queued in batch:
+                    self._commit([queued])
             else:
-                batch[0][1].set_exception(exc)
+                batch[0].done.set_exception(exc)
             return
-        for (_, done), result in zip(batch, results, strict=True):
-            done.set_result(result)
+        for queued, result in zip(batch, results, strict=True):
+            queued.done.set_result(result)
+
+
+_ALONE = object()
+
+
+class Queued(NamedTuple):
+    """A write waiting for `GroupCommit`'s next transaction: `write(session)` when no `item`
+    is given, else one item of `write(session, items)`; `done` gets its result."""
+
+    write: Callable[..., Any]
+    done: Future[Any]
+    item: Any = _ALONE
 
 
 ANONYMOUS_ERROR = "undelivered"
