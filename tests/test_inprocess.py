@@ -3,6 +3,7 @@ keeps the log the anonymity tests read, and lets no listener outlive its test.""
 
 from __future__ import annotations
 
+import threading
 import time
 
 from sqlalchemy import func, select
@@ -61,10 +62,31 @@ class TestKeptAck:
         (then waits 3 s and answers 404): the ack the app gives keeps its first answer."""
         from bot.runtime.app import KeptAck
 
-        ack = KeptAck()
-        assert ack.response is None
+        ack = KeptAck(timeout=0.01)
+        assert ack.response is None  # after its timeout: nobody answered
         ack()
         given = ack.response
         assert given is not None and given.status == 200
         ack.response = None  # what Bolt does when the listener raises after acknowledging
         assert ack.response is given
+
+    def test_the_request_thread_gets_the_answer_as_soon_as_it_is_given(self):
+        """The request's thread (where Bolt's runner polls the ack) waits for the answer rather
+        than sleeping 10 ms between looks; the listener's thread never waits on a read."""
+        from bot.runtime.app import KeptAck
+
+        ack = KeptAck(timeout=30.0)
+        in_listener: list[object] = []
+
+        def listener() -> None:
+            in_listener.append(ack.response)  # before answering: does not wait for itself
+            time.sleep(0.05)
+            ack(text="done")
+
+        started = time.monotonic()
+        threading.Thread(target=listener).start()
+        given = ack.response  # waits for the listener's answer, not for 30 s
+        waited = time.monotonic() - started
+        assert in_listener == [None]
+        assert given is not None and given.status == 200 and "done" in given.body
+        assert 0.04 <= waited < 10.0
