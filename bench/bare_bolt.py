@@ -77,7 +77,21 @@ HELP_BLOCKS: list[dict[str, Any]] = [
         "text": {
             "type": "mrkdwn",
             "text": "*Admins*\n`/symmetry team` — create or edit a team from a channel: its "
-            "managers, time zone and language.",
+            "managers, time zone and language.\n`/symmetry survey` — admins and team managers: "
+            "how often a team's pulse surveys come, and admins' own questions.\n`/symmetry nps` "
+            "— admins and team managers: record a team's customer NPS for a month, shown in its "
+            "weekly digest beside the team's eNPS.",
+        },
+    },
+    {
+        "type": "section",
+        "text": {
+            "type": "mrkdwn",
+            "text": "*Managers*\n`/symmetry walk` — your team's sensory walk this quarter: go "
+            "through the customer spaces, then the employee spaces, with your five senses, and "
+            "turn what you find into irritants.\n`/symmetry digest` — managers and admins: your "
+            "weekly digest (Monday 09:00 unless you choose another day, or turn it off), and "
+            "this week's now, privately.",
         },
     },
     {
