@@ -1,6 +1,7 @@
-"""Planning welcomes for a crowd: a fixed number of SQL statements per batch of welcomes
+"""Planning for a crowd. Welcomes: a fixed number of SQL statements per batch of welcomes
 whatever the crowd's size, the message rendered once per team and language, the rows queued
-in bulk, a batch at a time, and once."""
+in bulk, a batch at a time, and once. Pulse rounds: a team's members read only once its round
+is due."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from slack_sdk import WebClient
 from sqlalchemy import event, func, select
 
 from bot.demo.slack import SimUser
+from bot.pulse import schedule
 from bot.teams import welcome
 from bot.teams.directory import Directory
 from storage import outbox
@@ -140,3 +142,25 @@ class TestEnqueueMany:
         with db.sessions() as session:
             found = session.execute(select(OutboxMessage.key, OutboxMessage.recipient)).all()
         assert sorted(found) == [("a", "U1"), ("b", "Ub"), ("c", "Uc")]
+
+
+class TestPulsePlanning:
+    def test_a_tick_reads_no_member_of_a_team_not_due(self, db, slack, directory):
+        """The pulse-round stage runs every tick: it reads a team's members (a thousand rows
+        for a large one) only when the team's round is due, not to find out whether it is."""
+        with db.sessions.begin() as session:
+            team = make_team(session, "Atelier", members=60, managers=(), workspace=slack.team_id)
+            team.survey_weekday = 3  # Thursday's round: not planned on a Tuesday morning
+        read: list[str] = []
+
+        def kept(_conn, _cursor, statement, *_args) -> None:
+            read.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", kept)
+        try:
+            report = schedule.plan_rounds(db.sessions, POLICY, directory, now=TUESDAY_10_PARIS)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", kept)
+        assert report.rounds == 0
+        assert read, "the stage read its teams"
+        assert not [s for s in read if "memberships" in s], read

@@ -131,7 +131,8 @@ def plan_rounds(
     report = Report()
     with session_scope(sessions) as session:
         due = []
-        for team in queries.list_teams(session):
+        # Members are read for the teams due only (a thousand-person team's rows, every tick).
+        for team in queries.list_teams(session, members=False):
             if not team.survey_enabled or not reachable(team.workspace):
                 continue
             work = partial(_due, session, team, now)
