@@ -978,6 +978,28 @@ class TestTeamModal:
             assert len(french[key]["text"]) <= 24
 
 
+class TestCompiledOnce:
+    def test_code_compiled_for_one_locale_renders_another(self):
+        """A template is compiled once for every locale: environments as `environment` makes
+        them, sharing one cache, render English and French from code compiled once."""
+        cache = blocks._CompiledOnce()
+        compiled = []
+
+        def environment(locale: str) -> Environment:
+            env = blocks.environment.__wrapped__(locale)
+            env.bytecode_cache = cache
+            compile_ = env._compile
+            env._compile = lambda *args: compiled.append(locale) or compile_(*args)
+            return env
+
+        said = "Only Symmetry admins can do this."
+        english = environment("en").get_template("not_admin.json.j2").render()
+        french = environment("fr").get_template("not_admin.json.j2").render()
+        assert compiled == ["en"]
+        assert json.loads(english)["text"] == said
+        assert json.loads(french)["text"] == translate("fr", said) != said
+
+
 # --- Slack's limits ----------------------------------------------------------------------
 
 

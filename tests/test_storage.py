@@ -9,8 +9,9 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from psycopg.pq import TransactionStatus
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -42,11 +43,22 @@ class TestMigrations:
         with scratch_engine(db, tmp_path, "migration_test") as engine:
             upgrade(engine)
             assert not pending_migrations(engine)
+            command.downgrade(alembic_config(engine), "-1")  # one behind: Alembic tells
+            assert pending_migrations(engine)
             command.downgrade(alembic_config(engine), "base")
             assert pending_migrations(engine)
             assert "teams" not in inspect(engine).get_table_names()
             upgrade(engine)
             assert not pending_migrations(engine)
+
+    def test_head_revision_is_alembics_head(self):
+        """HEAD_REVISION, which spares a command loading Alembic, is the newest migration."""
+        engine = create_engine("sqlite://")  # Alembic reads the scripts only
+        try:
+            script = ScriptDirectory.from_config(alembic_config(engine))
+        finally:
+            engine.dispose()
+        assert script.get_heads() == [storage.db.HEAD_REVISION]
 
     def test_models_and_migrations_agree(self, db):
         """Autogenerate finds nothing to add: every model change has its migration."""

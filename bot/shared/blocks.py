@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -22,7 +23,8 @@ from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import BytecodeCache, Environment, PackageLoader, StrictUndefined
+from jinja2.bccache import Bucket
 
 from bot.shared.i18n import translations
 from bot.shared.worktime import day_of, zone
@@ -129,11 +131,37 @@ def _cut(parts: list[tuple[str, bool]], budget: int) -> str:
     return "".join(out)
 
 
+class _CompiledOnce(BytecodeCache):
+    """Each template's compiled code, shared by every locale's environment. The environments
+    are configured alike and differ only in their translations and filters' locale, which the
+    code looks up as it runs: so a template is compiled once per process, not once per locale
+    (compiling every template was most of a server's warm-up, 0.3 s per locale)."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        with self._lock:
+            code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)  # checked against the template's source
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        code = bucket.bytecode_to_string()
+        with self._lock:
+            self._code[bucket.key] = code
+
+
+_COMPILED = _CompiledOnce()
+
+
 @cache
 def environment(locale: str) -> Environment:
     """The Jinja2 environment for one locale (one per locale keeps rendering thread-safe)."""
     env = Environment(
         loader=PackageLoader("bot", "templates"),
+        bytecode_cache=_COMPILED,
         extensions=["jinja2.ext.i18n"],
         undefined=StrictUndefined,
         autoescape=False,  # the output is JSON: every value goes through `tojson`
