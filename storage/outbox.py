@@ -288,22 +288,17 @@ def mark_sent(
     if scrub is False:
         mark_sent_many(session, [Sent(message_id, worker, ts, channel, now)])
         return
-    message = session.get(OutboxMessage, message_id)
-    if message is None or message.claimed_by != worker:
-        return
-    message.state = SENT
-    message.message_ts = ts
-    message.message_channel = channel
-    message.sent_at = now
-    message.lease_until = None
-    message.attempted_at = None
-    message.last_error = None
-    if message.payload.get("scrub_recipient"):
-        # Nothing kept may link an anonymous person to what they were told.
-        message.recipient = None
-        message.message_channel = None
-        message.message_ts = None
-        message.payload = {"scrub_recipient": True}
+    values: dict[str, Any] = {
+        "state": SENT,
+        "message_ts": ts,
+        "message_channel": channel,
+        "sent_at": now,
+        "lease_until": None,
+        "attempted_at": None,
+        "last_error": None,
+    }
+    # Nothing kept may link an anonymous person to what they were told.
+    _settle(session, message_id, worker, values, forget=("message_channel", "message_ts"))
 
 
 class Sent(NamedTuple):
@@ -399,31 +394,46 @@ def mark_final(session: Session, *, message_id: int, worker: str, state: str, er
     A message to an anonymous person loses its recipient and content here too: it will
     never be sent, so nothing needs to link them to it any more.
     """
-    message = session.get(OutboxMessage, message_id)
-    if message is None or message.claimed_by != worker:
-        return
-    message.state = state
-    message.lease_until = None
-    message.attempts += 1
-    message.last_error = error[:255]
-    message.last_error_at = func.now()
-    _forget_recipient(message)
+    values = {
+        "state": state,
+        "lease_until": None,
+        "attempts": OutboxMessage.attempts + 1,
+        "last_error": error[:255],
+        "last_error_at": func.now(),
+    }
+    _settle(session, message_id, worker, values)
 
 
 def mark_expired(session: Session, *, message_id: int, worker: str) -> None:
     """Give up on a message whose `expires_at` has come: `expired`, never sent."""
-    message = session.get(OutboxMessage, message_id)
-    if message is None or message.claimed_by != worker:
+    _settle(session, message_id, worker, {"state": EXPIRED, "lease_until": None})
+
+
+def _settle(
+    session: Session,
+    message_id: int,
+    worker: str,
+    values: dict[str, Any],
+    *,
+    forget: Sequence[str] = (),
+) -> None:
+    """Write a message's outcome, if `worker` still holds it. A message to an anonymous
+    person also loses its recipient and content (and the columns in `forget`).
+
+    Statements, not a loaded object: a message deleted meanwhile (a closed round's reminder,
+    which its round deletes whatever its state) is no longer anyone's, not an error at the
+    flush (StaleDataError, which ended the delivery run)."""
+    payload = session.scalar(select(OutboxMessage.payload).where(_owned(message_id, worker)))
+    if payload is None:
         return
-    message.state = EXPIRED
-    message.lease_until = None
-    _forget_recipient(message)
-
-
-def _forget_recipient(message: OutboxMessage) -> None:
-    if message.payload.get("scrub_recipient"):
-        message.recipient = None
-        message.payload = {"scrub_recipient": True}
+    if payload.get("scrub_recipient"):
+        values = {
+            **values,
+            **dict.fromkeys(forget),
+            "recipient": None,
+            "payload": {"scrub_recipient": True},
+        }
+    session.execute(update(OutboxMessage).where(_owned(message_id, worker)).values(**values))
 
 
 def any_with_prefix(session: Session, *, prefix: str) -> bool:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from slack_sdk import WebClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.demo.slack import SimUser
 from bot.runtime.clock import _delivering
@@ -349,3 +349,29 @@ def test_group_commit_writes_a_batch_of_items_in_one_call(db, workspace_id):
         answers = list(pool.map(lambda item: group.many(double, item), range(20, 60)))
     assert answers == [item * 2 for item in range(20, 60)]
     assert sorted(item for call in calls for item in call) == list(range(20, 60))
+
+
+@pytest.mark.parametrize("outcome", ["expired", "final", "sent"])
+def test_an_outcome_for_a_message_deleted_meanwhile_is_no_error(db, workspace_id, outcome):
+    """A closed round deletes its reminders whatever their state, one a worker is delivering
+    included: the worker's write of its outcome then changes nothing, and does not fail
+    (a StaleDataError at the flush ended the whole delivery run)."""
+    queue_anonymous(db, workspace_id, EMPLOYEE, key="pulse-reminder:1:x")
+    now = datetime.now(UTC)
+    with db.sessions.begin() as session:
+        (message,) = outbox.claim(session, worker="w", now=now, limit=1, lease=timedelta(minutes=5))
+    with db.sessions() as session:
+        known = session.get(OutboxMessage, message.id)  # the worker's session has read it
+        with db.sessions.begin() as closing:
+            closing.execute(delete(OutboxMessage).where(OutboxMessage.id == message.id))
+        if outcome == "expired":
+            outbox.mark_expired(session, message_id=message.id, worker="w")
+        elif outcome == "final":
+            outbox.mark_final(session, message_id=message.id, worker="w", state="dead", error="x")
+        else:
+            outbox.mark_sent(
+                session, message_id=message.id, worker="w", ts="1.2", channel="D1", now=now
+            )
+        session.commit()
+        assert known.id == message.id
+    assert rows(db) == []
