@@ -277,3 +277,23 @@ class TestOutboxDepth:
         body = metrics.exposition(make_engine(f"sqlite:///{tmp_path}/missing/dir/db.sqlite"))
         assert b"symmetry_ack_seconds_count" in body
         assert b"symmetry_outbox_messages" not in body
+
+
+def test_request_ids_differ_between_forked_workers():
+    """Request ids come from `random` (no system call per request): gunicorn's workers are
+    forked from one process, and each must still draw ids of its own."""
+    import os
+
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the worker
+        os.close(read)
+        os.write(write, " ".join(logs.new_id() for _ in range(3)).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        theirs = pipe.read().split()
+    os.waitpid(child, 0)
+    ours = [logs.new_id() for _ in range(3)]
+    assert len(theirs) == 3 and all(len(i) == 16 for i in theirs + ours)
+    assert not set(theirs) & set(ours)

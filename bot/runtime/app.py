@@ -311,11 +311,14 @@ class KeptAck(Ack):
     flight woke 2,000 times a second to look. Read from the thread that made it (the
     request's: `prepare` runs there, and the runner waits there), `response` waits for the
     answer instead, up to `timeout` (Bolt's ack timeout) from its making; from any other
-    thread (the listener's) it never waits."""
+    thread (the listener's) it never waits. The signal is a bare lock, held until the
+    answer is given: one wake-up, where an Event's condition takes several lock round trips,
+    each a wait for the GIL under load."""
 
     def __init__(self, timeout: float = ACK_TIMEOUT) -> None:
         self._kept: BoltResponse | None = None
-        self._given = threading.Event()
+        self._pending = threading.Lock()
+        self._pending.acquire()  # released once, by the first answer
         self._waiter = threading.get_ident()
         self._until = time.monotonic() + timeout
         super().__init__()
@@ -323,15 +326,18 @@ class KeptAck(Ack):
     @property  # type: ignore[override]
     def response(self) -> BoltResponse | None:
         if self._kept is None and threading.get_ident() == self._waiter:
-            self._given.wait(max(0.0, self._until - time.monotonic()))
+            left = self._until - time.monotonic()
+            if left > 0 and self._pending.acquire(timeout=left):
+                self._pending.release()  # later reads go straight through
         return self._kept
 
     @response.setter
     def response(self, value: BoltResponse | None) -> None:
-        if value is not None or self._kept is None:
+        if value is not None and self._kept is None:
             self._kept = value
-        if value is not None:
-            self._given.set()
+            self._pending.release()
+        elif value is not None:
+            self._kept = value
 
 
 class _Direct(Middleware):
