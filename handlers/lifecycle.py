@@ -23,8 +23,11 @@ def uninstalled(context: BoltContext) -> None:
             now=services.now(),
             installation_store=services.installation_store,
         )
-    for workspace_id in gone:
-        services.mark_uninstalled(workspace_id)
+        # Before the commit: a request that sees the workspace uninstalled in the database
+        # finds it so in memory too, and reinstates it (after the commit, it went through as
+        # if installed, and the workspace stayed marked until a later request).
+        for workspace_id in gone:
+            services.mark_uninstalled(workspace_id)
 
 
 def tokens_revoked(event: dict, context: BoltContext) -> None:
@@ -44,8 +47,8 @@ def tokens_revoked(event: dict, context: BoltContext) -> None:
             now=services.now(),
             installation_store=services.installation_store,
         )
-    for workspace_id in gone:
-        services.mark_uninstalled(workspace_id)
+        for workspace_id in gone:  # before the commit, as for app_uninstalled
+            services.mark_uninstalled(workspace_id)
 
 
 def team_access(event: dict, context: BoltContext) -> None:
@@ -65,11 +68,11 @@ def team_access(event: dict, context: BoltContext) -> None:
             now=services.now(),
             installation_store=services.installation_store,
         )
-    for workspace_id in changed:
-        if granted:
-            services.back_from_uninstall(workspace_id)
-        else:
-            services.mark_uninstalled(workspace_id)
+        for workspace_id in changed:  # before the commit, as for app_uninstalled
+            if granted:
+                services.back_from_uninstall(workspace_id)
+            else:
+                services.mark_uninstalled(workspace_id)
 
 
 def register(app: App) -> None:
