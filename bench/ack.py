@@ -59,20 +59,20 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/ack.py` from anywhere
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
 from bot.demo.harness import (  # noqa: E402
     SIGNING_SECRET,
     ServerError,
     ServerProcess,
     free_port,
+    fresh_database,
     server_env,
     start_server,
 )
 from bot.demo.slack import SimUser, SlackSim, sign  # noqa: E402
 from bot.runtime.config import Settings  # noqa: E402
 from storage import queries  # noqa: E402
-from storage.db import make_engine, make_session_factory, upgrade  # noqa: E402
+from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.models import Membership, Team, TeamManager  # noqa: E402
 
 P50_TARGET = 1.2
@@ -573,27 +573,7 @@ def prepare_database(args: argparse.Namespace, workdir: Path) -> str:
         url = f"sqlite:///{workdir / 'symmetry.db'}"
     else:
         url = Settings(DATABASE_URL=args.database_url or DEFAULT_PG_URL).database_url
-        if url.startswith("postgresql"):
-            target = make_url(url)
-            admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-            try:
-                with admin.connect() as connection:
-                    exists = connection.scalar(
-                        text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                        {"name": target.database},
-                    )
-                    if not exists:
-                        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-            finally:
-                admin.dispose()
-            engine = make_engine(url)
-            with engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
-            engine.dispose()
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
+    fresh_database(url)
     return url
 
 

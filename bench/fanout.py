@@ -60,14 +60,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/fanout.py` from anywhere
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
-from bot.demo.harness import server_env  # noqa: E402
+from bot.demo.harness import fresh_database, server_env  # noqa: E402
 from bot.demo.slack import Call, SimUser, SlackSim, _Reply  # noqa: E402
 from bot.runtime.config import Settings  # noqa: E402
 from storage import outbox, queries  # noqa: E402
-from storage.db import make_engine, make_session_factory, upgrade  # noqa: E402
+from storage.db import make_engine, make_session_factory  # noqa: E402
 from storage.models import Membership, OutboxMessage, Team  # noqa: E402
 
 RATIO_TARGET = 1.15
@@ -108,38 +107,14 @@ class FanoutSim(SlackSim):
 # --------------------------------------------------------------------------- database
 
 
-def fresh_database(backend: str, url: str | None, workdir: Path) -> str:
+def database_of(backend: str, url: str | None, workdir: Path) -> str:
     """The URL of an empty, migrated database."""
     if backend == "sqlite":
         url = f"sqlite:///{workdir / 'symmetry.db'}"
     else:
         url = Settings(DATABASE_URL=url or DEFAULT_PG_URL).database_url
-        ensure_pg_database(url)
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
+    fresh_database(url)
     return url
-
-
-def ensure_pg_database(url: str) -> None:
-    """Create the PostgreSQL database of `url` when it does not exist yet."""
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            exists = connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                {"name": target.database},
-            )
-            if not exists:
-                connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-    finally:
-        admin.dispose()
 
 
 def crowd(url: str, sim: SlackSim, size: int) -> list[str]:
@@ -362,7 +337,7 @@ def run_rate(shape: str, rate: float, args: argparse.Namespace) -> Result:
     result = Result(shape=shape, rate=rate, people=args.people, start=args.start)
     with tempfile.TemporaryDirectory(prefix="fanout-") as tmp, FanoutSim() as sim:
         workdir = Path(tmp)
-        url = fresh_database(args.database, args.database_url, workdir)
+        url = database_of(args.database, args.database_url, workdir)
         members = crowd(url, sim, args.people)
         env = server_env(url, sim)
         warm = warm_tick(env, workdir, TUESDAY) if args.start == "clock" else None

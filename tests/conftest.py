@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from slack_sdk import WebClient
 from sqlalchemy import Engine, create_engine, inspect, make_url, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.demo import harness
@@ -32,7 +32,7 @@ from bot.runtime.config import Settings
 from bot.runtime.delivery import Deliverer
 from bot.shared.policy import Policy
 from storage import queries
-from storage.db import make_engine, make_session_factory, upgrade
+from storage.db import make_engine, make_session_factory
 from storage.models import Membership, Team
 from tests.cli_inprocess import Cli, cli_for
 from tests.inprocess import AppUnderTest, InProcessPlatform, app_settings, running_app
@@ -127,27 +127,14 @@ def _postgres_url() -> str | None:
 
 
 def worker_database(url: str) -> str:
-    """The PostgreSQL database of this pytest-xdist worker: `<name>_gw0`, `<name>_gw1`…,
-    created when missing, so that workers never empty each other's tables; `url` itself
-    when the tests run in one process."""
+    """The PostgreSQL database of this pytest-xdist worker: `<name>_gw0`, `<name>_gw1`…, so
+    that workers never empty each other's tables; `url` itself when the tests run in one
+    process."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:
         return url
     base = make_url(url)
-    name = f"{base.database}_{worker}"
-    engine = make_engine(url)
-    try:
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            exists = connection.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-            )
-            if not exists:
-                # Another run of the same worker may create it meanwhile: then it is there.
-                with contextlib.suppress(ProgrammingError):
-                    connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        engine.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    return base.set(database=f"{base.database}_{worker}").render_as_string(hide_password=False)
 
 
 @dataclass
@@ -225,15 +212,13 @@ def create_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> D
             if os.environ.get("SYMMETRY_REQUIRE_POSTGRES"):
                 pytest.fail("SYMMETRY_REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not")
             pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
-        url = worker_database(Settings(DATABASE_URL=url).database_url)
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
+        base = Settings(DATABASE_URL=url).database_url
+        url = worker_database(base)
+        harness.fresh_database(url, via=base)  # created when missing, emptied, migrated
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'symmetry.db'}"
-        engine = make_engine(url)
-    upgrade(engine)
+        harness.fresh_database(url)
+    engine = make_engine(url)
     return Database(backend, url, engine, make_session_factory(engine))
 
 

@@ -39,6 +39,41 @@ class ServerError(RuntimeError):
         self.reason = reason
 
 
+def fresh_database(url: str, *, via: str | None = None) -> None:
+    """Empty and migrate the database at `url`, for a test run or a benchmark: a PostgreSQL
+    database is created when missing (through the server's `postgres` database, or `via`,
+    another database's URL; another process creating it meanwhile is no error) and its
+    `public` schema dropped and made again; a SQLite file is migrated as it is."""
+    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy.exc import ProgrammingError
+
+    from storage.db import make_engine, upgrade
+
+    if url.startswith("postgresql"):
+        target = make_url(url)
+        admin = create_engine(via or target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                exists = connection.scalar(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                    {"name": target.database},
+                )
+                if not exists:
+                    with contextlib.suppress(ProgrammingError):
+                        connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+        finally:
+            admin.dispose()
+    engine = make_engine(url)
+    try:
+        if url.startswith("postgresql"):
+            with engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as sock:
