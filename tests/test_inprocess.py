@@ -90,3 +90,25 @@ class TestKeptAck:
         assert in_listener == [None]
         assert given is not None and given.status == 200 and "done" in given.body
         assert 0.04 <= waited < 10.0
+
+    def test_a_busy_server_leaves_the_ack_to_bolts_poll(self):
+        """With `BUSY` Slack requests in flight, a read from the request's thread does not
+        wait (Bolt's runner sleeps out its 10 ms tick instead); once they are fewer, it waits
+        for the answer again."""
+        from bot.runtime.app import BUSY, IN_FLIGHT, KeptAck
+
+        ack = KeptAck(timeout=30.0)
+        busy = [IN_FLIGHT for _ in range(BUSY)]
+        for request in busy:
+            request.__enter__()
+        try:
+            started = time.monotonic()
+            assert ack.response is None  # not the 30 s of its timeout
+            assert time.monotonic() - started < 5.0
+        finally:
+            for request in busy:
+                request.__exit__(None, None, None)
+        assert IN_FLIGHT.count == 0
+        threading.Timer(0.05, ack).start()
+        answered = ack.response  # not busy: waits for the answer
+        assert answered is not None and answered.status == 200

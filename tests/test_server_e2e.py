@@ -201,3 +201,63 @@ class TestGracefulStop:
         running.process.terminate()
         assert running.process.wait(timeout=30) == 0
         assert time.monotonic() - started < 30
+
+
+class TestInFlight:
+    def test_the_server_counts_the_slack_requests_it_is_handling(self, tmp_path):
+        """`IN_FLIGHT` (which tells `KeptAck` whether the server is busy) counts a Slack request
+        while Bolt handles it, and no longer once it is answered, a failed one included."""
+        import io
+        import urllib.parse
+        from wsgiref.util import setup_testing_defaults
+
+        from slack_bolt import App
+        from slack_bolt.authorization import AuthorizeResult
+
+        from bot.runtime.app import IN_FLIGHT
+        from bot.runtime.server import wsgi_app
+        from storage.db import make_engine
+
+        seen: list[int] = []
+        bolt = App(
+            signing_secret="unused",
+            request_verification_enabled=False,
+            authorize=lambda **_: AuthorizeResult(
+                enterprise_id=None, team_id="T1", bot_token="xoxb-1", bot_user_id="U1"
+            ),
+        )
+
+        @bolt.command("/count")
+        def count(ack):
+            seen.append(IN_FLIGHT.count)
+            ack("counted")
+
+        @bolt.command("/fail")
+        def fail(ack):
+            raise RuntimeError("before its ack")
+
+        engine = make_engine(f"sqlite:///{tmp_path}/db.sqlite")
+        application = wsgi_app(bolt, engine)
+        for command in ("/count", "/fail"):
+            body = urllib.parse.urlencode(
+                {"command": command, "team_id": "T1", "user_id": "U2", "text": ""}
+            ).encode()
+            environ: dict = {
+                "PATH_INFO": "/slack/events",
+                "REQUEST_METHOD": "POST",
+                "CONTENT_TYPE": "application/x-www-form-urlencoded",
+                "CONTENT_LENGTH": str(len(body)),
+                "wsgi.input": io.BytesIO(body),
+            }
+            setup_testing_defaults(environ)
+            statuses: list[str] = []
+            answer = b"".join(
+                application(environ, lambda status, _, kept=statuses: kept.append(status))
+            )
+            if command == "/count":
+                assert statuses == ["200 OK"] and b"counted" in answer
+            else:
+                assert statuses and not statuses[0].startswith("200")
+            assert IN_FLIGHT.count == 0
+        assert seen == [1]
+        engine.dispose()

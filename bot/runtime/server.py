@@ -23,6 +23,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 
 from bot.runtime import logs
+from bot.runtime.app import IN_FLIGHT
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,8 @@ def wsgi_app(
                 if length > MAX_BODY:
                     return _json(respond, "413 Content Too Large", {"error": "too large"})
                 kind, listener = _read_slack(environ, length)
-                body = slack(environ, respond) if kind else _malformed(respond)
+                with IN_FLIGHT:  # how busy the acks are (bot.runtime.app.KeptAck)
+                    body = slack(environ, respond) if kind else _malformed(respond)
                 if str(environ.get(STATUS, "")).startswith("2"):
                     metrics.acknowledged(kind, listener, time.perf_counter() - started)
                 return body
