@@ -18,7 +18,7 @@ from datetime import datetime
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store import Bot, InstallationStore
-from sqlalchemy import desc, select
+from sqlalchemy import desc, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import queries, tokens
@@ -117,11 +117,18 @@ def tokens_revoked(
 def reinstalled(session: Session, *, slack_team_id: str) -> None:
     """A workspace that had removed the app installed it again (with the manifest's scopes:
     its DMs are taken as readable until a look-up says otherwise)."""
-    workspace = queries.get_workspace(session, slack_team_id=slack_team_id)
-    if workspace is not None:
-        workspace.uninstalled_at = None
-        workspace.history_unreadable_at = None
-        tokens.clear_refused(session, workspace_id=workspace.id)  # a new token
+    # One statement, not a loaded row: while an uninstall of the same workspace is being
+    # committed (handlers.lifecycle marks it in memory first), it waits for that commit and
+    # undoes it, instead of finding the row installed, changing nothing, and leaving the
+    # database uninstalled while memory says installed.
+    workspace_id = session.scalar(
+        update(Workspace)
+        .where(Workspace.slack_team_id == slack_team_id)
+        .values(uninstalled_at=None, history_unreadable_at=None)
+        .returning(Workspace.id)
+    )
+    if workspace_id is not None:
+        tokens.clear_refused(session, workspace_id=workspace_id)  # a new token
 
 
 def installed(
