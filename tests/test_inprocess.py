@@ -112,3 +112,13 @@ class TestKeptAck:
         threading.Timer(0.05, ack).start()
         answered = ack.response  # not busy: waits for the answer
         assert answered is not None and answered.status == 200
+
+    def test_a_listener_in_the_requests_thread_is_not_waited_for(self):
+        """Under Bolt's process_before_response the listener runs in the request's thread:
+        its ack is read there afterwards, and an unanswered read must not wait."""
+        from bot.runtime.app import KeptAck
+
+        ack = KeptAck(timeout=30.0, hand_over=False)
+        started = time.monotonic()
+        assert ack.response is None
+        assert time.monotonic() - started < 5.0

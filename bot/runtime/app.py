@@ -6,6 +6,7 @@ Only this module knows every piece. Listeners read their dependencies from `cont
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -256,7 +257,7 @@ def create_app(
         talking to us again is reinstated; NUL characters leave every text. One middleware:
         each costs on every ack."""
         context["services"] = services
-        context["ack"] = KeptAck()
+        context["ack"] = KeptAck(hand_over=not app.process_before_response)
         _strip_nul(body)
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
@@ -345,11 +346,13 @@ class KeptAck(Ack):
     wait off the CPU, and the rest are served closer to their order. Alone or nearly, an
     ack is 10 ms sooner."""
 
-    def __init__(self, timeout: float = ACK_TIMEOUT) -> None:
+    def __init__(self, timeout: float = ACK_TIMEOUT, *, hand_over: bool = True) -> None:
         self._kept: BoltResponse | None = None
         self._pending = threading.Lock()
         self._pending.acquire()  # released once, by the first answer
-        self._waiter = threading.get_ident()
+        # `hand_over=False` when the listener runs in the request's thread (Bolt's
+        # process_before_response): nobody else would answer while it waited.
+        self._waiter = threading.get_ident() if hand_over else None
         self._until = time.monotonic() + timeout
         super().__init__()
 
@@ -365,7 +368,8 @@ class KeptAck(Ack):
     def response(self, value: BoltResponse | None) -> None:
         if value is not None and self._kept is None:
             self._kept = value
-            self._pending.release()
+            with contextlib.suppress(RuntimeError):  # two first answers at once: released
+                self._pending.release()
         elif value is not None:
             self._kept = value
 
