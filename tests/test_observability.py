@@ -280,8 +280,8 @@ class TestOutboxDepth:
 
 
 def test_request_ids_differ_between_forked_workers():
-    """Request ids come from `random` (no system call per request): gunicorn's workers are
-    forked from one process, and each must still draw ids of its own."""
+    """gunicorn's workers are forked from one process: each must still draw request ids of
+    its own."""
     import os
 
     read, write = os.pipe()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-import random
+import os
 import re
 import sys
 import threading
@@ -41,10 +41,10 @@ QUIET = ("slack_bolt", "slack_sdk", "alembic", "apscheduler.executors.default")
 
 
 def new_id(prefix: str = "") -> str:
-    """A fresh random id: it says nothing of who or what the request was. From `random`
-    (seeded from the system and again in each forked worker), not `os.urandom`: a getrandom
-    call gives up the GIL, and each request then waited to take it back under load."""
-    return f"{prefix}{random.getrandbits(64):016x}"
+    """A fresh random id: it says nothing of who or what the request was, nor of the
+    requests before it (ids from `random` could be predicted from a few hundred of them, and
+    counted a worker's traffic between two of one's own)."""
+    return prefix + os.urandom(8).hex()  # as random as a uuid4's first 16 digits, cheaper
 
 
 @contextlib.contextmanager
