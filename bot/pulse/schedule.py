@@ -136,12 +136,11 @@ def plan_rounds(
             if not team.survey_enabled or not reachable(team.workspace):
                 continue
             work = partial(_due, session, team, now)
-            period = units.alone(
+            found = units.alone(
                 f"team {team.id}", work, workspace_id=team.workspace_id, reading=session
             )
-            if period is not None:
-                members = [m.user_id for m in team.memberships]
-                due.append((team.id, team.workspace_id, period, members))
+            if found is not None:
+                due.append((team.id, team.workspace_id, *found))
     for team_id, workspace_id, period, members in due:
         work = partial(
             _open_round, sessions, policy, directory, team_id, workspace_id, period, members, now
@@ -153,12 +152,13 @@ def plan_rounds(
     return report
 
 
-def _due(session: Session, team: Team, now: datetime) -> date | None:
-    """The period whose round the team should open now, or None."""
+def _due(session: Session, team: Team, now: datetime) -> tuple[date, list[str]] | None:
+    """The period whose round the team should open now and its members, or None. The
+    members are read here, in the team's own unit, and only for a team that is due."""
     period = due_period(team, now)
     if period is None or store.round_for(session, team_id=team.id, period=period):
         return None
-    return period
+    return period, [m.user_id for m in team.memberships]
 
 
 def _open_round(
