@@ -366,12 +366,12 @@ class KeptAck(Ack):
 
     @response.setter
     def response(self, value: BoltResponse | None) -> None:
-        if value is not None and self._kept is None:
-            self._kept = value
+        if value is None:
+            return  # an answer given stays given
+        first, self._kept = self._kept is None, value
+        if first:
             with contextlib.suppress(RuntimeError):  # two first answers at once: released
                 self._pending.release()
-        elif value is not None:
-            self._kept = value
 
 
 class _Direct(Middleware):

@@ -331,7 +331,6 @@ class Deliverer:
                     ts=ts,
                     channel=channel,
                     now=now,
-                    scrub=True,
                 )
             )
         else:  # batched with the other threads' (nothing to scrub)
