@@ -13,7 +13,7 @@ against
 * **ours**: the real product, `python -m bot serve` (gunicorn gthread, 64 threads), and
 * **bare**: `bench/bare_bolt.py`, a minimal Bolt app served the same way whose listeners do the
   least: ack with the same static help blocks; ack then `views.open` a fixed modal of the same
-  size (64 listener threads, like ours),
+  size (a listener pool of ours' size: 256 threads),
 
 both wired to the same fake Slack (`bot.demo.slack.SlackSim`) answering every Web API call in
 200 ms. The two servers run side by side and are measured in alternation (ours, bare, then

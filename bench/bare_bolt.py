@@ -12,10 +12,10 @@ A minimal `slack_bolt.App` with three listeners, each doing the least the produc
 
 It is served exactly like the product: the same gunicorn configuration object as
 `symmetry serve` (`bot.runtime.server.GunicornServer`: gthread, 1 worker, 64 threads,
-keep-alive 5 s), the same logging set-up, and a 64-thread listener pool
-(`bot.runtime.app.LISTENER_THREADS`).
+keep-alive 5 s), the same logging set-up, and a listener pool of the product's size
+(`bot.runtime.app.LISTENER_THREADS`, 256).
 
-    python bench/bare_bolt.py --port 3100            # tuned: 64 listener threads
+    python bench/bare_bolt.py --port 3100            # tuned: the product's listener pool
     python bench/bare_bolt.py --port 3101 --untuned  # Bolt's defaults: 5 listener threads
 
 Environment: SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN and SLACK_API_URL (the fake Slack), like

@@ -28,8 +28,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0016"
 
 
-# Connections a process may open: enough for every listener and request thread at once, so a
-# burst of slow listeners never leaves an acknowledgement waiting for a connection.
+# Connections a process may open. A listener holds one only while it reads or writes, never
+# across a Slack call (handlers close their session before calling Slack), so listeners
+# waiting on Slack after their ack leave the connections to the acks.
 POOL_SIZE = 32
 MAX_OVERFLOW = 40
 

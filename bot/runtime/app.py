@@ -40,10 +40,14 @@ from storage.models import Workspace
 
 log = logging.getLogger(__name__)
 
-# Threads that run listeners. Each in-flight request holds one while its listener runs, so
-# the pool must be as large as the server's request threads, or acks queue behind slow
-# Slack calls (Bolt's default of 5 puts acks seconds late under a burst of commands).
-LISTENER_THREADS = 64
+# Threads that run listeners. A request's listener holds one until its ack, and most keep it
+# after, waiting on Slack (`views.open` after `/irritant`: 200 ms, seconds when Slack is slow).
+# A pool only as large as the server's request threads (64; Bolt's default is 5) fills with
+# listeners past their ack under a burst, and new acks queue behind their Slack calls: 64
+# threads and a 1 s `views.open` cap a process at 64 commands a second. This leaves room for
+# three times as many listeners past their ack. Threads start only when needed; those waiting
+# on Slack are off the CPU.
+LISTENER_THREADS = 256
 CLIENT_TTL = 300.0  # seconds a workspace's client (or its absence) is trusted
 ACK_TIMEOUT = 3.0  # seconds Bolt waits for a listener's ack (its listeners' default)
 # Slack requests in flight from which an ack is left to Bolt's 10 ms poll (see `KeptAck`).

@@ -29,7 +29,8 @@ from storage.db import ping
 log = logging.getLogger(__name__)
 
 # Request threads per worker process. Each request holds one until its ack is written; the
-# listener pool (bot.runtime.app.LISTENER_THREADS) is sized to match.
+# listener pool (bot.runtime.app.LISTENER_THREADS) has as many for listeners awaiting their
+# ack, and more for those still at work after it.
 SERVER_THREADS = 64
 MAX_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything bigger unread
 
