@@ -7,8 +7,9 @@ error; query functions only add, flush and select.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,11 +29,26 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0016"
 
 
-# Connections a process may open. A listener holds one only while it reads or writes, never
-# across a Slack call (handlers close their session before calling Slack), so listeners
-# waiting on Slack after their ack leave the connections to the acks.
+# Connections a process may open. Listeners do not hold one across a Slack call (handlers
+# close their session before calling Slack), but the web process runs more listeners than
+# there are connections: those past their acknowledgement take turns for `AFTER_ACK` of
+# them (`GATE`), and the rest stay free for the work an acknowledgement waits for.
 POOL_SIZE = 32
 MAX_OVERFLOW = 40
+AFTER_ACK = 40
+
+# Entered around every `session_scope` and `gated` read where it is set: the web process
+# sets it for each request (bot.runtime.app.KeptAck.gate), and it makes a listener that has
+# acknowledged wait for one of `AFTER_ACK` places first. Unset (the clock, the CLI): no wait.
+GATE: ContextVar[Callable[[], AbstractContextManager[object]] | None] = ContextVar(
+    "storage_gate", default=None
+)
+
+
+def gate() -> AbstractContextManager[object]:
+    """The current `GATE`'s turn, or nothing to wait for."""
+    current = GATE.get()
+    return current() if current is not None else nullcontext()
 
 
 def make_engine(url: str) -> Engine:
@@ -119,16 +135,18 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commit when the block ends normally, roll back when it raises."""
-    session = factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    """One transaction: commit when the block ends normally, roll back when it raises
+    (after waiting for a turn at the connections, where `GATE` asks it)."""
+    with gate():
+        session = factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
 
 def read_connection(engine: Engine) -> Connection:

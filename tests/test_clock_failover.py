@@ -59,9 +59,9 @@ def wait_for_line(log: Path, words: str, timeout: float = 30) -> None:
         time.sleep(0.05)
 
 
-def eventually(attempt, timeout: float = 5) -> bool:
+def eventually(attempt, timeout: float = 15) -> bool:
     """True once `attempt()` is (a terminated backend frees its locks as it exits, a moment
-    after pg_terminate_backend returns)."""
+    after pg_terminate_backend returns; seconds when the machine is busy)."""
     deadline = time.monotonic() + timeout
     while not attempt():
         if time.monotonic() > deadline:

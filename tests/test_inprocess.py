@@ -56,6 +56,84 @@ class TestListenersFinish:
         assert len(slack.calls_to("response_url")) == 1
 
 
+class TestAfterAck:
+    def test_listeners_past_their_ack_take_turns_at_the_database(self):
+        """`places` turns at once; a third waits until one is given back; a thread already
+        holding one goes on inside it (a session opened within another) without waiting for
+        itself."""
+        from bot.runtime.app import AfterAck
+
+        turns = AfterAck(2)
+        inside = threading.Event()
+        leave = threading.Event()
+
+        def hold() -> None:
+            with turns.turn(), turns.turn():  # nested: no second place taken
+                inside.set()
+                leave.wait(10)
+
+        holders = [threading.Thread(target=hold) for _ in range(2)]
+        for thread in holders:
+            inside.clear()
+            thread.start()
+            assert inside.wait(5)
+        third = threading.Event()
+
+        def wait_turn() -> None:
+            with turns.turn():
+                third.set()
+
+        waiter = threading.Thread(target=wait_turn)
+        waiter.start()
+        assert not third.wait(0.2)  # both places taken
+        leave.set()
+        assert third.wait(5)  # one given back: the third gets it
+        for thread in [*holders, waiter]:
+            thread.join(5)
+
+    def test_only_work_after_the_ack_and_outside_the_requests_thread_waits(self):
+        """The ack's `gate`: nothing to wait for before the answer (the ack is waiting for that
+        work) nor in the request's thread; a turn for a listener that has answered."""
+        from bot.runtime.app import AfterAck, KeptAck
+
+        turns = AfterAck(1)
+        ack = KeptAck(timeout=0.01, after_ack=turns)
+        seen: dict[str, object] = {}
+
+        def listener() -> None:
+            seen["before"] = ack.gate()
+            ack()
+            seen["after"] = ack.gate()
+
+        thread = threading.Thread(target=listener)
+        thread.start()
+        thread.join(5)
+        assert not isinstance(seen["before"], type(turns.turn()))
+        assert isinstance(seen["after"], type(turns.turn()))
+        assert not isinstance(ack.gate(), type(turns.turn()))  # the request's own thread
+
+    def test_a_listeners_database_work_after_its_ack_takes_a_turn(self, app, platform, slack):
+        """Wired through the request (`prepare` sets storage.db.GATE, the listener's context
+        copies it): a first contact's `/symmetry help` acks, then reads the person's profile
+        and caches it, and those sessions take turns."""
+        from bot.runtime.app import AfterAck
+
+        turns: list[str] = []
+        taken = AfterAck.turn
+
+        def spied(self):  # type: ignore[no-untyped-def]
+            turns.append(threading.current_thread().name)
+            return taken(self)
+
+        AfterAck.turn = spied  # type: ignore[method-assign]
+        try:
+            assert platform.command(EMPLOYEE, "/symmetry", "help").status == 200
+            slack.wait_for("response_url")
+        finally:
+            AfterAck.turn = taken  # type: ignore[method-assign]
+        assert turns and all(name.startswith("listener") for name in turns), turns
+
+
 class TestKeptAck:
     def test_an_answer_given_stays_given(self):
         """Bolt's runner sets a failed listener's ack back to None even when it had answered

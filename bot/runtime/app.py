@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +35,7 @@ from bot.runtime.manifest import BOT_SCOPES
 from bot.runtime.services import Services, utcnow
 from bot.teams.directory import Directory
 from storage import queries
-from storage.db import make_session_factory, session_scope
+from storage.db import AFTER_ACK, GATE, make_session_factory, session_scope
 from storage.models import Workspace
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,10 @@ log = logging.getLogger(__name__)
 # after, waiting on Slack (`views.open` after `/irritant`: 200 ms, seconds when Slack is slow).
 # A pool only as large as the server's request threads (64; Bolt's default is 5) fills with
 # listeners past their ack under a burst, and new acks queue behind their Slack calls: 64
-# threads and a 1 s `views.open` cap a process at 64 commands a second. This leaves room for
-# three times as many listeners past their ack. Threads start only when needed; those waiting
-# on Slack are off the CPU.
+# threads and a 1 s `views.open` cap a process at 64 commands a second. With 256, 192 more
+# listeners can wait on Slack after their ack before acks queue again (the pool is shared:
+# past that, they wait as before). Threads start only when needed, then stay, idle and off
+# the CPU; the database work of listeners past their ack takes turns (`AfterAck`).
 LISTENER_THREADS = 256
 CLIENT_TTL = 300.0  # seconds a workspace's client (or its absence) is trusted
 ACK_TIMEOUT = 3.0  # seconds Bolt waits for a listener's ack (its listeners' default)
@@ -255,13 +256,21 @@ def create_app(
         process_before_response=False,
     )
 
+    after_ack = AfterAck(AFTER_ACK)
+
     def prepare(body: dict, context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
-        """Every request: services into the context; each event_id handled once (Slack
-        redelivers events it thinks we missed); a workspace that had removed the app and is
-        talking to us again is reinstated; NUL characters leave every text. One middleware:
-        each costs on every ack."""
+        """Every request: services into the context; its ack, whose `gate` the request's
+        database work (its listener's included) goes through; each event_id handled once
+        (Slack redelivers events it thinks we missed); a workspace that had removed the app
+        and is talking to us again is reinstated; NUL characters leave every text. One
+        middleware: each costs on every ack."""
         context["services"] = services
-        context["ack"] = KeptAck(hand_over=not app.process_before_response)
+        ack = KeptAck(hand_over=not app.process_before_response, after_ack=after_ack)
+        context["ack"] = ack
+        # Left set: Bolt starts the listener after the middleware has returned, in a copy of
+        # this context. The server runs each request in a context of its own (bot.runtime.
+        # server, operations.socket), so the request's thread does not keep it.
+        GATE.set(ack.gate)
         _strip_nul(body)
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
@@ -323,6 +332,34 @@ class InFlight:
 IN_FLIGHT = InFlight()
 
 
+class AfterAck:
+    """Turns at the database for listeners past their ack: `places` of them at once, so that
+    the rest of the connections stay free for the work an ack waits for (a view submission's
+    write, a first contact's read). A thread already holding a turn (a session opened inside
+    another) goes on without taking a second: it would wait for itself."""
+
+    def __init__(self, places: int) -> None:
+        self._places = threading.BoundedSemaphore(places)
+        self._held = threading.local()
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        depth = getattr(self._held, "depth", 0)
+        if depth:
+            self._held.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._held.depth = depth
+            return
+        with self._places:
+            self._held.depth = 1
+            try:
+                yield
+            finally:
+                self._held.depth = 0
+
+
 class KeptAck(Ack):
     """Bolt's `ack`, whose answer, once given, stays given, and is handed over as soon as it
     is given.
@@ -350,8 +387,15 @@ class KeptAck(Ack):
     wait off the CPU, and the rest are served closer to their order. Alone or nearly, an
     ack is 10 ms sooner."""
 
-    def __init__(self, timeout: float = ACK_TIMEOUT, *, hand_over: bool = True) -> None:
+    def __init__(
+        self,
+        timeout: float = ACK_TIMEOUT,
+        *,
+        hand_over: bool = True,
+        after_ack: AfterAck | None = None,
+    ) -> None:
         self._kept: BoltResponse | None = None
+        self._after_ack = after_ack
         self._pending = threading.Lock()
         self._pending.acquire()  # released once, by the first answer
         # `hand_over=False` when the listener runs in the request's thread (Bolt's
@@ -367,6 +411,16 @@ class KeptAck(Ack):
             if left > 0 and self._pending.acquire(timeout=left):
                 self._pending.release()  # later reads go straight through
         return self._kept
+
+    def gate(self) -> contextlib.AbstractContextManager[object]:
+        """The request's turn at the database (`storage.db.GATE`): once the ack is given,
+        work outside the request's thread (its listener's) waits for an `AfterAck` turn;
+        before it, the ack is waiting for that work, and it goes first."""
+        if self._after_ack is None or self._kept is None:
+            return contextlib.nullcontext()
+        if threading.get_ident() == self._waiter:
+            return contextlib.nullcontext()
+        return self._after_ack.turn()
 
     @response.setter
     def response(self, value: BoltResponse | None) -> None:

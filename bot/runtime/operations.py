@@ -7,6 +7,7 @@ and `tick` need not load Bolt, which saves a short-lived process a good part of 
 from __future__ import annotations
 
 import argparse
+import contextvars
 import logging
 import os
 import shutil
@@ -119,8 +120,10 @@ def socket(settings: Settings) -> int:
         """Each request's lines under an id of their own, as over HTTP (bot/runtime/logs.py)."""
 
         def handle(self, client, req):  # type: ignore[no-untyped-def]
+            # In a context of its own, as over HTTP: what the request sets there (its ack's
+            # database gate, storage.db.GATE) does not outlive it.
             with logs.requesting():
-                super().handle(client, req)
+                contextvars.copy_context().run(super().handle, client, req)
 
     engine = migrated_engine(settings)
     app = create_app(settings, make_session_factory(engine), engine=engine)

@@ -4,6 +4,7 @@ production server that runs it (gunicorn, threaded, graceful on SIGTERM).
 
 from __future__ import annotations
 
+import contextvars
 import gc
 import hmac
 import io
@@ -29,8 +30,8 @@ from storage.db import ping
 log = logging.getLogger(__name__)
 
 # Request threads per worker process. Each request holds one until its ack is written; the
-# listener pool (bot.runtime.app.LISTENER_THREADS) has as many for listeners awaiting their
-# ack, and more for those still at work after it.
+# listener pool (bot.runtime.app.LISTENER_THREADS) is four times as large, so that listeners
+# still at work after their ack do not hold every listener thread.
 SERVER_THREADS = 64
 MAX_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything bigger unread
 
@@ -87,7 +88,13 @@ def wsgi_app(
                     return _json(respond, "413 Content Too Large", {"error": "too large"})
                 kind, listener = _read_slack(environ, length)
                 with IN_FLIGHT:  # how busy the acks are (bot.runtime.app.KeptAck)
-                    body = slack(environ, respond) if kind else _malformed(respond)
+                    # In a context of its own: what the request sets there (the database
+                    # gate of its ack, storage.db.GATE) goes with it.
+                    body = (
+                        contextvars.copy_context().run(slack, environ, respond)
+                        if kind
+                        else _malformed(respond)
+                    )
                 if str(environ.get(STATUS, "")).startswith("2"):
                     metrics.acknowledged(kind, listener, time.perf_counter() - started)
                 return body
