@@ -59,6 +59,14 @@ def wait_for_line(log: Path, words: str, timeout: float = 30) -> None:
         time.sleep(0.05)
 
 
+def waiting_for_the_lock(db) -> int:  # type: ignore[no-untyped-def]
+    """Sessions queued for an advisory lock, not granted it yet."""
+    with db.engine.connect() as connection:
+        return connection.execute(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        ).scalar()
+
+
 def eventually(attempt, timeout: float = 15) -> bool:
     """True once `attempt()` is (a terminated backend frees its locks as it exits, a moment
     after pg_terminate_backend returns; seconds when the machine is busy)."""
@@ -168,7 +176,7 @@ class TestAdvisoryLock:
         caplog.set_level(logging.INFO, logger="bot.runtime.clock")
         ticks: list[datetime] = []
         monkeypatch.setattr(clock, "tick", lambda *_a, now, **_k: ticks.append(now) or "")
-        holder, other = leader.AdvisoryLock(db.url), leader.AdvisoryLock(db.url)
+        holder = leader.AdvisoryLock(db.url)
         stop = threading.Event()
         running = threading.Thread(
             target=clock.run_forever,
@@ -181,12 +189,25 @@ class TestAdvisoryLock:
             while len(ticks) < 2:
                 assert time.monotonic() < deadline
                 time.sleep(0.02)
+            # Another session queues for the lock first: when the holder's backend ends, the
+            # lock goes to it, not to the holder's next try (PostgreSQL serves its queue
+            # before a later request; a race between two tries was lost under load).
+            other = db.engine.connect()
+            taken = threading.Event()
+            queued = threading.Thread(
+                target=lambda: (
+                    other.execute(text("SELECT pg_advisory_lock(:key)"), {"key": holder.key}),
+                    taken.set(),
+                )
+            )
+            queued.start()
+            assert eventually(lambda: waiting_for_the_lock(db) == 1)
             with db.engine.begin() as connection:
                 connection.execute(
                     text("SELECT pg_terminate_backend(:pid)"), {"pid": holder.backend_pid}
                 )
-            assert eventually(other.acquire)
-            time.sleep(0.3)  # the holder's next check finds it out
+            assert taken.wait(15)
+            assert eventually(lambda: "standing by" in caplog.text)  # its next try failed
             counted = len(ticks)
             time.sleep(0.5)
             assert len(ticks) == counted  # no tick since
@@ -194,8 +215,10 @@ class TestAdvisoryLock:
         finally:
             stop.set()
             running.join(timeout=10)
-            other.release()
-        assert "standing by" in caplog.text
+            if "other" in locals():
+                queued.join(timeout=10)
+                other.invalidate()  # its session ends, and its advisory lock with it
+                other.close()
 
 
 class TestSqliteOneClock:
