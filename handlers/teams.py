@@ -64,10 +64,11 @@ def member_left(event: dict, context: BoltContext) -> None:
     channel_id, user_id = slack_id(event.get("channel")), slack_id(event.get("user"))
     if channel_id is None or user_id is None:
         return
+    workspace_id = services.workspace_id(context.team_id)  # before: it may open a session
     with services.session() as session:
         roster.member_left(
             session,
-            workspace_id=services.workspace_id(context.team_id),
+            workspace_id=workspace_id,
             channel_id=channel_id,
             user_id=user_id,
             now=services.now(),
