@@ -37,7 +37,7 @@ POOL_SIZE = 32
 MAX_OVERFLOW = 40
 AFTER_ACK = 40
 
-# Entered around every `session_scope` and `gated` read where it is set: the web process
+# Entered around every `session_scope` (and `Services.reading`) where it is set: the web process
 # sets it for each request (bot.runtime.app.KeptAck.gate), and it makes a listener that has
 # acknowledged wait for one of `AFTER_ACK` places first. Unset (the clock, the CLI): no wait.
 GATE: ContextVar[Callable[[], AbstractContextManager[object]] | None] = ContextVar(
