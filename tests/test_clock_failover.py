@@ -183,16 +183,18 @@ class TestAdvisoryLock:
             args=(Policy(secret_key=SECRET_KEY), db.sessions, lambda _id: None),
             kwargs={"leadership": holder, "standby_poll": 0.1, "tick_every": 0.05, "stop": stop},
         )
+        # Another session, to queue for the lock before the holder's connection is cut.
+        other = db.engine.connect()
+        queued: threading.Thread | None = None
         running.start()
         try:
             deadline = time.monotonic() + 10
             while len(ticks) < 2:
                 assert time.monotonic() < deadline
                 time.sleep(0.02)
-            # Another session queues for the lock first: when the holder's backend ends, the
+            # The other session queues for the lock first: when the holder's backend ends, the
             # lock goes to it, not to the holder's next try (PostgreSQL serves its queue
             # before a later request; a race between two tries was lost under load).
-            other = db.engine.connect()
             taken = threading.Event()
             queued = threading.Thread(
                 target=lambda: (
@@ -215,10 +217,10 @@ class TestAdvisoryLock:
         finally:
             stop.set()
             running.join(timeout=10)
-            if "other" in locals():
+            if queued is not None:
                 queued.join(timeout=10)
-                other.invalidate()  # its session ends, and its advisory lock with it
-                other.close()
+            other.invalidate()  # its session ends, and its advisory lock with it
+            other.close()
 
 
 class TestSqliteOneClock:

@@ -345,19 +345,12 @@ class AfterAck:
     @contextlib.contextmanager
     def turn(self) -> Iterator[None]:
         depth = getattr(self._held, "depth", 0)
-        if depth:
+        with contextlib.nullcontext() if depth else self._places:
             self._held.depth = depth + 1
             try:
                 yield
             finally:
                 self._held.depth = depth
-            return
-        with self._places:
-            self._held.depth = 1
-            try:
-                yield
-            finally:
-                self._held.depth = 0
 
 
 class KeptAck(Ack):
@@ -416,9 +409,7 @@ class KeptAck(Ack):
         """The request's turn at the database (`storage.db.GATE`): once the ack is given,
         work outside the request's thread (its listener's) waits for an `AfterAck` turn;
         before it, the ack is waiting for that work, and it goes first."""
-        if self._after_ack is None or self._kept is None:
-            return contextlib.nullcontext()
-        if threading.get_ident() == self._waiter:
+        if self._after_ack is None or self._kept is None or threading.get_ident() == self._waiter:
             return contextlib.nullcontext()
         return self._after_ack.turn()
 
