@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from slack_bolt import BoltContext
+from slack_bolt import Ack, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.runtime.services import Services
+from bot.shared.blocks import Kept
 from bot.teams import actors
 
 T = TypeVar("T")
@@ -43,6 +44,15 @@ def actor(
         ask_slack=ask_slack,
         fresh=fresh,
     )
+
+
+def ack_kept(ack: Ack, payload: Kept) -> None:
+    """Acknowledge with a payload kept as JSON text: the text is the response's body as it
+    is. `ack(**payload.copy())` would decode it, and Bolt encode it again, on every ack."""
+    ack.response = BoltResponse(status=200, body=payload.text, headers=JSON)
+
+
+JSON = {"content-type": "application/json;charset=utf-8"}  # Bolt's own, for a dict body
 
 
 def with_admin_retry(

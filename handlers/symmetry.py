@@ -13,7 +13,7 @@ from bot.runtime import usage
 from bot.runtime.services import Services
 from bot.teams import setup_modal
 from bot.walks import walking
-from handlers.common import actor
+from handlers.common import ack_kept, actor
 from handlers.digests import open_digest
 
 
@@ -30,7 +30,10 @@ def symmetry_command(
         who = actor(context, body, ask_slack=False)
         if who.profiled:
             # The answer is the acknowledgement itself: no Slack call before it.
-            ack(**usage.help_message(who.locale, unknown=unknown))
+            if unknown is None:
+                ack_kept(ack, usage.plain_help(who.locale))
+            else:
+                ack(**usage.help_message(who.locale, unknown=unknown))
             return
         ack()
         who = actor(context, body, client)  # first contact: the language Slack knows

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.demo import harness
 from bot.demo.slack import SimUser, SlackClientSim, sign
+from bot.runtime import usage
 from storage.models import SlackUser
 from tests.conftest import (
     ADMIN,
@@ -84,6 +85,18 @@ class TestHelp:
         assert response.elapsed < 3
         assert "/irritant" in response.body
         assert "Symmetry" in response.json()["text"]
+
+    def test_help_in_the_ack_is_the_whole_message_as_json(self, server, http_platform, db):
+        """The help sent as it was kept (encoded once): JSON, UTF-8, ephemeral, the same
+        message as the one rendered for a first contact, in the person's language."""
+        answer_of(http_platform.command(MANAGER, "/symmetry", "help"), server.platform.sim)
+        response = http_platform.command(MANAGER, "/symmetry", "help")
+        assert response.status == 200
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        assert headers["content-type"].startswith("application/json")
+        assert response.json() == usage.help_message("fr")
+        assert response.json()["response_type"] == "ephemeral"
+        assert "é" in response.body  # UTF-8 as it is, read back as such
 
     def test_first_contact_answers_in_the_persons_language(self, server, http_platform, slack):
         """Someone never seen is acked at once, then answered in French via response_url."""

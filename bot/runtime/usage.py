@@ -13,12 +13,13 @@ SUBCOMMANDS = ("help", "team", "survey", "walk", "nps", "digest")
 def help_message(locale: str, *, unknown: str | None = None) -> dict[str, Any]:
     """The help message; `unknown` is the sub-command we did not understand, if any."""
     if unknown is None:
-        return _plain_help(locale).copy()  # the same for everyone: rendered once
+        return plain_help(locale).copy()
     return render("help", locale, unknown=unknown)
 
 
 @cache
-def _plain_help(locale: str) -> Kept:
+def plain_help(locale: str) -> Kept:
+    """The help message as asked for: the same for everyone, rendered and encoded once."""
     return kept(render("help", locale, unknown=None))
 
 

@@ -21,7 +21,7 @@ from slack_bolt.middleware.authorization import SingleTeamAuthorization
 from slack_sdk.errors import SlackClientError
 from sqlalchemy import Engine
 
-from bot.runtime.usage import help_message
+from bot.runtime.usage import plain_help
 from bot.shared.blocks import environment
 from bot.shared.i18n import LOCALES, translations
 from storage import irritants
@@ -56,7 +56,7 @@ def _texts() -> None:
         env = environment(locale)
         for name in env.list_templates(filter_func=lambda name: name.endswith(".j2")):
             env.get_template(name)
-        help_message(locale)  # the plain help is rendered once per locale, then kept
+        plain_help(locale)  # the plain help is rendered and encoded once per locale
         format_date(date(2026, 1, 1), locale=locale)  # Babel loads a locale's data once
 
 
