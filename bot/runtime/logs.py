@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
+import itertools
 import logging
 import os
 import re
@@ -44,7 +46,31 @@ def new_id(prefix: str = "") -> str:
     """A fresh random id: it says nothing of who or what the request was, nor of the
     requests before it (ids from `random` could be predicted from a few hundred of them, and
     counted a worker's traffic between two of one's own)."""
-    return prefix + os.urandom(8).hex()  # as random as a uuid4's first 16 digits, cheaper
+    return prefix + _IDS.next()
+
+
+class _Ids:
+    """Unpredictable ids without a system call each: a keyed hash (BLAKE2b, 64 bits) of a
+    counter, under a key drawn from the system's random source once per process, and again
+    in a forked child (gunicorn's workers). Drawing each id from the system (`os.urandom`)
+    let go of the GIL on every request, before its ack: under load, the request then waited
+    for another thread's turn to end to get it back."""
+
+    def __init__(self) -> None:
+        self.rekey()
+
+    def rekey(self) -> None:
+        self._keyed = hashlib.blake2b(key=os.urandom(32), digest_size=8)
+        self._count = itertools.count()
+
+    def next(self) -> str:
+        hashed = self._keyed.copy()
+        hashed.update(next(self._count).to_bytes(8, "little"))
+        return hashed.hexdigest()
+
+
+_IDS = _Ids()
+os.register_at_fork(after_in_child=_IDS.rekey)
 
 
 @contextlib.contextmanager
