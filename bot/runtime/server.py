@@ -10,7 +10,6 @@ import hmac
 import io
 import json
 import logging
-import re
 import threading
 import time
 import urllib.parse
@@ -175,12 +174,6 @@ def _warm(warm: Callable[[], None], warmed: threading.Event) -> None:
         warmed.set()
 
 
-# A form's `command` field. A body without `payload=` holds no JSON to check, and the
-# whole form need not be parsed (Bolt parses it again): a field's value never holds a raw
-# "&" or "=", which the form encodes.
-_COMMAND = re.compile(r"(?:^|&)command=([^&]*)")
-
-
 def _listener_of(body: bytes, content_type: str) -> tuple[str, str]:
     """What a body is for, as (kind, listener): ("command", "/irritant"), ("action",
     "pulse_answer"), ("view", "irritant_report"), ("event", "app_home_opened")…; no user's id,
@@ -193,8 +186,7 @@ def _listener_of(body: bytes, content_type: str) -> tuple[str, str]:
         if content_type.startswith("application/json"):
             data = json.loads(text or "{}")
         elif "payload=" not in text:  # a slash command, the common case: no JSON inside
-            found = _COMMAND.search(text)
-            command = urllib.parse.unquote_plus(found.group(1)) if found else ""
+            command = _command_of(text)
             return ("command", command) if command else ("form", "")
         else:
             form = urllib.parse.parse_qs(text)
@@ -210,6 +202,21 @@ def _listener_of(body: bytes, content_type: str) -> tuple[str, str]:
     if not isinstance(data, dict):
         return "", ""
     return _kind_of(data)
+
+
+def _command_of(text: str) -> str:
+    """A form's `command` field, "" without one. The whole form need not be parsed (Bolt
+    parses it again): a field's value never holds a raw "&" or "=", which the form encodes."""
+    if text.startswith("command="):
+        start = len("command=")
+    else:
+        found = text.find("&command=")
+        if found < 0:
+            return ""
+        start = found + len("&command=")
+    end = text.find("&", start)
+    value = text[start:] if end < 0 else text[start:end]
+    return urllib.parse.unquote_plus(value) if "%" in value or "+" in value else value
 
 
 def _kind_of(data: dict) -> tuple[str, str]:
