@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 
@@ -286,3 +287,22 @@ class TestInFlight:
             assert IN_FLIGHT.count == 0
         assert seen == [1]
         engine.dispose()
+
+
+def test_a_worker_collects_garbage_rarely_once_loaded():
+    """`GunicornServer.load` (in each worker, after the fork) builds the app, freezes what it
+    loaded out of the collector's reach and sets the worker's thresholds: a young collection
+    stops every request in flight, and at Python's 700 allocations one ran every few commands."""
+    from bot.runtime.server import GC_THRESHOLDS, GunicornServer
+
+    built = []
+    server = GunicornServer(lambda: built.append(object()) or (lambda environ, respond: []), port=0)
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    try:
+        server.load()
+        assert built and gc.get_threshold() == GC_THRESHOLDS
+        assert GC_THRESHOLDS[0] >= 10_000
+        assert gc.get_freeze_count() > frozen
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
