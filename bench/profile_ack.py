@@ -6,15 +6,17 @@ drives it with the same signed commands and client code as `bench/ack.py`, then 
 
 * CPU time per request: the request thread (gunicorn + Bolt) and the listener thread;
 * for ours, the listener's phases: `services.workspace_id`, the database sessions (inside
-  `actors.resolve`), `help.help_message`, the rest
-  (`ack()` itself, Bolt's argument building);
+  `actors.resolve`), `help.help_message` (or, for `/irritant`, `reporting.modal` and the
+  `views.open` call), the rest (`ack()` itself, Bolt's argument building);
 * SQL statements per command, database connections opened, pool checkouts;
 * garbage-collector pauses (count and duration, per generation);
-* with `--cprofile`, the listener's cProfile (cumulative top 25).
+* with `--cprofile`, the cProfile of the listener and of the request thread (cumulative
+  top 30 each).
 
     python bench/profile_ack.py                   # ours, 20 clients, 2000 commands
     python bench/profile_ack.py --server bare     # the same for the bare Bolt app
     python bench/profile_ack.py --cprofile        # + cProfile of the listener
+    python bench/profile_ack.py --command irritant  # `/irritant`: ack, then views.open
 
 Instrumentation costs time itself: use `bench/ack.py` for latency figures, this for shares.
 """
@@ -60,22 +62,24 @@ class Recorder:
         self.gc_started: dict[int, float] = {}
         self.gc_pauses: dict[int, list[float]] = defaultdict(list)
         self.cprofile = bool(os.environ.get("BENCH_CPROFILE"))
-        self.profiles: list[cProfile.Profile] = []
+        self.profiles: dict[str, list[cProfile.Profile]] = defaultdict(list)
 
     def add(self, **values: float) -> None:
         with self.lock:
             for key, value in values.items():
                 self.totals[key] += value
 
-    def thread_profile(self) -> cProfile.Profile | None:
-        """This thread's profiler (one per listener thread, merged when read)."""
+    def thread_profile(self, part: str) -> cProfile.Profile | None:
+        """This thread's profiler for `part` ("listener", "request thread"), one per thread,
+        merged by part when read."""
         if not self.cprofile:
             return None
-        prof = getattr(self.local, "profile", None)
+        prof = getattr(self.local, part, None)
         if prof is None:
-            prof = self.local.profile = cProfile.Profile()
+            prof = cProfile.Profile()
+            setattr(self.local, part, prof)
             with self.lock:
-                self.profiles.append(prof)
+                self.profiles[part].append(prof)
         return prof
 
     def sql_count(self) -> int:
@@ -117,23 +121,25 @@ class Recorder:
         with self.lock:
             data: dict[str, Any] = {"totals": dict(self.totals)}
             data["gc"] = {str(gen): list(p) for gen, p in self.gc_pauses.items()}
-            if self.profiles:
+            data["cprofile"] = {}
+            for part, profiles in self.profiles.items():
                 out = io.StringIO()
                 merged = pstats.Stats(stream=out)
-                for prof in self.profiles:
+                for prof in profiles:
                     prof.create_stats()
                     if prof.stats:  # type: ignore[attr-defined]
                         merged.add(prof)
                 merged.strip_dirs().sort_stats("cumulative").print_stats(30)
-                data["cprofile"] = out.getvalue()
+                data["cprofile"][part] = out.getvalue()
         return data
 
     def reset(self) -> None:
         with self.lock:
             self.totals.clear()
             self.gc_pauses.clear()
-            for prof in self.profiles:
-                prof.clear()
+            for profiles in self.profiles.values():
+                for prof in profiles:
+                    prof.clear()
 
 
 def instrument(recorder: Recorder, server: str) -> None:
@@ -160,7 +166,7 @@ def instrument(recorder: Recorder, server: str) -> None:
         @functools.wraps(func)
         def listener(*args: Any, **kwargs: Any) -> Any:
             before = recorder.sql_count()
-            prof = recorder.thread_profile()
+            prof = recorder.thread_profile("listener")
             with recorder.phase("listener"):
                 if prof is not None:
                     prof.enable()
@@ -174,13 +180,20 @@ def instrument(recorder: Recorder, server: str) -> None:
         return listener
 
     if server == "ours":
+        from slack_sdk import WebClient
+
         import bot.runtime.services
         import bot.runtime.usage
         import bot.teams.actors
         import bot.teams.directory
+        import handlers.irritants
         import handlers.symmetry
+        from bot.irritants import reporting
 
         handlers.symmetry.symmetry_command = wrap_listener(handlers.symmetry.symmetry_command)
+        handlers.irritants.irritant_command = wrap_listener(handlers.irritants.irritant_command)
+        reporting.modal = recorder.timed("reporting.modal", reporting.modal)
+        WebClient.views_open = recorder.timed("views.open", WebClient.views_open)  # type: ignore[method-assign]
         bot.runtime.services.Services.workspace_id = recorder.timed(  # type: ignore[method-assign]
             "workspace_id", bot.runtime.services.Services.workspace_id
         )
@@ -227,8 +240,15 @@ def wrap_wsgi(app: Callable[..., Any], recorder: Recorder) -> Callable[..., Any]
                 body = json.dumps(recorder.snapshot()).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
+        prof = recorder.thread_profile("request thread")
         with recorder.phase("request thread"):
-            return list(app(environ, start_response))
+            if prof is not None:
+                prof.enable()
+            try:
+                return list(app(environ, start_response))
+            finally:
+                if prof is not None:
+                    prof.disable()
 
     return application
 
@@ -289,9 +309,9 @@ def report(data: dict[str, Any], requests: int, wall: float) -> None:
                 f"  GC generation {gen}: {len(pauses_ms)} pauses, total "
                 f"{sum(pauses_ms):.1f} ms, max {pauses_ms[-1]:.1f} ms"
             )
-    if "cprofile" in data:
-        print("\nlistener cProfile (all calls merged):")
-        print(data["cprofile"])
+    for part, text in data.get("cprofile", {}).items():
+        print(f"\n{part} cProfile (all calls merged):")
+        print(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -308,6 +328,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--database-url", default=None, help="see bench/ack.py --help")
     parser.add_argument("--no-pin", action="store_true")
+    parser.add_argument(
+        "--command", choices=("help", "irritant"), default="help", help="the command sent"
+    )
     args = parser.parse_args(argv)
     if args.mode == "serve":
         return serve(args.server, args.port)
@@ -324,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     users = [
         sim.add_user(SimUser(f"UBENCH{i:03d}", f"user{i}", f"Bench User {i}")) for i in range(20)
     ]
+    if args.command == "irritant":
+        ack.create_team(database_url, sim, users)
     bench = ack.Bench(ack.build_parser().parse_args([]), sim, users)
     port = free_port()
     argv_ = [sys.executable, str(Path(__file__).resolve()), "serve", "--server", args.server]
@@ -338,9 +363,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.setswitchinterval(0.0005)
         sim.delay = args.delay
         bench.first_contact(variant)
-        bench.warm(variant, args.concurrency)
+        bench.warm(variant, args.concurrency, args.command)
         fetch(port, "DELETE")
-        sample = ack.run_round(port, bench.requests(args.requests), args.concurrency)
+        sample = bench.measure(variant, args.requests, args.concurrency, args.command)
         data = fetch(port)
         print(
             f"{variant.label}: {len(sample.errors)} errors, p50 "
