@@ -3,12 +3,17 @@ keeps the log the anonymity tests read, and lets no listener outlive its test.""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+import urllib.parse
 
+from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.listener_matcher.builtins import BuiltinListenerMatcher
 from sqlalchemy import func, select
 
 from bot.demo.slack import sign
+from bot.runtime.app import _BodyMatcher
 from storage.models import SlackUser
 from tests.conftest import EMPLOYEE, SECRET_KEY, SIGNING_SECRET
 from tests.inprocess import app_settings, running_app
@@ -200,3 +205,52 @@ class TestKeptAck:
         started = time.monotonic()
         assert ack.response is None
         assert time.monotonic() - started < 5.0
+
+
+class TestListenerMatching:
+    def test_listeners_match_on_the_body_alone_as_bolt_would(self, app):
+        """Each listener's matchers are given the body directly (`_match_by_body`: Bolt's own
+        build every listener argument for each listener tried), and answer as Bolt's own: the
+        same listener takes a command, a survey tap, a form and an event."""
+        listeners = app.app._listeners
+        assert listeners and all(
+            any(isinstance(m, _BodyMatcher) for m in listener.matchers) for listener in listeners
+        )
+        assert not [m for li in listeners for m in li.matchers if type(m) is BuiltinListenerMatcher]
+
+        def form(payload: dict) -> str:
+            return "payload=" + urllib.parse.quote(json.dumps(payload))
+
+        team, user = {"id": "T0SIM0001"}, {"id": EMPLOYEE}
+        command = {"command": "/symmetry", "text": "help", "team_id": "T0SIM0001"}
+        bodies = {
+            "symmetry_command": urllib.parse.urlencode({**command, "user_id": EMPLOYEE}),
+            "answer_click": form(
+                {"type": "block_actions", "team": team, "user": user,
+                 "actions": [{"action_id": "pulse_answer:3", "block_id": "q", "value": "x"}]}
+            ),
+            "submit_report": form(
+                {"type": "view_submission", "team": team, "user": user,
+                 "view": {"id": "V1", "type": "modal", "callback_id": "irritant_report",
+                          "state": {"values": {}}}}
+            ),
+            "home_opened": json.dumps(
+                {"type": "event_callback", "team_id": "T0SIM0001",
+                 "event": {"type": "app_home_opened", "user": EMPLOYEE, "tab": "home"}}
+            ),
+        }  # fmt: skip
+        for expected, body in bodies.items():
+            request = BoltRequest(body=body)
+            response = BoltResponse(status=200)
+            ours = [listener.matches(req=request, resp=response) for listener in listeners]
+            bolts = [
+                all(
+                    BuiltinListenerMatcher(func=m.func).matches(request, response)
+                    if isinstance(m, _BodyMatcher)
+                    else m.matches(request, response)
+                    for m in listener.matchers
+                )
+                for listener in listeners
+            ]
+            assert ours == bolts, expected
+            assert listeners[ours.index(True)].ack_function.__name__ == expected
