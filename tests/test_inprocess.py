@@ -8,12 +8,14 @@ import threading
 import time
 import urllib.parse
 
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.listener_matcher.builtins import BuiltinListenerMatcher
 from sqlalchemy import func, select
 
 from bot.demo.slack import sign
-from bot.runtime.app import _BodyMatcher
+from bot.runtime.app import _BodyMatcher, _may_hold_nul, _strip_nul
 from storage.models import SlackUser
 from tests.conftest import EMPLOYEE, SECRET_KEY, SIGNING_SECRET
 from tests.inprocess import app_settings, running_app
@@ -254,3 +256,41 @@ class TestListenerMatching:
             ]
             assert ours == bolts, expected
             assert listeners[ours.index(True)].ack_function.__name__ == expected
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+@settings(max_examples=300, deadline=None)
+@example(text="a\x00b", shape="command")
+@example(text="a\x00b", shape="payload")
+@example(text="a\x00b", shape="event")
+@example(text="a\x00b", shape="event (ensure_ascii=False)")
+@given(
+    text=st.text(),
+    shape=st.sampled_from(["command", "payload", "event", "event (ensure_ascii=False)"]),
+)
+def test_a_body_that_reads_as_holding_a_nul_is_always_walked(text, shape):
+    """`prepare` strips NUL characters only from bodies whose text as received could hold one
+    (`_may_hold_nul`): whatever the text and however Slack encodes it (a form field, a form's
+    JSON payload, a JSON event), a body that Bolt reads as holding a NUL is walked."""
+    if shape == "command":
+        raw = urllib.parse.urlencode({"command": "/irritant", "text": text})
+    elif shape == "payload":
+        payload = {"type": "view_submission", "view": {"state": {"values": {"d": text}}}}
+        raw = urllib.parse.urlencode({"payload": json.dumps(payload)})
+    else:
+        event = {"type": "event_callback", "event": {"type": "message", "text": text}}
+        raw = json.dumps(event, ensure_ascii=shape == "event")
+    kind = "application/json" if shape.startswith("event") else "application/x-www-form-urlencoded"
+    body = BoltRequest(body=raw, headers={"content-type": [kind]}).body
+    if any("\x00" in s for s in _strings(body)):
+        assert _may_hold_nul(raw)
+    assert not any("\x00" in s for s in _strings(_strip_nul(body)))

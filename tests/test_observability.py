@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.demo import harness
-from bot.demo.slack import SlackClientSim
+from bot.demo.slack import SlackClientSim, sign
 from bot.runtime import logs
 from tests.conftest import (
     EMPLOYEE,
@@ -145,6 +145,24 @@ class TestMetrics:
         assert 'symmetry_outbox_messages{state="queued"} 0.0' in body
         assert 'symmetry_outbox_messages{state="dead"} 0.0' in body
         assert EMPLOYEE not in body
+
+    def test_acks_are_counted_by_listener(self, metered, db, slack):
+        """Each ack is counted under what the request was for, as the app read it: a button
+        by its action id without the part after a colon, an event by its type; what Bolt
+        answers itself (a URL verification) as "unrouted"."""
+        platform = metered.platform
+        assert platform.block_action(EMPLOYEE, "pulse_answer:q1", "nothing").status == 200
+        event = {"type": "app_home_opened", "user": EMPLOYEE, "tab": "messages"}
+        assert platform.event(event).status == 200
+        body = json.dumps({"type": "url_verification", "challenge": "c", "token": "t"})
+        headers = {**sign(SIGNING_SECRET, body), "Content-Type": "application/json"}
+        assert platform.post_raw(body, headers).status == 200
+        scraped = get(metered.base_url, "/metrics", METRICS_TOKEN)[1]
+        for kind, listener in [("action", "pulse_answer"), ("event", "app_home_opened"),
+                               ("unrouted", "")]:  # fmt: skip
+            name = f'symmetry_ack_seconds_count{{kind="{kind}",listener="{listener}"}}'
+            assert sample(scraped, name) == 1.0, name
+        assert "pulse_answer:q1" not in scraped
 
     def test_several_workers_count_together(self, db, slack, tmp_path):
         """With two gunicorn workers, every scrape, whichever worker answers it, counts the

@@ -7,6 +7,7 @@ Only this module knows every piece. Listeners read their dependencies from `cont
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import threading
@@ -57,6 +58,15 @@ ACK_TIMEOUT = 3.0  # seconds Bolt waits for a listener's ack (its listeners' def
 BUSY = 8
 # Events that say the bot is leaving a workspace: they do not reinstate it.
 LEAVING_EVENTS = ("app_uninstalled", "tokens_revoked", "team_access_revoked")
+# A Slack request's (kind, listener) for the ack metrics: ("command", "/irritant"),
+# ("action", "pulse_answer"), ("view", "irritant_report"), ("event", "app_home_opened")…; no
+# user's id, and an action id's variable part (after a colon) left out. The server sets a
+# list here for each request and `prepare` fills it from the body Bolt has read; what Bolt
+# answers itself (a URL verification, a bad signature) stays UNROUTED.
+LABEL: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "symmetry_label", default=None
+)
+UNROUTED = "unrouted"
 APP_NAME = os.path.basename(__file__)  # "app.py": what Bolt named the app when left to itself
 
 
@@ -260,12 +270,17 @@ def create_app(
 
     after_ack = AfterAck(AFTER_ACK)
 
-    def prepare(body: dict, context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+    def prepare(
+        body: dict, raw: str, context: BoltContext, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
         """Every request: services into the context; its ack, whose `gate` the request's
         database work (its listener's included) goes through; each event_id handled once
         (Slack redelivers events it thinks we missed); a workspace that had removed the app
         and is talking to us again is reinstated; NUL characters leave every text. One
         middleware: each costs on every ack."""
+        label = LABEL.get()
+        if label is not None:
+            label[:] = _label_of(body)
         context["services"] = services
         ack = KeptAck(hand_over=not app.process_before_response, after_ack=after_ack)
         context["ack"] = ack
@@ -273,7 +288,8 @@ def create_app(
         # this context. The server runs each request in a context of its own (bot.runtime.
         # server, operations.socket), so the request's thread does not keep it.
         GATE.set(ack.gate)
-        _strip_nul(body)
+        if _may_hold_nul(raw):
+            _strip_nul(body)
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
             with services.session() as session:
@@ -427,17 +443,19 @@ class KeptAck(Ack):
 
 
 class _Direct(Middleware):
-    """A middleware called with the request's body and context directly: Bolt builds every
-    possible listener argument (about 15 payload look-ups) for a plain function's middleware,
-    on every request, before it can ack."""
+    """A middleware called with the request's body (read, and as received) and context
+    directly: Bolt builds every possible listener argument (about 15 payload look-ups) for a
+    plain function's middleware, on every request, before it can ack."""
 
-    def __init__(self, func: Callable[[dict, BoltContext, Callable[[], BoltResponse]], Any]):
+    def __init__(
+        self, func: Callable[[dict, str, BoltContext, Callable[[], BoltResponse]], Any]
+    ) -> None:
         self._func = func
 
     def process(
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
     ) -> BoltResponse | None:
-        return self._func(req.body, req.context, next)
+        return self._func(req.body, req.raw_body, req.context, next)
 
 
 class _BodyMatcher(ListenerMatcher):
@@ -465,6 +483,26 @@ def _match_by_body(app: App) -> None:
         ]
 
 
+def _label_of(body: dict) -> tuple[str, str]:
+    """What a request is for, as (kind, listener): see `LABEL`."""
+    command = body.get("command")
+    if isinstance(command, str):
+        return "command", command
+    kind = str(body.get("type") or "unknown")
+    if kind == "event_callback":
+        event = body.get("event")
+        return "event", str(event.get("type") if isinstance(event, dict) else "")
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        return "view", str(view.get("callback_id") if isinstance(view, dict) else "")
+    if kind in ("block_actions", "block_suggestion"):
+        actions = body.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions else body
+        action = first.get("action_id") if isinstance(first, dict) else ""
+        return "action", str(action or "").split(":", 1)[0]
+    return kind, str(body.get("callback_id") or "")
+
+
 def _workspace_of_org_event(body: dict, context: BoltContext) -> None:
     """An event sent to an org-wide installation names no workspace where Bolt looks first
     (its `authorizations` carry the organisation's `team_id`: null): the workspace it happened
@@ -473,6 +511,15 @@ def _workspace_of_org_event(body: dict, context: BoltContext) -> None:
         team_id = body.get("team_id") or body.get("context_team_id")
         if isinstance(team_id, str) and team_id:
             context["team_id"] = team_id
+
+
+def _may_hold_nul(raw: str) -> bool:
+    """Whether a body as received can hold a NUL character once read: as itself,
+    percent-encoded (a form's "%00") or as a JSON escape ("\\u0000", percent-encoded in a
+    form's payload or not). Looking for them costs microseconds where walking every string
+    of a survey tap's payload (its whole message) cost a quarter of a millisecond. A body
+    that came read (Socket Mode's) is walked."""
+    return not raw or "\x00" in raw or "%00" in raw or "u0000" in raw
 
 
 def _strip_nul(value: object) -> object:

@@ -7,12 +7,10 @@ from __future__ import annotations
 import contextvars
 import gc
 import hmac
-import io
 import json
 import logging
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,7 +21,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 
 from bot.runtime import logs
-from bot.runtime.app import IN_FLIGHT
+from bot.runtime.app import IN_FLIGHT, LABEL, UNROUTED
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -93,44 +91,35 @@ def wsgi_app(
                     return _json(respond, "411 Length Required", {"error": "length required"})
                 if length > MAX_BODY:
                     return _json(respond, "413 Content Too Large", {"error": "too large"})
-                kind, listener = _read_slack(environ, length)
-                with IN_FLIGHT:  # how busy the acks are (bot.runtime.app.KeptAck)
-                    # In a context of its own: what the request sets there (the database
-                    # gate of its ack, storage.db.GATE) goes with it.
-                    body = (
-                        contextvars.copy_context().run(slack, environ, respond)
-                        if kind
-                        else _malformed(respond)
-                    )
+                # What the request is for, named by the app once Bolt has read the body
+                # (bot.runtime.app.LABEL); left as it is for what Bolt answers itself.
+                label = [UNROUTED, ""]
+                labelled = LABEL.set(label)
+                try:
+                    with IN_FLIGHT:  # how busy the acks are (bot.runtime.app.KeptAck)
+                        # In a context of its own: what the request sets there (the database
+                        # gate of its ack, storage.db.GATE) goes with it.
+                        body = contextvars.copy_context().run(slack, environ, respond)
+                finally:
+                    LABEL.reset(labelled)
                 if str(environ.get(STATUS, "")).startswith("2"):
-                    metrics.acknowledged(kind, listener, time.perf_counter() - started)
+                    metrics.acknowledged(*label, time.perf_counter() - started)
                 return body
             if path == "/healthz" and method in ("GET", "HEAD"):
                 return _health(respond, engine, warmed)
             if path == "/metrics" and metrics_token and method in ("GET", "HEAD"):
                 return _metrics(environ, respond, engine, metrics_token)
             return slack(environ, respond)
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            # A body Bolt cannot parse (after its signature check passed) is the client's fault.
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+            # A body Bolt cannot read is the client's fault: not UTF-8, not JSON, or JSON that
+            # is not an object (a list, a number), which Bolt reads as one and fails with an
+            # AttributeError before any middleware or listener runs.
             log.warning("malformed Slack request: %s", type(exc).__name__)
             return _json(respond, "400 Bad Request", {"error": "malformed request"})
         finally:
             logs.request_id.reset(token)
 
     return application
-
-
-def _read_slack(environ: dict[str, Any], length: int) -> tuple[str, str]:
-    """Read a Slack request's body (left readable for Bolt) and name its listener:
-    (kind, listener); kind is "" for a body that is not what Slack sends."""
-    body = environ["wsgi.input"].read(length)
-    environ["wsgi.input"] = io.BytesIO(body)
-    return _listener_of(body, environ.get("CONTENT_TYPE") or "")
-
-
-def _malformed(respond: Callable[..., Any]) -> list[bytes]:
-    log.warning("malformed Slack request: not a JSON object")
-    return _json(respond, "400 Bad Request", {"error": "malformed request"})
 
 
 def _health(respond: Callable[..., Any], engine: Engine, warmed: threading.Event) -> list[bytes]:
@@ -180,67 +169,6 @@ def _warm(warm: Callable[[], None], warmed: threading.Event) -> None:
         log.exception("warm-up failed")
     finally:
         warmed.set()
-
-
-def _listener_of(body: bytes, content_type: str) -> tuple[str, str]:
-    """What a body is for, as (kind, listener): ("command", "/irritant"), ("action",
-    "pulse_answer"), ("view", "irritant_report"), ("event", "app_home_opened")…; no user's id,
-    and an action id's variable part (after a colon) left out. kind is "" when the body is
-    not what Slack sends: a JSON object, or a form whose `payload` (when there is one) is a
-    JSON object (Bolt read any other JSON, a list or a number, as an object and failed with a
-    500). A body that is not UTF-8 or not JSON is left to Bolt's own error handling."""
-    try:
-        text = body.decode("utf-8")
-        if content_type.startswith("application/json"):
-            data = json.loads(text or "{}")
-        elif "payload=" not in text:  # a slash command, the common case: no JSON inside
-            command = _command_of(text)
-            return ("command", command) if command else ("form", "")
-        else:
-            form = urllib.parse.parse_qs(text)
-            payloads = form.get("payload")
-            if payloads is None:
-                command = (form.get("command") or [""])[0]
-                return ("command", command) if command else ("form", "")
-            data = json.loads(payloads[0])
-            if not all(isinstance(json.loads(p), dict) for p in payloads[1:]):
-                return "", ""
-    except ValueError:
-        return "unparsed", ""
-    if not isinstance(data, dict):
-        return "", ""
-    return _kind_of(data)
-
-
-def _command_of(text: str) -> str:
-    """A form's `command` field, "" without one. The whole form need not be parsed (Bolt
-    parses it again): a field's value never holds a raw "&" or "=", which the form encodes."""
-    if text.startswith("command="):
-        start = len("command=")
-    else:
-        found = text.find("&command=")
-        if found < 0:
-            return ""
-        start = found + len("&command=")
-    end = text.find("&", start)
-    value = text[start:] if end < 0 else text[start:end]
-    return urllib.parse.unquote_plus(value) if "%" in value or "+" in value else value
-
-
-def _kind_of(data: dict) -> tuple[str, str]:
-    kind = str(data.get("type") or "unknown")
-    if kind == "event_callback":
-        event = data.get("event")
-        return "event", str(event.get("type") if isinstance(event, dict) else "")
-    if kind in ("view_submission", "view_closed"):
-        view = data.get("view")
-        return "view", str(view.get("callback_id") if isinstance(view, dict) else "")
-    if kind in ("block_actions", "block_suggestion"):
-        actions = data.get("actions")
-        first = actions[0] if isinstance(actions, list) and actions else data
-        action = first.get("action_id") if isinstance(first, dict) else ""
-        return "action", str(action or "").split(":", 1)[0]
-    return kind, str(data.get("callback_id") or "")
 
 
 def _content_length(environ: dict[str, Any]) -> int | None:
