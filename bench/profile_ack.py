@@ -6,7 +6,7 @@ drives it with the same signed commands and client code as `bench/ack.py`, then 
 
 * CPU time per request: the request thread (gunicorn + Bolt) and the listener thread;
 * for ours, the listener's phases: `services.workspace_id`, the database sessions (inside
-  `actors.resolve`), `help.help_message` (or, for `/irritant`, `reporting.modal` and the
+  `actors.resolve`), `help.plain_help` (or, for `/irritant`, `reporting.modal` and the
   `views.open` call), the rest (`ack()` itself, Bolt's argument building);
 * SQL statements per command, database connections opened, pool checkouts;
 * garbage-collector pauses (count and duration, per generation);
@@ -211,8 +211,8 @@ def instrument(recorder: Recorder, server: str) -> None:
         for module in (bot.runtime.services, bot.teams.directory, bot.teams.actors):
             module.session_scope = session_scope  # type: ignore[attr-defined]
         bot.teams.actors.resolve = recorder.timed("actors.resolve", bot.teams.actors.resolve)
-        bot.runtime.usage.help_message = recorder.timed(
-            "help.help_message", bot.runtime.usage.help_message
+        bot.runtime.usage.plain_help = recorder.timed(
+            "help.plain_help", bot.runtime.usage.plain_help
         )
     else:
         import bench.bare_bolt as bare

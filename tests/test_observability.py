@@ -147,9 +147,9 @@ class TestMetrics:
         assert EMPLOYEE not in body
 
     def test_acks_are_counted_by_listener(self, metered, db, slack):
-        """Each ack is counted under what the request was for, as the app read it: a button
-        by its action id without the part after a colon, an event by its type; what Bolt
-        answers itself (a URL verification) as "unrouted"."""
+        """Each ack is counted under what the request was for, read from the body Bolt
+        read: a button by its action id without the part after a colon, an event by its type,
+        a URL verification (which Bolt answers itself) by its type."""
         platform = metered.platform
         assert platform.block_action(EMPLOYEE, "pulse_answer:q1", "nothing").status == 200
         event = {"type": "app_home_opened", "user": EMPLOYEE, "tab": "messages"}
@@ -159,7 +159,7 @@ class TestMetrics:
         assert platform.post_raw(body, headers).status == 200
         scraped = get(metered.base_url, "/metrics", METRICS_TOKEN)[1]
         for kind, listener in [("action", "pulse_answer"), ("event", "app_home_opened"),
-                               ("unrouted", "")]:  # fmt: skip
+                               ("url_verification", "")]:  # fmt: skip
             name = f'symmetry_ack_seconds_count{{kind="{kind}",listener="{listener}"}}'
             assert sample(scraped, name) == 1.0, name
         assert "pulse_answer:q1" not in scraped

@@ -148,13 +148,15 @@ class TestRequestVerification:
         assert "/irritant" in all_text(answer_of(response, slack))
 
     @pytest.mark.parametrize(
-        "body", ["payload=%5B1%2C2%5D", "payload=42", "payload=%22text%22", "payload=null"]
+        "body",
+        ["payload=%5B1%2C2%5D", "payload=42", "payload=%22text%22", "payload=null", "[]", "null"],
     )
     def test_a_payload_that_is_not_an_object_is_4xx(self, server, body):
-        """A signed form body whose payload is JSON but not an object (a list, a number…)
-        gets a 4xx, not a 500, and the server keeps serving."""
+        """A signed body, or a form's payload, that is JSON but not an object (a list, a
+        number…) gets a 4xx, not a 500, and the server keeps serving."""
         headers = sign(SIGNING_SECRET, body)
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        form = body.startswith("payload=")
+        headers["Content-Type"] = f"application/{'x-www-form-urlencoded' if form else 'json'}"
         response = server.platform.post_raw(body, headers)
         assert 400 <= response.status < 500, response.status
         assert server.get("/healthz")[0] == 200
@@ -301,7 +303,6 @@ def test_a_worker_collects_garbage_rarely_once_loaded():
     try:
         server.load()
         assert built and gc.get_threshold() == GC_THRESHOLDS
-        assert GC_THRESHOLDS[0] >= 10_000
         assert gc.get_freeze_count() > frozen
     finally:
         gc.set_threshold(*before)

@@ -7,7 +7,6 @@ Only this module knows every piece. Listeners read their dependencies from `cont
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import logging
 import os
 import threading
@@ -58,15 +57,6 @@ ACK_TIMEOUT = 3.0  # seconds Bolt waits for a listener's ack (its listeners' def
 BUSY = 8
 # Events that say the bot is leaving a workspace: they do not reinstate it.
 LEAVING_EVENTS = ("app_uninstalled", "tokens_revoked", "team_access_revoked")
-# A Slack request's (kind, listener) for the ack metrics: ("command", "/irritant"),
-# ("action", "pulse_answer"), ("view", "irritant_report"), ("event", "app_home_opened")…; no
-# user's id, and an action id's variable part (after a colon) left out. The server sets a
-# list here for each request and `prepare` fills it from the body Bolt has read; what Bolt
-# answers itself (a URL verification, a bad signature) stays UNROUTED.
-LABEL: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
-    "symmetry_label", default=None
-)
-UNROUTED = "unrouted"
 APP_NAME = os.path.basename(__file__)  # "app.py": what Bolt named the app when left to itself
 
 
@@ -278,9 +268,6 @@ def create_app(
         (Slack redelivers events it thinks we missed); a workspace that had removed the app
         and is talking to us again is reinstated; NUL characters leave every text. One
         middleware: each costs on every ack."""
-        label = LABEL.get()
-        if label is not None:
-            label[:] = _label_of(body)
         context["services"] = services
         ack = KeptAck(hand_over=not app.process_before_response, after_ack=after_ack)
         context["ack"] = ack
@@ -473,7 +460,9 @@ def _match_by_body(app: App) -> None:
     """Bolt tries the listeners in turn until one matches, and its matchers build every
     possible listener argument (about 25, with their payload look-ups) for each one tried,
     about 8 us each: a survey tap, whose listener is the 21st, spent 150 us there before its
-    ack. Its matchers only read the body: they are given it directly."""
+    ack. Its matchers only read the body: they are given it directly. (Bolt's listeners are
+    `app._listeners`, not a public name: tests/test_inprocess.py::TestListenerMatching fails
+    if a Bolt release changes them.)"""
     for listener in app._listeners:
         listener.matchers = [
             _BodyMatcher(matcher.func)
@@ -481,26 +470,6 @@ def _match_by_body(app: App) -> None:
             else matcher
             for matcher in listener.matchers
         ]
-
-
-def _label_of(body: dict) -> tuple[str, str]:
-    """What a request is for, as (kind, listener): see `LABEL`."""
-    command = body.get("command")
-    if isinstance(command, str):
-        return "command", command
-    kind = str(body.get("type") or "unknown")
-    if kind == "event_callback":
-        event = body.get("event")
-        return "event", str(event.get("type") if isinstance(event, dict) else "")
-    if kind in ("view_submission", "view_closed"):
-        view = body.get("view")
-        return "view", str(view.get("callback_id") if isinstance(view, dict) else "")
-    if kind in ("block_actions", "block_suggestion"):
-        actions = body.get("actions")
-        first = actions[0] if isinstance(actions, list) and actions else body
-        action = first.get("action_id") if isinstance(first, dict) else ""
-        return "action", str(action or "").split(":", 1)[0]
-    return kind, str(body.get("callback_id") or "")
 
 
 def _workspace_of_org_event(body: dict, context: BoltContext) -> None:

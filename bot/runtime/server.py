@@ -16,12 +16,13 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from sqlalchemy import Engine
 
 from bot.runtime import logs
-from bot.runtime.app import IN_FLIGHT, LABEL, UNROUTED
+from bot.runtime.app import IN_FLIGHT
 from storage.db import ping
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ MAX_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything bigger
 # pauses: 330 ms in all per 2,000 commands; with these thresholds, one pass of 5-30 ms).
 GC_THRESHOLDS = (20_000, 10, 10)
 REQUEST_ID = "symmetry.request_id"  # the request's id, in the WSGI environ
+LISTENER = "symmetry.listener"  # what a Slack request is for: (kind, listener)
+UNKNOWN = ("unknown", "")
 STATUS = "symmetry.status"  # the status it was answered with
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -63,7 +66,7 @@ def wsgi_app(
     (bot/runtime/logs.py); each Slack request's time to its acknowledgement is measured, by
     listener (bot/runtime/metrics.py).
     """
-    slack = SlackRequestHandler(app, path="/slack/events")
+    slack = _SlackRequests(app, path="/slack/events")
     warmed = threading.Event()
     if warm is None:
         warmed.set()
@@ -91,35 +94,69 @@ def wsgi_app(
                     return _json(respond, "411 Length Required", {"error": "length required"})
                 if length > MAX_BODY:
                     return _json(respond, "413 Content Too Large", {"error": "too large"})
-                # What the request is for, named by the app once Bolt has read the body
-                # (bot.runtime.app.LABEL); left as it is for what Bolt answers itself.
-                label = [UNROUTED, ""]
-                labelled = LABEL.set(label)
-                try:
-                    with IN_FLIGHT:  # how busy the acks are (bot.runtime.app.KeptAck)
-                        # In a context of its own: what the request sets there (the database
-                        # gate of its ack, storage.db.GATE) goes with it.
-                        body = contextvars.copy_context().run(slack, environ, respond)
-                finally:
-                    LABEL.reset(labelled)
+                with IN_FLIGHT:  # how busy the acks are (bot.runtime.app.KeptAck)
+                    # In a context of its own: what the request sets there (the database
+                    # gate of its ack, storage.db.GATE) goes with it.
+                    body = contextvars.copy_context().run(slack, environ, respond)
                 if str(environ.get(STATUS, "")).startswith("2"):
-                    metrics.acknowledged(*label, time.perf_counter() - started)
+                    kind, listener = environ.get(LISTENER, UNKNOWN)
+                    metrics.acknowledged(kind, listener, time.perf_counter() - started)
                 return body
             if path == "/healthz" and method in ("GET", "HEAD"):
                 return _health(respond, engine, warmed)
             if path == "/metrics" and metrics_token and method in ("GET", "HEAD"):
                 return _metrics(environ, respond, engine, metrics_token)
             return slack(environ, respond)
-        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
-            # A body Bolt cannot read is the client's fault: not UTF-8, not JSON, or JSON that
-            # is not an object (a list, a number), which Bolt reads as one and fails with an
-            # AttributeError before any middleware or listener runs.
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            # A body Bolt cannot parse (after its signature check passed) is the client's fault.
             log.warning("malformed Slack request: %s", type(exc).__name__)
             return _json(respond, "400 Bad Request", {"error": "malformed request"})
         finally:
             logs.request_id.reset(token)
 
     return application
+
+
+class _SlackRequests(SlackRequestHandler):
+    """Bolt's WSGI adapter, which also names what each Slack request is for, for the ack
+    metrics, from the body as Bolt reads it (`LISTENER` in the environ): the body is read
+    once. A body that is JSON but not an object (a list, a number) is refused: Bolt reads it
+    as an object and fails, before any signature check, with an AttributeError."""
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        try:
+            bolt_request = BoltRequest(
+                body=request.get_body(),
+                query=request.query_string,
+                headers=request.get_headers(),
+            )
+        except AttributeError:
+            log.warning("malformed Slack request: not a JSON object")
+            return BoltResponse(status=400, body={"error": "malformed request"})
+        request.environ[LISTENER] = _listener_of(bolt_request.body)
+        return self.app.dispatch(bolt_request)
+
+
+def _listener_of(body: dict) -> tuple[str, str]:
+    """What a request is for, as (kind, listener): ("command", "/irritant"), ("action",
+    "pulse_answer"), ("view", "irritant_report"), ("event", "app_home_opened")…; no user's
+    id, and an action id's variable part (after a colon) left out."""
+    command = body.get("command")
+    if isinstance(command, str):
+        return "command", command
+    kind = str(body.get("type") or "unknown")
+    if kind == "event_callback":
+        event = body.get("event")
+        return "event", str(event.get("type") if isinstance(event, dict) else "")
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        return "view", str(view.get("callback_id") if isinstance(view, dict) else "")
+    if kind in ("block_actions", "block_suggestion"):
+        actions = body.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions else body
+        action = first.get("action_id") if isinstance(first, dict) else ""
+        return "action", str(action or "").split(":", 1)[0]
+    return kind, str(body.get("callback_id") or "")
 
 
 def _health(respond: Callable[..., Any], engine: Engine, warmed: threading.Event) -> list[bytes]:
