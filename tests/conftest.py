@@ -66,6 +66,27 @@ def pytest_configure(config: pytest.Config) -> None:
         compileall.compile_dir(ROOT / package, quiet=1)
 
 
+# The longest modules first, longest first: with one worker per module (`--dist loadfile`),
+# a long one that starts late is the suite's tail while the other workers are idle. The
+# demo's two narrated runs take a minute of set-up before its first test.
+FIRST = (
+    "test_demo.py",
+    "test_observability.py",
+    "test_server_e2e.py",
+    "test_fuzz_listeners.py",
+    "test_privacy.py",
+    "test_delivery_crash.py",
+    "test_clock_e2e.py",
+    "test_cli.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules in `FIRST` first, in its order; the others after, as collected."""
+    rank = {name: index for index, name in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(FIRST)))
+
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: one worker more than the cores. About a third of a worker's time went to
     waiting (for the `symmetry` processes and servers it starts, PostgreSQL, the simulated
