@@ -46,13 +46,13 @@ def actor(
     )
 
 
+JSON_HEADERS = {"content-type": "application/json;charset=utf-8"}  # Bolt's, for a dict body
+
+
 def ack_kept(ack: Ack, payload: Kept) -> None:
     """Acknowledge with a payload kept as JSON text: the text is the response's body as it
     is. `ack(**payload.copy())` would decode it, and Bolt encode it again, on every ack."""
-    ack.response = BoltResponse(status=200, body=payload.text, headers=JSON)
-
-
-JSON = {"content-type": "application/json;charset=utf-8"}  # Bolt's own, for a dict body
+    ack.response = BoltResponse(status=200, body=payload.text, headers=JSON_HEADERS)
 
 
 def with_admin_retry(

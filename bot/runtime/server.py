@@ -38,8 +38,8 @@ MAX_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything bigger
 # still alive, mostly the requests in flight (a listener waiting on Slack holds its request,
 # context and payloads), so its cost hardly depends on how often it runs. At 700 allocations,
 # `/irritant` at 20 clients collected every 16 commands, and the middle generation every 160
-# in a pass of 10-45 ms that stopped every request in flight (bench/profile_ack.py, GC
-# pauses: 330 ms in all per 2,000 commands; with these thresholds, one pass of 5-30 ms).
+# in passes of up to 47 ms that stopped every request in flight (bench/profile_ack.py, GC
+# pauses: 330 ms in all per 2,000 commands; with these thresholds, one pass of 5-28 ms).
 GC_THRESHOLDS = (20_000, 10, 10)
 REQUEST_ID = "symmetry.request_id"  # the request's id, in the WSGI environ
 LISTENER = "symmetry.listener"  # what a Slack request is for: (kind, listener)
