@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Sequence
 
+from bot.runtime import GC_THRESHOLDS
 from bot.runtime.config import ConfigError, Settings, load_settings, require
 from bot.runtime.console import CommandError
 
@@ -146,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse, load settings, run; exit 2 on a bad setting, 1 on a failed command."""
+    gc.set_threshold(*GC_THRESHOLDS)
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo":

@@ -63,8 +63,8 @@ def settle() -> None:
     collector's full passes: it lives as long as the process. Without this, a full pass in
     the middle of a fan-out scanned all of it and stopped every send thread for about 0.1 s.
     `symmetry clock`, `tick` and `worker` call it once started, before any work (once per
-    process: a second call does nothing)."""
-    gc.collect()
+    process: a second call does nothing). No pass first: at that point one found nothing to
+    free and took 60-75 ms, most of an empty tick's own work."""
     gc.freeze()
 
 

@@ -21,7 +21,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from sqlalchemy import Engine
 
-from bot.runtime import logs
+from bot.runtime import GC_THRESHOLDS, logs
 from bot.runtime.app import IN_FLIGHT
 from storage.db import ping
 
@@ -33,14 +33,6 @@ log = logging.getLogger(__name__)
 SERVER_THREADS = 64
 MAX_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything bigger unread
 
-# The garbage collector's thresholds in a worker (Python's: 700, 10, 10). Reference counting
-# frees a request's objects as soon as it is done; what a young collection scans is what is
-# still alive, mostly the requests in flight (a listener waiting on Slack holds its request,
-# context and payloads), so its cost hardly depends on how often it runs. At 700 allocations,
-# `/irritant` at 20 clients collected every 16 commands, and the middle generation every 160
-# in passes of up to 47 ms that stopped every request in flight (bench/profile_ack.py, GC
-# pauses: 330 ms in all per 2,000 commands; with these thresholds, one pass of 5-28 ms).
-GC_THRESHOLDS = (20_000, 10, 10)
 REQUEST_ID = "symmetry.request_id"  # the request's id, in the WSGI environ
 LISTENER = "symmetry.listener"  # what a Slack request is for: (kind, listener)
 UNKNOWN = ("unknown", "")
@@ -200,7 +192,6 @@ def _warm(warm: Callable[[], None], warmed: threading.Event) -> None:
     try:
         warm()
         # What the warm-up loaded lives as long as the worker, like what `load` froze.
-        gc.collect()
         gc.freeze()
     except Exception:  # a failed warm-up leaves the work to the first requests: still serve
         log.exception("warm-up failed")
@@ -290,8 +281,8 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> WSGIApp:
         application = self._build()
         # Everything loaded so far lives as long as the worker: keep it out of the garbage
-        # collector's full passes, which otherwise stall every request in flight.
-        gc.collect()
+        # collector's full passes, which otherwise stall every request in flight. (No pass
+        # first: loading leaves next to no garbage, and a pass over it all takes 60-75 ms.)
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
         return application
