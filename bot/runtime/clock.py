@@ -22,9 +22,6 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.digests import schedule as digests
@@ -293,6 +290,11 @@ def run_forever(
     `standby_poll` seconds; the holder checks it still holds it as often, and before each
     tick, and stands by when it cannot prove it. `now` is the clock a tick reads (`clock
     --now` starts it at a given instant); `tick_every` seconds replaces the minute (tests)."""
+    # Only a running clock schedules: `tick` and `worker` start without APScheduler.
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
     stopping = stop or threading.Event()
     scheduler = BackgroundScheduler(timezone="UTC")
     pacer = Pacer()  # Slack's rates, as learned, carried from one tick to the next
