@@ -13,6 +13,7 @@ opened (disposed). A command that leaves one of its threads running fails the te
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -60,7 +61,9 @@ class Cli:
 
 @contextlib.contextmanager
 def as_a_process() -> Iterator[None]:
-    """Run a command as if in a process of its own, then undo what it changed globally."""
+    """Run a command as if in a process of its own, then undo what it changed globally:
+    logging, signal handlers, the engines it made, the garbage collector's thresholds."""
+    thresholds = gc.get_threshold()
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     loggers = {
@@ -95,6 +98,7 @@ def as_a_process() -> Iterator[None]:
                 logger.setLevel(was)
         for number, handler in signals.items():
             signal.signal(number, handler)
+        gc.set_threshold(*thresholds)
     left = [t for t in set(threading.enumerate()) - threads if not t.daemon and t.is_alive()]
     assert not left, f"the command left threads running: {left}"
 
