@@ -154,7 +154,7 @@ def clock_process(
     """`symmetry clock`: ticks while it holds the clock's lock. On PostgreSQL a clock that
     finds the lock taken stands by; on SQLite it is not needed and exits with status 1."""
     from bot.runtime import clock, leader
-    from bot.runtime.app import workspace_clients
+    from bot.runtime.clients import workspace_clients
     from bot.runtime.services import utcnow
 
     start = parse_instant(now) if now else None
@@ -193,7 +193,7 @@ def clock_process(
 
 def worker(settings: Settings, *, now: str | None = None) -> int:
     from bot.runtime import clock
-    from bot.runtime.app import workspace_clients
+    from bot.runtime.clients import workspace_clients
     from bot.runtime.services import utcnow
 
     start = parse_instant(now) if now else None
@@ -287,7 +287,7 @@ def workspace_purge(settings: Settings, slack_team_id: str, *, force: bool) -> i
 
 def tick(settings: Settings, *, now: str | None) -> int:
     from bot.runtime import clock
-    from bot.runtime.app import workspace_clients
+    from bot.runtime.clients import workspace_clients
     from bot.runtime.services import utcnow
 
     instant = parse_instant(now) if now else utcnow()
@@ -307,7 +307,7 @@ def check_token(settings: Settings, sessions: sessionmaker[Session]) -> None:
     if settings.multi_workspace or not settings.slack_bot_token:
         return
     from bot.runtime import workspaces
-    from bot.runtime.app import slack_client
+    from bot.runtime.clients import slack_client
 
     workspaces.token_works_again(sessions, slack_client(settings, settings.slack_bot_token))
 
@@ -447,7 +447,7 @@ def workspace_client(settings: Settings, slack_team_id: str | None) -> tuple[Web
     from slack_sdk.errors import SlackApiError
 
     from bot.runtime import workspaces
-    from bot.runtime.app import oauth_settings, slack_client
+    from bot.runtime.clients import installation_store, slack_client
 
     token = settings.slack_bot_token
     org_wide = False
@@ -458,7 +458,7 @@ def workspace_client(settings: Settings, slack_team_id: str | None) -> tuple[Web
             enterprise_id = workspace.enterprise_id if workspace else None
             org_wide = bool(workspace and workspace.is_enterprise_install)
         bot = workspaces.find_bot(
-            oauth_settings(settings, engine).installation_store,
+            installation_store(settings, engine),
             slack_team_id=slack_team_id,
             enterprise_id=enterprise_id,
             is_enterprise_install=org_wide,

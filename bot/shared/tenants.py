@@ -70,7 +70,7 @@ def confirmed(client_for: ClientFor, workspace_id: int, error: str) -> str | Non
     if error not in TOKEN_ERRORS:
         return None
     used = client_for(workspace_id)
-    forget = getattr(client_for, "forget", None)  # bot.runtime.app.workspace_clients's cache
+    forget = getattr(client_for, "forget", None)  # bot.runtime.clients.workspace_clients's cache
     if forget is not None:
         forget(workspace_id)
         current = client_for(workspace_id)
