@@ -247,7 +247,7 @@ def child(now: str) -> int:
     """`--child NOW`: start as `symmetry clock` does (settings, migrated engine, Slack
     clients, the clock's imports), say `ready`, wait for a line, then tick once at NOW."""
     from bot.runtime import clock
-    from bot.runtime.app import workspace_clients
+    from bot.runtime.clients import workspace_clients
     from bot.runtime.config import load_settings, policy_of
     from bot.runtime.operations import migrated_engine, parse_instant
 

@@ -24,7 +24,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.demo.slack import Response, SlackClientSim, SlackSim
-from bot.runtime.app import create_app, workspace_clients
+from bot.runtime.app import create_app
+from bot.runtime.clients import workspace_clients
 from bot.runtime.clock import running_clock
 from bot.runtime.clock import tick as clock_tick
 from bot.runtime.config import Settings, policy_of

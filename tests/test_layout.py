@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -96,6 +98,22 @@ class TestImports:
             )
         )
         assert upward == []
+
+    def test_the_clock_starts_without_bolt(self):
+        """What `symmetry clock`, `tick` and `worker` load (the command line, the clock,
+        the Slack clients) brings in neither Bolt nor the listeners: only `serve` and
+        `socket` need them, and loading them was a tenth of an empty tick's CPU."""
+        probe = (
+            "import sys\n"
+            "import bot.runtime.cli, bot.runtime.clients, bot.runtime.clock\n"
+            "import bot.runtime.operations\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('slack_bolt', 'handlers')))"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "[]"
 
     def test_the_checker_sees_a_cycle(self):
         """The cycle finder is not blind: a made-up pair importing each other is reported."""

@@ -17,7 +17,7 @@ from sqlalchemy import select, text, update
 
 import storage.pulse
 import storage.walks
-from bot.runtime.app import workspace_clients
+from bot.runtime.clients import workspace_clients
 from bot.runtime.delivery import Deliverer, Report
 from bot.runtime.operations import outbox_status
 from storage import outbox, queries
