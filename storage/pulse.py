@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Insert, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
@@ -44,12 +44,34 @@ class RoundFacts:
     closes_at: datetime
 
 
+# A survey tap's two statements, built once: building them (SQLAlchemy's coercions and cache
+# keys) cost more CPU than running them, on the hottest path of a survey round.
+_ROUND_FACTS = (
+    select(Team.workspace_id, PulseRound.questions, PulseRound.state, PulseRound.closes_at)
+    .join(Team, PulseRound.team_id == Team.id)
+    .where(PulseRound.id == bindparam("round_id"))
+)
+
+
+def _answer_upsert(dialect_insert: Callable[[Table], Insert]) -> Insert:
+    """Insert an answer, or replace the value of the same person's earlier one."""
+    statement = dialect_insert(PulseAnswer.__table__).values(  # the table: no ORM work needed
+        round_id=bindparam("round_id"),
+        question=bindparam("question"),
+        respondent=bindparam("respondent"),
+        value=bindparam("value"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["round_id", "question", "respondent"],
+        set_={"value": statement.excluded.value},
+    )
+
+
+_SAVE_ANSWER = {"postgresql": _answer_upsert(pg_insert), "sqlite": _answer_upsert(sqlite_insert)}
+
+
 def round_facts(session: Session, *, round_id: int) -> RoundFacts | None:
-    row = session.execute(
-        select(Team.workspace_id, PulseRound.questions, PulseRound.state, PulseRound.closes_at)
-        .join(Team, PulseRound.team_id == Team.id)
-        .where(PulseRound.id == round_id)
-    ).one_or_none()
+    row = session.execute(_ROUND_FACTS, {"round_id": round_id}).one_or_none()
     if row is None:
         return None
     workspace_id, questions, state, closes_at = row
@@ -135,14 +157,11 @@ def save_answer(
     session: Session, *, round_id: int, question: str, respondent: str, value: int
 ) -> None:
     """Record an answer, replacing the same person's earlier one (one statement)."""
-    statement = (
-        _insert(session)(PulseAnswer)
-        .values(round_id=round_id, question=question, respondent=respondent, value=value)
-        .on_conflict_do_update(
-            index_elements=["round_id", "question", "respondent"], set_={"value": value}
-        )
+    dialect = "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+    session.execute(
+        _SAVE_ANSWER[dialect],
+        {"round_id": round_id, "question": question, "respondent": respondent, "value": value},
     )
-    session.execute(statement)
 
 
 def answers_of(session: Session, *, round_id: int, respondent: str) -> dict[str, int]:
