@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
@@ -53,9 +54,11 @@ _ROUND_FACTS = (
 )
 
 
-def _answer_upsert(dialect_insert: Callable[[Table], Insert]) -> Insert:
-    """Insert an answer, or replace the value of the same person's earlier one."""
-    statement = dialect_insert(PulseAnswer.__table__).values(  # the table: no ORM work needed
+def _answer_upsert(dialect_insert: Callable[[Any], Any]) -> Any:
+    """Insert an answer, or replace the value of the same person's earlier one. On the table,
+    not the entity: the session still autoflushes and runs its listeners, but skips the ORM's
+    bulk-insert bookkeeping."""
+    statement = dialect_insert(PulseAnswer.__table__).values(
         round_id=bindparam("round_id"),
         question=bindparam("question"),
         respondent=bindparam("respondent"),
