@@ -70,7 +70,7 @@ def _answer_upsert(dialect_insert: Callable[[Any], Any]) -> Any:
     )
 
 
-_SAVE_ANSWER = {"postgresql": _answer_upsert(pg_insert), "sqlite": _answer_upsert(sqlite_insert)}
+_SAVE_ANSWER = {pg_insert: _answer_upsert(pg_insert), sqlite_insert: _answer_upsert(sqlite_insert)}
 
 
 def round_facts(session: Session, *, round_id: int) -> RoundFacts | None:
@@ -160,9 +160,8 @@ def save_answer(
     session: Session, *, round_id: int, question: str, respondent: str, value: int
 ) -> None:
     """Record an answer, replacing the same person's earlier one (one statement)."""
-    dialect = "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
     session.execute(
-        _SAVE_ANSWER[dialect],
+        _SAVE_ANSWER[_insert(session)],
         {"round_id": round_id, "question": question, "respondent": respondent, "value": value},
     )
 
