@@ -55,7 +55,7 @@ from bot.walks.schedule import PROMPT_TIME
 from bot.walks.senses import PROMPTS, SENSES
 from tests import test_blocks as blocks
 
-TIME_LIMIT = 150  # about 50 s on an idle machine; generous for busy CI runners (both run at once)
+TIME_LIMIT = 150  # about 12 s on an idle machine; generous for busy CI runners (both run at once)
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -78,8 +78,8 @@ LOCALES = ("en", "fr")
 def demo_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DemoRun]:
     """`python -m bot demo --locale LOCALE` for each narration language, each in an empty cwd.
 
-    The two runs go at once (each keeps one core busy, mostly starting `symmetry` commands):
-    the suite waits for the slower one instead of both in turn. A run's seconds are from the
+    The two runs go at once (each keeps about one core busy): the suite waits for the slower
+    one instead of both in turn. A run's seconds are from the
     start until it was seen to end, so at most the slower run's.
     """
     # Without COLUMNS and LINES the narration has its own width, which the parsing below
