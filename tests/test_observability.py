@@ -21,10 +21,11 @@ from tests.conftest import (
     EMPLOYEE,
     SECRET_KEY,
     SIGNING_SECRET,
-    RunningServer,
     answer_of,
     free_port,
     server_env,
+    start_server,
+    stop_server,
 )
 from tests.irritant_helpers import big_team, irritants, report, wait_until
 
@@ -62,18 +63,55 @@ def get(base_url: str, path: str, token: str | None = None) -> tuple[int, str, d
         return exc.code, exc.read().decode(), dict(exc.headers)
 
 
-@pytest.fixture
-def metered(db, slack, tmp_path):
+@pytest.fixture(scope="module")
+def metrics_dir(database, tmp_path_factory) -> Path:
+    """The metered server's prometheus-client multiprocess directory, which a tick can share
+    (one per backend)."""
+    return tmp_path_factory.mktemp("metrics")
+
+
+@pytest.fixture(scope="module")
+def metered_process(database, sim, metrics_dir, tmp_path_factory):
     """`symmetry serve` with SYMMETRY_METRICS_TOKEN set, its output (stdout and stderr) to a
-    file: not a terminal."""
+    file: not a terminal; one for the module's tests on each backend."""
     port = free_port()
-    env = server_env(db.url, slack, port, SYMMETRY_METRICS_TOKEN=METRICS_TOKEN)
-    server = harness.start_server(env, tmp_path, port)
-    running = RunningServer(
-        server, SlackClientSim(f"{server.base_url}/slack/events", SIGNING_SECRET, slack)
+    env = server_env(
+        database.url,
+        sim,
+        port,
+        SYMMETRY_METRICS_TOKEN=METRICS_TOKEN,
+        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
     )
+    running = start_server(env, tmp_path_factory.mktemp("metered"), port, sim)
     yield running
-    server.stop()
+    stop_server(running)
+
+
+@pytest.fixture
+def metered(metered_process, db, slack):
+    """The metered server, with an empty database and a freshly seeded workspace. Its
+    counters go on from the module's earlier tests: a test compares a scrape with the one
+    before (`count`)."""
+    return metered_process
+
+
+def count(base_url: str, name: str) -> float:
+    """A counter or histogram count scraped from /metrics now (0 before its first sample)."""
+    body = get(base_url, "/metrics", METRICS_TOKEN)[1]
+    found = [line.split()[-1] for line in body.splitlines() if line.startswith(name + " ")]
+    return float(found[0]) if found else 0.0
+
+
+def wait_for_line(path: Path, request_id: str) -> list[dict]:
+    """The log's lines once the access line of request `request_id` is in it (gunicorn
+    writes it after the response)."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = json_lines(path)
+        if any(line.get("request_id") == request_id for line in lines):
+            return lines
+        assert time.monotonic() < deadline, f"no line of request {request_id}"
+        time.sleep(0.02)
 
 
 class TestServerLogs:
@@ -88,14 +126,13 @@ class TestServerLogs:
         assert irritants(db)[0].anonymous
         status, _, headers = get(metered.base_url, "/healthz")
         assert status == 200
-        metered.server.stop()  # its last lines written
 
-        lines = json_lines(metered.log_path)
+        lines = wait_for_line(metered.log_path, headers["X-Request-Id"])
         assert {"time", "level", "logger", "request_id", "message"} <= set(lines[0])
         assert any(line["logger"] == "gunicorn.error" for line in lines)
         access = [line for line in lines if line["logger"] == "gunicorn.access"]
-        assert [a["message"].split()[:2] for a in access][-1] == ["GET", "/healthz"]
-        assert access[-1]["request_id"] == headers["X-Request-Id"]
+        [health] = [a for a in access if a["request_id"] == headers["X-Request-Id"]]
+        assert health["message"].split()[:2] == ["GET", "/healthz"]
         posts = [a for a in access if a["message"].startswith("POST /slack/events")]
         assert len(posts) >= 2  # the command, the submission
         assert all(a["request_id"] for a in posts)
@@ -133,6 +170,8 @@ class TestMetrics:
     def test_bearer_only(self, metered, db, slack):
         """401 without a bearer or with a wrong one; 200 with it, with the ack histogram of
         the listener just hit and the outbox's depth by state."""
+        name = 'symmetry_ack_seconds_count{kind="command",listener="/symmetry"}'
+        before = count(metered.base_url, name)
         answer_of(metered.platform.command(EMPLOYEE, "/symmetry", "help"), slack)
         status, _, headers = get(metered.base_url, "/metrics")
         assert status == 401 and headers["WWW-Authenticate"].startswith("Bearer")
@@ -140,7 +179,7 @@ class TestMetrics:
         assert get(metered.base_url, "/metrics", "")[0] == 401
         status, body, headers = get(metered.base_url, "/metrics", METRICS_TOKEN)
         assert status == 200 and headers["Content-Type"].startswith("text/plain")
-        assert 'symmetry_ack_seconds_count{kind="command",listener="/symmetry"} 1.0' in body
+        assert sample(body, name) == before + 1
         assert 'symmetry_ack_seconds_bucket{kind="command",le="3.0",listener="/symmetry"}' in body
         assert 'symmetry_outbox_messages{state="queued"} 0.0' in body
         assert 'symmetry_outbox_messages{state="dead"} 0.0' in body
@@ -151,6 +190,15 @@ class TestMetrics:
         read: a button by its action id without the part after a colon, an event by its type,
         a URL verification (which Bolt answers itself) by its type."""
         platform = metered.platform
+        names = [
+            f'symmetry_ack_seconds_count{{kind="{kind}",listener="{listener}"}}'
+            for kind, listener in [
+                ("action", "pulse_answer"),
+                ("event", "app_home_opened"),
+                ("url_verification", ""),
+            ]
+        ]
+        before = [count(metered.base_url, name) for name in names]
         assert platform.block_action(EMPLOYEE, "pulse_answer:q1", "nothing").status == 200
         event = {"type": "app_home_opened", "user": EMPLOYEE, "tab": "messages"}
         assert platform.event(event).status == 200
@@ -158,10 +206,8 @@ class TestMetrics:
         headers = {**sign(SIGNING_SECRET, body), "Content-Type": "application/json"}
         assert platform.post_raw(body, headers).status == 200
         scraped = get(metered.base_url, "/metrics", METRICS_TOKEN)[1]
-        for kind, listener in [("action", "pulse_answer"), ("event", "app_home_opened"),
-                               ("url_verification", "")]:  # fmt: skip
-            name = f'symmetry_ack_seconds_count{{kind="{kind}",listener="{listener}"}}'
-            assert sample(scraped, name) == 1.0, name
+        for name, earlier in zip(names, before, strict=True):
+            assert sample(scraped, name) == earlier + 1, name
         assert "pulse_answer:q1" not in scraped
 
     def test_several_workers_count_together(self, db, slack, tmp_path):
@@ -189,14 +235,17 @@ class TestMetrics:
 
 
 class TestTickLogs:
-    def test_tick_lines_are_json_with_stage_durations(self, db, slack, tmp_path):
+    def test_tick_lines_are_json_with_stage_durations(
+        self, metered, metrics_dir, db, slack, tmp_path
+    ):
         """A `symmetry tick` process writes JSON lines on stderr, all with the tick's request
         id where they are about the tick, and the time each stage took; with the multiprocess
         directory shared with the web, its figures show in the web's metrics."""
         big_team(db, slack)
-        shared = tmp_path / "metrics"
-        shared.mkdir()
-        env = server_env(db.url, slack, PROMETHEUS_MULTIPROC_DIR=str(shared))
+        stage = 'symmetry_tick_stage_seconds_count{stage="welcomes"}'
+        outcomes = 'symmetry_delivery_outcomes_total{outcome="sent"}'
+        before = {name: count(metered.base_url, name) for name in (stage, outcomes)}
+        env = server_env(db.url, slack, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
         done = subprocess.run(
             [sys.executable, "-m", "bot", "tick", "--now", TUESDAY_10_PARIS],
             env=env,
@@ -217,23 +266,11 @@ class TestTickLogs:
         for secret in (slack.bot_token, SECRET_KEY):
             assert secret not in done.stderr
         # The web process's /metrics reads the same directory (a clock on the same machine).
-        port = free_port()
-        web_env = server_env(
-            db.url,
-            slack,
-            port,
-            SYMMETRY_METRICS_TOKEN=METRICS_TOKEN,
-            PROMETHEUS_MULTIPROC_DIR=str(shared),
-        )
-        server = harness.start_server(web_env, tmp_path, port)
-        try:
-            body = get(server.base_url, "/metrics", METRICS_TOKEN)[1]
-        finally:
-            server.stop()
-        assert 'symmetry_tick_stage_seconds_count{stage="welcomes"} 1.0' in body
+        body = get(metered.base_url, "/metrics", METRICS_TOKEN)[1]
+        assert sample(body, stage) == before[stage] + 1
         sent = sample(body, 'symmetry_outbox_messages{state="sent"}')
         assert sent > 0
-        assert sample(body, 'symmetry_delivery_outcomes_total{outcome="sent"}') == sent
+        assert sample(body, outcomes) == before[outcomes] + sent
 
 
 class TestRedaction:
