@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import runpy
 import secrets
 import shutil
 import sys
@@ -165,22 +166,21 @@ def _read(path: Path) -> str:
 
 
 def _command(args: Sequence[str], env: dict[str, str], cwd: str, out: str, err: str) -> None:
-    """In the forked process: become `symmetry ARGS` started in `cwd` with exactly `env`,
-    its stdout and stderr written to files, and exit with its status."""
-    from bot.runtime.cli import main
-
+    """In the forked process: run `python -m bot ARGS` (the module, as the interpreter would)
+    in `cwd` with exactly `env`, its stdout and stderr written to files; its exit status is the
+    process's."""
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
+    sys.argv = ["symmetry", *args]
     # Python's streams and the file descriptors under them: nothing reaches the demo's terminal.
-    sys.stdout = open(out, "w", encoding="utf-8")  # noqa: SIM115 (closed at exit)
+    sys.stdout = open(out, "w", encoding="utf-8")  # noqa: SIM115 (flushed below)
     sys.stderr = open(err, "w", encoding="utf-8")  # noqa: SIM115
     os.dup2(sys.stdout.fileno(), 1)
     os.dup2(sys.stderr.fileno(), 2)
     try:
-        status = main(args)
+        runpy.run_module("bot", run_name="__main__", alter_sys=True)
     finally:
         logging.shutdown()  # what atexit would do: a forked process leaves through os._exit
         sys.stdout.flush()
         sys.stderr.flush()
-    sys.exit(status)
