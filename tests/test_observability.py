@@ -35,10 +35,11 @@ TUESDAY_10_PARIS = "2026-01-13T10:00:00+01:00"
 
 
 def json_lines(path: Path) -> list[dict]:
-    """Every line of a log, each parsed as JSON (a line that is not fails the test)."""
-    lines = path.read_text(encoding="utf-8").splitlines()
+    """Every whole line of a log (one still being written aside), each parsed as JSON (a line
+    that is not fails the test)."""
+    text = path.read_text(encoding="utf-8")
     parsed = []
-    for line in lines:
+    for line in text[: text.rfind("\n") + 1].splitlines():
         try:
             parsed.append(json.loads(line))
         except ValueError:
@@ -119,6 +120,7 @@ class TestServerLogs:
         """Through an anonymous /irritant report (signed requests), every line the server
         writes, gunicorn's included, is JSON; each request's lines carry its id (the one in
         X-Request-Id); no line holds a secret, the report's text or its reporter's user ID."""
+        earlier = len(json_lines(metered.log_path))  # the module's earlier tests' lines
         big_team(db, slack)
         response = report(metered.platform, slack, EMPLOYEE, description=REPORT_TEXT)
         assert response.status == 200
@@ -127,9 +129,11 @@ class TestServerLogs:
         status, _, headers = get(metered.base_url, "/healthz")
         assert status == 200
 
-        lines = wait_for_line(metered.log_path, headers["X-Request-Id"])
-        assert {"time", "level", "logger", "request_id", "message"} <= set(lines[0])
-        assert any(line["logger"] == "gunicorn.error" for line in lines)
+        every = wait_for_line(metered.log_path, headers["X-Request-Id"])
+        keys = {"time", "level", "logger", "request_id", "message"}
+        assert all(keys <= set(line) for line in every)
+        assert any(line["logger"] == "gunicorn.error" for line in every)
+        lines = every[earlier:]
         access = [line for line in lines if line["logger"] == "gunicorn.access"]
         [health] = [a for a in access if a["request_id"] == headers["X-Request-Id"]]
         assert health["message"].split()[:2] == ["GET", "/healthz"]
@@ -146,18 +150,20 @@ class TestServerLogs:
     def test_a_listener_line_carries_its_request_id(self, metered, slack):
         """A line logged by a listener (in Bolt's thread pool), here a failure, has the id of
         the request it served; tokens in it are redacted."""
+        earlier = len(json_lines(metered.log_path))  # the module's earlier tests' lines
         slack.fail_next("users.info", error="fatal_error")
         response = metered.platform.command("UNEWCOMER1", "/symmetry", "help")
         assert response.status == 200
         request_id = response.headers["X-Request-Id"]
         deadline = time.monotonic() + 30
-        while "listener failed" not in metered.log_path.read_text(encoding="utf-8"):
+        while True:
+            lines = json_lines(metered.log_path)[earlier:]
+            failed = [line for line in lines if "listener failed" in line["message"]]
+            if failed:
+                break
             assert time.monotonic() < deadline, metered.server.log_tail()
             time.sleep(0.05)
-        failed = [
-            line for line in json_lines(metered.log_path) if "listener failed" in line["message"]
-        ]
-        assert failed[0]["request_id"] == request_id, failed
+        assert [line["request_id"] for line in failed] == [request_id], failed
         assert "UNEWCOMER1" not in json.dumps(failed), failed
 
 

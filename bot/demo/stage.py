@@ -6,10 +6,13 @@ Each command (`tick`, `export`, …) is a process of its own, as an operator's w
 own memory, database connections and exit code, its output captured. It is forked from a
 process that has already imported the program (multiprocessing's fork server), so it does
 not pay the interpreter's start and the imports again: about half a second of CPU a command,
-which was most of the demo's time.
+which was most of the demo's time. What the interpreter reads when it starts (PYTHON*
+variables, the locale) and what the preloaded modules read when imported come from the
+demo's own environment, of which a command's is the same but for the settings.
 
 Everything is removed when the stage closes, whatever happened: the server is stopped
-(SIGTERM, then SIGKILL for its whole process group) and the directory deleted.
+(SIGTERM, then SIGKILL for its whole process group), a command still running is killed and
+the directory deleted. The fork server ends with the demo's process.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import secrets
 import shutil
 import sys
 import tempfile
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -129,16 +133,21 @@ class Stage:
         process = forks.Process(
             target=_command, args=(list(args), self.env, str(self.dir), str(out), str(err))
         )
-        process.start()
-        process.join(CLI_TIMEOUT)
-        if process.exitcode is None:
-            process.kill()
-            process.join()
-            raise StageError(f"`symmetry {' '.join(args)}` took over {CLI_TIMEOUT:.0f} s")
-        printed, said = (_read(path) for path in (out, err))
+        command = f"`symmetry {' '.join(args)}`"
+        try:
+            process.start()
+            process.join(CLI_TIMEOUT)
+            timed_out = process.exitcode is None
+        finally:  # too long, or an interrupt or a SIGTERM while it ran: it goes too
+            if process.exitcode is None:
+                process.kill()
+                process.join()
+        said = _read(err).strip()
+        if timed_out:
+            raise StageError(f"{command} took over {CLI_TIMEOUT:.0f} s; it said: {said}")
         if process.exitcode != 0:
-            raise StageError(f"`symmetry {' '.join(args)}` failed: {said.strip()}")
-        return printed
+            raise StageError(f"{command} failed (exit status {process.exitcode}): {said}")
+        return _read(out)
 
     def stop_server(self) -> None:
         """Stop the server gracefully, or kill its process group when it does not stop."""
@@ -167,8 +176,9 @@ def _read(path: Path) -> str:
 
 def _command(args: Sequence[str], env: dict[str, str], cwd: str, out: str, err: str) -> None:
     """In the forked process: run `python -m bot ARGS` (the module, as the interpreter would)
-    in `cwd` with exactly `env`, its stdout and stderr written to files; its exit status is the
-    process's."""
+    in `cwd` with `env` for environment, its stdout and stderr written to files; its exit
+    status is the process's (1 after an uncaught exception, whose traceback it writes, as
+    the interpreter would)."""
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
@@ -180,6 +190,9 @@ def _command(args: Sequence[str], env: dict[str, str], cwd: str, out: str, err: 
     os.dup2(sys.stderr.fileno(), 2)
     try:
         runpy.run_module("bot", run_name="__main__", alter_sys=True)
+    except Exception:
+        traceback.print_exc()  # here, not multiprocessing's report with its own frames
+        sys.exit(1)
     finally:
         logging.shutdown()  # what atexit would do: a forked process leaves through os._exit
         sys.stdout.flush()
