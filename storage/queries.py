@@ -8,13 +8,16 @@ from datetime import datetime
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Connection,
     Select,
     bindparam,
     delete,
     func,
     literal,
+    literal_column,
     select,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -67,6 +70,58 @@ def get_slack_user(session: Session, *, workspace_id: int, user_id: str) -> Slac
             SlackUser.workspace_id == workspace_id, SlackUser.user_id == user_id
         )
     ).one_or_none()
+
+
+@dataclass(frozen=True)
+class LanguageFacts:
+    """What a person's language and time zone are decided from (bot/teams/actors.py): their
+    cached Slack profile's, and their first team's."""
+
+    profiled: bool  # a profile of theirs is cached (its fields may still be empty)
+    locale: str | None
+    timezone: str | None
+    team_locale: str | None
+    team_timezone: str | None
+
+
+def _language_facts() -> CompoundSelect:
+    # One statement, built once: the profile's row (kind 0) and the first team's (kind 1).
+    workspace_id, user_id = bindparam("workspace_id"), bindparam("user_id")
+    own = select(literal_column("0").label("kind"), SlackUser.locale, SlackUser.timezone).where(
+        SlackUser.workspace_id == workspace_id, SlackUser.user_id == user_id
+    )
+    first_team = (
+        select(literal_column("1").label("kind"), Team.locale, Team.timezone)
+        .join(Membership, Membership.team_id == Team.id)
+        .where(Team.workspace_id == workspace_id, Membership.user_id == user_id)
+        .order_by(Team.created_at, Team.id)
+        .limit(1)
+        .subquery()
+    )
+    return union_all(own, select(first_team))
+
+
+_LANGUAGE_FACTS = _language_facts()
+
+
+def language_facts(
+    connection: Session | Connection, *, workspace_id: int, user_id: str
+) -> LanguageFacts:
+    """A person's cached profile's language and zone and their first team's, in one read."""
+    rows = {
+        kind: (locale, zone)
+        for kind, locale, zone in connection.execute(
+            _LANGUAGE_FACTS, {"workspace_id": workspace_id, "user_id": user_id}
+        )
+    }
+    own, team = rows.get(0), rows.get(1)
+    return LanguageFacts(
+        profiled=own is not None,
+        locale=own[0] if own else None,
+        timezone=own[1] if own else None,
+        team_locale=team[0] if team else None,
+        team_timezone=team[1] if team else None,
+    )
 
 
 def get_slack_users(

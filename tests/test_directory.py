@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.teams import actors
 from bot.teams.directory import ADMIN_MAX_AGE, Directory
 from storage import queries
+from storage.models import Membership, Team
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, POLICY
 
 NOW = datetime(2026, 12, 8, 10, 0, tzinfo=UTC)
@@ -135,6 +136,46 @@ class TestResolve:
             user_id=MANAGER, now=NOW, ask_slack=False,
         )  # fmt: skip
         assert (who.locale, who.timezone, who.profiled) == ("en", "UTC", False)
+        assert slack.calls_to("users.info") == []
+
+    def test_without_a_profile_the_first_teams_language_and_zone(self, slack, db, workspace_id):
+        """Not profiled yet (before an ack): the language and zone of the first team they
+        joined; a profile's empty language falls back to that team's while its zone counts;
+        another workspace's profile and teams count for nothing."""
+        with db.sessions.begin() as session:
+            other = queries.get_or_create_workspace(session, slack_team_id="TOTHER").id
+            queries.upsert_slack_user(
+                session, workspace_id=other, user_id=EMPLOYEE, fetched_at=NOW,
+                real_name="Elsewhere", timezone="Asia/Tokyo", locale="fr",
+            )  # fmt: skip
+            for where, name, zone, locale, age in [
+                (other, "Oldest", "Asia/Tokyo", "fr", 9),
+                (workspace_id, "Later", "America/New_York", "en", 1),
+                (workspace_id, "First", "Europe/Paris", "fr", 2),
+            ]:
+                session.add(
+                    Team(
+                        workspace_id=where, name=name, channel_id=f"C{name.upper()}",
+                        timezone=zone, locale=locale, created_at=NOW - timedelta(days=age),
+                        memberships=[Membership(user_id=EMPLOYEE)],
+                    )
+                )  # fmt: skip
+
+        def resolved() -> tuple[str, str, bool]:
+            fresh = Directory(db.sessions, lambda _workspace_id: None)  # nothing remembered
+            who = actors.resolve(
+                fresh, POLICY, workspace_id=workspace_id, slack_team_id=slack.team_id,
+                user_id=EMPLOYEE, now=NOW, ask_slack=False,
+            )  # fmt: skip
+            return who.locale, who.timezone, who.profiled
+
+        assert resolved() == ("fr", "Europe/Paris", False)
+        with db.sessions.begin() as session:
+            queries.upsert_slack_user(
+                session, workspace_id=workspace_id, user_id=EMPLOYEE, fetched_at=NOW,
+                real_name="Here", timezone="America/Chicago", locale=None,
+            )  # fmt: skip
+        assert resolved() == ("fr", "America/Chicago", True)
         assert slack.calls_to("users.info") == []
 
     def test_roles_without_the_admin_flag_say_so(self, directory, slack, db, workspace_id):

@@ -4,8 +4,8 @@ the clock), carried in `context`."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -19,7 +19,7 @@ from bot.runtime.config import Settings
 from bot.shared.policy import Policy
 from bot.teams.directory import Directory
 from storage import queries
-from storage.db import gate, read_connection, session_scope
+from storage.db import reading, session_scope
 
 
 def utcnow() -> datetime:
@@ -49,13 +49,10 @@ class Services:
         """A transaction scope: `with services.session() as session: ...`."""
         return session_scope(self.sessions)
 
-    @contextmanager
-    def reading(self) -> Iterator[Connection]:
+    def reading(self) -> AbstractContextManager[Connection]:
         """A plain connection for a read on an acknowledgement's path (`with
-        services.reading() as connection: ...`): no ORM session around it, whose set-up and
-        commit cost more CPU than a small read itself. Gated as sessions are."""
-        with gate(), read_connection(self.sessions.kw["bind"]) as connection:
-            yield connection
+        services.reading() as connection: ...`; see storage.db.reading)."""
+        return reading(self.sessions)
 
     def workspace_id(self, slack_team_id: str) -> int:
         """The database ID of a Slack workspace, created on first sight and then cached."""

@@ -18,7 +18,7 @@ from bot.shared.sending import timezone_for
 from bot.shared.worktime import zone
 from bot.teams.directory import Directory, Known
 from storage import queries
-from storage.db import session_scope
+from storage.db import reading, session_scope
 
 
 class AdminUnknown(Exception):
@@ -125,14 +125,10 @@ def resolve(
 def _language_and_zone(
     directory: Directory, policy: Policy, workspace_id: int, user_id: str
 ) -> Known:
-    """The person's language and time zone, in one read: theirs in Slack, else their first
-    team's, else the deployment's defaults."""
-    with session_scope(directory.sessions) as session:
-        row = queries.get_slack_user(session, workspace_id=workspace_id, user_id=user_id)
-        teams = queries.teams_of_member(session, workspace_id=workspace_id, user_id=user_id)
-        team_locale = teams[0].locale if teams else None
-        team_zone = teams[0].timezone if teams else None
-        own_locale, own_zone = (row.locale, row.timezone) if row else (None, None)
-    locale = pick_locale(own_locale, team_locale, default=policy.default_locale)
-    timezone = timezone_for(own_zone, team_zone, policy.default_timezone)
-    return Known(locale, timezone.key, profiled=row is not None)
+    """The person's language and time zone, in one read (one statement, no ORM session):
+    theirs in Slack, else their first team's, else the deployment's defaults."""
+    with reading(directory.sessions) as connection:
+        facts = queries.language_facts(connection, workspace_id=workspace_id, user_id=user_id)
+    locale = pick_locale(facts.locale, facts.team_locale, default=policy.default_locale)
+    timezone = timezone_for(facts.timezone, facts.team_timezone, policy.default_timezone)
+    return Known(locale, timezone.key, profiled=facts.profiled)
