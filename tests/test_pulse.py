@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from bot.demo.slack import form_values
+from bot.pulse import answers as pulse_answers
+from bot.runtime.config import policy_of
 from storage.models import PulseAnswer, PulseComment, PulseParticipant, PulsePause, PulseRound
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE
 from tests.inprocess import PARIS, TODAY, tick
@@ -157,8 +159,21 @@ class TestAnswering:
         (row,) = [b for b in updated["blocks"] if b.get("block_id") == f"a-{question}"]
         chosen = [e["action_id"] for e in row["elements"] if e.get("style") == "primary"]
         assert chosen == ["pulse_answer:2"]
-        tap(platform, SALARIEE, message, question, 4)
-        slack.wait_for("response_url", count=2)
+
+        # Marked in the message as sent, it reads as the survey rendered with that answer;
+        # changed on the message as it now stands (the tap's `message`), the same again.
+        def rendered() -> dict:
+            with db.sessions() as session:
+                return pulse_answers.message_for(
+                    session, policy_of(app.settings), user_id=SALARIEE, locale="fr",
+                    round_=session.scalars(select(PulseRound)).one(),
+                )  # fmt: skip
+
+        assert (updated["text"], updated["blocks"]) == (rendered()["text"], rendered()["blocks"])
+        now_shown = {**message, "text": updated["text"], "blocks": updated["blocks"]}
+        tap(platform, SALARIEE, now_shown, question, 4)
+        changed = slack.wait_for("response_url", count=2)[-1].params
+        assert (changed["text"], changed["blocks"]) == (rendered()["text"], rendered()["blocks"])
         assert answers(db) == [(question, 4)]
 
     def test_forged_click_on_someone_elses_survey(self, app, platform, slack, db):

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.pulse import bank
-from bot.shared.blocks import fresh, render
+from bot.shared.blocks import render
 from bot.shared.i18n import N_, translate
 from bot.shared.inputs import number
 from bot.shared.policy import Policy
@@ -213,20 +213,28 @@ def _round_facts(session: Session, round_id: int) -> store.RoundFacts | None:
 
 
 def marked(message: dict[str, Any], *, question: bank.Question, value: int, locale: str) -> dict:
-    """The survey message with `value` chosen for `question` (as the template would show it)."""
-    blocks = fresh({"blocks": message["blocks"]})["blocks"]
-    for block in blocks:
+    """The survey message with `value` chosen for `question` (as the template would show it).
+
+    `message` is left as it is: the two blocks that change are copied (their changed parts),
+    the others are shared with it, which a tap's reply only serialises.
+    """
+    blocks = []
+    for block in message["blocks"]:
         if block.get("block_id") == f"a-{question.key}":
+            elements = []
             for element in block.get("elements", []):
-                element.pop("style", None)
+                element = {key: item for key, item in element.items() if key != "style"}
                 if element.get("action_id") == f"pulse_answer:{value}":
                     element["style"] = "primary"
+                elements.append(element)
+            block = {**block, "elements": elements}
         elif block.get("block_id") == f"q-{question.key}":
             asked = block["text"]["text"].split("\n", 1)[0]
             answer = translate(
                 locale, "Your answer: %(answer)s", answer=question.label(value, locale)
             )
-            block["text"]["text"] = f"{asked}\n{answer}"
+            block = {**block, "text": {**block["text"], "text": f"{asked}\n{answer}"}}
+        blocks.append(block)
     return {"text": message.get("text", ""), "blocks": blocks}
 
 
