@@ -105,12 +105,12 @@ _LANGUAGE_FACTS = _language_facts()
 
 
 def language_facts(
-    connection: Session | Connection, *, workspace_id: int, user_id: str
+    session: Session | Connection, *, workspace_id: int, user_id: str
 ) -> LanguageFacts:
     """A person's cached profile's language and zone and their first team's, in one read."""
     rows = {
         kind: (locale, zone)
-        for kind, locale, zone in connection.execute(
+        for kind, locale, zone in session.execute(
             _LANGUAGE_FACTS, {"workspace_id": workspace_id, "user_id": user_id}
         )
     }

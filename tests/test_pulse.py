@@ -12,6 +12,7 @@ from sqlalchemy import inspect, select, text
 
 from bot.demo.slack import form_values
 from bot.pulse import answers as pulse_answers
+from bot.pulse import bank
 from bot.runtime.config import policy_of
 from storage.models import PulseAnswer, PulseComment, PulseParticipant, PulsePause, PulseRound
 from tests.conftest import ADMIN, EMPLOYEE, MANAGER, SALARIEE
@@ -175,6 +176,11 @@ class TestAnswering:
         changed = slack.wait_for("response_url", count=2)[-1].params
         assert (changed["text"], changed["blocks"]) == (rendered()["text"], rendered()["blocks"])
         assert answers(db) == [(question, 4)]
+        # The message a tap came with is left as it was (its reply shares the unchanged blocks).
+        kept = json.loads(json.dumps(now_shown))
+        asked = {shipped.key: shipped for shipped in bank.shipped()}[question]
+        pulse_answers.marked(now_shown, question=asked, value=5, locale="fr")
+        assert now_shown == kept
 
     def test_forged_click_on_someone_elses_survey(self, app, platform, slack, db):
         """A tap sent as another person on this survey records nothing and says so."""

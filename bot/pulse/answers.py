@@ -220,9 +220,9 @@ def marked(message: dict[str, Any], *, question: bank.Question, value: int, loca
     """
     blocks = []
     for block in message["blocks"]:
-        if block.get("block_id") == f"a-{question.key}":
+        if block.get("block_id") == f"a-{question.key}" and "elements" in block:
             elements = []
-            for element in block.get("elements", []):
+            for element in block["elements"]:
                 element = {key: item for key, item in element.items() if key != "style"}
                 if element.get("action_id") == f"pulse_answer:{value}":
                     element["style"] = "primary"

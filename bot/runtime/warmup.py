@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from bot.runtime.usage import plain_help
 from bot.shared.blocks import environment
 from bot.shared.i18n import LOCALES, translations
-from storage import irritants
+from storage import irritants, queries
 from storage.db import POOL_SIZE, read_connection
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,7 @@ def _database(engine: Engine) -> None:
         ]
         connection = connections[0]
         irritants.report_choices(connection, workspace_id=0, user_id="", since=_SOME_INSTANT)
+        queries.language_facts(connection, workspace_id=0, user_id="")  # a first contact's
 
 
 def _authorize(app: App) -> None:
