@@ -77,7 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 # The longest modules first, longest first: with one worker per module (`--dist loadfile`),
 # a long one that starts late is the suite's tail while the other workers are idle. The
-# demo's two narrated runs take a minute of set-up before its first test.
+# demo's two narrated runs take 10-15 s of set-up before its first test.
 FIRST = (
     "test_demo.py",
     "test_observability.py",

@@ -125,30 +125,19 @@ def _fields(user: dict) -> dict:
 
 
 def locale_for(session: Session, policy: Policy, *, workspace_id: int, user_id: str) -> str:
-    """The person's language from the cache: their Slack locale, then their team's, then the
-    default (no Slack call)."""
-    cached = queries.get_slack_user(session, workspace_id=workspace_id, user_id=user_id)
-    return _locale(session, policy, cached, workspace_id=workspace_id, user_id=user_id)
-
-
-def _locale(
-    session: Session, policy: Policy, cached: SlackUser | None, *, workspace_id: int, user_id: str
-) -> str:
-    teams = queries.teams_of_member(session, workspace_id=workspace_id, user_id=user_id)
-    return pick_locale(
-        cached.locale if cached else None,
-        teams[0].locale if teams else None,
-        default=policy.default_locale,
-    )
+    """The person's language from the cache: their Slack locale, then their first team's,
+    then the default (no Slack call; one statement)."""
+    facts = queries.language_facts(session, workspace_id=workspace_id, user_id=user_id)
+    return pick_locale(facts.locale, facts.team_locale, default=policy.default_locale)
 
 
 def reach(session: Session, policy: Policy, *, team: Team, user_id: str) -> tuple[Recipient, str]:
     """How a message about `team` reaches a person, from the cache (no Slack call): their own
-    time zone, else the team's, the team's public holidays; and their language."""
-    cached = queries.get_slack_user(session, workspace_id=team.workspace_id, user_id=user_id)
-    zone = cached.timezone if cached else None
-    to = Recipient(team.workspace_id, user_id, zone, team.timezone, team.holidays)
-    return to, _locale(session, policy, cached, workspace_id=team.workspace_id, user_id=user_id)
+    time zone, else the team's, the team's public holidays; and their language (as
+    `locale_for`)."""
+    facts = queries.language_facts(session, workspace_id=team.workspace_id, user_id=user_id)
+    to = Recipient(team.workspace_id, user_id, facts.timezone, team.timezone, team.holidays)
+    return to, pick_locale(facts.locale, facts.team_locale, default=policy.default_locale)
 
 
 class Directory:
