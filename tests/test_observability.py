@@ -4,7 +4,10 @@ reporter), and `GET /metrics` with and without its token."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import subprocess
 import sys
 import time
@@ -289,6 +292,45 @@ class TestRedaction:
         )
         assert "xox" not in line and "xapp" not in line and "s3cr" not in line
         assert line.count(logs.REDACTED) == 6
+
+
+class _Watched(dict):
+    """A payload part that counts how often it is turned into text."""
+
+    shown = 0
+
+    def __repr__(self) -> str:
+        _Watched.shown += 1
+        return super().__repr__()
+
+
+class TestLibraryDebugLines:
+    def test_slack_clients_build_no_debug_lines(self, sim, monkeypatch):
+        """slack_sdk builds a DEBUG line of each call's whole body when its client's own
+        logger has no level, whatever the root logger's: after `configure`, a call turns no
+        part of its payload into text, and the webhook client (`respond`) is quiet too."""
+        from slack_sdk import WebClient
+        from slack_sdk.errors import SlackApiError
+        from slack_sdk.webhook import WebhookClient
+
+        def call() -> int:
+            before = _Watched.shown
+            client = WebClient(token=sim.bot_token, base_url=sim.url)
+            with contextlib.suppress(SlackApiError):
+                client.api_call("chat.postMessage", json={"channel": "C0", "blocks": [_Watched()]})
+            return _Watched.shown - before
+
+        # `configure` sets process-wide state: put it back afterwards.
+        monkeypatch.setattr(logs.Redacting, "redact", logs.Redacting.redact)
+        for name in logs.QUIET + logs.SLACK_CLIENT_LOGGERS:
+            logger = logging.getLogger(name)
+            monkeypatch.setattr(logger, "level", logger.level)
+        for name in logs.SLACK_CLIENT_LOGGERS:
+            logging.getLogger(name).level = logging.NOTSET
+        assert call() > 0  # the cost this guards against
+        logs.configure(stream=io.StringIO())
+        assert call() == 0
+        assert WebhookClient(sim.url).logger.level > logging.DEBUG
 
 
 class TestSetting:
