@@ -978,6 +978,40 @@ class TestTeamModal:
             assert len(french[key]["text"]) <= 24
 
 
+class TestKept:
+    def test_frozen_is_shared_and_refuses_changes(self):
+        """`Kept.frozen` is decoded once and shared: equal to a fresh copy, encoded the same,
+        and no caller can change any part of it for the next one (dicts refuse, lists are
+        tuples); a copy stays the caller's own."""
+        payload = render("team_modal", "en", **modal_context([], new_form()))
+        kept = blocks.kept(payload)
+        frozen = kept.frozen
+        assert frozen is kept.frozen
+        assert kept.copy() == payload
+        assert json.dumps(frozen) == json.dumps(payload)  # tuples go out as arrays
+        first = frozen["blocks"][0]
+        for change in (
+            lambda: frozen.__setitem__("title", "x"),
+            lambda: frozen.update(title="x"),
+            lambda: frozen.pop("title"),
+            lambda: frozen.setdefault("other", 1),
+            lambda: frozen.clear(),
+            lambda: first.__delitem__("type"),
+            lambda: first.popitem(),
+        ):
+            with pytest.raises(TypeError):
+                change()
+        with pytest.raises(AttributeError):
+            frozen["blocks"].append({})  # type: ignore[attr-defined]
+        frozen_again = frozen
+        with pytest.raises(TypeError):
+            frozen_again |= {"title": "x"}
+        assert json.dumps(kept.frozen) == json.dumps(payload)
+        mine = kept.copy()
+        mine["title"] = "x"
+        assert json.dumps(kept.frozen) == json.dumps(payload)
+
+
 class TestCompiledOnce:
     def test_code_compiled_for_one_locale_renders_another(self):
         """A template is compiled once for every locale: environments as `environment` makes

@@ -22,7 +22,7 @@ from bot.irritants import catalog, notify
 from bot.irritants.catalog import labels
 from bot.irritants.choices import ChoiceCache
 from bot.irritants.ownership import goes_to_admins, reporter_fields, visible_to_managers
-from bot.shared.blocks import Kept, kept, render
+from bot.shared.blocks import Kept, ReadOnly, kept, render
 from bot.shared.i18n import N_, translate
 from bot.shared.inputs import number, submitted
 from bot.shared.policy import Policy
@@ -68,10 +68,11 @@ def modal(
     now: datetime,
     prefill: str = "",
     cache: ChoiceCache | None = None,
-) -> dict[str, Any] | None:
-    """The report modal for a member of at least one team (None for anyone else). Reads
-    only: a plain connection will do, and `session` may be a function opening one (as
-    `Services.reading`), called only when `cache` does not hold the person's choices."""
+) -> ReadOnly | None:
+    """The report modal for a member of at least one team (None for anyone else), read-only:
+    the same choices give the same modal, shared (`Kept.frozen`). Reads only: a plain
+    connection will do, and `session` may be a function opening one (as `Services.reading`),
+    called only when `cache` does not hold the person's choices."""
 
     def read() -> ReportChoices:
         if not callable(session):
@@ -104,7 +105,7 @@ def modal(
         small,
         policy.anonymity_threshold,
         locations,
-    ).copy()
+    ).frozen
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from babel.dates import format_date
@@ -203,12 +203,38 @@ def render(name: str, locale: str, /, **context: Any) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Kept:
     """A rendered payload kept for reuse, as JSON text: each use parses its own copy, which
-    is half the work of copying a dict (and the kept one cannot be changed by a caller)."""
+    is half the work of copying a dict (and the kept one cannot be changed by a caller), or
+    shares one read-only copy (`frozen`) when it only sends the payload on."""
 
     text: str
 
     def copy(self) -> dict[str, Any]:
         return json.loads(self.text)
+
+    @cached_property
+    def frozen(self) -> ReadOnly:
+        """The payload decoded once and shared by every caller: its dicts refuse changes and
+        its lists are tuples, so that no caller can alter what the next one is given. Slack
+        clients encode it as they would the dict (a dict subclass, tuples as arrays)."""
+        return _freeze(json.loads(self.text))
+
+
+class ReadOnly(dict):  # type: ignore[type-arg]
+    """A dict that refuses every change after it is made (see `Kept.frozen`)."""
+
+    def _refuse(self, *_args: Any, **_kwargs: Any) -> None:
+        raise TypeError("a kept payload is shared: change a copy (Kept.copy) instead")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return ReadOnly((key, _freeze(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return tuple(_freeze(item) for item in value)
+    return value
 
 
 def kept(payload: dict[str, Any]) -> Kept:
