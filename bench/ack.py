@@ -28,6 +28,7 @@ once; the slowest of those first acks is compared.
     python bench/ack.py --no-pin              # the same, servers and clients on every CPU
     python bench/ack.py --commands irritant   # only /irritant (and its cold start)
     python bench/ack.py --also 50 --untuned   # + c=50 and Bolt's default 5-thread pool (info)
+    python bench/ack.py --self                # ours against ours: the figures' own spread
 
 Targets, at every judged concurrency and for each command: p50(ours)/p50(bare) <= 1.2 and
 p99(ours)/p99(bare) <= 1.3 for the ack, no error (a 200 carrying the help; an empty 200 and
@@ -98,6 +99,11 @@ class Variant:
     argv: list[str]
     port: int = 0
     server: ServerProcess | None = None
+    product: bool = False  # `symmetry serve`: PORT from the environment, ready on /healthz 200
+
+    def instance(self) -> Variant:
+        """A fresh process of the same server (the cold start's)."""
+        return Variant(self.key, self.label, list(self.argv), product=self.product)
 
     def cpu_seconds(self, *, arbiter: bool = False) -> float:
         """CPU time (user + system) used so far by the server's worker processes."""
@@ -154,15 +160,16 @@ def start(
 ) -> None:
     """Start a server process (pinned to `cpus`, when given) and wait until it is ready: ours
     answers /healthz 200 once warm; bare Bolt has no /healthz, any HTTP answer will do."""
+    argv = variant.argv if variant.product else [*variant.argv, "--port", str(variant.port)]
     try:
         variant.server = start_server(
             env,
             logdir,
             variant.port,
-            argv=variant.argv,
+            argv=argv,
             log_path=logdir / f"{log or variant.key}.log",
             timeout=60,
-            healthy=variant.key == "ours",
+            healthy=variant.product,
             cpus=cpus,
         )
     except ServerError as exc:
@@ -363,7 +370,7 @@ class Bench:
         sample = run_round(variant.port, self.requests(len(self.users)), len(self.users), check)
         if sample.errors:
             raise RuntimeError(f"{variant.label}: first contact failed: {sample.errors[:3]}")
-        if empty and variant.key == "ours":
+        if empty and variant.product:
             self.sim.wait_for("response_url", count=before + len(empty), timeout=30)
 
     def settle(self, timeout: float = 120) -> None:
@@ -493,9 +500,8 @@ def cold_start(
     results: dict[str, list[Cold]] = {variant.key: [] for variant in variants}
     for rnd in range(rounds):
         for variant in variants if rnd % 2 == 0 else list(reversed(variants)):
-            fresh = Variant(variant.key, variant.label, list(variant.argv), free_port())
-            if fresh.key == "bare":
-                fresh.argv = [*fresh.argv[:-2], "--port", str(fresh.port)]
+            fresh = variant.instance()
+            fresh.port = free_port()
             env = server_env(database_url, bench.sim, fresh.port)
             results[fresh.key].append(cold_round(bench, fresh, env, workdir, cpus))
     print(
@@ -592,6 +598,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="alternated rounds (default 5: a round's p50 at c=20 moves by a Bolt poll tick)",
     )
     parser.add_argument(
+        "--self",
+        action="store_true",
+        help="measure ours against a second `symmetry serve` (A/A): the spread of the figures "
+        "when there is no difference to find (verdicts as usual)",
+    )
+    parser.add_argument(
         "--delay", type=float, default=0.2, help="fake Slack seconds per Web API call (default 0.2)"
     )
     parser.add_argument(
@@ -664,9 +676,12 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="symmetry-bench-"))
     database_url = prepare_database(args, workdir)
 
+    ours = Variant("ours", "symmetry serve", [sys.executable, "-m", "bot", "serve"], product=True)
     variants = [
-        Variant("ours", "symmetry serve", [sys.executable, "-m", "bot", "serve"]),
-        Variant("bare", "bare Bolt", [sys.executable, str(ROOT / "bench" / "bare_bolt.py")]),
+        ours,
+        Variant("bare", "symmetry serve (again)", list(ours.argv), product=True)
+        if args.self
+        else Variant("bare", "bare Bolt", [sys.executable, str(ROOT / "bench" / "bare_bolt.py")]),
     ]
     if args.untuned:
         variants.append(
@@ -696,8 +711,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for variant in variants:
             variant.port = free_port()
-            if variant.key in ("bare", "untuned"):
-                variant.argv += ["--port", str(variant.port)]
             start(variant, server_env(database_url, sim, variant.port), workdir, server_cpus)
         if client_cpus:
             os.sched_setaffinity(0, client_cpus)
