@@ -102,7 +102,7 @@ class Variant:
     product: bool = False  # `symmetry serve`: PORT from the environment, ready on /healthz 200
 
     def instance(self) -> Variant:
-        """A fresh process of the same server (the cold start's)."""
+        """The same server's set-up, not started, for a fresh process (the cold start's)."""
         return Variant(self.key, self.label, list(self.argv), product=self.product)
 
     def cpu_seconds(self, *, arbiter: bool = False) -> float:
@@ -600,8 +600,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--self",
         action="store_true",
-        help="measure ours against a second `symmetry serve` (A/A): the spread of the figures "
-        "when there is no difference to find (verdicts as usual)",
+        help="measure ours against a second `symmetry serve` (A/A, printed as bare): the "
+        "spread of the figures when there is no difference to find; its verdicts judge nothing",
     )
     parser.add_argument(
         "--delay", type=float, default=0.2, help="fake Slack seconds per Web API call (default 0.2)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
@@ -1009,6 +1010,11 @@ class TestKept:
         assert json.dumps(kept.frozen) == json.dumps(payload)
         mine = kept.copy()
         mine["title"] = "x"
+        deep = copy.deepcopy(frozen)  # plain dicts and lists: the caller's own
+        deep["blocks"].append({})
+        deep["blocks"][0]["type"] = "x"
+        shallow = copy.copy(frozen)
+        shallow["title"] = "x"
         assert json.dumps(kept.frozen) == json.dumps(payload)
 
 

@@ -320,17 +320,22 @@ class TestLibraryDebugLines:
                 client.api_call("chat.postMessage", json={"channel": "C0", "blocks": [_Watched()]})
             return _Watched.shown - before
 
-        # `configure` sets process-wide state: put it back afterwards.
+        # `configure` sets process-wide state: put it back afterwards (`setLevel` also
+        # clears the loggers' cached answers).
         monkeypatch.setattr(logs.Redacting, "redact", logs.Redacting.redact)
-        for name in logs.QUIET + logs.SLACK_CLIENT_LOGGERS:
-            logger = logging.getLogger(name)
-            monkeypatch.setattr(logger, "level", logger.level)
-        for name in logs.SLACK_CLIENT_LOGGERS:
-            logging.getLogger(name).level = logging.NOTSET
-        assert call() > 0  # the cost this guards against
-        logs.configure(stream=io.StringIO())
-        assert call() == 0
-        assert WebhookClient(sim.url).logger.level > logging.DEBUG
+        levels = {
+            name: logging.getLogger(name).level for name in logs.QUIET + logs.SLACK_CLIENT_LOGGERS
+        }
+        try:
+            for name in logs.SLACK_CLIENT_LOGGERS:
+                logging.getLogger(name).setLevel(logging.NOTSET)
+            assert call() > 0  # the cost this guards against
+            logs.configure(stream=io.StringIO())
+            assert call() == 0
+            assert WebhookClient(sim.url).logger.level > logging.DEBUG
+        finally:
+            for name, level in levels.items():
+                logging.getLogger(name).setLevel(level)
 
 
 class TestSetting:

@@ -22,7 +22,7 @@ from bot.irritants import catalog, notify
 from bot.irritants.catalog import labels
 from bot.irritants.choices import ChoiceCache
 from bot.irritants.ownership import goes_to_admins, reporter_fields, visible_to_managers
-from bot.shared.blocks import Kept, ReadOnly, kept, render
+from bot.shared.blocks import Kept, kept, render
 from bot.shared.i18n import N_, translate
 from bot.shared.inputs import number, submitted
 from bot.shared.policy import Policy
@@ -68,9 +68,9 @@ def modal(
     now: datetime,
     prefill: str = "",
     cache: ChoiceCache | None = None,
-) -> ReadOnly | None:
-    """The report modal for a member of at least one team (None for anyone else), read-only:
-    the same choices give the same modal, shared (`Kept.frozen`). Reads only: a plain
+) -> dict[str, Any] | None:
+    """The report modal for a member of at least one team (None for anyone else), to send as
+    it is: without typed text it is shared and read-only (`Kept.frozen`). Reads only: a plain
     connection will do, and `session` may be a function opening one (as `Services.reading`),
     called only when `cache` does not hold the person's choices."""
 
@@ -97,7 +97,7 @@ def modal(
     prefill = prefill.strip()
     cut = len(prefill) > MAX_DESCRIPTION  # the modal says so: the person can still fix it
     # The same choices render the same modal: keep the most common ones rendered.
-    return _report_modal(
+    kept_modal = _report_modal(
         who.locale,
         prefill[:MAX_DESCRIPTION],
         cut,
@@ -105,7 +105,10 @@ def modal(
         small,
         policy.anonymity_threshold,
         locations,
-    ).frozen
+    )
+    # Without typed text, a modal recurs (every member of the same teams): shared, decoded
+    # once. With it, it seldom does: the caller's own copy, and no decoded one kept.
+    return kept_modal.copy() if prefill else kept_modal.frozen
 
 
 @dataclass(frozen=True)

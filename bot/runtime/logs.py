@@ -42,7 +42,8 @@ JSON_FIELDS = ("asctime", "levelname", "name", "process", "request_id", "message
 QUIET = ("slack_bolt", "slack_sdk", "alembic", "apscheduler.executors.default")
 # slack_sdk's clients build their DEBUG lines (the request's whole body, the response's
 # headers and body) whenever their own logger's level, not the effective one, is DEBUG or
-# unset: on every Web API call, 30-50 us for a modal. Set on these loggers themselves.
+# unset: on every Web API call, 30-50 us for a modal. Set on these loggers themselves (to
+# see those lines, set these two to DEBUG: setting "slack_sdk" alone no longer reaches them).
 SLACK_CLIENT_LOGGERS = ("slack_sdk.web.base_client", "slack_sdk.webhook.client")
 
 

@@ -219,8 +219,9 @@ class Kept:
         return _freeze(json.loads(self.text))
 
 
-class ReadOnly(dict):  # type: ignore[type-arg]
-    """A dict that refuses every change after it is made (see `Kept.frozen`)."""
+class ReadOnly(dict[str, Any]):
+    """A dict that refuses every change after it is made (see `Kept.frozen`); `copy.copy`
+    and `copy.deepcopy` give plain dicts and lists, the caller's own."""
 
     def _refuse(self, *_args: Any, **_kwargs: Any) -> None:
         raise TypeError("a kept payload is shared: change a copy (Kept.copy) instead")
@@ -228,12 +229,27 @@ class ReadOnly(dict):  # type: ignore[type-arg]
     __setitem__ = __delitem__ = __ior__ = _refuse  # type: ignore[assignment]
     clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
 
+    def __copy__(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, _memo: dict[int, Any]) -> dict[str, Any]:
+        return _thaw(self)
+
 
 def _freeze(value: Any) -> Any:
+    """Decoded JSON made read-only: dicts as `ReadOnly`, lists as tuples."""
     if isinstance(value, dict):
         return ReadOnly((key, _freeze(item)) for key, item in value.items())
     if isinstance(value, list):
         return tuple(_freeze(item) for item in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _thaw(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return [_thaw(item) for item in value]
     return value
 
 
