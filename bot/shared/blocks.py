@@ -233,7 +233,7 @@ class ReadOnly(dict[str, Any]):
         return dict(self)
 
     def __deepcopy__(self, _memo: dict[int, Any]) -> dict[str, Any]:
-        return _thaw(self)
+        return fresh(self)  # tuples come back as lists
 
 
 def _freeze(value: Any) -> Any:
@@ -242,14 +242,6 @@ def _freeze(value: Any) -> Any:
         return ReadOnly((key, _freeze(item)) for key, item in value.items())
     if isinstance(value, list):
         return tuple(_freeze(item) for item in value)
-    return value
-
-
-def _thaw(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _thaw(item) for key, item in value.items()}
-    if isinstance(value, tuple | list):
-        return [_thaw(item) for item in value]
     return value
 
 
