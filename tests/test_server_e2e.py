@@ -22,6 +22,7 @@ from tests.conftest import (
     RunningServer,
     answer_of,
 )
+from tests.irritant_helpers import big_team, open_modal
 
 
 def all_text(payload: dict) -> str:
@@ -198,6 +199,19 @@ class TestSlowSlack:
             slack.wait_for("response_url", count=answered_before + waiting, timeout=30)
         finally:
             slack.slow("users.info", None)
+
+
+class TestKeptAliveConnections:
+    def test_the_listeners_calls_to_slack_reuse_their_connections(self, server, db, slack):
+        """Each /irritant opens its modal over a connection kept from the call before: no
+        connection (no TCP or TLS handshake, with Slack) per call."""
+        big_team(db, slack)
+        open_modal(server.platform, slack, EMPLOYEE)  # the first may open one
+        before = slack.connections
+        for person in (EMPLOYEE, MANAGER, SALARIEE, EMPLOYEE):
+            view = open_modal(server.platform, slack, person)
+            assert view["callback_id"] == "irritant_report"
+        assert slack.connections == before
 
 
 class TestHealthUnavailable:

@@ -22,6 +22,7 @@ from slack_bolt.listener_matcher.builtins import BuiltinListenerMatcher
 from slack_bolt.middleware import Middleware
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,6 +36,7 @@ from bot.runtime.clients import (
 from bot.runtime.config import Settings, policy_of
 from bot.runtime.manifest import BOT_SCOPES
 from bot.runtime.services import Services, utcnow
+from bot.runtime.transport import KeptAliveClient
 from bot.teams.directory import Directory
 from storage import queries
 from storage.db import AFTER_ACK, GATE, make_session_factory, session_scope
@@ -151,6 +153,13 @@ def create_app(
         and is talking to us again is reinstated; NUL characters leave every text. One
         middleware: each costs on every ack."""
         context["services"] = services
+        # Bolt makes a plain WebClient for each request (its listener's `client`): the same
+        # client, its calls over kept-alive connections (bot/runtime/transport.py). Its class
+        # only changes (a subclass with no state of its own): made again, it would cost every
+        # request, most of which call Slack at most once.
+        client = context.get("client")
+        if type(client) is WebClient:
+            client.__class__ = KeptAliveClient
         ack = KeptAck(hand_over=not app.process_before_response, after_ack=after_ack)
         context["ack"] = ack
         # Left set: Bolt starts the listener after the middleware has returned, in a copy of

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.runtime import rotation, workspaces
 from bot.runtime.config import Settings
+from bot.runtime.transport import KeptAliveClient
 from storage.db import session_scope
 from storage.models import Workspace
 
@@ -33,7 +34,8 @@ def slack_client(
     retries: bool = True,
     wait_on_rate_limit: bool = True,
 ) -> WebClient:
-    """A Web API client pointed at SLACK_API_URL.
+    """A Web API client pointed at SLACK_API_URL, its calls over kept-alive connections
+    (bot/runtime/transport.py).
 
     With `retries`, dropped connections are retried, and rate limits too unless
     `wait_on_rate_limit` is off (listeners: some of their calls come before an acknowledgement
@@ -45,7 +47,7 @@ def slack_client(
         handlers.append(ConnectionErrorRetryHandler(max_retry_count=2))
         if wait_on_rate_limit:
             handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
-    return WebClient(
+    return KeptAliveClient(
         token=token, base_url=settings.slack_api_url, timeout=15, retry_handlers=handlers
     )
 

@@ -13,6 +13,8 @@ import contextlib
 import email.parser
 import email.policy
 import json
+import socket
+import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -89,7 +91,12 @@ def _parse_params(query: str, body: bytes, content_type: str) -> dict[str, Any]:
 
 
 class _Server(ThreadingHTTPServer):
-    """Threaded HTTP server carrying a reference to its simulator."""
+    """Threaded HTTP server carrying a reference to its simulator.
+
+    It counts the connections it accepted (`accepted`), and `close_connections` ends those
+    still open: a client's kept-alive connection would otherwise still be answered by its
+    thread after the server stopped accepting new ones.
+    """
 
     daemon_threads = True
     request_queue_size = 128
@@ -98,6 +105,29 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], sim: _Answering) -> None:
         super().__init__(address, _Handler)
         self.sim = sim
+        self.accepted = 0
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, address = super().get_request()
+        with self._open_lock:
+            self.accepted += 1
+            self._open.add(conn)
+        return conn, address
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """End every connection still open (its thread then sees the end and returns)."""
+        with self._open_lock:
+            still_open, self._open = self._open, set()
+        for conn in still_open:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay silent when a client disconnects mid-request (no stderr tracebacks)."""
@@ -107,7 +137,12 @@ class _Handler(BaseHTTPRequestHandler):
     """Routes ``/api/<method>``, ``/response/<key>`` and upload requests to the simulator."""
 
     server: _Server
-    protocol_version = "HTTP/1.0"
+    # HTTP/1.1, as Slack: a client may keep its connection for its next call (every reply has
+    # a Content-Length). Each reply is written as soon as it is complete (no Nagle delay
+    # behind a client's delayed ACK), and a connection idle for `timeout` seconds is closed.
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    timeout = 30
     server_version = "SlackSim/1.0"
     sys_version = ""
 

@@ -16,6 +16,7 @@ import copy
 import itertools
 import math
 import random
+import ssl
 import threading
 import time
 import urllib.parse
@@ -113,6 +114,7 @@ class SlackSim:
         delay: float = 0.0,
         host: str = "127.0.0.1",
         port: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._ws = _Workspace(
             team_id=team_id,
@@ -129,6 +131,7 @@ class SlackSim:
         self.delay = delay
         self._host = host
         self._port = port
+        self._tls = tls  # a server context: served over HTTPS, as Slack
         self._cond = threading.Condition(threading.RLock())
         self._calls: list[Call] = []
         self._failures: dict[str, deque[_Failure]] = {}
@@ -147,6 +150,8 @@ class SlackSim:
         """Start serving in a background daemon thread (no-op when already running)."""
         if self._server is None:
             self._server = _Server((self._host, self._port), self)
+            if self._tls is not None:
+                self._server.socket = self._tls.wrap_socket(self._server.socket, server_side=True)
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": 0.05},
@@ -163,6 +168,7 @@ class SlackSim:
         if server is not None:
             server.shutdown()
             server.server_close()
+            server.close_connections()  # clients' kept-alive ones too: Slack is gone
         if thread is not None:
             thread.join(timeout=5)
 
@@ -181,12 +187,26 @@ class SlackSim:
             raise RuntimeError("SlackSim is not started; call start() first")
         host, port = self._server.server_address[:2]
         host = "127.0.0.1" if host in ("0.0.0.0", "") else str(host)
-        return f"http://{host}:{port}"
+        return f"{'https' if self._tls else 'http'}://{host}:{port}"
 
     @property
     def url(self) -> str:
         """Base URL for ``WebClient(base_url=...)``, with a trailing slash."""
         return f"{self._base}/api/"
+
+    @property
+    def connections(self) -> int:
+        """How many connections clients have opened to the running server (a kept-alive one
+        counts once, however many calls it carries)."""
+        if self._server is None:
+            raise RuntimeError("SlackSim is not started; call start() first")
+        return self._server.accepted
+
+    def drop_connections(self) -> None:
+        """Close every connection clients hold open (as a server does with idle ones); the
+        server goes on accepting new ones."""
+        if self._server is not None:
+            self._server.close_connections()
 
     def response_url(self, key: str) -> str:
         """Return a response_url whose POSTs are recorded as ``response_url`` calls."""
