@@ -3,17 +3,26 @@ simulated Slack's real HTTP server."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import ssl
 import subprocess
 import threading
+import time
 import urllib.error
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 
 from bot.demo.harness import free_port
 from bot.demo.slack import SimUser, SlackSim
@@ -84,21 +93,22 @@ class TestReuse:
     def test_the_oldest_idle_connections_beyond_the_limit_are_closed(self, sim, clock):
         connections = Connections(clock=clock, per_address=2)
         host, port = sim.url.split("//")[1].split("/")[0].split(":")
-        address = ("http", host, int(port))
-        taken = [connections.take(address, timeout=5, context=None) for _ in range(3)]
+        address = ("http", host, int(port), None)
+        taken = [connections.take(address, timeout=5) for _ in range(3)]
         for conn in taken:
             conn.connect()
             clock.now += 1
             connections.give_back(address, conn)
         assert taken[0].sock is None  # the oldest, closed
         # The two kept, the most recent first, still open.
-        assert connections.take(address, timeout=5, context=None) is taken[2]
-        assert connections.take(address, timeout=5, context=None) is taken[1]
+        assert connections.take(address, timeout=5) is taken[2]
+        assert connections.take(address, timeout=5) is taken[1]
         assert taken[1].sock is not None and taken[2].sock is not None
         taken[1].close()
         taken[2].close()
 
     def test_threads_at_once_each_get_their_own_answer(self, sim, client):
+        client.timeout = 5  # two calls on one connection would fail, not hang
         answers: dict[tuple[int, int], str] = {}
         failures: list[BaseException] = []
 
@@ -122,36 +132,140 @@ class TestReuse:
         assert sim.connections <= 12
 
 
+@pytest.fixture
+def certificate(tmp_path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (made here, for a day)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def https_sim(certificate) -> Iterator[SlackSim]:
+    served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    served.load_cert_chain(*certificate)
+    with SlackSim(tls=served) as sim:
+        yield sim
+
+
 class TestTls:
-    def test_https_calls_share_one_connection(self, tmp_path, clock):
+    def test_https_calls_share_one_connection(self, https_sim, certificate, clock):
         """Slack is HTTPS: one handshake for many calls, where slack_sdk's own client makes
         one per call."""
-        openssl = shutil.which("openssl")
-        if openssl is None:
-            pytest.skip("no openssl to make a test certificate")
-        cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-        subprocess.run(
-            [
-                *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-                *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
-                *("-addext", "subjectAltName=IP:127.0.0.1"),
-            ],
-            check=True,
-            capture_output=True,
+        sim = https_sim
+        trusted = ssl.create_default_context(cafile=str(certificate[0]))
+        assert sim.url.startswith("https://")
+        kept = KeptAliveClient(token=sim.bot_token, base_url=sim.url, ssl=trusted)
+        kept.connections = Connections(clock=clock)
+        assert [kept.auth_test()["ok"] for _ in range(3)] == [True] * 3
+        assert sim.connections == 1
+        plain = WebClient(token=sim.bot_token, base_url=sim.url, ssl=trusted)
+        assert [plain.auth_test()["ok"] for _ in range(3)] == [True] * 3
+        assert sim.connections == 4
+        kept.connections.clear()
+
+    def test_a_connection_is_not_lent_to_a_client_that_checks_certificates(self, https_sim, clock):
+        """A connection opened by a client that does not check the certificate would let one
+        that does talk to a server it refuses."""
+        sim = https_sim
+        shared = Connections(clock=clock)
+        lax = KeptAliveClient(
+            token=sim.bot_token,
+            base_url=sim.url,
+            ssl=ssl._create_unverified_context(),
+            retry_handlers=[],
         )
-        served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        served.load_cert_chain(cert, key)
-        trusted = ssl.create_default_context(cafile=str(cert))
-        with SlackSim(tls=served) as sim:
-            assert sim.url.startswith("https://")
-            kept = KeptAliveClient(token=sim.bot_token, base_url=sim.url, ssl=trusted)
-            kept.connections = Connections(clock=clock)
-            assert [kept.auth_test()["ok"] for _ in range(3)] == [True] * 3
-            assert sim.connections == 1
-            plain = WebClient(token=sim.bot_token, base_url=sim.url, ssl=trusted)
-            assert [plain.auth_test()["ok"] for _ in range(3)] == [True] * 3
-            assert sim.connections == 4
-            kept.connections.clear()
+        strict = KeptAliveClient(token=sim.bot_token, base_url=sim.url, retry_handlers=[])
+        lax.connections = strict.connections = shared
+        assert lax.auth_test()["ok"] is True
+        with pytest.raises(urllib.error.URLError) as raised:
+            strict.auth_test()  # the default context: a self-signed certificate is refused
+        assert isinstance(raised.value.reason, ssl.SSLCertVerificationError)
+        shared.clear()
+
+
+class _NoWait(RetryIntervalCalculator):
+    def calculate_sleep_duration(self, current_attempt: int) -> float:
+        return 0.0
+
+
+class TestTimeouts:
+    @pytest.mark.parametrize("kind", [KeptAliveClient, WebClient])
+    def test_an_answer_too_slow_is_a_timeout_not_sent_again(self, sim, clock, kind):
+        """The request reached Slack: the call fails as a timeout, which slack_sdk's
+        connection handler (the listeners' clients have one) does not send again, as with
+        slack_sdk's own client."""
+        client = kind(
+            token=sim.bot_token,
+            base_url=sim.url,
+            timeout=0.3,
+            retry_handlers=[
+                ConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=_NoWait())
+            ],
+        )
+        client.connections = Connections(clock=clock)
+        sim.slow("chat.postMessage", 0.6)
+        with pytest.raises(TimeoutError):
+            client.chat_postMessage(channel="U1", text="hello")
+        sim.wait_for("chat.postMessage", count=1, timeout=5)
+        time.sleep(0.5)  # a second try would have been sent at once, and answered by now
+        assert len(sim.calls_to("chat.postMessage")) == 1
+        client.connections.clear()
+
+    def test_a_kept_connection_takes_the_timeout_of_the_call(self, sim, client):
+        client.timeout = 5
+        client.auth_test()
+        client.timeout = 0.3
+        sim.slow("auth.test", 0.6)
+        with pytest.raises(TimeoutError):
+            client.auth_test()
+        assert sim.connections == 1  # the kept one, with the shorter timeout
+
+
+class _Gzip(BaseHTTPRequestHandler):
+    """A server answering every POST with gzip bytes, as admin.analytics.getFile does."""
+
+    protocol_version = "HTTP/1.1"
+    body = gzip.compress(b'{"team_id": "T1"}\n')
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/gzip")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_gzip_answer_is_given_as_bytes_as_by_slack_sdk(clock):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Gzip)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/api/"
+        kept = KeptAliveClient(token="xoxp-1", base_url=url, retry_handlers=[])
+        kept.connections = Connections(clock=clock)
+        plain = WebClient(token="xoxp-1", base_url=url, retry_handlers=[])
+        for client in (kept, plain):
+            answer = client.admin_analytics_getFile(type="member", date="2026-12-01")
+            assert answer.data == _Gzip.body
+        kept.connections.clear()
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 class TestAnswersAsSlackSdk:

@@ -5,15 +5,19 @@ after the answer: to Slack, a TCP and a TLS handshake per message sent, per moda
 `KeptAliveClient` is the same client whose calls take an idle connection to the same address
 when there is one, and give it back after a complete answer. Everything else (arguments,
 retries, rate-limit handling, errors) stays slack_sdk's: only the step that sends one request
-and reads its answer is replaced, and it answers as slack_sdk's own does (a dict for a 2xx, an
-`HTTPError` for the rest, a `URLError` for a connection that failed).
+and reads its answer is replaced, and it answers as urllib does for slack_sdk (a dict for a
+2xx, an `HTTPError` for the rest, redirects not followed: Slack's Web API sends none; a
+`URLError` when the request could not be sent; what failed afterwards, a timeout waiting for
+the answer say, as it is, so that slack_sdk's connection handler does not send it again).
 
-A connection is never shared by two calls at once, and none is reused once its answer said
-`Connection: close`, once the server closed it (checked before reuse), once a call on it
-failed, or after `MAX_IDLE` seconds unused. A failed call is not sent again here: slack_sdk's
-retry handlers decide that, as for a fresh connection (the outbox asks for no retries and
-looks a message in doubt up instead, bot/runtime/delivery.py). A client with a proxy goes
-through slack_sdk's own path.
+A connection is never shared by two calls at once, nor between clients of different TLS
+contexts, and none is reused once its answer said `Connection: close`, once the server closed
+it (checked before reuse), once a call on it failed, or after `MAX_IDLE` seconds unused. A
+failed call is not sent again here: slack_sdk's retry handlers decide that, as for a fresh
+connection (the outbox asks for no retries and looks a message in doubt up instead,
+bot/runtime/delivery.py). A server may still close an idle connection just as a call takes
+it: that call fails as a dropped connection does. A client with a proxy goes through
+slack_sdk's own path.
 """
 
 from __future__ import annotations
@@ -37,7 +41,9 @@ from slack_sdk import WebClient
 MAX_IDLE = 15.0  # seconds: under the idle timeout of common load balancers (60 s) and servers
 IDLE_PER_ADDRESS = 256  # the listener pool's size: one idle connection per thread that calls
 
-Address = tuple[str, str, int]  # scheme, host, port
+# Scheme, host, port, and the client's TLS context (None: the default one): a connection
+# opened without checking certificates is never lent to a client that checks them.
+Address = tuple[str, str, int, ssl.SSLContext | None]
 
 
 class Connections:
@@ -60,11 +66,8 @@ class Connections:
         self._clock = clock
         self._lock = threading.Lock()
         self._idle: dict[Address, collections.deque[tuple[http.client.HTTPConnection, float]]] = {}
-        self._tls: ssl.SSLContext | None = None
 
-    def take(
-        self, address: Address, *, timeout: float, context: ssl.SSLContext | None
-    ) -> http.client.HTTPConnection:
+    def take(self, address: Address, *, timeout: float) -> http.client.HTTPConnection:
         """An idle connection to `address` still open, or a new one (connected on first use)."""
         now = self._clock()
         while True:
@@ -79,11 +82,9 @@ class Connections:
                 conn.timeout = timeout
                 return conn
             conn.close()
-        scheme, host, port = address
-        if scheme == "https":
-            return http.client.HTTPSConnection(
-                host, port, timeout=timeout, context=context or self._default_tls()
-            )
+        scheme, host, port, context = address
+        if scheme == "https":  # without a context, the one urllib would make
+            return http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
         return http.client.HTTPConnection(host, port, timeout=timeout)
 
     def give_back(self, address: Address, conn: http.client.HTTPConnection) -> None:
@@ -112,12 +113,6 @@ class Connections:
         self._lock = threading.Lock()
         self.clear()
 
-    def _default_tls(self) -> ssl.SSLContext:
-        # Made once: loading the system's certificates takes milliseconds.
-        if self._tls is None:
-            self._tls = ssl.create_default_context()
-        return self._tls
-
 
 def _closed_by_peer(conn: http.client.HTTPConnection) -> bool:
     """Whether an idle connection can no longer carry a request: its socket is gone, or it is
@@ -126,9 +121,11 @@ def _closed_by_peer(conn: http.client.HTTPConnection) -> bool:
     if sock is None:
         return True
     try:
-        poller = select.poll()
-        poller.register(sock, select.POLLIN)
-        return bool(poller.poll(0))
+        if hasattr(select, "poll"):
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            return bool(poller.poll(0))
+        return bool(select.select([sock], [], [], 0)[0])  # Windows
     except (OSError, ValueError):
         return True
 
@@ -147,17 +144,20 @@ class KeptAliveClient(WebClient):  # type: ignore[misc]
         scheme = parts.scheme.lower()
         if self.proxy is not None or scheme not in ("http", "https") or not parts.hostname:
             return super()._perform_urllib_http_request_internal(url, req)
-        address = (scheme, parts.hostname, parts.port or (443 if scheme == "https" else 80))
-        conn = self.connections.take(address, timeout=self.timeout, context=self.ssl)
+        port = parts.port or (443 if scheme == "https" else 80)
+        address = (scheme, parts.hostname, port, self.ssl if scheme == "https" else None)
+        conn = self.connections.take(address, timeout=self.timeout)
         try:
-            conn.request(
-                req.get_method(), req.selector, body=req.data, headers=dict(req.header_items())
-            )
+            try:
+                conn.request(
+                    req.get_method(), req.selector, body=req.data, headers=dict(req.header_items())
+                )
+            except OSError as exc:  # not sent, or not all: a URLError, as urllib says it
+                raise URLError(exc) from exc
+            # Sent: what fails now is raised as it is, as from urllib (a TimeoutError is not
+            # a URLError, which slack_sdk's connection handler would send again).
             resp = conn.getresponse()
             body = resp.read()
-        except OSError as exc:  # as urllib reports it: slack_sdk's retry handlers know it
-            conn.close()
-            raise URLError(exc) from exc
         except BaseException:
             conn.close()
             raise
@@ -169,12 +169,12 @@ class KeptAliveClient(WebClient):  # type: ignore[misc]
         if not 200 <= resp.status < 300:
             # What urllib raises, and what slack_sdk reads a 429's Retry-After or a 5xx from.
             raise HTTPError(url, resp.status, resp.reason, headers, io.BytesIO(body))
-        if headers.get_content_type() == "application/gzip":  # admin.analytics.getFile
-            return {"status": resp.status, "headers": headers, "body": body}
-        text = body.decode(headers.get_content_charset() or "utf-8")
+        binary = headers.get_content_type() == "application/gzip"  # admin.analytics.getFile
+        answer = body if binary else body.decode(headers.get_content_charset() or "utf-8")
         if self._logger.level <= logging.DEBUG:
             self._logger.debug(
                 "Received the following response - "
-                f"status: {resp.status}, headers: {dict(headers)}, body: {text}"
+                f"status: {resp.status}, headers: {dict(headers)}, "
+                f"body: {'(binary)' if binary else answer}"
             )
-        return {"status": resp.status, "headers": headers, "body": text}
+        return {"status": resp.status, "headers": headers, "body": answer}

@@ -151,7 +151,11 @@ class SlackSim:
         if self._server is None:
             self._server = _Server((self._host, self._port), self)
             if self._tls is not None:
-                self._server.socket = self._tls.wrap_socket(self._server.socket, server_side=True)
+                # The handshake in each connection's thread (on its first read), not in the
+                # accepting one, which a client that never starts TLS would hold up.
+                self._server.socket = self._tls.wrap_socket(
+                    self._server.socket, server_side=True, do_handshake_on_connect=False
+                )
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": 0.05},
