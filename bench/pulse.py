@@ -499,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     sim = SlackSim(delay=0.0)  # instant while setting up
     sim.start()
     variants = [
-        Variant("ours", "symmetry serve", [sys.executable, "-m", "bot", "serve"]),
+        Variant("ours", "symmetry serve", [sys.executable, "-m", "bot", "serve"], product=True),
         Variant("bare", "bare Bolt", [sys.executable, str(ROOT / "bench" / "bare_bolt.py")]),
     ]
     url = ""
